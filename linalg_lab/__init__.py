@@ -1,0 +1,21 @@
+"""linalg-lab: algorithmic linear algebra.
+
+Families (one sub-package each): ``tensors``, ``fields``, ``schemes``,
+``flipgraph``, ``lifting``, ``factorization``; more arrive with their issues.
+Sub-packages are imported lazily so that ``import linalg_lab`` stays cheap.
+"""
+
+__version__ = "0.1.0"
+
+import importlib as _importlib
+
+_FAMILIES = ("tensors", "fields", "schemes", "flipgraph", "lifting", "factorization")
+
+
+def __getattr__(name):
+    if name in _FAMILIES:
+        return _importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module 'linalg_lab' has no attribute {name!r}")
+
+
+__all__ = list(_FAMILIES)
