@@ -1,0 +1,102 @@
+"""The ``linalg-lab`` command: a thin layer over the Python API.
+
+Each sub-command is one call of a public function; see ``linalg-lab --help``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+
+
+def _scheme_files(paths) -> list[Path]:
+    files = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files.extend(sorted(q for q in p.rglob("*.json") if not q.name.startswith(".")))
+        else:
+            files.append(p)
+    return files
+
+
+def cmd_verify(args) -> int:
+    from .schemes import SchemeFileError, load_scheme
+
+    files = _scheme_files(args.files)
+    if not files:
+        print("verify: no scheme files found", file=sys.stderr)
+        return 2
+    bad = 0
+    for f in files:
+        try:
+            s = load_scheme(f, verify=True)
+        except SchemeFileError as exc:
+            bad += 1
+            print(f"FAIL {f}: {str(exc).removeprefix(str(f) + ': ')}".replace("\n", " |"))
+            continue
+        print(f"OK   {f}: {s.code} {'x'.join(map(str, s.n))} rank {s.rank} over {s.ring} is exact")
+    return 1 if bad else 0
+
+
+def cmd_show(args) -> int:
+    from .schemes import SchemeFileError, load_scheme, to_equations
+
+    try:
+        s = load_scheme(args.file, verify=False)
+    except SchemeFileError as exc:
+        print(f"show: {exc}", file=sys.stderr)
+        return 1
+    check = s.verify()
+    print(f"# {s.code} {'x'.join(map(str, s.n))} rank {s.rank} over {s.ring}: {check.describe()}")
+    print(to_equations(s), end="")
+    return 0 if check else 1
+
+
+def cmd_naive(args) -> int:
+    from .schemes import save_scheme
+    from .tensors import naive_scheme
+
+    try:
+        s = naive_scheme(args.code, args.sizes, args.ring)
+    except ValueError as exc:
+        print(f"naive: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = save_scheme(s, out, provenance={"method": "naive", "parent": None})
+    print(path)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="linalg-lab", description="Search, verify and use fast matrix multiplication schemes.")
+    p.add_argument("--version", action="version", version=f"linalg-lab {__version__}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    v = sub.add_parser("verify", help="verify scheme files exactly (exit 0 iff all are exact)")
+    v.add_argument("files", nargs="+", metavar="FILE", help="scheme files or folders (searched for *.json)")
+    v.set_defaults(func=cmd_verify)
+
+    s = sub.add_parser("show", help="print a scheme file as equations")
+    s.add_argument("file", metavar="FILE")
+    s.set_defaults(func=cmd_show)
+
+    n = sub.add_parser("naive", help="write the naive scheme of a tensor code")
+    n.add_argument("code", metavar="CODE", help="tensor code, e.g. gg, ug, gt")
+    n.add_argument("sizes", metavar="N1xN2xN3")
+    n.add_argument("--ring", default="Z", choices=["F2", "F3", "ZT", "Z", "Q"])
+    n.add_argument("--out", required=True, metavar="DIR")
+    n.set_defaults(func=cmd_naive)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,332 @@
+"""The :class:`Scheme` value type: a rank-R decomposition of a bilinear-map tensor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from math import lcm
+
+import numpy as np
+
+from ..fields.rings import Ring, as_ring, parse_rational
+from ..tensors.build import matmul_tensor
+from ..tensors.codes import TensorCode, tensor_code
+from ..tensors.structure import operand_map
+from .variables import input_names, output_names
+
+_INT64_SAFE = 2**62
+
+
+def _as_factor(name: str, value, ring: Ring, cols: int) -> np.ndarray:
+    """Validate one factor matrix and store it in the ring's representation."""
+    if isinstance(value, np.ndarray) and value.dtype == object:
+        arr = value
+    else:
+        try:
+            arr = np.asarray(value)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name}: not a rectangular matrix ({exc})") from None
+    if arr.ndim == 1 and arr.size == 0:
+        arr = arr.reshape(0, cols)
+    if arr.ndim != 2:
+        raise ValueError(f"{name}: expected a 2-D matrix (rank x {cols}), got {arr.ndim} dimensions")
+    if arr.shape[1] != cols:
+        raise ValueError(f"{name}: expected {cols} columns for this tensor, got {arr.shape[1]}")
+    if ring is Ring.Q:
+        out = np.empty(arr.shape, dtype=object)
+        for idx, x in np.ndenumerate(arr):
+            try:
+                out[idx] = x if isinstance(x, Fraction) else parse_rational(x.item() if hasattr(x, "item") else x)
+            except ValueError as exc:
+                raise ValueError(f"{name}: row {idx[0]}, column {idx[1]}: {exc}") from None
+        if all(f.denominator == 1 for f in out.flat):
+            return _as_integers(name, out, Ring.Z)
+        return out
+    return _as_integers(name, arr, ring)
+
+
+def _as_integers(name: str, arr: np.ndarray, ring: Ring) -> np.ndarray:
+    if arr.dtype == bool or (arr.dtype.kind not in "iuO"):
+        if arr.dtype.kind == "f" and arr.size and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
+            arr = arr.astype(np.int64)
+        elif arr.size:
+            raise ValueError(f"{name}: entries must be integers over {ring}, got dtype {arr.dtype}")
+        else:
+            arr = arr.astype(np.int64)
+    if arr.dtype == object:
+        vals = []
+        for idx, x in np.ndenumerate(arr):
+            if isinstance(x, Fraction) and x.denominator == 1:
+                x = x.numerator
+            if isinstance(x, bool) or not isinstance(x, (int, np.integer)):
+                raise ValueError(f"{name}: row {idx[0]}, column {idx[1]}: expected an integer over {ring}, got {x!r}")
+            vals.append(int(x))
+        big = max((abs(x) for x in vals), default=0) >= _INT64_SAFE
+        arr = np.array(vals, dtype=object if big else np.int64).reshape(arr.shape)
+    else:
+        arr = arr.astype(np.int64)
+    if ring.is_finite_field:
+        arr = np.asarray(ring.canonical(np.asarray(arr % ring.characteristic, dtype=np.int64)), dtype=np.int64)
+    elif ring is Ring.ZT and arr.size and np.abs(arr).max() > 1:
+        r, c = np.argwhere(np.abs(arr) > 1)[0]
+        raise ValueError(f"{name}: row {r}, column {c}: entry {arr[r, c]} is not in Z_T = {{-1, 0, 1}}")
+    arr.setflags(write=False)
+    return arr
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Outcome of an exact verification of a scheme against its tensor.
+
+    Attributes
+    ----------
+    ok : bool
+        True when every Brent equation holds over the scheme's ring.
+    failures : list of tuple
+        ``(a, b, g, got, expected)`` for each failing equation
+        ``sum_r U[r,a] V[r,b] W[r,g] = T[a,b,g]``.
+    """
+
+    ok: bool
+    failures: list = field(default_factory=list)
+    names: tuple = ((), (), ())
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def describe(self, limit: int = 5) -> str:
+        """A short human-readable account: 'exact' or the first failing equations."""
+        if self.ok:
+            return "exact"
+        xs, ys, zs = self.names
+        lines = [f"{len(self.failures)} Brent equation(s) fail"]
+        for a, b, g, got, exp in self.failures[:limit]:
+            lines.append(f"  coefficient of {xs[a]}*{ys[b]} in {zs[g]}: got {got}, expected {exp}")
+        if len(self.failures) > limit:
+            lines.append(f"  ... and {len(self.failures) - limit} more")
+        return "\n".join(lines)
+
+
+class Scheme:
+    """A rank-R scheme ``T[a,b,g] = sum_r U[r,a] V[r,b] W[r,g]`` over a ring.
+
+    Parameters
+    ----------
+    code : str
+        Tensor code (DESIGN.md section 3), e.g. ``"gg"``.
+    sizes : str or sequence of int
+        ``(n1, n2, n3)`` or ``"n1xn2xn3"``.
+    ring : {"F2", "F3", "ZT", "Z", "Q"} or Ring
+        The coefficient ring. Over F2 and F3 integer entries are reduced to the
+        representatives {0, 1} and {-1, 0, 1}; over ZT they must lie in
+        {-1, 0, 1}; over Q they may be ints, Fractions or ``"p/q"`` strings.
+    u, v, w : array_like
+        Factor matrices of shapes (R, nU), (R, nV), (R, nW) in the output
+        convention (W indexes the output parameters directly).
+
+    Examples
+    --------
+    >>> from linalg_lab.tensors import strassen_scheme
+    >>> s = strassen_scheme()
+    >>> s.rank, bool(s.verify())
+    (7, True)
+    """
+
+    __slots__ = ("tc", "ring", "u", "v", "w")
+
+    def __init__(self, code, sizes, ring, u, v, w):
+        self.tc: TensorCode = tensor_code(code, sizes)
+        self.ring: Ring = as_ring(ring)
+        nu, nv, nw = self.tc.dims
+        self.u = _as_factor("u", u, self.ring, nu)
+        self.v = _as_factor("v", v, self.ring, nv)
+        self.w = _as_factor("w", w, self.ring, nw)
+        if not (len(self.u) == len(self.v) == len(self.w)):
+            raise ValueError(
+                f"u, v, w: must have the same number of rows (the rank), got {len(self.u)}, {len(self.v)}, {len(self.w)}"
+            )
+
+    # -- basic properties -------------------------------------------------
+    @property
+    def code(self) -> str:
+        return self.tc.code
+
+    @property
+    def n(self) -> tuple[int, int, int]:
+        return self.tc.n
+
+    @property
+    def rank(self) -> int:
+        return len(self.u)
+
+    @property
+    def dims(self) -> tuple[int, int, int]:
+        return self.tc.dims
+
+    @property
+    def tensor(self) -> np.ndarray:
+        return matmul_tensor(self.code, self.n)
+
+    @property
+    def is_rational(self) -> bool:
+        """True if some entry is a non-integer rational (only possible over Q)."""
+        return any(a.dtype == object and any(isinstance(x, Fraction) for x in a.flat) for a in (self.u, self.v, self.w))
+
+    def __repr__(self) -> str:
+        return f"Scheme({self.code!r}, {'x'.join(map(str, self.n))}, ring={self.ring.value}, rank={self.rank})"
+
+    def __eq__(self, other) -> bool:
+        if not isinstance(other, Scheme):
+            return NotImplemented
+        return (
+            self.tc == other.tc
+            and self.ring == other.ring
+            and all(a.shape == b.shape and bool(np.all(a == b)) for a, b in zip(self.factors, other.factors))
+        )
+
+    __hash__ = None  # mutable-looking arrays inside: not hashable
+
+    @property
+    def factors(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.u, self.v, self.w
+
+    def with_factors(self, u, v, w, ring=None) -> "Scheme":
+        """A new scheme of the same tensor with other factors (and optionally another ring)."""
+        return Scheme(self.code, self.n, self.ring if ring is None else ring, u, v, w)
+
+    # -- exact verification ------------------------------------------------
+    def product_tensor(self) -> np.ndarray:
+        """``sum_r U[r,a] V[r,b] W[r,g]`` computed exactly (int64, or Python ints / Fractions)."""
+        u, v, w = self.factors
+        nu, nv, nw = self.dims
+        if any(a.dtype == object for a in (u, v, w)):
+            u, v, w = (a.astype(object) for a in (u, v, w))
+        else:
+            bound = self.rank * max(1, _maxabs(u)) * max(1, _maxabs(v)) * max(1, _maxabs(w))
+            if bound >= _INT64_SAFE:
+                u, v, w = (a.astype(object) for a in (u, v, w))
+        uv = (u[:, :, None] * v[:, None, :]).reshape(self.rank, nu * nv)
+        if self.rank == 0:
+            return np.zeros((nu, nv, nw), dtype=np.int64)
+        return (uv.T @ w).reshape(nu, nv, nw)
+
+    def verify(self) -> Verification:
+        """Check every Brent equation exactly over the scheme's ring.
+
+        Over F2 and F3 the equations are taken modulo p; over ZT, Z and Q they
+        are exact integer / rational identities (Q through Python Fractions).
+
+        Returns
+        -------
+        Verification
+            Truthy iff the scheme is exact; lists the failing equations otherwise.
+        """
+        t = self.tensor
+        if self.ring is Ring.Q and self.is_rational:
+            p = self._scaled_product()
+            scale = self._q_scale()
+            bad = np.argwhere(p != t.astype(object) * scale)
+            got = lambda a, b, g: Fraction(p[a, b, g], scale)  # noqa: E731
+        else:
+            p = self.product_tensor()
+            bad = np.argwhere(~self.ring.equal(p, t))
+            got = lambda a, b, g: self.ring.canonical(np.int64(p[a, b, g] % self.ring.characteristic)) if self.ring.is_finite_field else p[a, b, g]  # noqa: E731
+        failures = [(int(a), int(b), int(g), _plain(got(a, b, g)), int(t[a, b, g])) for a, b, g in bad]
+        return Verification(not failures, failures, (input_names(self.tc, 0), input_names(self.tc, 1), output_names(self.tc)))
+
+    def is_valid(self) -> bool:
+        """``bool(self.verify())``."""
+        return self.verify().ok
+
+    def _q_scale(self) -> int:
+        return _denominator_lcm(self.u) * _denominator_lcm(self.v) * _denominator_lcm(self.w)
+
+    def _scaled_product(self) -> np.ndarray:
+        # scale each factor matrix to integers: the product scales by the lcm product
+        ints = [(_scale_to_int(a)) for a in self.factors]
+        uv = (ints[0][:, :, None] * ints[1][:, None, :]).reshape(self.rank, -1)
+        return (uv.T @ ints[2]).reshape(self.dims)
+
+    # -- using the scheme ----------------------------------------------------
+    def evaluate(self, x, y) -> np.ndarray:
+        """Apply the bilinear map to parameter vectors: ``z = W^T ((U x) * (V y))``."""
+        x = np.asarray(x)
+        y = np.asarray(y)
+        nu, nv, _ = self.dims
+        if x.shape != (nu,):
+            raise ValueError(f"x: expected {nu} parameters, got shape {x.shape}")
+        if y.shape != (nv,):
+            raise ValueError(f"y: expected {nv} parameters, got shape {y.shape}")
+        m = (self.u.astype(object) @ x.astype(object)) * (self.v.astype(object) @ y.astype(object))
+        z = self.w.astype(object).T @ m
+        return self.ring.canonical(z.astype(np.int64)) if self.ring.is_finite_field else z
+
+    def multiply(self, a, b=None) -> np.ndarray:
+        """Multiply matrices with the scheme: ``A @ B`` (or ``X @ X.T`` for ``?t`` codes).
+
+        The operands are read through their structure (only the parameters the
+        structure uses are read: e.g. the upper triangle of an upper-triangular
+        A). The result is the full n1 x n3 matrix (exact, object dtype for Q).
+        """
+        n1, n2, n3 = self.n
+        code = self.code
+        a = np.asarray(a)
+        if a.shape != (n1, n2):
+            raise ValueError(f"a: expected shape {(n1, n2)}, got {a.shape}")
+        x = _params_of(code[0], a)
+        if self.tc.is_gram:
+            if b is not None:
+                raise ValueError("b: a C = X X^T scheme takes one operand")
+            y = x
+        else:
+            if b is None:
+                raise ValueError("b: missing second operand")
+            b = np.asarray(b)
+            if b.shape != (n2, n3):
+                raise ValueError(f"b: expected shape {(n2, n3)}, got {b.shape}")
+            y = _params_of(code[1], b)
+        z = self.evaluate(x, y)
+        c = np.zeros((n1, n3), dtype=z.dtype)
+        for i in range(n1):
+            for k in range(n3):
+                g = self.tc.output_index(i, k)
+                if g is not None:
+                    c[i, k] = z[g]
+                    if self.tc.is_gram:
+                        c[k, i] = z[g]
+        return c
+
+
+def _params_of(letter: str, mat: np.ndarray) -> np.ndarray:
+    """Parameter vector of a structured matrix: each parameter read at an entry holding it with sign +1."""
+    m = operand_map(letter, *mat.shape)
+    out = np.zeros(m.shape[2], dtype=mat.dtype if mat.dtype != bool else np.int64)
+    for p in range(m.shape[2]):
+        i, j = np.argwhere(m[:, :, p] == 1)[0]
+        out[p] = mat[i, j]
+    return out
+
+
+def _maxabs(a: np.ndarray) -> int:
+    return int(np.abs(a).max()) if a.size else 0
+
+
+def _plain(x):
+    if isinstance(x, Fraction):
+        return x if x.denominator != 1 else int(x.numerator)
+    return int(x)
+
+
+def _denominator_lcm(a: np.ndarray) -> int:
+    if a.dtype != object:
+        return 1
+    return lcm(1, *(x.denominator for x in a.flat if isinstance(x, Fraction)))
+
+
+def _scale_to_int(a: np.ndarray) -> np.ndarray:
+    d = _denominator_lcm(a)
+    out = np.empty(a.shape, dtype=object)
+    for idx, x in np.ndenumerate(a):
+        f = x * d
+        out[idx] = int(f.numerator) if isinstance(f, Fraction) else int(f)
+    return out
