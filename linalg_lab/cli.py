@@ -6,6 +6,7 @@ Each sub-command is one call of a public function; see ``linalg-lab --help``.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from pathlib import Path
 
@@ -71,6 +72,10 @@ def cmd_naive(args) -> int:
     return 0
 
 
+#: Modules that add their family's sub-commands: each defines ``register(subparsers)``.
+FAMILY_COMMANDS = ("linalg_lab.flipgraph.commands", "linalg_lab.lifting.commands")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="linalg-lab", description="Search, verify and use fast matrix multiplication schemes.")
     p.add_argument("--version", action="version", version=f"linalg-lab {__version__}")
@@ -90,6 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--ring", default="Z", choices=["F2", "F3", "ZT", "Z", "Q"])
     n.add_argument("--out", required=True, metavar="DIR")
     n.set_defaults(func=cmd_naive)
+
+    for modname in FAMILY_COMMANDS:
+        try:
+            mod = importlib.import_module(modname)
+        except ModuleNotFoundError as exc:
+            if exc.name != modname:
+                raise
+            continue
+        mod.register(sub)
     return p
 
 
