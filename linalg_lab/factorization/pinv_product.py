@@ -1,0 +1,197 @@
+"""Pseudoinverse of a product A = C R (Karpowicz & Strang).
+
+Three formulas:
+
+1. ``A^+ = R^+ C^+``, valid when ``C`` has independent columns and ``R``
+   independent rows (:func:`pinv_cr`, which checks that);
+2. ``A^+ = (C^+ C R)^+ (C R R^+)^+``, always valid (Cline's formula,
+   :func:`pinv_product`);
+3. from the CR factorization (pivot columns ``C``, rref rows ``R``):
+   ``A^+ = R^T (C^T A R^T)^{-1} C^T`` (:func:`pinv_via_cr`).
+
+The randomized formula ``(P^T A)^+ (P^T A Q) (A Q)^+`` is in
+:mod:`linalg_lab.factorization.randomized`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.linalg as sla
+
+from ._validation import check_matrix, check_rtol
+from .classic import cr
+from .tolerance import _pinv, _truncated_svd
+
+__all__ = ["pinv_cr", "pinv_product", "pinv_via_cr"]
+
+
+def _check_pair(C, R):
+    C = check_matrix(C, "C", allow_empty=True)
+    R = check_matrix(R, "R", allow_empty=True)
+    if C.shape[0] == 0:
+        raise ValueError(f"C must have at least one row, got shape {C.shape}")
+    if R.shape[1] == 0:
+        raise ValueError(f"R must have at least one column, got shape {R.shape}")
+    if C.shape[1] != R.shape[0]:
+        raise ValueError(
+            f"R must have as many rows as C has columns ({C.shape[1]}), got shape {R.shape}"
+        )
+    return C, R
+
+
+def pinv_cr(C, R, *, rtol=None) -> np.ndarray:
+    """Formula 1: ``A^+ = R^+ C^+`` for ``A = C R`` with full-rank factors.
+
+    Correct only when ``C`` (m x r) has ``r`` independent columns and ``R``
+    (r x n) has ``r`` independent rows; then ``C^+`` is a left inverse of
+    ``C`` and ``R^+`` a right inverse of ``R``. Both conditions are checked
+    numerically (singular values above ``max(rtol, size * eps) * sigma_max``
+    with ``size`` the larger dimension of the factor) and a ``ValueError``
+    names the failing factor otherwise: in general ``R^+ C^+ != (CR)^+``
+    (for ``C = [1, 1]``, ``R = [1, 0]^T``: ``A^+ = 1`` but ``R^+ C^+ = 1/2``).
+    Use :func:`pinv_product` for arbitrary factors.
+
+    Parameters
+    ----------
+    C : array_like, shape (m, r)
+    R : array_like, shape (r, n)
+    rtol : float or None, optional
+        Relative rank tolerance for the independence checks and the two
+        pseudoinverses.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, m)
+
+    Raises
+    ------
+    ValueError
+        If ``C`` has dependent columns or ``R`` dependent rows, or the shapes
+        do not match.
+
+    References
+    ----------
+    .. [1] M. P. Karpowicz and G. Strang, "The pseudoinverse of A = CR is
+       A+ = R+C+ (?)", arXiv:2305.01716, 2023.
+    .. [2] T. N. E. Greville, "Note on the generalized inverse of a matrix
+       product", *SIAM Rev.* 8 (1966) 518-521.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from linalg_lab.factorization import pinv_cr
+    >>> C = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    >>> R = np.array([[1.0, 2.0, 0.0], [0.0, 0.0, 1.0]])
+    >>> np.allclose(pinv_cr(C, R), np.linalg.pinv(C @ R, rcond=1e-12))
+    True
+    """
+    C, R = _check_pair(C, R)
+    rtol = check_rtol(rtol)
+    r = C.shape[1]
+    UC, sC, VtC = _truncated_svd(C, rtol)
+    if sC.size < r:
+        raise ValueError(
+            f"C must have independent columns for A^+ = R^+ C^+ (formula 1): "
+            f"C has {r} columns but numerical rank {sC.size}; "
+            "use pinv_product(C, R), which is always correct"
+        )
+    UR, sR, VtR = _truncated_svd(R, rtol)
+    if sR.size < r:
+        raise ValueError(
+            f"R must have independent rows for A^+ = R^+ C^+ (formula 1): "
+            f"R has {r} rows but numerical rank {sR.size}; "
+            "use pinv_product(C, R), which is always correct"
+        )
+    Rp = (VtR.T / sR) @ UR.T  # n x r
+    Cp = (VtC.T / sC) @ UC.T  # r x m
+    return Rp @ Cp
+
+
+def pinv_product(C, R, *, rtol=None) -> np.ndarray:
+    """Formula 2: ``(C R)^+ = (C^+ C R)^+ (C R R^+)^+`` for any factors.
+
+    Always correct (Cline 1964; Karpowicz & Strang, formula 2). ``C^+ C`` is
+    the orthogonal projector onto the row space of ``C``, ``R R^+`` the one
+    onto the column space of ``R``; the two outer pseudoinverses are of
+    ``r x n`` and ``m x r`` matrices. Every pseudoinverse uses the cutoff
+    ``max(rtol, max(m, n, r) * eps) * sigma_max``.
+
+    Parameters
+    ----------
+    C : array_like, shape (m, r)
+    R : array_like, shape (r, n)
+    rtol : float or None, optional
+        Relative rank tolerance.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, m)
+
+    References
+    ----------
+    .. [1] M. P. Karpowicz and G. Strang, "The pseudoinverse of A = CR is
+       A+ = R+C+ (?)", arXiv:2305.01716, 2023.
+    .. [2] R. E. Cline, "Note on the generalized inverse of the product of
+       matrices", *SIAM Rev.* 6 (1964) 57-58.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from linalg_lab.factorization import pinv_product
+    >>> pinv_product([[1.0, 1.0]], [[1.0], [0.0]])   # (CR)^+ = 1^+ = 1
+    array([[1.]])
+    """
+    C, R = _check_pair(C, R)
+    rtol = check_rtol(rtol)
+    size = max(C.shape[0], R.shape[1], C.shape[1])
+    Cp = _pinv(C, rtol, size)
+    Rp = _pinv(R, rtol, size)
+    CR = C @ R
+    left = _pinv(Cp @ CR, rtol, size)  # (C^+ C R)^+ : n x r
+    right = _pinv(CR @ Rp, rtol, size)  # (C R R^+)^+ : r x m
+    return left @ right
+
+
+def pinv_via_cr(A, *, rtol=None) -> np.ndarray:
+    """``A^+ = R^T (C^T A R^T)^{-1} C^T`` from the CR factorization of ``A``.
+
+    ``C`` (pivot columns, independent) and ``R`` (rref rows, independent)
+    come from :func:`~linalg_lab.factorization.cr` with the rank tolerance
+    ``rtol``; the ``r x r`` matrix ``C^T A R^T = (C^T C)(R R^T)`` is then
+    invertible and the formula is exact. Its condition number is
+    ``cond(C)^2 cond(R)^2`` at worst, so prefer
+    :func:`~linalg_lab.factorization.pinv` for ill-conditioned ``A``.
+
+    Parameters
+    ----------
+    A : array_like, shape (m, n)
+    rtol : float or None, optional
+        Relative rank tolerance of the CR factorization.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, m)
+
+    References
+    ----------
+    .. [1] M. P. Karpowicz and G. Strang, "The pseudoinverse of A = CR is
+       A+ = R+C+ (?)", arXiv:2305.01716, 2023.
+    .. [2] M. P. Karpowicz, "A theory of meta-factorization",
+       arXiv:2111.14385, 2021.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from linalg_lab.factorization import pinv_via_cr
+    >>> A = np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0]])
+    >>> np.allclose(pinv_via_cr(A), np.linalg.pinv(A, rcond=1e-12))
+    True
+    """
+    A = check_matrix(A, "A")
+    rtol = check_rtol(rtol)
+    f = cr(A, rtol=rtol)
+    C, R = f.C, f.R
+    if C.shape[1] == 0:
+        return np.zeros(A.shape[::-1])
+    M = C.T @ A @ R.T
+    return R.T @ sla.solve(M, C.T, check_finite=False)

@@ -1,0 +1,517 @@
+"""Randomized pseudoinverse ``A_r^+ = (P^T A)^+ (P^T A Q) (A Q)^+``, kept factored.
+
+With sketches ``P`` (m x k) and ``Q`` (n x l), ``A_r^+`` equals ``A^+``
+exactly when ``rank(P^T A) = rank(A Q) = rank(A)`` (Karpowicz & Strang,
+formula 3). Writing the thin SVDs ``P^T A = U_1 S_1 V_1^T`` and
+``A Q = U_2 S_2 V_2^T`` (truncated at the rank cutoff),
+
+    A_r^+ = V_1 K U_2^T,    K = S_1^{-1} U_1^T (P^T A Q) V_2 S_2^{-1},
+
+so the result is stored as two thin orthonormal factors and a small core and
+applied to a vector in ``O((m + n)(k + l))`` operations, never formed.
+
+With square sketches (``k = l``) ``A_r^+`` is the pseudoinverse of the
+generalized Nystrom approximation ``A Q (P^T A Q)^+ P^T A`` (when
+``P^T A Q`` is invertible); with selection sketches it is the pseudoinverse of
+the cross approximation ``A[:, J] A[I, J]^{-1} A[I, :]``.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator
+
+from ._validation import (
+    check_choice,
+    check_indices,
+    check_int,
+    check_matrix,
+    check_rng,
+    check_rtol,
+)
+from .tolerance import _rank, _relative_cutoff, _truncated_svd
+
+__all__ = ["RandomizedPinv", "randomized_pinv", "sketch_matrix"]
+
+SKETCHES = ("gaussian", "sparse_sign", "select")
+
+#: First sketch size tried by the adaptive mode (doubled until the ranks saturate).
+ADAPTIVE_K0 = 16
+
+
+class RandomizedPinv(LinearOperator):
+    """The factored randomized pseudoinverse ``A_r^+ = V K U^T`` (n x m).
+
+    A :class:`scipy.sparse.linalg.LinearOperator`: ``op @ y``, ``op.matvec``,
+    ``op.matmat``, ``op.rmatvec`` and ``op.T`` apply it in
+    ``O((m + n)(k + l))``; ``op.toarray()`` forms the dense ``n x m`` matrix.
+
+    Attributes
+    ----------
+    V : numpy.ndarray, shape (n, r1)
+        Orthonormal basis of the row space of ``P^T A``.
+    K : numpy.ndarray, shape (r1, r2)
+        Small core.
+    U : numpy.ndarray, shape (m, r2)
+        Orthonormal basis of the column space of ``A Q``.
+    k, l : int
+        Sketch sizes (columns of ``P`` and ``Q``).
+    sketch : str
+        ``"gaussian"``, ``"sparse_sign"``, ``"select"`` or ``"explicit"``.
+    ranks : tuple of int
+        Numerical ranks ``(rank(P^T A), rank(A Q), rank(P^T A Q))``.
+    saturated : bool
+        ``rank(P^T A) < k`` and ``rank(A Q) < l``: the sketches were larger
+        than the rank they found.
+    residual_estimate : float or None
+        ``max`` over both sides of ``||(I - U U^T) A G||_F / ||A G||_F`` and
+        ``||(I - V V^T) A^T G'||_F / ||A^T G'||_F`` for Gaussian probes
+        ``G``, ``G'``: how much of the range / row space of ``A`` the sketches
+        missed. None when ``n_probes = 0``.
+    rank_conditions_observed : bool
+        Whether ``rank(P^T A) = rank(A Q) = rank(A)`` was observed
+        numerically: the three ranks agree and ``residual_estimate <=
+        probe_tol`` (with ``n_probes = 0``: the ranks agree and the sketches
+        saturated). When True, ``A_r^+`` is ``A^+`` up to rounding.
+    rows, cols : numpy.ndarray or None
+        Selected row / column indices for selection sketches.
+    """
+
+    def __init__(self, V, K, U, *, k, l, sketch, ranks, saturated, residual_estimate,
+                 rank_conditions_observed, rows=None, cols=None):
+        super().__init__(dtype=np.dtype(np.float64), shape=(V.shape[0], U.shape[0]))
+        self.V = V
+        self.K = K
+        self.U = U
+        self.k = int(k)
+        self.l = int(l)
+        self.sketch = sketch
+        self.ranks = tuple(int(r) for r in ranks)
+        self.saturated = bool(saturated)
+        self.residual_estimate = residual_estimate
+        self.rank_conditions_observed = bool(rank_conditions_observed)
+        self.rows = rows
+        self.cols = cols
+
+    @property
+    def rank(self) -> int:
+        """Numerical rank of the sketch ``P^T A Q`` (the rank of ``A_r^+``)."""
+        return self.ranks[2]
+
+    def _matvec(self, x):
+        return self.V @ (self.K @ (self.U.T @ x))
+
+    def _matmat(self, X):
+        return self.V @ (self.K @ (self.U.T @ X))
+
+    def _rmatvec(self, y):
+        return self.U @ (self.K.T @ (self.V.T @ y))
+
+    def _rmatmat(self, Y):
+        return self.U @ (self.K.T @ (self.V.T @ Y))
+
+    def _adjoint(self):
+        return _FactoredAdjoint(self)
+
+    _transpose = _adjoint
+
+    def toarray(self) -> np.ndarray:
+        """The dense ``n x m`` matrix ``A_r^+``."""
+        return (self.V @ self.K) @ self.U.T
+
+    def __repr__(self) -> str:
+        n, m = self.shape
+        return (
+            f"<RandomizedPinv {n}x{m} sketch={self.sketch} k={self.k} l={self.l} "
+            f"ranks={self.ranks} rank_conditions_observed={self.rank_conditions_observed}>"
+        )
+
+
+class _FactoredAdjoint(LinearOperator):
+    """``(V K U^T)^T = U K^T V^T`` as a LinearOperator."""
+
+    def __init__(self, op: RandomizedPinv):
+        super().__init__(dtype=op.dtype, shape=(op.shape[1], op.shape[0]))
+        self._op = op
+
+    def _matvec(self, x):
+        return self._op._rmatvec(x)
+
+    def _matmat(self, X):
+        return self._op._rmatmat(X)
+
+    def _rmatvec(self, y):
+        return self._op._matvec(y)
+
+    def _rmatmat(self, Y):
+        return self._op._matmat(Y)
+
+    def _adjoint(self):
+        return self._op
+
+    _transpose = _adjoint
+
+    def toarray(self) -> np.ndarray:
+        return self._op.toarray().T
+
+
+# ----------------------------------------------------------------------------
+# sketches
+# ----------------------------------------------------------------------------
+
+
+def _sparse_sign(size: int, k: int, rng: np.random.Generator, zeta: int):
+    """``size x k`` sparse sign matrix: each row has ``min(zeta, k)`` entries +-1."""
+    z = min(int(zeta), k)
+    if z == k:
+        cols = np.broadcast_to(np.arange(k), (size, k))
+    else:
+        cols = np.argpartition(rng.random((size, k)), z - 1, axis=1)[:, :z]
+    signs = rng.choice(np.array([-1.0, 1.0]), size=(size, z))
+    rows = np.repeat(np.arange(size), z)
+    return sp.csc_array((signs.ravel(), (rows, np.asarray(cols).ravel())), shape=(size, k))
+
+
+def sketch_matrix(size, k, kind="gaussian", *, rng=None, zeta=8):
+    """A random ``size x k`` test matrix for :func:`randomized_pinv`.
+
+    Parameters
+    ----------
+    size : int
+        Number of rows (``m`` for ``P``, ``n`` for ``Q``).
+    k : int
+        Number of columns, ``1 <= k <= size``.
+    kind : {"gaussian", "sparse_sign", "select"}
+        ``"gaussian"``: i.i.d. N(0, 1) entries (dense). ``"sparse_sign"``:
+        every row has ``min(zeta, k)`` nonzeros +-1 in random columns (a
+        CountSketch-like sparse sign embedding when transposed; CSC sparse).
+        ``"select"``: ``k`` distinct columns of the identity chosen uniformly
+        at random (dense, 0/1).
+    rng : None, int or numpy.random.Generator
+    zeta : int, optional
+        Nonzeros per row of the sparse sign matrix (default 8).
+
+    Returns
+    -------
+    numpy.ndarray or scipy.sparse.csc_array
+
+    References
+    ----------
+    .. [1] P.-G. Martinsson and J. A. Tropp, "Randomized numerical linear
+       algebra: foundations and algorithms", *Acta Numerica* 29 (2020)
+       403-572, Section 9 (test matrices).
+    .. [2] K. L. Clarkson and D. P. Woodruff, "Low-rank approximation and
+       regression in input sparsity time", *J. ACM* 63 (2017) 54.
+
+    Examples
+    --------
+    >>> from linalg_lab.factorization import sketch_matrix
+    >>> S = sketch_matrix(100, 10, "sparse_sign", rng=0)
+    >>> S.shape, int(S.nnz)
+    ((100, 10), 800)
+    """
+    size = check_int(size, "size", 1)
+    k = check_int(k, "k", 1, size, f"size = {size}")
+    kind = check_choice(kind, "kind", set(SKETCHES))
+    zeta = check_int(zeta, "zeta", 1)
+    rng = check_rng(rng)
+    if kind == "gaussian":
+        return rng.standard_normal((size, k))
+    if kind == "sparse_sign":
+        return _sparse_sign(size, k, rng, zeta)
+    idx = np.sort(rng.choice(size, k, replace=False))
+    S = np.zeros((size, k))
+    S[idx, np.arange(k)] = 1.0
+    return S
+
+
+# ----------------------------------------------------------------------------
+# products with A (dense, sparse or LinearOperator)
+# ----------------------------------------------------------------------------
+
+
+def _dense(x) -> np.ndarray:
+    return x.toarray() if sp.issparse(x) else np.asarray(x)
+
+
+def _times(A, Q) -> np.ndarray:
+    """``A @ Q`` as a dense array."""
+    if isinstance(A, LinearOperator):
+        return np.asarray(A.matmat(_dense(Q)), dtype=np.float64)
+    if sp.issparse(A):
+        return _dense(A @ Q)
+    if sp.issparse(Q):
+        return np.asarray((Q.T @ A.T).T)
+    return A @ Q
+
+
+def _times_t(A, P) -> np.ndarray:
+    """``P^T @ A`` as a dense array."""
+    if isinstance(A, LinearOperator):
+        try:
+            out = A.rmatmat(_dense(P))
+        except NotImplementedError:
+            raise TypeError(
+                "A must support rmatvec/rmatmat (products with A^T) to sketch its rows"
+            ) from None
+        return np.asarray(out, dtype=np.float64).T
+    if sp.issparse(A):
+        return _dense(A.T @ P).T
+    if sp.issparse(P):
+        return np.asarray(P.T @ A)
+    return P.T @ A
+
+
+def _rows_of(A, rows) -> np.ndarray:
+    if isinstance(A, LinearOperator):
+        E = np.zeros((A.shape[0], rows.size))
+        E[rows, np.arange(rows.size)] = 1.0
+        return _times_t(A, E)
+    if sp.issparse(A):
+        return A[rows, :].toarray()
+    return A[rows, :]
+
+
+def _cols_of(A, cols) -> np.ndarray:
+    if isinstance(A, LinearOperator):
+        E = np.zeros((A.shape[1], cols.size))
+        E[cols, np.arange(cols.size)] = 1.0
+        return _times(A, E)
+    if sp.issparse(A):
+        return sp.csc_array(A)[:, cols].toarray()
+    return A[:, cols]
+
+
+def _relres(E, M) -> float:
+    den = float(np.linalg.norm(M))
+    num = float(np.linalg.norm(E))
+    if den == 0.0:
+        return 0.0 if num == 0.0 else float("inf")
+    return num / den
+
+
+def _is_index_vector(x) -> bool:
+    if sp.issparse(x) or isinstance(x, LinearOperator):
+        return False
+    a = np.asarray(x)
+    return a.ndim == 1 and (a.dtype.kind in "iu" or a.size == 0)
+
+
+# ----------------------------------------------------------------------------
+# the operator
+# ----------------------------------------------------------------------------
+
+
+def _build(A, m, n, Y, Z, M, *, k, l, kind, rtol, rng, n_probes, probe_tol, rows, cols):
+    size = max(m, n)
+    for name, S in (("P^T A", Y), ("A Q", Z)):
+        if not np.all(np.isfinite(S)):
+            raise ValueError(f"A produced non-finite values in the sketch {name}")
+    U1, s1, V1t = _truncated_svd(Y, rtol, size)
+    U2, s2, V2t = _truncated_svd(Z, rtol, size)
+    r3 = _rank(M, rtol, size)
+    K = ((U1.T @ M @ V2t.T) / s1[:, None]) / s2[None, :]
+    V, U = V1t.T, U2
+    r1, r2 = s1.size, s2.size
+    agree = r1 == r2 == r3
+    saturated = r1 < k and r2 < l
+    if n_probes:
+        G = rng.standard_normal((n, n_probes))
+        AG = _times(A, G)
+        Gt = rng.standard_normal((m, n_probes))
+        AtG = _times_t(A, Gt).T
+        est = max(_relres(AG - U @ (U.T @ AG), AG), _relres(AtG - V @ (V.T @ AtG), AtG))
+        observed = agree and est <= probe_tol
+    else:
+        est = None
+        observed = agree and saturated
+    return RandomizedPinv(
+        V, K, U, k=k, l=l, sketch=kind, ranks=(r1, r2, r3), saturated=saturated,
+        residual_estimate=est, rank_conditions_observed=observed, rows=rows, cols=cols,
+    )
+
+
+def _random_sketches(A, m, n, k, l, kind, rng, zeta):
+    rows = cols = None
+    if kind == "gaussian":
+        P = rng.standard_normal((m, k))
+        Q = rng.standard_normal((n, l))
+        Y, Z = _times_t(A, P), _times(A, Q)
+        M = P.T @ Z
+    elif kind == "sparse_sign":
+        P = _sparse_sign(m, k, rng, zeta)
+        Q = _sparse_sign(n, l, rng, zeta)
+        Y, Z = _times_t(A, P), _times(A, Q)
+        M = np.asarray(P.T @ Z)
+    else:
+        rows = np.sort(rng.choice(m, k, replace=False))
+        cols = np.sort(rng.choice(n, l, replace=False))
+        Y, Z = _rows_of(A, rows), _cols_of(A, cols)
+        M = Z[rows, :]
+    return Y, Z, M, rows, cols
+
+
+def randomized_pinv(A, k=None, l=None, sketch="gaussian", rng=None, rtol=None, *,
+                    n_probes=4, probe_tol=None, max_k=None, zeta=8) -> RandomizedPinv:
+    """Randomized pseudoinverse ``A_r^+ = (P^T A)^+ (P^T A Q) (A Q)^+``, factored.
+
+    ``A_r^+ = A^+`` exactly when ``rank(P^T A) = rank(A Q) = rank(A)``; for
+    Gaussian or sparse sign sketches this holds with probability one as soon
+    as ``k, l >= rank(A)``. Otherwise ``A_r^+`` is the pseudoinverse of the
+    generalized Nystrom (``k = l``) or, with selection sketches, of the cross
+    approximation of ``A``.
+
+    Cost: the sketches ``P^T A``, ``A Q`` (``O(mn(k + l))`` for dense ``A``
+    and Gaussian sketches, ``O(nnz(A) zeta)`` for sparse sign, free for
+    selection), two thin SVDs (``O(n k^2 + m l^2)``), and ``4 n_probes``
+    extra products with ``A`` or ``A^T`` for the a posteriori check. The
+    result is applied in ``O((m + n)(k + l))``.
+
+    Parameters
+    ----------
+    A : array_like, scipy.sparse matrix or LinearOperator, shape (m, n)
+        Real matrix. A LinearOperator needs ``matmat`` and ``rmatmat``.
+    k : int, optional
+        Number of columns of ``P`` (rows sketched), ``1 <= k <= min(m, n)``.
+        None: adaptive choice -- sketch sizes ``16, 32, 64, ...`` (with
+        ``l = k``) until the sketch ranks agree and are below the sketch size
+        (the rank at tolerance ``rtol`` has been captured) or ``max_k`` is
+        reached.
+    l : int, optional
+        Number of columns of ``Q`` (columns sketched), ``1 <= l <= min(m, n)``;
+        default ``k``.
+    sketch : {"gaussian", "sparse_sign", "select"} or tuple, optional
+        Kind of test matrices (see :func:`sketch_matrix`), or an explicit pair
+        ``(P, Q)`` of matrices (m x k and n x l, dense or sparse), or a pair
+        ``(rows, cols)`` of integer index arrays (selection: ``P^T A =
+        A[rows]``, ``A Q = A[:, cols]``, giving the pseudoinverse of the
+        cross approximation).
+    rng : None, int or numpy.random.Generator
+        Source of the sketches and probes.
+    rtol : float or None, optional
+        Relative rank tolerance: singular values of ``P^T A``, ``A Q`` and
+        ``P^T A Q`` at or below ``max(rtol, max(m, n) * eps) * sigma_max`` (of
+        that sketch) are treated as zero. Default ``max(m, n) * eps``.
+    n_probes : int, optional
+        Number of Gaussian probe vectors per side for ``residual_estimate``
+        (default 4; 0 disables the check).
+    probe_tol : float, optional
+        Threshold on ``residual_estimate`` for ``rank_conditions_observed``;
+        default ``sqrt(max(rtol, max(m, n) * eps))``.
+    max_k : int, optional
+        Largest sketch size of the adaptive mode (default ``min(m, n)``).
+    zeta : int, optional
+        Nonzeros per row of sparse sign sketches (default 8).
+
+    Returns
+    -------
+    RandomizedPinv
+        LinearOperator of shape ``(n, m)`` with ``toarray()``, ``ranks``,
+        ``rank_conditions_observed`` and ``residual_estimate``.
+
+    Raises
+    ------
+    ValueError
+        Non-finite entries, ``k`` or ``l`` out of range, mismatched explicit
+        sketches (the message names the argument).
+    TypeError
+        Non-numeric or complex ``A``, non-integer ``k``, bad ``rng``.
+
+    References
+    ----------
+    .. [1] M. P. Karpowicz and G. Strang, "The pseudoinverse of A = CR is
+       A+ = R+C+ (?)", arXiv:2305.01716, 2023 (formula 3).
+    .. [2] Y. Nakatsukasa, "Fast and stable randomized low-rank matrix
+       approximation", arXiv:2009.11392, 2020 (generalized Nystrom).
+    .. [3] N. Halko, P.-G. Martinsson and J. A. Tropp, "Finding structure with
+       randomness", *SIAM Rev.* 53 (2011) 217-288 (a posteriori estimate).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from linalg_lab.factorization import randomized_pinv, pinv
+    >>> rng = np.random.default_rng(0)
+    >>> A = rng.standard_normal((300, 5)) @ rng.standard_normal((5, 200))
+    >>> Ar = randomized_pinv(A, 10, rng=1)
+    >>> Ar.shape, Ar.ranks, Ar.rank_conditions_observed
+    ((200, 300), (5, 5, 5), True)
+    >>> bool(np.allclose(Ar.toarray(), pinv(A)))
+    True
+    """
+    A = check_matrix(A, "A", allow_sparse=True, allow_operator=True)
+    m, n = A.shape
+    rtol = check_rtol(rtol)
+    gen = check_rng(rng)
+    n_probes = check_int(n_probes, "n_probes", 0)
+    zeta = check_int(zeta, "zeta", 1)
+    rel = _relative_cutoff(max(m, n), rtol)
+    if probe_tol is None:
+        probe_tol = float(np.sqrt(rel))
+    else:
+        if isinstance(probe_tol, bool) or not isinstance(probe_tol, numbers.Real):
+            raise TypeError(f"probe_tol must be a real number, got {type(probe_tol).__name__}")
+        probe_tol = float(probe_tol)
+        if not np.isfinite(probe_tol) or probe_tol < 0:
+            raise ValueError(f"probe_tol must be finite and >= 0, got {probe_tol}")
+    hi, hi_text = min(m, n), f"min(m, n) = {min(m, n)}"
+    common = dict(rtol=rtol, rng=gen, n_probes=n_probes, probe_tol=probe_tol)
+
+    if not isinstance(sketch, str):
+        return _explicit(A, m, n, sketch, k, l, common)
+    sketch = check_choice(sketch, "sketch", set(SKETCHES))
+
+    if k is not None:
+        k = check_int(k, "k", 1, hi, hi_text)
+        l = k if l is None else check_int(l, "l", 1, hi, hi_text)
+        Y, Z, M, rows, cols = _random_sketches(A, m, n, k, l, sketch, gen, zeta)
+        return _build(A, m, n, Y, Z, M, k=k, l=l, kind=sketch, rows=rows, cols=cols, **common)
+
+    if l is not None:
+        raise ValueError("l must be None when k is None (the adaptive mode sets l = k)")
+    kmax = hi if max_k is None else check_int(max_k, "max_k", 1, hi, hi_text)
+    kk = min(ADAPTIVE_K0, kmax)
+    while True:
+        Y, Z, M, rows, cols = _random_sketches(A, m, n, kk, kk, sketch, gen, zeta)
+        size = max(m, n)
+        r1 = _rank(Y, rtol, size)
+        r2 = _rank(Z, rtol, size)
+        if (r1 < kk and r2 < kk and r1 == r2) or kk >= kmax:
+            return _build(A, m, n, Y, Z, M, k=kk, l=kk, kind=sketch, rows=rows, cols=cols,
+                          **common)
+        kk = min(2 * kk, kmax)
+
+
+def _explicit(A, m, n, sketch, k, l, common):
+    if not isinstance(sketch, tuple | list) or len(sketch) != 2:
+        raise ValueError(
+            "sketch must be one of "
+            f"{list(SKETCHES)} or a pair (P, Q) / (rows, cols), got {sketch!r}"
+        )
+    P, Q = sketch
+    if _is_index_vector(P) and _is_index_vector(Q):
+        rows = np.sort(check_indices(P, "sketch[0] (rows)", m))
+        cols = np.sort(check_indices(Q, "sketch[1] (cols)", n))
+        kk, ll = rows.size, cols.size
+        Y, Z = _rows_of(A, rows), _cols_of(A, cols)
+        M = Z[rows, :]
+        kind = "select"
+    else:
+        P = check_matrix(P, "sketch[0] (P)", allow_sparse=True)
+        Q = check_matrix(Q, "sketch[1] (Q)", allow_sparse=True)
+        if P.shape[0] != m:
+            raise ValueError(f"sketch[0] (P) must have m = {m} rows, got shape {P.shape}")
+        if Q.shape[0] != n:
+            raise ValueError(f"sketch[1] (Q) must have n = {n} rows, got shape {Q.shape}")
+        kk, ll = P.shape[1], Q.shape[1]
+        Y, Z = _times_t(A, P), _times(A, Q)
+        M = np.asarray(P.T @ Z)
+        rows = cols = None
+        kind = "explicit"
+    if k is not None and k != kk:
+        raise ValueError(f"k = {k} does not match the explicit sketch ({kk} columns)")
+    if l is not None and l != ll:
+        raise ValueError(f"l = {l} does not match the explicit sketch ({ll} columns)")
+    return _build(A, m, n, Y, Z, M, k=kk, l=ll, kind=kind, rows=rows, cols=cols, **common)
