@@ -117,6 +117,11 @@ class QRFactorization(LowRankFactorization):
     perm: np.ndarray
 
     @property
+    def C(self) -> np.ndarray:
+        """The pivot columns ``A[:, perm[:k]]`` (same as ``F``)."""
+        return self.F
+
+    @property
     def interpolation_matrix(self) -> np.ndarray:
         """``G H^T`` (k x n): ``A ~ C @ interpolation_matrix``."""
         return self.G @ self.H.T

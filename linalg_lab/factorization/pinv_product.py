@@ -144,29 +144,37 @@ def pinv_product(C, R, *, rtol=None) -> np.ndarray:
     C, R = _check_pair(C, R)
     rtol = check_rtol(rtol)
     size = max(C.shape[0], R.shape[1], C.shape[1])
-    Cp = _pinv(C, rtol, size)
-    Rp = _pinv(R, rtol, size)
-    CR = C @ R
-    left = _pinv(Cp @ CR, rtol, size)  # (C^+ C R)^+ : n x r
-    right = _pinv(CR @ Rp, rtol, size)  # (C R R^+)^+ : r x m
+    # C^+ C = V_C V_C^T and R R^+ = U_R U_R^T, formed from orthonormal
+    # singular vectors so that the projectors carry no cond(C), cond(R) error.
+    _, _, VtC = _truncated_svd(C, rtol, size)
+    UR, _, _ = _truncated_svd(R, rtol, size)
+    left = _pinv(VtC.T @ (VtC @ R), rtol, size)  # (C^+ C R)^+ : n x r
+    right = _pinv((C @ UR) @ UR.T, rtol, size)  # (C R R^+)^+ : r x m
     return left @ right
 
 
-def pinv_via_cr(A, *, rtol=None) -> np.ndarray:
+def pinv_via_cr(A, *, rtol=None, orthogonalize=True) -> np.ndarray:
     """``A^+ = R^T (C^T A R^T)^{-1} C^T`` from the CR factorization of ``A``.
 
     ``C`` (pivot columns, independent) and ``R`` (rref rows, independent)
     come from :func:`~linalg_lab.factorization.cr` with the rank tolerance
     ``rtol``; the ``r x r`` matrix ``C^T A R^T = (C^T C)(R R^T)`` is then
-    invertible and the formula is exact. Its condition number is
-    ``cond(C)^2 cond(R)^2`` at worst, so prefer
-    :func:`~linalg_lab.factorization.pinv` for ill-conditioned ``A``.
+    invertible and the formula is exact.
+
+    The formula is invariant under ``C -> C S``, ``R -> T R`` for invertible
+    ``S``, ``T``. With ``orthogonalize=True`` (default) it is evaluated with
+    orthonormal bases ``Q_C`` of ``range(C)`` and ``Q_R`` of ``range(R^T)``
+    as ``Q_R (Q_C^T A Q_R)^{-1} Q_C^T``, whose core has the condition number
+    of ``A`` on its rank; ``orthogonalize=False`` evaluates the formula
+    literally, with a core of condition up to ``cond(C)^2 cond(R)^2``.
 
     Parameters
     ----------
     A : array_like, shape (m, n)
     rtol : float or None, optional
         Relative rank tolerance of the CR factorization.
+    orthogonalize : bool, optional
+        Evaluate through orthonormal bases (default True).
 
     Returns
     -------
@@ -193,5 +201,9 @@ def pinv_via_cr(A, *, rtol=None) -> np.ndarray:
     C, R = f.C, f.R
     if C.shape[1] == 0:
         return np.zeros(A.shape[::-1])
+    if orthogonalize:
+        C, _ = sla.qr(C, mode="economic", check_finite=False)
+        Rt, _ = sla.qr(R.T, mode="economic", check_finite=False)
+        R = Rt.T
     M = C.T @ A @ R.T
     return R.T @ sla.solve(M, C.T, check_finite=False)
