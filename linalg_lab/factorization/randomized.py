@@ -253,7 +253,9 @@ def _times_t(A, P) -> np.ndarray:
     if isinstance(A, LinearOperator):
         try:
             out = A.rmatmat(_dense(P))
-        except NotImplementedError:
+        except (NotImplementedError, TypeError):
+            # scipy raises NotImplementedError, or TypeError from a custom
+            # operator built without rmatvec ("'NoneType' object is not callable")
             raise TypeError(
                 "A must support rmatvec/rmatmat (products with A^T) to sketch its rows"
             ) from None
@@ -377,9 +379,9 @@ def randomized_pinv(A, k=None, l=None, sketch="gaussian", rng=None, rtol=None, *
     k : int, optional
         Number of columns of ``P`` (rows sketched), ``1 <= k <= min(m, n)``.
         None: adaptive choice -- sketch sizes ``16, 32, 64, ...`` (with
-        ``l = k``) until the sketch ranks agree and are below the sketch size
-        (the rank at tolerance ``rtol`` has been captured) or ``max_k`` is
-        reached.
+        ``l = k``, fresh sketches each time) until the numerical ranks of
+        both ``P^T A`` and ``A Q`` are below the sketch size (the rank at
+        tolerance ``rtol`` has been captured) or ``max_k`` is reached.
     l : int, optional
         Number of columns of ``Q`` (columns sketched), ``1 <= l <= min(m, n)``;
         default ``k``.
@@ -478,7 +480,7 @@ def randomized_pinv(A, k=None, l=None, sketch="gaussian", rng=None, rtol=None, *
         size = max(m, n)
         r1 = _rank(Y, rtol, size)
         r2 = _rank(Z, rtol, size)
-        if (r1 < kk and r2 < kk and r1 == r2) or kk >= kmax:
+        if (r1 < kk and r2 < kk) or kk >= kmax:
             return _build(A, m, n, Y, Z, M, k=kk, l=kk, kind=sketch, rows=rows, cols=cols,
                           **common)
         kk = min(2 * kk, kmax)

@@ -1,0 +1,210 @@
+"""randomized_pinv: agreement with A^+, Nystrom/cross identities, inputs, operator algebra."""
+
+import numpy as np
+import pytest
+import scipy.linalg as sla
+import scipy.sparse as sp
+from scipy.sparse.linalg import LinearOperator, aslinearoperator
+
+from linalg_lab.factorization import (
+    RandomizedPinv,
+    penrose_residuals,
+    pinv,
+    randomized_pinv,
+    sketch_matrix,
+)
+
+
+def _low_rank(rng, m, n, r):
+    return rng.standard_normal((m, r)) @ rng.standard_normal((r, n))
+
+
+def _relerr(X, Y):
+    return np.linalg.norm(X - Y) / np.linalg.norm(Y)
+
+
+def _tsvd_pinv(A, r):
+    U, s, Vt = np.linalg.svd(A, full_matrices=False)
+    return (Vt[:r].T / s[:r]) @ U[:, :r].T
+
+
+@pytest.fixture(scope="module")
+def tall():
+    rng = np.random.default_rng(0)
+    return _low_rank(rng, 240, 180, 12)
+
+
+@pytest.mark.parametrize("sketch", ["gaussian", "sparse_sign", "select"])
+def test_agrees_with_truncated_svd_pinv(tall, sketch):
+    op = randomized_pinv(tall, 20, sketch=sketch, rng=1)
+    assert isinstance(op, LinearOperator) and op.shape == (180, 240)
+    assert op.ranks == (12, 12, 12)
+    assert op.rank_conditions_observed and op.saturated
+    assert op.residual_estimate < 1e-12
+    assert _relerr(op.toarray(), _tsvd_pinv(tall, 12)) < 1e-10
+
+
+def test_operator_algebra_matches_dense(tall):
+    op = randomized_pinv(tall, 16, l=20, rng=2)
+    X = op.toarray()
+    rng = np.random.default_rng(3)
+    y, Y = rng.standard_normal(240), rng.standard_normal((240, 3))
+    z, Z = rng.standard_normal(180), rng.standard_normal((180, 2))
+    assert np.allclose(op @ y, X @ y) and np.allclose(op.matmat(Y), X @ Y)
+    assert np.allclose(op.rmatvec(z), X.T @ z) and np.allclose(op.T @ Z, X.T @ Z)
+    assert np.allclose(op.T.toarray(), X.T) and np.allclose(op.H @ z, X.T @ z)
+    assert op.V.shape == (180, 12) and op.U.shape == (240, 12) and op.K.shape == (12, 12)
+    # least-squares solution of A x = b through the factored operator
+    b = tall @ rng.standard_normal(180)
+    assert np.allclose(tall @ (op @ b), b)
+
+
+def test_dense_sparse_and_operator_inputs_agree():
+    rng = np.random.default_rng(4)
+    S = sp.random(120, 90, density=0.02, random_state=5, format="csr")
+    D = S.toarray()
+    ref = pinv(D)
+    r = np.linalg.matrix_rank(D)
+    k = min(r + 10, 90)
+    for A in (D, S, sp.csc_matrix(S), aslinearoperator(S)):
+        for sketch in ("gaussian", "sparse_sign", "select"):
+            op = randomized_pinv(A, 90, sketch=sketch, rng=rng)
+            if sketch != "select":  # a full-width random sketch always sees all of A
+                assert op.rank_conditions_observed, (type(A), sketch)
+                assert _relerr(op.toarray(), ref) < 1e-9
+    op = randomized_pinv(aslinearoperator(D), k, rng=0)
+    assert op.ranks[0] == r
+
+
+def test_square_sketches_give_pinv_of_generalized_nystrom():
+    rng = np.random.default_rng(6)
+    A = rng.standard_normal((30, 25))  # full rank 25 > k: rank conditions fail
+    k = 8
+    P, Q = rng.standard_normal((30, k)), rng.standard_normal((25, k))
+    op = randomized_pinv(A, sketch=(P, Q), rng=0)
+    assert op.sketch == "explicit" and (op.k, op.l) == (k, k)
+    assert not op.rank_conditions_observed
+    AN = A @ Q @ np.linalg.inv(P.T @ A @ Q) @ P.T @ A
+    assert _relerr(op.toarray(), pinv(AN)) < 1e-9
+    # formula 3 written out literally
+    lit = pinv(P.T @ A) @ (P.T @ A @ Q) @ pinv(A @ Q)
+    assert _relerr(op.toarray(), lit) < 1e-9
+
+
+def test_selection_gives_pinv_of_cross_approximation():
+    rng = np.random.default_rng(7)
+    A = rng.standard_normal((20, 16))
+    rows, cols = np.array([1, 4, 9, 13, 17]), np.array([0, 2, 3, 8, 15])
+    op = randomized_pinv(A, sketch=(rows, cols), rng=0)
+    assert op.sketch == "select" and np.array_equal(op.rows, rows)
+    cross = A[:, cols] @ np.linalg.inv(A[np.ix_(rows, cols)]) @ A[rows]
+    assert _relerr(op.toarray(), pinv(cross)) < 1e-9
+    assert not op.rank_conditions_observed
+
+
+def test_selection_can_miss_the_rank_and_says_so():
+    # rank 2 matrix whose second direction lives only in row 0 and column 0
+    A = np.zeros((12, 10))
+    A[1:, 1:] = 1.0
+    A[0, 0] = 1.0
+    op = randomized_pinv(A, sketch=(np.arange(1, 6), np.arange(1, 6)), rng=0)
+    assert op.ranks == (1, 1, 1) and op.saturated  # ranks agree and saturate ...
+    assert not op.rank_conditions_observed  # ... but the probes see the missing part
+    assert op.residual_estimate > 0.1
+    op0 = randomized_pinv(A, sketch=(np.arange(1, 6), np.arange(1, 6)), n_probes=0)
+    assert op0.residual_estimate is None and op0.rank_conditions_observed  # no probes: ranks only
+
+
+def test_too_small_sketch_is_flagged(tall):
+    op = randomized_pinv(tall, 8, rng=0)
+    assert op.ranks == (8, 8, 8) and not op.saturated
+    assert not op.rank_conditions_observed and op.residual_estimate > 1e-3
+
+
+def test_adaptive_k_from_tolerance():
+    rng = np.random.default_rng(8)
+    A = _low_rank(rng, 200, 150, 40)
+    op = randomized_pinv(A, rng=1)
+    assert op.k == 64 and op.ranks == (40, 40, 40) and op.rank_conditions_observed
+    assert _relerr(op.toarray(), _tsvd_pinv(A, 40)) < 1e-10
+    # decaying spectrum: a looser tolerance stops earlier, at a smaller rank
+    U = sla.qr(rng.standard_normal((200, 150)), mode="economic")[0]
+    V = sla.qr(rng.standard_normal((150, 150)), mode="economic")[0]
+    B = (U * 10.0 ** -np.arange(150.0)) @ V.T
+    loose = randomized_pinv(B, rtol=10**-6.5, rng=2)  # cutoff between sigma_7 and sigma_8
+    assert loose.k == 16 and loose.ranks[0] == 7
+    assert randomized_pinv(B, max_k=8, rng=2).k == 8
+
+
+def test_reproducible_with_seed(tall):
+    a = randomized_pinv(tall, 15, rng=42).toarray()
+    b = randomized_pinv(tall, 15, rng=np.random.default_rng(42)).toarray()
+    assert np.array_equal(a, b)
+
+
+def test_penrose_on_wide_full_rank():
+    rng = np.random.default_rng(9)
+    A = rng.standard_normal((5, 40))
+    op = randomized_pinv(A, 5, rng=0)
+    assert op.rank_conditions_observed
+    assert max(penrose_residuals(A, op)) < 1e-10
+
+
+def test_sketch_matrix_kinds():
+    G = sketch_matrix(50, 6, rng=0)
+    assert G.shape == (50, 6) and isinstance(G, np.ndarray)
+    S = sketch_matrix(50, 6, "sparse_sign", rng=0, zeta=3)
+    assert sp.issparse(S) and S.nnz == 150
+    assert np.all(np.abs(S.toarray()).sum(axis=1) == 3)
+    E = sketch_matrix(50, 6, "select", rng=0)
+    assert np.all(E.sum(axis=0) == 1) and E.sum() == 6
+
+
+def test_bad_arguments_name_the_argument(tall):
+    with pytest.raises(ValueError, match="^k must be >= 1 and <= min\\(m, n\\) = 180"):
+        randomized_pinv(tall, 181)
+    with pytest.raises(ValueError, match="^l must be"):
+        randomized_pinv(tall, 10, l=0)
+    with pytest.raises(TypeError, match="^k must be an integer"):
+        randomized_pinv(tall, 2.5)
+    with pytest.raises(ValueError, match="^sketch must be one of"):
+        randomized_pinv(tall, 10, sketch="fourier")
+    with pytest.raises(ValueError, match="^sketch\\[0\\] \\(P\\) must have m = 240 rows"):
+        randomized_pinv(tall, sketch=(np.ones((10, 3)), np.ones((180, 3))))
+    with pytest.raises(ValueError, match="^k = 4 does not match"):
+        randomized_pinv(tall, 4, sketch=(np.ones((240, 3)), np.ones((180, 3))))
+    with pytest.raises(ValueError, match="^l must be None when k is None"):
+        randomized_pinv(tall, l=5)
+    with pytest.raises(TypeError, match="^rng must be"):
+        randomized_pinv(tall, 5, rng="seed")
+    bad = sp.csr_matrix(np.array([[1.0, np.inf], [0.0, 1.0]]))
+    with pytest.raises(ValueError, match="^A contains non-finite"):
+        randomized_pinv(bad, 1)
+    nan_op = LinearOperator((4, 3), matvec=lambda x: np.full(4, np.nan),
+                            rmatvec=lambda y: np.full(3, np.nan), dtype=float)
+    with pytest.raises(ValueError, match="^A produced non-finite"):
+        randomized_pinv(nan_op, 2)
+    no_adjoint = LinearOperator((4, 3), matvec=lambda x: np.ones(4) * x.sum(), dtype=float)
+    with pytest.raises(TypeError, match="^A must support rmatvec"):
+        randomized_pinv(no_adjoint, 2)
+
+
+def test_repr_and_class(tall):
+    op = randomized_pinv(tall, 14, rng=0)
+    assert isinstance(op, RandomizedPinv) and op.rank == 12
+    assert "rank_conditions_observed=True" in repr(op)
+
+
+@pytest.mark.slow
+def test_issue_target_4000x3000_rank50():
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((4000, 50)), rng.standard_normal((3000, 50))
+    A = X @ Y.T
+    op = randomized_pinv(A, 60, rng=1)
+    assert op.ranks == (50, 50, 50) and op.rank_conditions_observed
+    # reference: exact SVD of the rank-50 product from its factors
+    Qx, Rx = np.linalg.qr(X)
+    Qy, Ry = np.linalg.qr(Y)
+    u, s, vt = np.linalg.svd(Rx @ Ry.T)
+    ref = ((Qy @ vt.T) / s) @ (Qx @ u).T
+    assert _relerr(op.toarray(), ref) < 1e-10
