@@ -1,0 +1,81 @@
+"""CLI sub-commands of the flip-graph family: ``search`` and ``campaign``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+EXIT_TARGET, EXIT_TIME, EXIT_INTERRUPT = 0, 3, 130
+
+
+def _exit_code(result) -> int:
+    if result.stopped == "interrupt":
+        return EXIT_INTERRUPT
+    return EXIT_TARGET if result.target_reached or result.target_rank is None else EXIT_TIME
+
+
+def cmd_search(args) -> int:
+    from ..schemes import SchemeFileError, load_scheme, save_scheme
+    from .search import search
+
+    start = None
+    if args.start:
+        try:
+            start = load_scheme(args.start)
+        except SchemeFileError as exc:
+            print(f"search: --start: {exc}", file=sys.stderr)
+            return 2
+    time_limit = args.time_limit
+    if time_limit is None and args.target_rank is None:
+        time_limit = 60.0
+    try:
+        result = search(args.code, args.sizes, args.ring, target_rank=args.target_rank, time_limit=time_limit,
+                        seed=args.seed, workers=args.workers, start=start, keep=args.keep, progress=not args.quiet)
+    except ValueError as exc:
+        print(f"search: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i, s in enumerate(result.schemes):
+        prov = {"seed": args.seed, "flips": result.flips, "seconds": round(result.seconds, 3),
+                "parent": str(args.start) if args.start else "naive", "method": "flip graph"}
+        paths.append(save_scheme(s, out, provenance=prov, tag=None if i == 0 else f"k{i + 1}"))
+    print(json.dumps({"path": str(paths[0]), "rank": result.rank, "target_reached": result.target_reached,
+                      "seconds": round(result.seconds, 3), "flips": result.flips}))
+    return _exit_code(result)
+
+
+def cmd_campaign(args) -> int:
+    from .campaign import run_campaign
+
+    try:
+        result = run_campaign(args.file, progress=not args.quiet)
+    except ValueError as exc:
+        print(f"campaign: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps({"rank": result.rank, "target_reached": result.target_reached,
+                      "seconds": round(result.seconds, 3), "flips": result.flips}))
+    return _exit_code(result)
+
+
+def register(sub) -> None:
+    s = sub.add_parser("search", help="flip-graph search for a low-rank scheme over F2 or F3")
+    s.add_argument("code", metavar="CODE")
+    s.add_argument("sizes", metavar="N1xN2xN3")
+    s.add_argument("--ring", default="F2", choices=["F2", "F3"])
+    s.add_argument("--target-rank", type=int, default=None)
+    s.add_argument("--time-limit", type=float, default=None, help="seconds (default 60 when no target is given)")
+    s.add_argument("--seed", type=int, default=None)
+    s.add_argument("--workers", type=int, default=None, help="parallel walkers (default: all cores)")
+    s.add_argument("--start", default=None, metavar="FILE", help="starting scheme file (default: the naive scheme)")
+    s.add_argument("--keep", type=int, default=1, metavar="N", help="write up to N distinct schemes of the best rank")
+    s.add_argument("--out", required=True, metavar="DIR")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    s.set_defaults(func=cmd_search)
+
+    c = sub.add_parser("campaign", help="run or resume a campaign file (TOML) with checkpoints")
+    c.add_argument("file", metavar="FILE")
+    c.add_argument("--quiet", action="store_true", help="no progress bar")
+    c.set_defaults(func=cmd_campaign)
