@@ -1,0 +1,193 @@
+"""Sub-commands of the lifting family: ``linalg-lab lift`` and ``linalg-lab catalogue``.
+
+A thin layer over :func:`linalg_lab.lifting.lift` and
+:func:`linalg_lab.lifting.catalogue.write_catalogue_index`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+from ..schemes import SchemeFileError, load_scheme, load_terms, save_scheme, scheme_filename
+from .lift import TARGETS, lift
+
+
+def _input_files(paths) -> list[Path]:
+    files = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files.extend(sorted(q for q in p.rglob("*.json") if not q.name.startswith(".")))
+        else:
+            files.append(p)
+    return files
+
+
+def _load_any(path: Path):
+    """A scheme file (.json, verified) or a term file (one product per line; ring guessed)."""
+    if path.suffix.lower() == ".json":
+        return load_scheme(path, verify=True)
+    try:
+        return load_terms(path)
+    except OSError as exc:
+        raise SchemeFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def _scheme_key(scheme) -> str:
+    h = hashlib.sha1()
+    for a in scheme.factors:
+        h.update(repr([[str(x) for x in row] for row in a]).encode())
+    return h.hexdigest()[:8]
+
+
+def _target_path(scheme, out: Path) -> tuple[Path, bool]:
+    """Where to write: the standard name, or one tagged with a content hash if that name holds another scheme.
+
+    Returns the path and whether an identical scheme is already there.
+    """
+    plain = out / scheme_filename(scheme)
+    if not plain.exists():
+        return plain, False
+    try:
+        if load_scheme(plain, verify=False) == scheme:
+            return plain, True
+    except SchemeFileError:
+        pass
+    tagged = out / scheme_filename(scheme, tag=_scheme_key(scheme))
+    if tagged.exists():
+        try:
+            return tagged, load_scheme(tagged, verify=False) == scheme
+        except SchemeFileError:
+            return tagged, False
+    return tagged, False
+
+
+def lift_files(paths, to="Q", out=".", steps=10, attempts=4, by_code=False, progress=True, echo=print) -> dict:
+    """Lift scheme files and write each verified lift; the summary dict printed by ``linalg-lab lift``.
+
+    Parameters
+    ----------
+    paths : sequence of str or Path
+        Scheme files (``.json``), term files (one product per line), or folders
+        (searched for ``*.json``).
+    to : {"Q", "Z", "ZT"}
+    out : str or Path
+        Output folder (created); with ``by_code`` each file goes to ``out/<code>/``.
+    steps, attempts : int
+        Passed to :func:`linalg_lab.lifting.lift`.
+    progress : bool
+        A tqdm progress bar on stderr when there are several files.
+    echo : callable
+        Receives one line per file.
+
+    Returns
+    -------
+    dict
+        ``{"lifted", "failed", "seconds", "to", "written", "interrupted"}``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from linalg_lab.schemes import save_scheme
+    >>> from linalg_lab.tensors import strassen_scheme
+    >>> d = Path(tempfile.mkdtemp())
+    >>> f = save_scheme(strassen_scheme("F2"), d)
+    >>> lift_files([f], to="Z", out=d / "out", echo=lambda line: None)["lifted"]
+    1
+    """
+    from tqdm import tqdm
+
+    t0 = time.perf_counter()
+    files = _input_files(paths)
+    out = Path(out)
+    lifted = failed = 0
+    written = []
+    interrupted = False
+    bar = tqdm(files, desc="lift", unit="file", file=sys.stderr, disable=not progress or len(files) < 2, leave=False)
+    try:
+        for f in bar:
+            try:
+                scheme = _load_any(f)
+                res = lift(scheme, to=to, steps=steps, attempts=attempts)
+            except (SchemeFileError, ValueError) as exc:
+                failed += 1
+                echo(f"FAIL {f}: {exc}".replace("\n", " | "))
+                continue
+            if not res.ok:
+                failed += 1
+                echo(f"FAIL {f}: {res.message}")
+                continue
+            folder = out / res.scheme.code if by_code else out
+            folder.mkdir(parents=True, exist_ok=True)
+            target, same = _target_path(res.scheme, folder)
+            if not same:
+                prov = res.provenance()
+                prov["parent"] = f.name
+                save_scheme(res.scheme, target, provenance=prov)   # verifies before writing
+            lifted += 1
+            written.append(str(target))
+            echo(f"OK   {f} -> {target} ({res.scheme.ring}, {res.method}, {res.seconds * 1e3:.1f} ms"
+                 f"{', already there' if same else ''})")
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        bar.close()
+    return {"lifted": lifted, "failed": failed, "seconds": round(time.perf_counter() - t0, 3), "to": str(to),
+            "written": written, "interrupted": interrupted}
+
+
+def cmd_lift(args) -> int:
+    files = _input_files(args.files)
+    if not files:
+        print("lift: no scheme files found", file=sys.stderr)
+        return 2
+    summary = lift_files(files, to=args.to, out=args.out, steps=args.steps, attempts=args.attempts,
+                         by_code=args.by_code, progress=not args.quiet, echo=(lambda line: None) if args.quiet else print)
+    print(json.dumps(summary))
+    if summary["interrupted"]:
+        return 130
+    return 0 if summary["failed"] == 0 else 1
+
+
+def cmd_catalogue(args) -> int:
+    from .catalogue import catalogue_index, write_catalogue_index
+
+    root = Path(args.dir)
+    try:
+        if args.check:
+            text = catalogue_index(root, args.known)
+            readme = root / "README.md"
+            current = readme.read_text(encoding="utf-8") if readme.exists() else None
+            if current != text:
+                print(f"catalogue: {readme} is out of date; run 'linalg-lab catalogue {args.dir}'", file=sys.stderr)
+                return 1
+            print(f"{readme} is up to date")
+            return 0
+        path = write_catalogue_index(root, args.known)
+    except (SchemeFileError, ValueError, OSError) as exc:
+        print(f"catalogue: {exc}", file=sys.stderr)
+        return 2
+    print(path)
+    return 0
+
+
+def register(subparsers) -> None:
+    """Add the ``lift`` and ``catalogue`` sub-commands to the ``linalg-lab`` parser."""
+    p = subparsers.add_parser("lift", help="lift F2/F3 scheme files to Z_T, Z or Q (each output verified)")
+    p.add_argument("files", nargs="+", metavar="FILE", help="scheme files, term files (.exp/.txt) or folders")
+    p.add_argument("--to", default="Q", choices=list(TARGETS), help="target ring (default Q)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--steps", type=int, default=10, help="Hensel steps (modulus p^(steps+1); default 10)")
+    p.add_argument("--attempts", type=int, default=4, help="choices of free variables to try (default 4)")
+    p.add_argument("--by-code", action="store_true", help="write into DIR/<code>/ (catalogue layout)")
+    p.add_argument("--quiet", action="store_true", help="only the JSON summary")
+    p.set_defaults(func=cmd_lift)
+
+    c = subparsers.add_parser("catalogue", help="write the index README.md of a scheme catalogue folder")
+    c.add_argument("dir", metavar="DIR", help="the catalogue folder, e.g. schemes/")
+    c.add_argument("--known", metavar="CSV", default=None, help="literature ranks (default: the built-in table)")
+    c.add_argument("--check", action="store_true", help="exit 1 if DIR/README.md is out of date (writes nothing)")
+    c.set_defaults(func=cmd_catalogue)

@@ -1,0 +1,221 @@
+"""The public lifter: F2/F3 scheme -> verified scheme over Z_T, Z or Q."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+import numpy as np
+
+from ..fields.rings import Ring, as_ring
+from ..schemes import Scheme
+from .canonical import canonicalize
+from .hensel import _check_finite_field_scheme, hensel_lift, max_steps
+from .reconstruct import rational_reconstruction_array
+from .ternary import _ternary
+
+TARGETS = ("Q", "Z", "ZT")
+
+
+@dataclass
+class LiftResult:
+    """Outcome of :func:`lift`.
+
+    Attributes
+    ----------
+    ok : bool
+        True when ``scheme`` holds a lift verified exactly over the target ring.
+    scheme : Scheme or None
+        The lifted scheme, canonically scaled, over the narrowest ring of
+        Z_T, Z, Q that holds it (so also exact over the target ring).
+    ring_needed : str or None
+        ``"ZT"``, ``"Z"`` or ``"Q"``: the ring the lift found lives in (also
+        set when a lift exists only over a larger ring than the target).
+    message : str
+        What happened, e.g. ``"no lift to Z/Q found after 10 steps"``.
+    seconds : float
+    method : str
+        ``"hensel"`` or ``"signs"`` (ternary search), or ``""``.
+    steps : int
+        Hensel steps used by the successful attempt (0 for signs).
+    attempts : int
+        Hensel attempts (choices of free variables) made.
+    proved_none : bool
+        True when the failure is a proof (no lift modulo p^2 exists, or the
+        sign search is exhaustive).
+    source : Scheme
+        The input scheme.
+    """
+
+    ok: bool
+    scheme: Scheme | None
+    ring_needed: str | None
+    message: str
+    seconds: float
+    method: str = ""
+    steps: int = 0
+    attempts: int = 0
+    proved_none: bool = False
+    source: Scheme | None = field(default=None, repr=False)
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    def provenance(self) -> dict:
+        """Facts for the ``provenance`` field of the written file."""
+        return {"method": f"lift ({self.method})", "from_ring": self.source.ring.value if self.source else None,
+                "steps": self.steps, "seconds": round(self.seconds, 6), "ring_needed": self.ring_needed}
+
+
+def _reconstruct(h, code, sizes):
+    """Rational reconstruction of a Hensel lift, exact check over Q; a canonical Scheme or None."""
+    if h.exact:
+        s = Scheme(code, sizes, Ring.Z, h.u, h.v, h.w)
+        return canonicalize(s)
+    mats = []
+    rational = False
+    for a in (h.u, h.v, h.w):
+        num, den = rational_reconstruction_array(a, h.modulus)
+        if np.any(den == 0):
+            return None
+        if np.all(den == 1):
+            mats.append(num)
+        else:
+            rational = True
+            out = np.empty(a.shape, dtype=object)
+            for idx in np.ndindex(a.shape):
+                out[idx] = Fraction(int(num[idx]), int(den[idx]))
+            mats.append(out)
+    if not rational:
+        bound = max(int(np.abs(m).max()) if m.size else 0 for m in mats)
+        if bound ** 3 * len(mats[0]) >= 2**62:
+            mats = [m.astype(object) for m in mats]
+        s = Scheme(code, sizes, Ring.Z, *mats)
+    else:
+        s = Scheme(code, sizes, Ring.Q, *mats)
+    if not s.verify():
+        return None
+    return canonicalize(s)
+
+
+_ORDER = {Ring.ZT: 0, Ring.Z: 1, Ring.Q: 2}
+
+
+def lift(scheme: Scheme, to="Q", steps: int = 10, *, attempts: int = 4, rng=0, max_nodes: int = 200_000) -> LiftResult:
+    """Lift a scheme over F2 or F3 to Z_T, Z or Q, verified exactly.
+
+    Over Z and Q: Hensel lifting to ``p^(steps+1)`` (:func:`hensel_lift`),
+    rational reconstruction of every coefficient, exact verification over Q,
+    canonical scaling of the terms (:func:`canonicalize`). When an attempt
+    fails (reconstruction, verification, or a lift over Q when Z was asked),
+    other choices of the free variables are tried (``attempts`` in all); for
+    an F2 scheme and ``to="Z"`` the sign search is the last resort. Over Z_T:
+    the sign search of :func:`ternary_lift` for F2 schemes; an F3 scheme has
+    exactly one candidate (its entries read as -1, 0, 1).
+
+    Parameters
+    ----------
+    scheme : Scheme
+        A valid scheme over F2 or F3.
+    to : {"Q", "Z", "ZT"}, default "Q"
+        Target ring; the result lies in it (or in a smaller one of Z_T ⊂ Z ⊂ Q).
+    steps : int, default 10
+        Hensel steps (modulus ``p^(steps+1)``; entries up to about
+        ``sqrt(p^(steps+1)/2)`` in numerator and denominator are recovered).
+    attempts : int, default 4
+        Choices of free variables tried before giving up.
+    rng : None, int or numpy.random.Generator, default 0
+        Seeds the alternative choices of free variables (the first attempt is
+        always the deterministic default).
+    max_nodes : int, default 200_000
+        Decision bound of the sign search.
+
+    Returns
+    -------
+    LiftResult
+        Never raises for a scheme that has no lift: ``.ok`` is False and
+        ``.message`` says why (e.g. ``"no lift to Z/Q found after 10 steps"``).
+
+    Raises
+    ------
+    ValueError
+        If ``scheme`` is not a valid scheme over F2/F3, or ``to``, ``steps``,
+        ``attempts`` are out of range.
+
+    References
+    ----------
+    Kauers & Moosbauer, "Flip graphs for matrix multiplication" (2023);
+    Khoruzhii, Gelss & Pokutta, "Faster algorithms for structured matrix
+    multiplication via flip graph search" (2025); Wang, Guy & Davenport (1982).
+
+    Examples
+    --------
+    >>> from linalg_lab.tensors import strassen_scheme
+    >>> res = lift(strassen_scheme("F3"), to="Z")
+    >>> res.ok, res.ring_needed, bool(res.scheme.verify())
+    (True, 'ZT', True)
+    """
+    t0 = time.perf_counter()
+    p = _check_finite_field_scheme(scheme)
+    try:
+        target = as_ring(to)
+    except ValueError:
+        target = None
+    if target not in (Ring.Q, Ring.Z, Ring.ZT):
+        raise ValueError(f"to: expected one of Q, Z, ZT, got {to!r}")
+    top = max_steps(p)
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= top:
+        raise ValueError(f"steps: expected an integer in 1..{top} for p = {p}, got {steps!r}")
+    if isinstance(attempts, bool) or not isinstance(attempts, (int, np.integer)) or attempts < 1:
+        raise ValueError(f"attempts: expected a positive integer, got {attempts!r}")
+
+    def done(ok, s=None, needed=None, msg="", method="", used=0, tries=0, proved=False):
+        return LiftResult(ok, s, needed, msg, time.perf_counter() - t0, method, used, tries, proved, scheme)
+
+    if target is Ring.ZT:
+        if p == 3:
+            cand = Scheme(scheme.code, scheme.n, Ring.ZT, *scheme.factors)
+            if cand.verify():
+                return done(True, cand, "ZT", "the F3 scheme read with entries -1, 0, 1 is exact over Z", "signs")
+            return done(False, None, None,
+                        "no lift to ZT: over F3 the only candidate (entries read as -1, 0, 1) is not exact over Z",
+                        "signs", proved=True)
+        tl = _ternary(scheme, max_nodes, t0)
+        if tl.ok:
+            return done(True, tl.scheme, "ZT", tl.message, "signs")
+        return done(False, None, None, f"no lift to ZT: {tl.message}", "signs", proved=tl.proved_none)
+
+    gen = np.random.default_rng(rng)
+    best_q = None
+    last_steps = 0
+    tries = 0
+    for k in range(attempts):
+        tries += 1
+        h = hensel_lift(scheme, steps, rng=None if k == 0 else gen, _checked=True)
+        last_steps = h.steps_done if h.ok else h.steps_done + 1
+        if not h.ok:
+            if h.proved_none:
+                return done(False, None, None,
+                            f"no lift to Z/Q found after 1 step: {h.message} "
+                            f"(so no lift to Z, and none to Q with denominators prime to {p})",
+                            "hensel", h.steps_done, tries, proved=True)
+            continue
+        lifted = _reconstruct(h, scheme.code, scheme.n)
+        if lifted is None:
+            continue
+        if _ORDER[lifted.ring] <= _ORDER[target]:
+            return done(True, lifted, lifted.ring.value, f"lifted over {lifted.ring} ({h.message})", "hensel",
+                        h.steps_done, tries)
+        if best_q is None:
+            best_q = (lifted, h.steps_done)
+    if target is Ring.Z and p == 2:
+        tl = _ternary(scheme, max_nodes, t0)
+        if tl.ok:
+            return done(True, tl.scheme, "ZT", f"lifted over ZT by the sign search: {tl.message}", "signs", 0, tries)
+    if best_q is not None:
+        return done(False, None, "Q",
+                    f"no lift to {target} found: the lift found needs denominators (over Q, after {best_q[1]} steps)",
+                    "hensel", best_q[1], tries)
+    return done(False, None, None, f"no lift to Z/Q found after {last_steps} step{'s' if last_steps != 1 else ''} "
+                f"({tries} choices of free variables tried)", "hensel", last_steps, tries)

@@ -1,0 +1,360 @@
+"""Sign lifting F2 -> Z_T: signs for the nonzero entries of an F2 scheme that make it exact over Z.
+
+A scheme over Z_T = {-1, 0, 1} reduces modulo 2 to its support, so the Z_T
+lifts of an F2 scheme are exactly the sign assignments ``s`` of its nonzero
+entries with, for every Brent equation (a, b, g),
+
+    sum over r in S(a,b,g) of  s(U[r,a]) s(V[r,b]) s(W[r,g])  =  T[a,b,g],
+
+where ``S(a,b,g)`` lists the terms whose three entries are nonzero. Each
+equation is a small signed sum. The search:
+
+1. fixes the gauge (the first nonzero entry of every ``u_r`` and ``v_r`` is +1:
+   flipping the signs of two factors of a term changes nothing);
+2. writes ``s = (-1)^y`` and reduces every equation modulo 4, which makes it
+   linear over GF(2) in the ``y``: ``sum of y over the equation = (|S| - T)/2
+   mod 2``. An inconsistent system proves that no signs exist; otherwise its
+   reduced echelon form gives XOR constraints (every pivot ``y`` is the parity
+   of free ones);
+3. runs a depth-first search with propagation: an equation whose remaining
+   terms must all take the same sign forces them, an equation that cannot
+   reach its value any more is a conflict, an XOR constraint with one unknown
+   forces it. Exhausting the search proves that no signs exist.
+
+References
+----------
+.. [1] M. Kauers and J. Moosbauer, "Flip graphs for matrix multiplication",
+   ISSAC 2023.
+.. [2] K. Khoruzhii, P. Gelss and S. Pokutta, "Faster algorithms for
+   structured matrix multiplication via flip graph search", 2025.
+.. [3] A. Perminov, FastMatrixMultiplication (Z_T lifting of F2 schemes with
+   a constraint solver), github.com/dronperminov/FastMatrixMultiplication.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..fields.rings import Ring
+from ..schemes import Scheme
+from . import _kernels as K
+
+
+@dataclass
+class TernaryLift:
+    """Outcome of :func:`ternary_lift`.
+
+    Attributes
+    ----------
+    ok : bool
+        True when signs were found; ``scheme`` is then exact over Z_T.
+    scheme : Scheme or None
+    proved_none : bool
+        True when the search proved that no signs exist.
+    nodes : int
+        Decisions made by the search.
+    message : str
+    seconds : float
+    """
+
+    ok: bool
+    scheme: Scheme | None
+    proved_none: bool
+    nodes: int
+    message: str
+    seconds: float
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+class _Problem:
+    """Variables, equations and XOR constraints of a sign-lifting problem."""
+
+    def __init__(self, scheme: Scheme):
+        u, v, w = (np.asarray(a, dtype=np.int64) % 2 for a in scheme.factors)
+        self.shape = (u.shape, v.shape, w.shape)
+        ids = []
+        nvar = 0
+        for a in (u, v, w):
+            idx = np.full(a.shape, -1, dtype=np.int64)
+            nz = np.nonzero(a)
+            idx[nz] = np.arange(nvar, nvar + len(nz[0]))
+            nvar += len(nz[0])
+            ids.append(idx)
+        self.ids = ids
+        self.nvar = nvar
+        self.val = [0] * nvar
+        # gauge: first nonzero of u_r and v_r is +1 for live terms
+        live = u.any(axis=1) & v.any(axis=1) & w.any(axis=1)
+        self.fixed = []
+        for r in np.flatnonzero(live):
+            self.fixed.append(int(ids[0][r][ids[0][r] >= 0][0]))
+            self.fixed.append(int(ids[1][r][ids[1][r] >= 0][0]))
+        t = np.asarray(scheme.tensor, dtype=np.int64)
+        prod = (u[:, :, None, None] & v[:, None, :, None] & w[:, None, None, :]).astype(bool)
+        self.equations = []      # (terms, target); terms = list of (var, var, var)
+        self.trivial_conflict = None
+        nu, nv, nw = t.shape
+        support = prod.any(axis=0)
+        for a, b, g in zip(*np.nonzero(support | (t != 0))):
+            rs = np.flatnonzero(prod[:, a, b, g])
+            target = int(t[a, b, g])
+            if len(rs) == 0:
+                if target:
+                    self.trivial_conflict = (int(a), int(b), int(g))
+                continue
+            terms = [(int(ids[0][r, a]), int(ids[1][r, b]), int(ids[2][r, g])) for r in rs]
+            self.equations.append((terms, target))
+        self.var_eqs = [[] for _ in range(nvar)]
+        for e, (terms, _) in enumerate(self.equations):
+            for term in terms:
+                for x in term:
+                    self.var_eqs[x].append(e)
+        self.xors = []           # (vars, parity)
+        self.var_xors = [[] for _ in range(nvar)]
+
+    # -- step 2: the mod-4 parity system --------------------------------------
+    def parity_system(self) -> bool:
+        """Build the GF(2) parity system; False when it is inconsistent (no signs exist)."""
+        fixed = set(self.fixed)
+        free = [x for x in range(self.nvar) if x not in fixed]
+        col = {x: i for i, x in enumerate(free)}
+        n = len(free)
+        m = len(self.equations)
+        if m == 0:
+            return True
+        ncols = n + 1                     # last column: the right-hand side
+        nw = (ncols + 63) >> 6
+        a = np.zeros((m, 1, nw), dtype=np.uint64)
+        for e, (terms, target) in enumerate(self.equations):
+            row = np.zeros(ncols, dtype=np.uint8)
+            for term in terms:
+                for x in term:
+                    if x in col:
+                        row[col[x]] ^= 1
+            row[n] = ((len(terms) - target) // 2) & 1
+            a[e, 0] = _pack_bits(row, nw)
+        rank, _, pivcols, _ = K.eliminate2(a, n)
+        rest = a[rank:, 0, :]
+        hw, hb = n >> 6, np.uint64(n & 63)
+        if rank < m and np.any((rest[:, hw] >> hb) & np.uint64(1)):
+            return False
+        # back elimination to reduced echelon form on the packed rows
+        rows = a[:rank, 0, :].copy()
+        for k in range(rank - 1, -1, -1):
+            c = int(pivcols[k])
+            w_, b_ = c >> 6, np.uint64(c & 63)
+            hit = np.flatnonzero((rows[:k, w_] >> b_) & np.uint64(1))
+            if len(hit):
+                rows[hit] ^= rows[k]
+        self.pivot_vars = {free[int(c)] for c in pivcols}
+        for k in range(rank):
+            bits = _unpack_bits(rows[k], ncols)
+            vars_ = [free[i] for i in np.flatnonzero(bits[:n])]
+            self.xors.append((vars_, int(bits[n])))
+            for x in vars_:
+                self.var_xors[x].append(len(self.xors) - 1)
+        return True
+
+
+def _pack_bits(row: np.ndarray, nw: int) -> np.ndarray:
+    padded = np.zeros(nw * 64, dtype=np.uint8)
+    padded[: len(row)] = row
+    return np.packbits(padded.reshape(nw, 64)[:, ::-1], axis=1).view(">u8").astype(np.uint64).reshape(nw)
+
+
+def _unpack_bits(words: np.ndarray, n: int) -> np.ndarray:
+    b = np.unpackbits(words.astype(">u8").view(np.uint8).reshape(len(words), 8), axis=1)[:, ::-1]
+    return b.reshape(-1)[:n]
+
+
+class _Search:
+    def __init__(self, prob: _Problem, max_nodes: int):
+        self.p = prob
+        self.val = prob.val
+        self.trail: list[int] = []
+        self.max_nodes = max_nodes
+        self.nodes = 0
+
+    def assign(self, x: int, s: int, queue: list) -> None:
+        self.val[x] = s
+        self.trail.append(x)
+        for e in self.p.var_eqs[x]:
+            queue.append(e)
+        for c in self.p.var_xors[x]:
+            queue.append(~c)
+
+    def undo(self, pos: int) -> None:
+        val = self.val
+        trail = self.trail
+        while len(trail) > pos:
+            val[trail.pop()] = 0
+
+    def propagate(self, queue: list) -> bool:
+        val = self.val
+        eqs = self.p.equations
+        xors = self.p.xors
+        while queue:
+            c = queue.pop()
+            if c >= 0:
+                terms, target = eqs[c]
+                known = 0
+                unknown = []
+                for term in terms:
+                    a, b, g = val[term[0]], val[term[1]], val[term[2]]
+                    if a and b and g:
+                        known += a * b * g
+                    else:
+                        unknown.append(term)
+                need = target - known
+                m = len(unknown)
+                if abs(need) > m or (need - m) % 2:
+                    return False
+                if m and abs(need) == m:
+                    s = 1 if need > 0 else -1
+                    for term in unknown:
+                        open_ = [x for x in term if not val[x]]
+                        if len(open_) == 1:
+                            prod = s
+                            for x in term:
+                                if val[x]:
+                                    prod *= val[x]
+                            self.assign(open_[0], prod, queue)
+            else:
+                vars_, parity = xors[~c]
+                open_ = None
+                count = 0
+                par = parity
+                for x in vars_:
+                    if val[x]:
+                        if val[x] < 0:
+                            par ^= 1
+                    else:
+                        count += 1
+                        open_ = x
+                        if count > 1:
+                            break
+                if count == 0 and par:
+                    return False
+                if count == 1:
+                    self.assign(open_, -1 if par else 1, queue)
+        return True
+
+    def run(self, order: list[int]) -> str:
+        """Depth-first search; 'sat', 'unsat' or 'limit'."""
+        queue: list = []
+        for x in self.p.fixed:
+            self.assign(x, 1, queue)
+        if not self.propagate(queue):
+            return "unsat"
+        decisions: list = []     # [var, trail position, second branch taken]
+        pos = 0
+        while True:
+            while pos < len(order) and self.val[order[pos]]:
+                pos += 1
+            if pos == len(order):
+                return "sat"
+            if self.nodes >= self.max_nodes:
+                return "limit"
+            x = order[pos]
+            self.nodes += 1
+            decisions.append([x, len(self.trail), False, pos])
+            queue = []
+            self.assign(x, 1, queue)
+            ok = self.propagate(queue)
+            while not ok:
+                while decisions and decisions[-1][2]:
+                    self.undo(decisions[-1][1])
+                    decisions.pop()
+                if not decisions:
+                    return "unsat"
+                d = decisions[-1]
+                self.undo(d[1])
+                d[2] = True
+                pos = d[3]
+                self.nodes += 1
+                queue = []
+                self.assign(d[0], -1, queue)
+                ok = self.propagate(queue)
+
+
+def ternary_lift(scheme: Scheme, max_nodes: int = 1_000_000) -> TernaryLift:
+    """Find signs that turn an F2 scheme into a Z_T scheme, or prove that none exist.
+
+    Parameters
+    ----------
+    scheme : Scheme
+        A valid scheme over F2.
+    max_nodes : int, default 1_000_000
+        Bound on the search decisions; when reached the result is undecided
+        (``ok`` and ``proved_none`` both False).
+
+    Returns
+    -------
+    TernaryLift
+        ``.scheme`` is the Z_T scheme (verified exactly) when ``.ok``.
+
+    Raises
+    ------
+    ValueError
+        If ``scheme`` is not a valid scheme over F2, or ``max_nodes`` is not positive.
+
+    References
+    ----------
+    Kauers & Moosbauer, "Flip graphs for matrix multiplication" (2023);
+    Khoruzhii, Gelss & Pokutta (2025).
+
+    Examples
+    --------
+    >>> from linalg_lab.tensors import strassen_scheme
+    >>> res = ternary_lift(strassen_scheme("F2"))
+    >>> res.ok, res.scheme.ring.value, bool(res.scheme.verify())
+    (True, 'ZT', True)
+    """
+    t0 = time.perf_counter()
+    if not isinstance(scheme, Scheme):
+        raise ValueError(f"scheme: expected a Scheme, got {type(scheme).__name__}")
+    if scheme.ring is not Ring.F2:
+        raise ValueError(f"scheme: sign lifting starts from a scheme over F2, got one over {scheme.ring}")
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, (int, np.integer)) or max_nodes < 1:
+        raise ValueError(f"max_nodes: expected a positive integer, got {max_nodes!r}")
+    check = scheme.verify()
+    if not check:
+        raise ValueError(f"scheme: not a valid scheme over F2: {check.describe(limit=2)}")
+    return _ternary(scheme, int(max_nodes), t0)
+
+
+def _ternary(scheme: Scheme, max_nodes: int, t0: float) -> TernaryLift:
+    prob = _Problem(scheme)
+
+    def done(ok, sch, proved, nodes, msg):
+        return TernaryLift(ok, sch, proved, nodes, msg, time.perf_counter() - t0)
+
+    if prob.trivial_conflict is not None:
+        return done(False, None, True, 0, f"no Z_T signs exist: equation {prob.trivial_conflict} has no terms but a nonzero value")
+    if not prob.parity_system():
+        return done(False, None, True, 0, "no Z_T signs exist: the Brent equations modulo 4 are inconsistent for every choice of signs")
+    occurrences = [len(prob.var_eqs[x]) for x in range(prob.nvar)]
+    free = [x for x in range(prob.nvar) if x not in getattr(prob, "pivot_vars", set())]
+    rest = [x for x in range(prob.nvar) if x in getattr(prob, "pivot_vars", set())]
+    order = sorted(free, key=lambda x: -occurrences[x]) + rest
+    search = _Search(prob, max_nodes)
+    status = search.run(order)
+    if status == "unsat":
+        return done(False, None, True, search.nodes, f"no Z_T signs exist (proved by exhaustive search, {search.nodes} decisions)")
+    if status == "limit":
+        return done(False, None, False, search.nodes, f"undecided: no Z_T signs found within {max_nodes} decisions")
+    mats = []
+    for a, idx in zip(scheme.factors, prob.ids):
+        out = np.zeros(a.shape, dtype=np.int64)
+        nz = idx >= 0
+        out[nz] = [prob.val[x] or 1 for x in idx[nz]]
+        mats.append(out)
+    result = Scheme(scheme.code, scheme.n, Ring.ZT, *mats)
+    if not result.verify():
+        return done(False, None, False, search.nodes, "internal: the signs found do not verify over Z")
+    return done(True, result, False, search.nodes, f"Z_T signs found ({search.nodes} decisions)")
