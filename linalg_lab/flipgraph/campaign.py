@@ -155,6 +155,7 @@ def run_campaign(path, *, progress: bool = True) -> SearchResult:
         if c.catalogue is not None:
             held = _catalogue_best(c.catalogue, s.code, s.n, s.ring.value)
             if held is None or s.rank < held:
+                (c.catalogue / s.code).mkdir(parents=True, exist_ok=True)
                 save_scheme(s, c.catalogue / s.code, provenance=prov)
 
     last = [time.perf_counter()]

@@ -1,0 +1,181 @@
+"""Search, CLI and campaigns of the flip-graph family."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from linalg_lab.flipgraph import search
+from linalg_lab.flipgraph.campaign import load_campaign, run_campaign
+from linalg_lab.flipgraph.search import _key
+from linalg_lab.schemes import load_scheme
+from linalg_lab.tensors import naive_scheme, strassen_scheme
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize("ring", ["F2", "F3"])
+def test_2x2x2_reaches_7(ring):
+    res = search("gg", "2x2x2", ring, target_rank=7, seed=3, workers=1, time_limit=30)
+    assert res.target_reached and res.rank == 7 and res.best.verify()
+    assert res.stopped == "target"
+
+
+def test_3x3x3_f2_reaches_23():
+    res = search("gg", "3x3x3", "F2", target_rank=23, seed=1, workers=2, time_limit=60)
+    assert res.target_reached and res.rank == 23 and res.best.verify()
+    assert res.history and res.history[-1][2] == 23
+    assert [h[2] for h in res.history] == sorted((h[2] for h in res.history), reverse=True)
+
+
+def test_structured_search_keeps_distinct_schemes():
+    res = search("ug", "2x2x2", "F2", target_rank=None, max_flips=300_000, seed=0, workers=2, keep=5)
+    assert 1 <= len(res.schemes) <= 5
+    keys = {_key(s) for s in res.schemes}
+    assert len(keys) == len(res.schemes)
+    for s in res.schemes:
+        assert s.verify() and s.rank == res.rank and s.code == "ug"
+
+
+def test_start_from_z_scheme_and_time_limit():
+    res = search("gg", "2x2x2", "F3", target_rank=6, time_limit=0.5, seed=0, workers=1, start=strassen_scheme("Z"))
+    assert not res.target_reached and res.stopped == "time" and res.rank == 7 and res.best.verify()
+
+
+@pytest.mark.parametrize("kwargs,needle", [
+    (dict(ring="Z", target_rank=7), "ring"),
+    (dict(ring="F2"), "at least one"),
+    (dict(ring="F2", target_rank=0), "target_rank"),
+    (dict(ring="F2", target_rank=7, keep=0), "keep"),
+    (dict(ring="F2", target_rank=7, workers=0), "workers"),
+    (dict(ring="F2", target_rank=7, time_limit=-1), "time_limit"),
+    (dict(ring="F2", target_rank=7, start=naive_scheme("gg", "2x2x3", "F2")), "start"),
+])
+def test_search_errors(kwargs, needle):
+    with pytest.raises(ValueError, match=needle):
+        search("gg", "2x2x2", **kwargs)
+
+
+def run_cli(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "linalg_lab.cli", *args], capture_output=True, text=True, **kw)
+
+
+def test_cli_search_writes_verified_files(tmp_path):
+    r = run_cli("search", "gg", "2x2x2", "--ring", "F2", "--target-rank", "7", "--seed", "1", "--keep", "3",
+                "--workers", "2", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    last = json.loads(r.stdout.strip().splitlines()[-1])
+    assert last["rank"] == 7 and last["target_reached"] is True and last["flips"] >= 0
+    assert Path(last["path"]).name == "gg-2x2x2-r7-F2.json"
+    files = sorted(tmp_path.glob("*.json"))
+    assert 1 <= len(files) <= 3
+    for f in files:
+        assert load_scheme(f).rank == 7
+
+
+def test_cli_search_time_limit_exit_3(tmp_path):
+    r = run_cli("search", "gg", "2x2x2", "--ring", "F2", "--target-rank", "6", "--time-limit", "0.5",
+                "--quiet", "--out", str(tmp_path))
+    assert r.returncode == 3
+    last = json.loads(r.stdout.strip().splitlines()[-1])
+    assert last["target_reached"] is False and last["rank"] == 7
+    assert load_scheme(last["path"]).verify()
+
+
+def test_cli_search_ctrl_c_keeps_best(tmp_path):
+    p = subprocess.Popen([sys.executable, "-m", "linalg_lab.cli", "search", "gg", "3x3x3", "--ring", "F2",
+                          "--target-rank", "19", "--quiet", "--out", str(tmp_path)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(6)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    assert p.returncode == 130, err
+    last = json.loads(out.strip().splitlines()[-1])
+    assert last["target_reached"] is False
+    s = load_scheme(last["path"])
+    assert s.verify() and s.rank <= 27
+
+
+CAMPAIGN = """
+[tensor]
+code = "gg"
+sizes = "3x3x3"
+ring = "F2"
+
+[search]
+target_rank = 19
+time_budget = {budget}
+workers = 1
+seed = 5
+
+[output]
+dir = "run"
+catalogue = "cat"
+checkpoint_interval = 0.3
+"""
+
+
+def test_campaign_checkpoint_and_resume(tmp_path):
+    f = tmp_path / "c.toml"
+    f.write_text(CAMPAIGN.format(budget=1.5))
+    res = run_campaign(f, progress=False)
+    assert res.stopped == "time" and res.rank <= 23
+    ck = json.loads((tmp_path / "run" / "checkpoint.json").read_text())
+    assert 1.0 <= ck["seconds_used"] <= 3.0 and ck["schemes"]
+    cat = list((tmp_path / "cat" / "gg").glob("gg-3x3x3-r*-F2.json"))
+    assert cat and all(load_scheme(c).verify() for c in cat)
+    assert load_scheme(tmp_path / "run" / f"gg-3x3x3-r{res.rank}-F2.json").verify()
+    # resume with a larger budget: starts from the checkpoint's schemes, counts the time used
+    f.write_text(CAMPAIGN.format(budget=2.5))
+    res2 = run_campaign(f, progress=False)
+    assert res2.rank <= res.rank
+    assert res2.seconds < 2.0
+    ck2 = json.loads((tmp_path / "run" / "checkpoint.json").read_text())
+    assert ck2["seconds_used"] >= 2.4
+    with pytest.raises(ValueError, match="used up"):
+        run_campaign(f, progress=False)
+
+
+def test_campaign_survives_kill_9(tmp_path):
+    f = tmp_path / "c.toml"
+    f.write_text(CAMPAIGN.format(budget=60))
+    p = subprocess.Popen([sys.executable, "-m", "linalg_lab.cli", "campaign", str(f), "--quiet"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    ck = tmp_path / "run" / "checkpoint.json"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if ck.exists() and json.loads(ck.read_text())["seconds_used"] > 1.0:
+            break
+        time.sleep(0.2)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    data = json.loads(ck.read_text())
+    assert data["seconds_used"] > 1.0 and data["schemes"]
+    c = load_campaign(f)
+    from linalg_lab.schemes import scheme_from_dict
+
+    for d in data["schemes"]:
+        assert scheme_from_dict(d).verify()
+    assert c.checkpoint == ck
+
+
+def test_campaign_file_errors(tmp_path):
+    f = tmp_path / "bad.toml"
+    f.write_text("[tensor]\ncode='gg'\nsizes='3x3x3'\nring='F2'\n[search]\nbogus=1\ntime_budget=1\n[output]\ndir='x'\n")
+    with pytest.raises(ValueError, match="unknown key"):
+        load_campaign(f)
+    f.write_text("[tensor]\ncode='gg'\n")
+    with pytest.raises(ValueError, match=r"\[search\]"):
+        load_campaign(f)
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "search").glob("*.toml")), ids=lambda p: p.name)
+def test_shipped_campaign_files_parse(path):
+    c = load_campaign(path)
+    assert c.time_budget > 0 and c.ring in ("F2", "F3")
