@@ -149,14 +149,21 @@ def run_campaign(path, *, progress: bool = True) -> SearchResult:
     if remaining <= 0:
         raise ValueError(f"{c.path}: time budget of {c.time_budget:g} s is used up (see {c.checkpoint})")
 
+    written: list[Path] = []
+
     def on_improve(s):
         prov = {"campaign": c.path.name, "seed": c.seed}
+        c.out_dir.mkdir(parents=True, exist_ok=True)
         save_scheme(s, c.out_dir, provenance=prov)
         if c.catalogue is not None:
             held = _catalogue_best(c.catalogue, s.code, s.n, s.ring.value)
             if held is None or s.rank < held:
                 (c.catalogue / s.code).mkdir(parents=True, exist_ok=True)
-                save_scheme(s, c.catalogue / s.code, provenance=prov)
+                path = save_scheme(s, c.catalogue / s.code, provenance=prov)
+                # the catalogue keeps the best rank: drop what this run wrote before
+                for old in written:
+                    old.unlink(missing_ok=True)
+                written[:] = [path]
 
     last = [time.perf_counter()]
 
