@@ -88,7 +88,7 @@ def check_matrix(
             S = sp.csr_array(A, dtype=np.float64)
         except (TypeError, ValueError) as exc:
             raise TypeError(f"{name} must have real numeric entries ({exc})") from None
-        if not np.all(np.isfinite(S.data)):
+        if not _all_finite(S.data):
             raise ValueError(f"{name} contains non-finite entries (NaN or inf)")
         if not allow_empty and min(S.shape) == 0:
             raise ValueError(f"{name} must be non-empty, got shape {S.shape}")
@@ -113,9 +113,22 @@ def check_matrix(
     arr = np.asarray(arr, dtype=np.float64)
     if not allow_empty and arr.size == 0:
         raise ValueError(f"{name} must be non-empty, got shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
+    if not _all_finite(arr):
         raise ValueError(f"{name} contains non-finite entries (NaN or inf)")
     return arr
+
+
+def _all_finite(arr: np.ndarray) -> bool:
+    """All entries finite, without an ``arr``-sized temporary in the usual case.
+
+    A NaN or an infinity makes the sum non-finite, so a finite sum proves all
+    entries finite; only a non-finite sum (possibly an overflow of finite
+    entries) needs the elementwise check.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(arr.sum()):
+            return True
+    return bool(np.all(np.isfinite(arr)))
 
 
 def check_rows(M: np.ndarray, name: str, rows: int, what: str) -> None:

@@ -264,7 +264,7 @@ def _times_t(A, P) -> np.ndarray:
         return _dense(A.T @ P).T
     if sp.issparse(P):
         return np.asarray(P.T @ A)
-    return P.T @ A
+    return (A.T @ P).T  # same product; this layout is faster for C-ordered A
 
 
 def _rows_of(A, rows) -> np.ndarray:
@@ -307,7 +307,8 @@ def _is_index_vector(x) -> bool:
 # ----------------------------------------------------------------------------
 
 
-def _build(A, m, n, Y, Z, M, *, k, l, kind, rtol, rng, n_probes, probe_tol, rows, cols):
+def _build(A, m, n, Y, Z, M, *, k, l, kind, rtol, rng, n_probes, probe_tol, rows, cols,
+           AG=None, AtG=None):
     size = max(m, n)
     for name, S in (("P^T A", Y), ("A Q", Z)):
         if not np.all(np.isfinite(S)):
@@ -321,10 +322,9 @@ def _build(A, m, n, Y, Z, M, *, k, l, kind, rtol, rng, n_probes, probe_tol, rows
     agree = r1 == r2 == r3
     saturated = r1 < k and r2 < l
     if n_probes:
-        G = rng.standard_normal((n, n_probes))
-        AG = _times(A, G)
-        Gt = rng.standard_normal((m, n_probes))
-        AtG = _times_t(A, Gt).T
+        if AG is None:
+            AG = _times(A, rng.standard_normal((n, n_probes)))
+            AtG = _times_t(A, rng.standard_normal((m, n_probes))).T
         est = max(_relres(AG - U @ (U.T @ AG), AG), _relres(AtG - V @ (V.T @ AtG), AtG))
         observed = agree and est <= probe_tol
     else:
@@ -336,13 +336,21 @@ def _build(A, m, n, Y, Z, M, *, k, l, kind, rtol, rng, n_probes, probe_tol, rows
     )
 
 
-def _random_sketches(A, m, n, k, l, kind, rng, zeta):
+def _random_sketches(A, m, n, k, l, kind, rng, zeta, n_probes):
+    """Sketches ``Y = P^T A``, ``Z = A Q``, ``M = P^T A Q`` (and probes ``A G``, ``A^T G'``).
+
+    For Gaussian sketches the probe vectors ride along as extra columns of
+    ``P`` and ``Q``, so that ``A`` is read once per side.
+    """
     rows = cols = None
+    AG = AtG = None
     if kind == "gaussian":
-        P = rng.standard_normal((m, k))
-        Q = rng.standard_normal((n, l))
-        Y, Z = _times_t(A, P), _times(A, Q)
-        M = P.T @ Z
+        P = rng.standard_normal((m, k + n_probes))
+        Q = rng.standard_normal((n, l + n_probes))
+        Yp, Zp = _times_t(A, P), _times(A, Q)
+        Y, AtG = Yp[:k], Yp[k:].T
+        Z, AG = Zp[:, :l], Zp[:, l:]
+        M = P[:, :k].T @ Z
     elif kind == "sparse_sign":
         P = _sparse_sign(m, k, rng, zeta)
         Q = _sparse_sign(n, l, rng, zeta)
@@ -353,7 +361,7 @@ def _random_sketches(A, m, n, k, l, kind, rng, zeta):
         cols = np.sort(rng.choice(n, l, replace=False))
         Y, Z = _rows_of(A, rows), _cols_of(A, cols)
         M = Z[rows, :]
-    return Y, Z, M, rows, cols
+    return Y, Z, M, rows, cols, AG, AtG
 
 
 def randomized_pinv(A, k=None, l=None, sketch="gaussian", rng=None, rtol=None, *,
@@ -468,21 +476,23 @@ def randomized_pinv(A, k=None, l=None, sketch="gaussian", rng=None, rtol=None, *
     if k is not None:
         k = check_int(k, "k", 1, hi, hi_text)
         l = k if l is None else check_int(l, "l", 1, hi, hi_text)
-        Y, Z, M, rows, cols = _random_sketches(A, m, n, k, l, sketch, gen, zeta)
-        return _build(A, m, n, Y, Z, M, k=k, l=l, kind=sketch, rows=rows, cols=cols, **common)
+        Y, Z, M, rows, cols, AG, AtG = _random_sketches(A, m, n, k, l, sketch, gen, zeta, n_probes)
+        return _build(A, m, n, Y, Z, M, k=k, l=l, kind=sketch, rows=rows, cols=cols,
+                      AG=AG, AtG=AtG, **common)
 
     if l is not None:
         raise ValueError("l must be None when k is None (the adaptive mode sets l = k)")
     kmax = hi if max_k is None else check_int(max_k, "max_k", 1, hi, hi_text)
     kk = min(ADAPTIVE_K0, kmax)
     while True:
-        Y, Z, M, rows, cols = _random_sketches(A, m, n, kk, kk, sketch, gen, zeta)
+        Y, Z, M, rows, cols, AG, AtG = _random_sketches(A, m, n, kk, kk, sketch, gen, zeta,
+                                                        n_probes)
         size = max(m, n)
         r1 = _rank(Y, rtol, size)
         r2 = _rank(Z, rtol, size)
         if (r1 < kk and r2 < kk) or kk >= kmax:
             return _build(A, m, n, Y, Z, M, k=kk, l=kk, kind=sketch, rows=rows, cols=cols,
-                          **common)
+                          AG=AG, AtG=AtG, **common)
         kk = min(2 * kk, kmax)
 
 

@@ -72,12 +72,30 @@ def rank_cutoff(sigma_max, shape, rtol=None) -> float:
     return _relative_cutoff(max(shape), rtol) * sigma_max
 
 
-def _svd(M: np.ndarray):
-    """Thin SVD with a fallback from ``gesdd`` to ``gesvd``."""
+def _svd_lapack(M: np.ndarray):
     try:
         return sla.svd(M, full_matrices=False, check_finite=False, lapack_driver="gesdd")
     except (np.linalg.LinAlgError, ValueError):  # pragma: no cover - rare LAPACK failure
         return sla.svd(M, full_matrices=False, check_finite=False, lapack_driver="gesvd")
+
+
+def _svd(M: np.ndarray):
+    """Thin SVD; QR first for tall or wide matrices (Chan's R-SVD).
+
+    For an ``m x k`` matrix with ``m >= 2k`` (a sketch ``A Q``), a Householder
+    QR followed by the SVD of the ``k x k`` factor is as backward stable as a
+    direct SVD and several times faster, mostly blocked level-3 work.
+    """
+    m, n = M.shape
+    if m >= 2 * n and n > 0:
+        Q, R = sla.qr(M, mode="economic", check_finite=False)
+        U, s, Vt = _svd_lapack(R)
+        return Q @ U, s, Vt
+    if n >= 2 * m and m > 0:
+        Q, R = sla.qr(M.T, mode="economic", check_finite=False)
+        U, s, Vt = _svd_lapack(R)
+        return Vt.T, s, (Q @ U).T
+    return _svd_lapack(M)
 
 
 def _truncated_svd(M: np.ndarray, rtol: float | None = None, size: int | None = None):
@@ -108,6 +126,9 @@ def _pinv(M: np.ndarray, rtol: float | None = None, size: int | None = None) -> 
 def _rank(M: np.ndarray, rtol: float | None = None, size: int | None = None) -> int:
     if M.size == 0:
         return 0
+    m, n = M.shape
+    if m >= 2 * n or n >= 2 * m:  # QR first, as in _svd
+        M = sla.qr(M if m >= n else M.T, mode="r", check_finite=False)[0][: min(m, n)]
     s = sla.svdvals(M, check_finite=False)
     if s.size == 0 or s[0] == 0.0:
         return 0
