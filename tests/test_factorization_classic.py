@@ -13,6 +13,7 @@ from linalg_lab.factorization import (
     cr,
     cur,
     meta_factorize,
+    numerical_rank,
     nystrom,
     pivoted_qr,
     truncated_svd,
@@ -247,10 +248,25 @@ def test_cr_rank_tolerance():
 
 
 def test_cr_warns_when_greedy_count_differs_from_svd_rank():
-    # Kahan-like: every column has a large residual, yet sigma_min is tiny
+    # Kahan matrix: every column keeps a residual >= 1.2e-2, yet sigma_min is tiny
     n = 40
     c, s = np.cos(1.2), np.sin(1.2)
     K = np.diag(s ** np.arange(n)) @ (np.eye(n) - c * np.triu(np.ones((n, n)), 1))
-    with pytest.warns(RuntimeWarning, match="pivot columns"):
-        f = cr(K, rtol=1e-5)  # sigma_min / sigma_max = 1.3e-7, residuals >= 1.2e-2
-    assert f.pivots.size == n
+    with pytest.warns(RuntimeWarning, match="pivot columns found but the SVD numerical rank"):
+        f = cr(K, rtol=1e-5)  # sigma_min / sigma_max = 1.3e-7
+    assert f.pivots.size == n and numerical_rank(K, rtol=1e-5) == n - 1
+    assert np.allclose(f.C @ f.R, K, atol=1e-12)
+
+
+def test_cr_ill_conditioned_pivots_do_not_add_spurious_rank():
+    # two nearly parallel columns and a third exactly in their span: with the
+    # plain residual test rounding noise amplified by cond(C) could pass as rank
+    rng = np.random.default_rng(11)
+    a = rng.standard_normal(6)
+    b = a + 1e-6 * rng.standard_normal(6)
+    A = np.column_stack([a, b, 3.0 * b - 2.0 * a, rng.standard_normal(6)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        f = cr(A)
+    assert f.pivots.tolist() == [0, 1, 3]
+    assert np.allclose(f.C @ f.R, A, atol=1e-12)

@@ -553,11 +553,17 @@ def cr(A, *, rtol=None) -> CRFactorization:
     ``C`` holds the columns of ``A`` that are not combinations of earlier
     columns (the pivot columns of the reduced row echelon form) and ``R`` the
     ``r`` nonzero rows of ``rref(A)``, so ``A = C R`` with ``R[:, pivots] = I``.
-    A column counts as independent of the earlier ones when its residual
-    after orthogonal projection onto them exceeds
-    ``max(rtol, max(m, n) * eps) * sigma_max(A)``. ``R = C^+ A`` is then
-    computed through the QR of ``C`` built on the way, and its entries left
-    of each pivot, zero in exact arithmetic, are set to zero exactly.
+    Column ``a_j`` counts as independent of the pivot columns ``C_j`` before
+    it when its residual ``v = a_j - C_j x`` after orthogonal projection
+    satisfies ``||v|| > max(rtol * sigma_max, f * sqrt(1 + ||x||^2))`` with
+    the rounding floor ``f = max(m, n) * eps * sigma_max``: the user
+    tolerance bounds the residual of every dropped column, and the second
+    term is how far rounding errors of size ``f`` in ``a_j`` and in the
+    columns of ``C_j`` can move ``v`` (without it, a column that is exactly
+    dependent on nearly parallel pivot columns can pass as independent).
+    ``R = C^+ A`` is then computed through the QR of ``C`` built on the way,
+    and its entries left of each pivot, zero in exact arithmetic, are set to
+    zero exactly.
 
     As a meta-factorization ``F = C``, ``H = R^T`` and the core is ``I_r``.
 
@@ -603,23 +609,36 @@ def cr(A, *, rtol=None) -> CRFactorization:
     smax = float(s[0]) if s.size else 0.0
     rel = _relative_cutoff(max(m, n), rtol)
     tau = rel * smax
+    floor = _relative_cutoff(max(m, n), None) * smax  # rounding level of A
     svd_rank = int(np.count_nonzero(s > tau)) if smax > 0 else 0
-    Qb = np.zeros((m, min(m, n)))
+    kmax = min(m, n)
+    Qb = np.zeros((m, kmax))  # orthonormal basis of the pivot columns so far
+    T = np.zeros((kmax, kmax))  # C = Qb T, T upper triangular
     pivots: list[int] = []
     r = 0
     if smax > 0:
         for j in range(n):
             v = A[:, j].copy()
+            thr = tau
             if r:
                 Qr = Qb[:, :r]
-                v -= Qr @ (Qr.T @ v)
-                v -= Qr @ (Qr.T @ v)  # second pass (CGS2) keeps Qb orthonormal
+                c = Qr.T @ v
+                v -= Qr @ c
+                c2 = Qr.T @ v  # second pass (CGS2) keeps Qb orthonormal
+                v -= Qr @ c2
+                c += c2
+                # a_j = C x + v. Rounding errors of size `floor` in a_j and in
+                # the pivot columns move v by up to floor * sqrt(1 + ||x||^2)
+                x = sla.solve_triangular(T[:r, :r], c, check_finite=False)
+                thr = max(tau, floor * float(np.sqrt(1.0 + x @ x)))
             nv = float(np.linalg.norm(v))
-            if nv > tau:
+            if nv > thr:
                 Qb[:, r] = v / nv
+                T[:r, r] = c if r else T[:0, r]
+                T[r, r] = nv
                 pivots.append(j)
                 r += 1
-                if r == min(m, n):
+                if r == kmax:
                     break
     if r != svd_rank:
         warnings.warn(
@@ -631,8 +650,11 @@ def cr(A, *, rtol=None) -> CRFactorization:
     piv = np.asarray(pivots, dtype=np.intp)
     C = A[:, piv]
     Qr = Qb[:, :r]
-    T = Qr.T @ C
-    R = sla.solve_triangular(T, Qr.T @ A, lower=False, check_finite=False) if r else np.zeros((0, n))
+    R = (
+        sla.solve_triangular(T[:r, :r], Qr.T @ A, check_finite=False)
+        if r
+        else np.zeros((0, n))
+    )
     for i, p in enumerate(piv):
         R[i, :p] = 0.0
     R[:, piv] = np.eye(r)
