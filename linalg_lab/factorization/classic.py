@@ -4,16 +4,16 @@ Each function picks the factors ``F``, ``H`` (and sketches ``B``, ``D``) of
 a known decomposition and lets :func:`~linalg_lab.factorization.meta_factorize`
 solve for the core ``G`` in ``A ~ F G H^T``:
 
-==================  ===========================  ===========================  ===========================
-function            F                            H^T                          core G
-==================  ===========================  ===========================  ===========================
-``truncated_svd``   ``U_k``                      ``V_k^T``                    ``U_k^T A V_k = Sigma_k``
-``pivoted_qr``      ``C = A[:, J]`` (pivots)     ``R_k P^T``                  mixing matrix ``R_11^-1``
-``utv``             ``U_k`` (orthonormal)        ``V_k^T`` (orthonormal)      ``T`` lower triangular
-``cur``             ``C = A[:, J]``              ``R = A[I, :]``              ``C^+ A R^+`` or ``A[I, J]^-1``
-``nystrom``         ``A D``                      ``B^T A``                    ``(B^T A D)^+``
-``cr``              pivot columns ``C``          ``R = rref(A)`` rows         ``I_r``
-==================  ===========================  ===========================  ===========================
+=================  =====================  =================  =============================
+function           F                      H^T                core G
+=================  =====================  =================  =============================
+``truncated_svd``  ``U_k``                ``V_k^T``          ``Sigma_k``
+``pivoted_qr``     ``C = A[:, J]``        ``R_k P^T``        ``R_11^-1`` (mixing)
+``utv``            ``U_k`` orthonormal    ``V_k^T``          ``T`` lower triangular
+``cur``            ``C = A[:, J]``        ``R = A[I, :]``    ``C^+ A R^+``, ``A[I, J]^-1``
+``nystrom``        ``A D``                ``B^T A``          ``(B^T A D)^+``
+``cr``             pivot columns ``C``    rows of rref(A)    ``I_r``
+=================  =====================  =================  =============================
 """
 
 from __future__ import annotations
