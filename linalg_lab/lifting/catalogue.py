@@ -137,9 +137,10 @@ def catalogue_index(root, known=None) -> str:
     >>> import tempfile
     >>> from linalg_lab.schemes import save_scheme
     >>> from linalg_lab.tensors import strassen_scheme
-    >>> d = tempfile.mkdtemp()
-    >>> _ = save_scheme(strassen_scheme("ZT"), Path(d) / "gg/")
-    >>> "| gg | 2x2x2 | 7 | 7 | 7 | 7 | 7 |" in catalogue_index(d)
+    >>> d = Path(tempfile.mkdtemp())
+    >>> (d / "gg").mkdir()
+    >>> _ = save_scheme(strassen_scheme("ZT"), d / "gg")
+    >>> "| gg | 2x2x2 | 7* | 7 | 7* | 7* | 7* |" in catalogue_index(d)
     True
     """
     entries = scan_catalogue(root)

@@ -92,7 +92,7 @@ class JacobianRecord:
         return x[self.colpos], bool(ok)
 
 
-def column_order(u, v, w, rng=None) -> np.ndarray:
+def column_order(u, v, w, rng=None, reverse: bool = False) -> np.ndarray:
     """Priority order of the unknowns: nonzero entries first, then zero entries.
 
     Parameters
@@ -102,15 +102,25 @@ def column_order(u, v, w, rng=None) -> np.ndarray:
     rng : None, int or numpy.random.Generator, optional
         ``None`` keeps term-major order inside both groups; otherwise both groups
         are shuffled (another choice of free variables).
+    reverse : bool, default False
+        Reverse the term-major order inside both groups (the free variables
+        then fall on the first entries of each dependency instead of the last).
 
     Returns
     -------
     numpy.ndarray
         ``colpos``: the column of each unknown (term-major index) in the Jacobian.
+
+    Examples
+    --------
+    >>> column_order([[1, 0]], [[0, 1]], [[1]]).tolist()
+    [0, 3, 4, 1, 2]
     """
     flat = np.concatenate([np.asarray(u), np.asarray(v), np.asarray(w)], axis=1).reshape(-1)
     nz = np.flatnonzero(flat)
     z = np.flatnonzero(flat == 0)
+    if reverse:
+        nz, z = nz[::-1], z[::-1]
     if rng is not None:
         g = np.random.default_rng(rng)
         nz = g.permutation(nz)

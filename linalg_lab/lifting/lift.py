@@ -11,7 +11,7 @@ import numpy as np
 from ..fields.rings import Ring, as_ring
 from ..schemes import Scheme
 from .canonical import canonicalize
-from .hensel import _check_finite_field_scheme, hensel_lift, max_steps
+from .hensel import _check_finite_field_scheme, column_order, hensel_lift, max_steps
 from .reconstruct import rational_reconstruction_array
 from .ternary import _ternary
 
@@ -109,7 +109,9 @@ def lift(scheme: Scheme, to="Q", steps: int = 10, *, attempts: int = 4, rng=0, m
     rational reconstruction of every coefficient, exact verification over Q,
     canonical scaling of the terms (:func:`canonicalize`). When an attempt
     fails (reconstruction, verification, or a lift over Q when Z was asked),
-    other choices of the free variables are tried (``attempts`` in all); for
+    other choices of the free variables are tried (``attempts`` in all: the
+    default order of :func:`column_order`, its mirror image, then random
+    orders); for
     an F2 scheme and ``to="Z"`` the sign search is the last resort. Over Z_T:
     the sign search of :func:`ternary_lift` for F2 schemes; an F3 scheme has
     exactly one candidate (its entries read as -1, 0, 1).
@@ -126,8 +128,8 @@ def lift(scheme: Scheme, to="Q", steps: int = 10, *, attempts: int = 4, rng=0, m
     attempts : int, default 4
         Choices of free variables tried before giving up.
     rng : None, int or numpy.random.Generator, default 0
-        Seeds the alternative choices of free variables (the first attempt is
-        always the deterministic default).
+        Seeds the random choices of free variables (attempts 3 and later; the
+        first two are deterministic).
     max_nodes : int, default 200_000
         Decision bound of the sign search.
 
@@ -192,7 +194,11 @@ def lift(scheme: Scheme, to="Q", steps: int = 10, *, attempts: int = 4, rng=0, m
     tries = 0
     for k in range(attempts):
         tries += 1
-        h = hensel_lift(scheme, steps, rng=None if k == 0 else gen, _checked=True)
+        if k < 2:                     # the default choice of free variables, then its mirror image
+            colpos = column_order(*(np.asarray(a, dtype=np.int64) for a in scheme.factors), reverse=k == 1)
+        else:                         # random choices
+            colpos = column_order(*(np.asarray(a, dtype=np.int64) for a in scheme.factors), rng=gen)
+        h = hensel_lift(scheme, steps, colpos=colpos, _checked=True)
         last_steps = h.steps_done if h.ok else h.steps_done + 1
         if not h.ok:
             if h.proved_none:

@@ -74,8 +74,8 @@ class TernaryLift:
 class _Problem:
     """Variables, equations and XOR constraints of a sign-lifting problem."""
 
-    def __init__(self, scheme: Scheme):
-        u, v, w = (np.asarray(a, dtype=np.int64) % 2 for a in scheme.factors)
+    def __init__(self, u, v, w, t):
+        u, v, w = (np.asarray(a, dtype=np.int64) % 2 for a in (u, v, w))
         self.shape = (u.shape, v.shape, w.shape)
         ids = []
         nvar = 0
@@ -94,7 +94,7 @@ class _Problem:
         for r in np.flatnonzero(live):
             self.fixed.append(int(ids[0][r][ids[0][r] >= 0][0]))
             self.fixed.append(int(ids[1][r][ids[1][r] >= 0][0]))
-        t = np.asarray(scheme.tensor, dtype=np.int64)
+        t = np.asarray(t, dtype=np.int64)
         prod = (u[:, :, None, None] & v[:, None, :, None] & w[:, None, None, :]).astype(bool)
         self.equations = []      # (terms, target); terms = list of (var, var, var)
         self.trivial_conflict = None
@@ -328,33 +328,57 @@ def ternary_lift(scheme: Scheme, max_nodes: int = 1_000_000) -> TernaryLift:
     return _ternary(scheme, int(max_nodes), t0)
 
 
-def _ternary(scheme: Scheme, max_nodes: int, t0: float) -> TernaryLift:
-    prob = _Problem(scheme)
+def solve_signs(u, v, w, t, max_nodes: int = 1_000_000):
+    """Signs for the nonzero entries of 0/1 matrices u, v, w with ``sum_r u v w = t`` over Z.
 
-    def done(ok, sch, proved, nodes, msg):
-        return TernaryLift(ok, sch, proved, nodes, msg, time.perf_counter() - t0)
+    The solver behind :func:`ternary_lift`, for any integer target tensor ``t``
+    (shape nU x nV x nW).
 
+    Returns
+    -------
+    status : {"sat", "unsat-parity", "unsat-empty", "unsat", "limit"}
+    signed : tuple of numpy.ndarray or None
+        The signed matrices when ``status == "sat"``.
+    nodes : int
+        Search decisions.
+    """
+    prob = _Problem(u, v, w, t)
     if prob.trivial_conflict is not None:
-        return done(False, None, True, 0, f"no Z_T signs exist: equation {prob.trivial_conflict} has no terms but a nonzero value")
+        return "unsat-empty", None, 0
     if not prob.parity_system():
-        return done(False, None, True, 0, "no Z_T signs exist: the Brent equations modulo 4 are inconsistent for every choice of signs")
+        return "unsat-parity", None, 0
     occurrences = [len(prob.var_eqs[x]) for x in range(prob.nvar)]
-    free = [x for x in range(prob.nvar) if x not in getattr(prob, "pivot_vars", set())]
-    rest = [x for x in range(prob.nvar) if x in getattr(prob, "pivot_vars", set())]
+    pivots = getattr(prob, "pivot_vars", set())
+    free = [x for x in range(prob.nvar) if x not in pivots]
+    rest = [x for x in range(prob.nvar) if x in pivots]
     order = sorted(free, key=lambda x: -occurrences[x]) + rest
     search = _Search(prob, max_nodes)
     status = search.run(order)
-    if status == "unsat":
-        return done(False, None, True, search.nodes, f"no Z_T signs exist (proved by exhaustive search, {search.nodes} decisions)")
-    if status == "limit":
-        return done(False, None, False, search.nodes, f"undecided: no Z_T signs found within {max_nodes} decisions")
+    if status != "sat":
+        return status, None, search.nodes
     mats = []
-    for a, idx in zip(scheme.factors, prob.ids):
-        out = np.zeros(a.shape, dtype=np.int64)
+    for a, idx in zip((u, v, w), prob.ids):
+        out = np.zeros(np.shape(a), dtype=np.int64)
         nz = idx >= 0
         out[nz] = [prob.val[x] or 1 for x in idx[nz]]
         mats.append(out)
+    return "sat", tuple(mats), search.nodes
+
+
+def _ternary(scheme: Scheme, max_nodes: int, t0: float) -> TernaryLift:
+    def done(ok, sch, proved, nodes, msg):
+        return TernaryLift(ok, sch, proved, nodes, msg, time.perf_counter() - t0)
+
+    status, mats, nodes = solve_signs(*scheme.factors, scheme.tensor, max_nodes)
+    if status == "unsat-empty":
+        return done(False, None, True, 0, "no Z_T signs exist: an equation has no terms but a nonzero value")
+    if status == "unsat-parity":
+        return done(False, None, True, 0, "no Z_T signs exist: the Brent equations modulo 4 are inconsistent for every choice of signs")
+    if status == "unsat":
+        return done(False, None, True, nodes, f"no Z_T signs exist (proved by exhaustive search, {nodes} decisions)")
+    if status == "limit":
+        return done(False, None, False, nodes, f"undecided: no Z_T signs found within {max_nodes} decisions")
     result = Scheme(scheme.code, scheme.n, Ring.ZT, *mats)
     if not result.verify():
-        return done(False, None, False, search.nodes, "internal: the signs found do not verify over Z")
-    return done(True, result, False, search.nodes, f"Z_T signs found ({search.nodes} decisions)")
+        return done(False, None, False, nodes, "internal: the signs found do not verify over Z")
+    return done(True, result, False, nodes, f"Z_T signs found ({nodes} decisions)")
