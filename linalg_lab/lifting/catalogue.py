@@ -74,6 +74,23 @@ def _holds(scheme) -> frozenset:
     return frozenset(out)
 
 
+def _describe(prov: dict) -> str:
+    """A short account of where a file comes from, from its provenance."""
+    if not isinstance(prov, dict):
+        return ""
+    if prov.get("method"):
+        text = str(prov["method"])
+    elif prov.get("campaign"):
+        text = f"flip-graph campaign {prov['campaign']}"
+        if prov.get("seed") is not None:
+            text += f" (seed {prov['seed']})"
+    else:
+        text = str(prov.get("tool") or "")
+    if prov.get("parent"):
+        text += f" of {prov['parent']}"
+    return text
+
+
 def scan_catalogue(root) -> list[CatalogueEntry]:
     """Load and verify every ``*.json`` file under ``root`` (raises on a bad file).
 
@@ -95,7 +112,7 @@ def scan_catalogue(root) -> list[CatalogueEntry]:
             prov = json.loads(f.read_text(encoding="utf-8")).get("provenance", {})
         except (OSError, json.JSONDecodeError):  # pragma: no cover - load_scheme read it already
             prov = {}
-        method = str(prov.get("method") or prov.get("tool") or "")
+        method = _describe(prov)
         entries.append(CatalogueEntry(f.relative_to(root).as_posix(), s.code, tuple(s.n), s.ring.value, s.rank,
                                       _holds(s), method))
     return entries
