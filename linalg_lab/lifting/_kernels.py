@@ -39,8 +39,19 @@ def _popcount(x):
 
 # ----------------------------------------------------------------------------- p = 2
 @njit(cache=True)
+def _ctz(x):
+    """Index of the lowest set bit of a nonzero word."""
+    return _popcount((x & (~x + _ONE)) - _ONE)
+
+
+@njit(cache=True)
 def eliminate2(a, ncols):
-    """Row echelon form over GF(2) in place; returns (rank, swaps, pivcols, lmult)."""
+    """Row echelon form over GF(2) in place; returns (rank, swaps, pivcols, lmult).
+
+    The rows holding each bit of the current word column are kept as row bitsets
+    (``colset``), so finding the pivot and the rows to clear costs a few words
+    instead of a scan over all rows (the Jacobian is sparse).
+    """
     m = a.shape[0]
     nw = a.shape[2]
     mw = (m + 63) >> 6
@@ -48,16 +59,34 @@ def eliminate2(a, ncols):
     swaps = np.empty(maxr, np.int64)
     pivcols = np.empty(maxr, np.int64)
     lmult = np.zeros((maxr, 1, mw), np.uint64)
+    cw = np.empty(m, np.uint64)             # current word column, contiguous
+    colset = np.zeros((64, mw), np.uint64)  # colset[b]: rows whose current word has bit b
+    cur = -1
     k = 0
     for c in range(ncols):
         if k == m:
             break
         wi = c >> 6
-        bit = _ONE << np.uint64(c & 63)
+        if wi != cur:
+            cur = wi
+            colset[:, :] = 0
+            for i in range(m):
+                x = a[i, 0, wi]
+                cw[i] = x
+                while x:
+                    b = _ctz(x)
+                    colset[b, i >> 6] |= _ONE << np.uint64(i & 63)
+                    x &= x - _ONE
+        b = c & 63
+        # first row >= k holding bit c
         piv = -1
-        for i in range(k, m):
-            if a[i, 0, wi] & bit:
-                piv = i
+        j0 = k >> 6
+        for j in range(j0, mw):
+            x = colset[b, j]
+            if j == j0:
+                x &= ~((_ONE << np.uint64(k & 63)) - _ONE)
+            if x:
+                piv = (j << 6) + _ctz(x)
                 break
         if piv < 0:
             continue
@@ -66,12 +95,35 @@ def eliminate2(a, ncols):
                 t = a[k, 0, j]
                 a[k, 0, j] = a[piv, 0, j]
                 a[piv, 0, j] = t
+            x = cw[k] ^ cw[piv]
+            while x:                            # bits where the two rows differ move
+                bb = _ctz(x)
+                colset[bb, k >> 6] ^= _ONE << np.uint64(k & 63)
+                colset[bb, piv >> 6] ^= _ONE << np.uint64(piv & 63)
+                x &= x - _ONE
+            t = cw[k]
+            cw[k] = cw[piv]
+            cw[piv] = t
         swaps[k] = piv
         pivcols[k] = c
-        for i in range(k + 1, m):
-            if a[i, 0, wi] & bit:
-                for j in range(wi, nw):
-                    a[i, 0, j] ^= a[k, 0, j]
+        # rows > piv holding bit c (rows k+1..piv hold none)
+        pk = cw[k]
+        j0 = (piv + 1) >> 6
+        for j in range(j0, mw):
+            x = colset[b, j]
+            if j == j0:
+                x &= ~((_ONE << np.uint64((piv + 1) & 63)) - _ONE)
+            while x:
+                i = (j << 6) + _ctz(x)
+                x &= x - _ONE
+                for jj in range(wi, nw):
+                    a[i, 0, jj] ^= a[k, 0, jj]
+                y = pk
+                while y:
+                    bb = _ctz(y)
+                    colset[bb, i >> 6] ^= _ONE << np.uint64(i & 63)
+                    y &= y - _ONE
+                cw[i] ^= pk
                 lmult[k, 0, i >> 6] |= _ONE << np.uint64(i & 63)
         k += 1
     return k, swaps[:k].copy(), pivcols[:k].copy(), lmult[:k].copy()
@@ -145,15 +197,23 @@ def eliminate3(a, ncols):
     pivcols = np.empty(maxr, np.int64)
     scales = np.empty(maxr, np.int64)
     lmult = np.zeros((maxr, 2, mw), np.uint64)
+    c1 = np.empty(m, np.uint64)       # contiguous copies of the current word column
+    c2 = np.empty(m, np.uint64)
+    cur = -1
     k = 0
     for c in range(ncols):
         if k == m:
             break
         wi = c >> 6
+        if wi != cur:
+            cur = wi
+            for i in range(m):
+                c1[i] = a[i, 0, wi]
+                c2[i] = a[i, 1, wi]
         bit = _ONE << np.uint64(c & 63)
         piv = -1
         for i in range(k, m):
-            if (a[i, 0, wi] | a[i, 1, wi]) & bit:
+            if (c1[i] | c2[i]) & bit:
                 piv = i
                 break
         if piv < 0:
@@ -164,28 +224,41 @@ def eliminate3(a, ncols):
                     t = a[k, q, j]
                     a[k, q, j] = a[piv, q, j]
                     a[piv, q, j] = t
+            t = c1[k]
+            c1[k] = c1[piv]
+            c1[piv] = t
+            t = c2[k]
+            c2[k] = c2[piv]
+            c2[piv] = t
         swaps[k] = piv
         pivcols[k] = c
-        if a[k, 1, wi] & bit:          # leading 2: negate the row (swap planes)
+        if c2[k] & bit:                # leading 2: negate the row (swap planes)
             scales[k] = 2
             for j in range(wi, nw):
                 t = a[k, 0, j]
                 a[k, 0, j] = a[k, 1, j]
                 a[k, 1, j] = t
+            t = c1[k]
+            c1[k] = c2[k]
+            c2[k] = t
         else:
             scales[k] = 1
-        for i in range(k + 1, m):
-            if a[i, 0, wi] & bit:      # row_i -= row_k: add the negated pivot row
+        for i in range(piv + 1, m):
+            if c1[i] & bit:            # row_i -= row_k: add the negated pivot row
                 for j in range(wi, nw):
                     r1, r2 = _add3(a[i, 0, j], a[i, 1, j], a[k, 1, j], a[k, 0, j])
                     a[i, 0, j] = r1
                     a[i, 1, j] = r2
+                c1[i] = a[i, 0, wi]
+                c2[i] = a[i, 1, wi]
                 lmult[k, 0, i >> 6] |= _ONE << np.uint64(i & 63)
-            elif a[i, 1, wi] & bit:    # row_i -= 2 row_k = row_i + row_k
+            elif c2[i] & bit:          # row_i -= 2 row_k = row_i + row_k
                 for j in range(wi, nw):
                     r1, r2 = _add3(a[i, 0, j], a[i, 1, j], a[k, 0, j], a[k, 1, j])
                     a[i, 0, j] = r1
                     a[i, 1, j] = r2
+                c1[i] = a[i, 0, wi]
+                c2[i] = a[i, 1, wi]
                 lmult[k, 1, i >> 6] |= _ONE << np.uint64(i & 63)
         k += 1
     return k, swaps[:k].copy(), pivcols[:k].copy(), scales[:k].copy(), lmult[:k].copy()
@@ -270,11 +343,17 @@ def solve3(a, rank, swaps, pivcols, scales, lmult, b, ncols):
 
 # ----------------------------------------------------------------------------- Brent equations
 @njit(cache=True)
+def _setbit(a, row, plane, c):
+    a[row, plane, c >> 6] |= _ONE << np.uint64(c & 63)
+
+
+@njit(cache=True)
 def jacobian_packed(u, v, w, p, colpos):
     """Packed Jacobian over GF(p) of the Brent equations at (u, v, w).
 
     Rows are the equations ``(a*nV + b)*nW + g``; the unknown ``(r, part, i)``
     (term-major: ``r*D + [0, nU, nU+nV][part] + i``) sits in column ``colpos`` of it.
+    Entries of u, v, w must be reduced to ``0..p-1``.
     """
     rank, nu = u.shape
     nv = v.shape[1]
@@ -285,25 +364,48 @@ def jacobian_packed(u, v, w, p, colpos):
     planes = 1 if p == 2 else 2
     m = nu * nv * ng
     a = np.zeros((m, planes, nw), np.uint64)
+    iu = np.empty(nu, np.int64)
+    iv = np.empty(nv, np.int64)
+    ig = np.empty(ng, np.int64)
     for r in range(rank):
         base = r * d
+        ku = 0
         for x in range(nu):
-            for y in range(nv):
+            if u[r, x]:
+                iu[ku] = x
+                ku += 1
+        kv = 0
+        for y in range(nv):
+            if v[r, y]:
+                iv[kv] = y
+                kv += 1
+        kg = 0
+        for z in range(ng):
+            if w[r, z]:
+                ig[kg] = z
+                kg += 1
+        # d/dU[r,x] = V[r,y] W[r,z]: every x, nonzero y and z (and cyclically)
+        for jy in range(kv):
+            y = iv[jy]
+            for jz in range(kg):
+                z = ig[jz]
+                val = (v[r, y] * w[r, z]) % p
+                for x in range(nu):
+                    _setbit(a, (x * nv + y) * ng + z, val - 1, colpos[base + x])
+        for jx in range(ku):
+            x = iu[jx]
+            for jz in range(kg):
+                z = ig[jz]
+                val = (u[r, x] * w[r, z]) % p
+                for y in range(nv):
+                    _setbit(a, (x * nv + y) * ng + z, val - 1, colpos[base + nu + y])
+        for jx in range(ku):
+            x = iu[jx]
+            for jy in range(kv):
+                y = iv[jy]
+                val = (u[r, x] * v[r, y]) % p
                 for z in range(ng):
-                    row = (x * nv + y) * ng + z
-                    # d/dU[r,x] = V[r,y] W[r,z], and cyclically
-                    vals0 = (v[r, y] * w[r, z]) % p
-                    vals1 = (u[r, x] * w[r, z]) % p
-                    vals2 = (u[r, x] * v[r, y]) % p
-                    if vals0:
-                        c = colpos[base + x]
-                        a[row, vals0 - 1, c >> 6] |= _ONE << np.uint64(c & 63)
-                    if vals1:
-                        c = colpos[base + nu + y]
-                        a[row, vals1 - 1, c >> 6] |= _ONE << np.uint64(c & 63)
-                    if vals2:
-                        c = colpos[base + nu + nv + z]
-                        a[row, vals2 - 1, c >> 6] |= _ONE << np.uint64(c & 63)
+                    _setbit(a, (x * nv + y) * ng + z, val - 1, colpos[base + nu + nv + z])
     return a
 
 
@@ -312,33 +414,50 @@ def brent_residual(u, v, w, t, modulus):
     """``T - sum_r U[r,a] V[r,b] W[r,g]`` flattened, reduced mod ``modulus`` (0: exact).
 
     With a modulus the entries of u, v, w must be reduced (|x| < modulus < 2**31).
+    Only the nonzero entries of each term are visited.
     """
     rank, nu = u.shape
     nv = v.shape[1]
     ng = w.shape[1]
-    out = np.zeros(nu * nv * ng, np.int64)
+    out = np.empty(nu * nv * ng, np.int64)
     for x in range(nu):
         for y in range(nv):
             for z in range(ng):
-                acc = np.int64(0)
-                for r in range(rank):
-                    ux = u[r, x]
-                    if ux == 0:
-                        continue
-                    vy = v[r, y]
-                    if vy == 0:
-                        continue
-                    wz = w[r, z]
-                    if wz == 0:
-                        continue
-                    if modulus:
-                        acc = (acc + ((ux * vy) % modulus) * wz) % modulus
-                    else:
-                        acc += ux * vy * wz
-                val = t[x, y, z] - acc
+                out[(x * nv + y) * ng + z] = t[x, y, z]
+    iv = np.empty(nv, np.int64)
+    ig = np.empty(ng, np.int64)
+    for r in range(rank):
+        kv = 0
+        for y in range(nv):
+            if v[r, y]:
+                iv[kv] = y
+                kv += 1
+        kg = 0
+        for z in range(ng):
+            if w[r, z]:
+                ig[kg] = z
+                kg += 1
+        if kv == 0 or kg == 0:
+            continue
+        for x in range(nu):
+            ux = u[r, x]
+            if ux == 0:
+                continue
+            for jy in range(kv):
+                y = iv[jy]
+                uv = ux * v[r, y]
                 if modulus:
-                    val %= modulus
-                out[(x * nv + y) * ng + z] = val
+                    uv %= modulus
+                row = (x * nv + y) * ng
+                for jz in range(kg):
+                    z = ig[jz]
+                    if modulus:
+                        out[row + z] = (out[row + z] - (uv * w[r, z]) % modulus) % modulus
+                    else:
+                        out[row + z] -= uv * w[r, z]
+    if modulus:
+        for i in range(out.shape[0]):
+            out[i] %= modulus
     return out
 
 
