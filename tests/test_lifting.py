@@ -533,3 +533,24 @@ def test_committed_catalogue_index_lists_existing_files():
         assert (REPO / "schemes" / rel).exists(), rel
     entries = scan_catalogue(REPO / "schemes")
     assert entries
+
+
+def test_notebook_is_valid_and_runs_top_to_bottom(monkeypatch, capsys):
+    path = REPO / "notebooks" / "lifting.ipynb"
+    nb = json.loads(path.read_text())
+    assert nb["nbformat"] == 4
+    try:
+        import nbformat
+    except ImportError:  # pragma: no cover - nbformat comes with the dev extra (nbmake)
+        nbformat = None
+    if nbformat is not None:
+        nbformat.validate(nbformat.reads(path.read_text(), as_version=4))
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert code and all(not c["outputs"] and c["execution_count"] is None for c in code)
+    monkeypatch.chdir(path.parent)
+    ns: dict = {}
+    for cell in code:
+        exec(compile("".join(cell["source"]), f"{path.name}[{cell['id']}]", "exec"), ns)
+    out = capsys.readouterr().out
+    assert "equals A @ B: True" in out and "symmetric product exact: True" in out
+    assert ns["res"].ok and ns["q"].ring_needed == "Q"
