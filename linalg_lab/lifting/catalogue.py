@@ -99,6 +99,17 @@ def scan_catalogue(root) -> list[CatalogueEntry]:
     ValueError
         If ``root`` is not a folder; :class:`~linalg_lab.schemes.SchemeFileError`
         (a ValueError) for a file that does not load or verify.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from linalg_lab.schemes import save_scheme
+    >>> from linalg_lab.tensors import strassen_scheme
+    >>> d = Path(tempfile.mkdtemp())
+    >>> (d / "gg").mkdir()
+    >>> _ = save_scheme(strassen_scheme("ZT"), d / "gg")
+    >>> [(e.path, e.rank, sorted(e.holds)) for e in scan_catalogue(d)]
+    [('gg/gg-2x2x2-r7-ZT.json', 7, ['F2', 'F3', 'Q', 'Z', 'ZT'])]
     """
     root = Path(root)
     if not root.is_dir():
@@ -119,7 +130,14 @@ def scan_catalogue(root) -> list[CatalogueEntry]:
 
 
 def best_ranks(entries) -> dict:
-    """``{(code, n): {ring: best rank}}`` over the rings each file holds (see :class:`CatalogueEntry`)."""
+    """``{(code, n): {ring: best rank}}`` over the rings each file holds (see :class:`CatalogueEntry`).
+
+    Examples
+    --------
+    >>> e = CatalogueEntry("gg/x.json", "gg", (2, 2, 2), "Z", 7, frozenset({"Z", "Q", "F2", "F3"}), "")
+    >>> best_ranks([e])[("gg", (2, 2, 2))]["Q"]
+    7
+    """
     best: dict = {}
     for e in entries:
         row = best.setdefault((e.code, e.n), {})

@@ -37,7 +37,13 @@ MAX_MODULUS = 2**31
 
 
 def max_steps(p: int) -> int:
-    """Largest number of Hensel steps with ``p^(steps+1) <= 2^31``."""
+    """Largest number of Hensel steps with ``p^(steps+1) <= 2^31`` (the int64 kernels' limit).
+
+    Examples
+    --------
+    >>> max_steps(2), max_steps(3)
+    (30, 18)
+    """
     e = 0
     while p ** (e + 2) <= MAX_MODULUS:
         e += 1

@@ -76,6 +76,12 @@ def parse_known_ranks(text: str) -> tuple[dict, list[str]]:
     ------
     ValueError
         If a line does not have the expected columns or a rank is not an integer.
+
+    Examples
+    --------
+    >>> table, sources = parse_known_ranks("# a source\\ncode,n1,n2,n3,F2,ZT,Z,Q,notes\\ngg,2,2,2,7,7,7,7,Strassen\\n")
+    >>> table[("gg", (2, 2, 2))]["Z"], sources
+    (7, ['a source'])
     """
     sources = [line.lstrip("#").strip() for line in text.splitlines() if line.startswith("#")]
     body = "\n".join(line for line in text.splitlines() if line.strip() and not line.startswith("#"))
@@ -102,12 +108,23 @@ def known_ranks(path=None) -> dict:
     ----------
     path : str or Path, optional
         A CSV file in the same format to read instead of the built-in table.
+
+    Examples
+    --------
+    >>> known_ranks()[("ss", (2, 2, 2))]["Q"]
+    5
     """
     text = KNOWN_RANKS_CSV if path is None else Path(path).read_text(encoding="utf-8")
     return parse_known_ranks(text)[0]
 
 
 def known_rank_sources(path=None) -> list[str]:
-    """The source lines (comments) of the table."""
+    """The source lines (comments) of the table.
+
+    Examples
+    --------
+    >>> "Moosbauer" in " ".join(known_rank_sources())
+    True
+    """
     text = KNOWN_RANKS_CSV if path is None else Path(path).read_text(encoding="utf-8")
     return parse_known_ranks(text)[1]

@@ -24,7 +24,13 @@ from . import _kernels as K
 
 
 def default_bound(m: int) -> int:
-    """``floor(sqrt(m / 2))``: the numerator and denominator bound for modulus ``m``."""
+    """``floor(sqrt(m / 2))``: the numerator and denominator bound for modulus ``m`` (Wang, Guy & Davenport).
+
+    Examples
+    --------
+    >>> default_bound(2**11), default_bound(3**11)
+    (32, 297)
+    """
     return isqrt(m // 2)
 
 

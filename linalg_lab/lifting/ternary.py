@@ -341,6 +341,22 @@ def solve_signs(u, v, w, t, max_nodes: int = 1_000_000):
         The signed matrices when ``status == "sat"``.
     nodes : int
         Search decisions.
+
+    References
+    ----------
+    Kauers & Moosbauer, "Flip graphs for matrix multiplication" (2023).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> one = np.ones((2, 1), dtype=int)
+    >>> solve_signs(one, one, one, np.zeros((1, 1, 1), int))[0]    # s1 + s2 = 0
+    'sat'
+    >>> solve_signs(one, one, one, np.full((1, 1, 1), 2))[0]       # s1 + s2 = 2
+    'sat'
+    >>> three = np.ones((3, 1), dtype=int)
+    >>> solve_signs(three, three, three, np.full((1, 1, 1), 5))[0]  # |s1 + s2 + s3| <= 3
+    'unsat'
     """
     prob = _Problem(u, v, w, t)
     if prob.trivial_conflict is not None:
