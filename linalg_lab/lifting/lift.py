@@ -102,7 +102,17 @@ def _reconstruct(h, code, sizes):
 _ORDER = {Ring.ZT: 0, Ring.Z: 1, Ring.Q: 2}
 
 
-def lift(scheme: Scheme, to="Q", steps: int = 10, *, attempts: int = 4, rng=0, max_nodes: int = 200_000) -> LiftResult:
+def _ternary_candidate(scheme: Scheme, max_nodes: int, t0: float):
+    """A Z_T lift of an F2 scheme (sign search) or of an F3 scheme (its only candidate), or None."""
+    if scheme.ring is Ring.F3:
+        cand = Scheme(scheme.code, scheme.n, Ring.ZT, *scheme.factors)
+        return cand if cand.verify() else None
+    tl = _ternary(scheme, max_nodes, t0)
+    return tl.scheme if tl.ok else None
+
+
+def lift(scheme: Scheme, to="Q", steps: int = 10, *, attempts: int = 4, rng=0, max_nodes: int = 200_000,
+         prefer_ternary: bool = True) -> LiftResult:
     """Lift a scheme over F2 or F3 to Z_T, Z or Q, verified exactly.
 
     Over Z and Q: Hensel lifting to ``p^(steps+1)`` (:func:`hensel_lift`),
@@ -132,6 +142,11 @@ def lift(scheme: Scheme, to="Q", steps: int = 10, *, attempts: int = 4, rng=0, m
         first two are deterministic).
     max_nodes : int, default 200_000
         Decision bound of the sign search.
+    prefer_ternary : bool, default True
+        When the Hensel lift is not over Z_T, look for a Z_T lift as well
+        (the sign search for F2, bounded by 20,000 decisions; for F3 the
+        only candidate) and return it when there is one, so that
+        ``ring_needed`` is ``"Z"`` only when no Z_T lift was found.
 
     Returns
     -------
@@ -210,12 +225,18 @@ def lift(scheme: Scheme, to="Q", steps: int = 10, *, attempts: int = 4, rng=0, m
         lifted = _reconstruct(h, scheme.code, scheme.n)
         if lifted is None:
             continue
+        if lifted.ring is not Ring.ZT and prefer_ternary:
+            zt = _ternary_candidate(scheme, min(max_nodes, 20_000), t0)
+            if zt is not None:
+                return done(True, zt, "ZT", f"lifted over ZT by the sign search (the Hensel lift was over "
+                            f"{lifted.ring})", "signs", 0, tries)
+            prefer_ternary = False          # proved or undecided: no need to ask again
         if _ORDER[lifted.ring] <= _ORDER[target]:
             return done(True, lifted, lifted.ring.value, f"lifted over {lifted.ring} ({h.message})", "hensel",
                         h.steps_done, tries)
         if best_q is None:
             best_q = (lifted, h.steps_done)
-    if target is Ring.Z and p == 2:
+    if target is Ring.Z and p == 2 and prefer_ternary:
         tl = _ternary(scheme, max_nodes, t0)
         if tl.ok:
             return done(True, tl.scheme, "ZT", f"lifted over ZT by the sign search: {tl.message}", "signs", 0, tries)
