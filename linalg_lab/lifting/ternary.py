@@ -90,86 +90,104 @@ class _Problem:
         self.val = [0] * nvar
         # gauge: first nonzero of u_r and v_r is +1 for live terms
         live = u.any(axis=1) & v.any(axis=1) & w.any(axis=1)
-        self.fixed = []
-        for r in np.flatnonzero(live):
-            self.fixed.append(int(ids[0][r][ids[0][r] >= 0][0]))
-            self.fixed.append(int(ids[1][r][ids[1][r] >= 0][0]))
+        rows = np.flatnonzero(live)
+        self.fixed = [int(x) for x in ids[0][rows, u[rows].argmax(axis=1)]]
+        self.fixed += [int(x) for x in ids[1][rows, v[rows].argmax(axis=1)]]
         t = np.asarray(t, dtype=np.int64)
-        prod = (u[:, :, None, None] & v[:, None, :, None] & w[:, None, None, :]).astype(bool)
-        self.equations = []      # (terms, target); terms = list of (var, var, var)
-        self.trivial_conflict = None
         nu, nv, nw = t.shape
-        support = prod.any(axis=0)
-        for a, b, g in zip(*np.nonzero(support | (t != 0))):
-            rs = np.flatnonzero(prod[:, a, b, g])
-            target = int(t[a, b, g])
-            if len(rs) == 0:
-                if target:
-                    self.trivial_conflict = (int(a), int(b), int(g))
-                continue
-            terms = [(int(ids[0][r, a]), int(ids[1][r, b]), int(ids[2][r, g])) for r in rs]
-            self.equations.append((terms, target))
-        self.var_eqs = [[] for _ in range(nvar)]
+        # occurrences (equation, term): all (a, b, g, r) with u[r,a] v[r,b] w[r,g] = 1, sorted by equation
+        prod = (u.T[:, None, None, :] & v.T[None, :, None, :] & w.T[None, None, :, :]).astype(bool)
+        ea, eb, eg, er = np.nonzero(prod)
+        eq_flat = (ea * nv + eb) * nw + eg
+        self.occ_vars = np.stack([ids[0][er, ea], ids[1][er, eb], ids[2][er, eg]], axis=1)   # (occ, 3)
+        keys, first, counts = np.unique(eq_flat, return_index=True, return_counts=True)
+        tflat = t.reshape(-1)
+        self.trivial_conflict = None
+        bad = np.flatnonzero(tflat)
+        bad = bad[~np.isin(bad, keys)]
+        if len(bad):
+            g0 = int(bad[0])
+            self.trivial_conflict = (g0 // (nv * nw), (g0 // nw) % nv, g0 % nw)
+        self.eq_of_occ = np.repeat(np.arange(len(keys)), counts)
+        self.eq_size = counts
+        self.eq_target = tflat[keys]
+        self._first = first
+        self.xors = []           # (vars, parity)
+        self.var_xors = [[] for _ in range(nvar)]
+        self.equations = []      # (terms, target), terms = list of (var, var, var): built for the search
+        self.var_eqs = []
+
+    def build_equations(self) -> None:
+        """The Python lists the search walks on (built only when the parity system is consistent)."""
+        occ = self.occ_vars.tolist()
+        self.equations = [([tuple(x) for x in occ[f:f + c]], int(tv))
+                          for f, c, tv in zip(self._first.tolist(), self.eq_size.tolist(), self.eq_target.tolist())]
+        self.var_eqs = [[] for _ in range(self.nvar)]
         for e, (terms, _) in enumerate(self.equations):
             for term in terms:
                 for x in term:
                     self.var_eqs[x].append(e)
-        self.xors = []           # (vars, parity)
-        self.var_xors = [[] for _ in range(nvar)]
 
     # -- step 2: the mod-4 parity system --------------------------------------
     def parity_system(self) -> bool:
         """Build the GF(2) parity system; False when it is inconsistent (no signs exist)."""
-        fixed = set(self.fixed)
-        free = [x for x in range(self.nvar) if x not in fixed]
-        col = {x: i for i, x in enumerate(free)}
-        n = len(free)
-        m = len(self.equations)
+        m = len(self.eq_size)
         if m == 0:
             return True
+        is_free = np.ones(self.nvar, dtype=bool)
+        is_free[self.fixed] = False
+        free = np.flatnonzero(is_free)
+        col = np.full(self.nvar, -1, dtype=np.int64)
+        col[free] = np.arange(len(free))
+        n = len(free)
         ncols = n + 1                     # last column: the right-hand side
         nw = (ncols + 63) >> 6
-        a = np.zeros((m, 1, nw), dtype=np.uint64)
-        for e, (terms, target) in enumerate(self.equations):
-            row = np.zeros(ncols, dtype=np.uint8)
-            for term in terms:
-                for x in term:
-                    if x in col:
-                        row[col[x]] ^= 1
-            row[n] = ((len(terms) - target) // 2) & 1
-            a[e, 0] = _pack_bits(row, nw)
+        dense = np.zeros((m, nw * 64), dtype=np.uint8)
+        cols = col[self.occ_vars]                                  # (occ, 3)
+        rows = np.repeat(self.eq_of_occ, 3)
+        cols = cols.reshape(-1)
+        keep = cols >= 0
+        np.add.at(dense, (rows[keep], cols[keep]), 1)
+        dense &= 1
+        dense[:, n] = ((self.eq_size - self.eq_target) // 2) & 1
+        a = _pack_rows(dense, nw).reshape(m, 1, nw)
         rank, _, pivcols, _ = K.eliminate2(a, n)
         rest = a[rank:, 0, :]
         hw, hb = n >> 6, np.uint64(n & 63)
         if rank < m and np.any((rest[:, hw] >> hb) & np.uint64(1)):
             return False
         # back elimination to reduced echelon form on the packed rows
-        rows = a[:rank, 0, :].copy()
+        red = a[:rank, 0, :].copy()
         for k in range(rank - 1, -1, -1):
             c = int(pivcols[k])
             w_, b_ = c >> 6, np.uint64(c & 63)
-            hit = np.flatnonzero((rows[:k, w_] >> b_) & np.uint64(1))
+            hit = np.flatnonzero((red[:k, w_] >> b_) & np.uint64(1))
             if len(hit):
-                rows[hit] ^= rows[k]
-        self.pivot_vars = {free[int(c)] for c in pivcols}
+                red[hit] ^= red[k]
+        self.pivot_vars = {int(free[int(c)]) for c in pivcols}
+        bits = _unpack_rows(red, ncols)
+        rr, cc = np.nonzero(bits[:, :n])
+        bounds = np.searchsorted(rr, np.arange(rank + 1)).tolist()
+        vars_all = free[cc].tolist()
+        rhs = bits[:, n].tolist()
         for k in range(rank):
-            bits = _unpack_bits(rows[k], ncols)
-            vars_ = [free[i] for i in np.flatnonzero(bits[:n])]
-            self.xors.append((vars_, int(bits[n])))
+            vars_ = vars_all[bounds[k]:bounds[k + 1]]
+            self.xors.append((vars_, int(rhs[k])))
             for x in vars_:
-                self.var_xors[x].append(len(self.xors) - 1)
+                self.var_xors[x].append(k)
         return True
 
 
-def _pack_bits(row: np.ndarray, nw: int) -> np.ndarray:
-    padded = np.zeros(nw * 64, dtype=np.uint8)
-    padded[: len(row)] = row
-    return np.packbits(padded.reshape(nw, 64)[:, ::-1], axis=1).view(">u8").astype(np.uint64).reshape(nw)
+def _pack_rows(dense: np.ndarray, nw: int) -> np.ndarray:
+    """0/1 rows (m, nw*64) -> packed words (m, nw), bit j of word j // 64 = entry j."""
+    m = dense.shape[0]
+    return np.packbits(dense.reshape(m, nw, 64)[:, :, ::-1], axis=2).view(">u8").astype(np.uint64).reshape(m, nw)
 
 
-def _unpack_bits(words: np.ndarray, n: int) -> np.ndarray:
-    b = np.unpackbits(words.astype(">u8").view(np.uint8).reshape(len(words), 8), axis=1)[:, ::-1]
-    return b.reshape(-1)[:n]
+def _unpack_rows(words: np.ndarray, n: int) -> np.ndarray:
+    m, nw = words.shape
+    b = np.unpackbits(words.astype(">u8").view(np.uint8).reshape(m, nw, 8), axis=2)[:, :, ::-1]
+    return b.reshape(m, nw * 64)[:, :n]
 
 
 class _Search:
@@ -363,6 +381,7 @@ def solve_signs(u, v, w, t, max_nodes: int = 1_000_000):
         return "unsat-empty", None, 0
     if not prob.parity_system():
         return "unsat-parity", None, 0
+    prob.build_equations()
     occurrences = [len(prob.var_eqs[x]) for x in range(prob.nvar)]
     pivots = getattr(prob, "pivot_vars", set())
     free = [x for x in range(prob.nvar) if x not in pivots]
