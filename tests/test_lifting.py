@@ -475,6 +475,11 @@ def test_cli_lift_writes_verified_files_and_a_json_summary(tmp_path, capsys):
         s = load_scheme(f, verify=True)
         assert s.ring in (Ring.ZT, Ring.Z) and Path(f).parent.name == "gg"
     assert len(set(summary["written"])) == 2       # same name: the second one is tagged
+    assert summary["skipped"] == 0
+    # a folder with lifted (integer) files: they are skipped, not failures
+    rc = main(["lift", str(tmp_path / "out"), "--to", "Q", "--out", str(tmp_path / "again")])
+    skip = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert rc == 0 and skip["skipped"] == 2 and skip["lifted"] == 0 and skip["failed"] == 0
     # lifting again finds identical files and writes nothing new
     rc = main(["lift", str(src / "a.json"), "--to", "Z", "--out", str(tmp_path / "out"), "--by-code"])
     again = json.loads(capsys.readouterr().out.strip().splitlines()[-1])

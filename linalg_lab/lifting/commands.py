@@ -86,7 +86,8 @@ def lift_files(paths, to="Q", out=".", steps=10, attempts=4, by_code=False, prog
     Returns
     -------
     dict
-        ``{"lifted", "failed", "seconds", "to", "written", "interrupted"}``.
+        ``{"lifted", "failed", "skipped", "seconds", "to", "written", "interrupted"}``; files
+        already over Z_T, Z or Q are skipped (not failures).
 
     Examples
     --------
@@ -103,7 +104,7 @@ def lift_files(paths, to="Q", out=".", steps=10, attempts=4, by_code=False, prog
     t0 = time.perf_counter()
     files = _input_files(paths)
     out = Path(out)
-    lifted = failed = 0
+    lifted = failed = skipped = 0
     written = []
     interrupted = False
     bar = tqdm(files, desc="lift", unit="file", file=sys.stderr, disable=not progress or len(files) < 2, leave=False)
@@ -111,6 +112,10 @@ def lift_files(paths, to="Q", out=".", steps=10, attempts=4, by_code=False, prog
         for f in bar:
             try:
                 scheme = _load_any(f)
+                if not scheme.ring.is_finite_field:
+                    skipped += 1
+                    echo(f"SKIP {f}: already over {scheme.ring} (nothing to lift)")
+                    continue
                 res = lift(scheme, to=to, steps=steps, attempts=attempts)
             except (SchemeFileError, ValueError) as exc:
                 failed += 1
@@ -135,7 +140,7 @@ def lift_files(paths, to="Q", out=".", steps=10, attempts=4, by_code=False, prog
         interrupted = True
     finally:
         bar.close()
-    return {"lifted": lifted, "failed": failed, "seconds": round(time.perf_counter() - t0, 3), "to": str(to),
+    return {"lifted": lifted, "failed": failed, "skipped": skipped, "seconds": round(time.perf_counter() - t0, 3), "to": str(to),
             "written": written, "interrupted": interrupted}
 
 
