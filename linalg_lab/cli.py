@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
+import threading
 import sys
 from pathlib import Path
 
@@ -109,7 +111,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    # a job started in the background by a non-interactive shell inherits SIGINT as ignored;
+    # long commands promise that an interrupt stops them cleanly, so take it back
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:   # interrupted outside a search loop (e.g. while compiling kernels)
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -89,13 +89,22 @@ def test_cli_search_time_limit_exit_3(tmp_path):
 
 
 def test_cli_search_ctrl_c_keeps_best(tmp_path):
+    import threading
+
     p = subprocess.Popen([sys.executable, "-m", "linalg_lab.cli", "search", "gg", "3x3x3", "--ring", "F2",
-                          "--target-rank", "19", "--quiet", "--out", str(tmp_path)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(6)
+                          "--target-rank", "19", "--time-limit", "300", "--out", str(tmp_path)],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    err = bytearray()
+    reader = threading.Thread(target=lambda: err.extend(iter(lambda: p.stderr.read(1), b"")), daemon=True)
+    reader.start()
+    deadline = time.time() + 240
+    while b"rank" not in err and time.time() < deadline and p.poll() is None:   # the progress bar: searching
+        time.sleep(0.1)
+    time.sleep(1.0)
     p.send_signal(signal.SIGINT)
-    out, err = p.communicate(timeout=60)
-    assert p.returncode == 130, err
+    out = p.stdout.read().decode()
+    p.wait(timeout=60)
+    assert p.returncode == 130, err.decode()[-2000:]
     last = json.loads(out.strip().splitlines()[-1])
     assert last["target_reached"] is False
     s = load_scheme(last["path"])
