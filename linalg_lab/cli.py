@@ -15,20 +15,10 @@ from pathlib import Path
 from . import __version__
 
 
-def _scheme_files(paths) -> list[Path]:
-    files = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            files.extend(sorted(q for q in p.rglob("*.json") if not q.name.startswith(".")))
-        else:
-            files.append(p)
-    return files
-
-
 def cmd_verify(args) -> int:
-    from .schemes import SchemeFileError, load_scheme
+    from .schemes import SchemeFileError, load_scheme, scheme_files
 
-    files = _scheme_files(args.files)
+    files = scheme_files(args.files)
     if not files:
         print("verify: no scheme files found", file=sys.stderr)
         return 2

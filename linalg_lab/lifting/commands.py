@@ -12,18 +12,8 @@ import sys
 import time
 from pathlib import Path
 
-from ..schemes import SchemeFileError, load_scheme, load_terms, save_scheme, scheme_filename
+from ..schemes import SchemeFileError, load_scheme, load_terms, save_scheme, scheme_filename, scheme_files
 from .lift import TARGETS, lift
-
-
-def _input_files(paths) -> list[Path]:
-    files = []
-    for p in map(Path, paths):
-        if p.is_dir():
-            files.extend(sorted(q for q in p.rglob("*.json") if not q.name.startswith(".")))
-        else:
-            files.append(p)
-    return files
 
 
 def _load_any(path: Path):
@@ -102,7 +92,7 @@ def lift_files(paths, to="Q", out=".", steps=10, attempts=4, by_code=False, prog
     from tqdm import tqdm
 
     t0 = time.perf_counter()
-    files = _input_files(paths)
+    files = scheme_files(paths)
     out = Path(out)
     lifted = failed = skipped = 0
     written = []
@@ -145,7 +135,7 @@ def lift_files(paths, to="Q", out=".", steps=10, attempts=4, by_code=False, prog
 
 
 def cmd_lift(args) -> int:
-    files = _input_files(args.files)
+    files = scheme_files(args.files)
     if not files:
         print("lift: no scheme files found", file=sys.stderr)
         return 2

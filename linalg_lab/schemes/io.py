@@ -23,6 +23,17 @@ class SchemeFileError(ValueError):
     """A scheme file that does not follow the format; the message names file, field and row."""
 
 
+def scheme_files(paths) -> list[Path]:
+    """Expand files and folders (searched recursively for ``*.json``, hidden files skipped) into a file list."""
+    files = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files.extend(sorted(q for q in p.rglob("*.json") if not q.name.startswith(".")))
+        else:
+            files.append(p)
+    return files
+
+
 def scheme_filename(scheme: Scheme, tag: str | None = None) -> str:
     """``<code>-<n1>x<n2>x<n3>-r<rank>-<ring>[-<tag>].json``."""
     base = f"{scheme.code}-{'x'.join(map(str, scheme.n))}-r{scheme.rank}-{scheme.ring.value}"
