@@ -82,20 +82,21 @@ def plus(terms, r1, r2, rot, p):
 
 
 def reduce_all(terms, p):
-    """Drop terms with a zero factor and merge terms equal in two positions, until none is left."""
+    """Drop terms with a zero factor and merge terms equal (up to sign) in two positions, until none is left."""
     terms = [tuple(np.array(x) % p for x in t) for t in terms]
     changed = True
     while changed:
         changed = False
         terms = [t for t in terms if all(np.any(x) for x in t)]
+        st = signed_terms(terms, p)
         for i in range(len(terms)):
             for j in range(i + 1, len(terms)):
+                (si, fi), (sj, fj) = st[i], st[j]
                 for m3 in range(3):
                     q = [k for k in range(3) if k != m3]
-                    eq = all(np.array_equal(terms[i][k], terms[j][k]) for k in q)
-                    if eq:
-                        new = list(terms[i])
-                        new[m3] = (terms[i][m3] + terms[j][m3]) % p
+                    if all(np.array_equal(fi[k], fj[k]) for k in q):
+                        new = list(fi)
+                        new[m3] = (si * fi[m3] + sj * fj[m3]) % p
                         terms = [t for k, t in enumerate(terms) if k not in (i, j)] + [tuple(new)]
                         changed = True
                         break
