@@ -95,7 +95,11 @@ def test_cli_search_ctrl_c_keeps_best(tmp_path):
                           "--target-rank", "19", "--time-limit", "300", "--out", str(tmp_path)],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     err = bytearray()
-    reader = threading.Thread(target=lambda: err.extend(iter(lambda: p.stderr.read(1), b"")), daemon=True)
+    def read_stderr():   # byte by byte, so the progress bar is seen while the search runs
+        for b in iter(lambda: p.stderr.read(1), b""):
+            err.extend(b)
+
+    reader = threading.Thread(target=read_stderr, daemon=True)
     reader.start()
     deadline = time.time() + 240
     while b"rank" not in err and time.time() < deadline and p.poll() is None:   # the progress bar: searching
