@@ -13,6 +13,7 @@ from ..fields.rings import Ring, as_ring
 from ..schemes.scheme import Scheme
 from ..tensors import naive_scheme
 from ..tensors.codes import tensor_code
+from .symmetric import SymmetricWalker, cyclic_start, default_cubes, expand, orbits_of
 from .walker import Walker
 
 CHUNK = 1 << 17          # flips per kernel call: a few tens of milliseconds
@@ -158,7 +159,7 @@ def _worker(idx, walker: Walker, shared: _Shared, cfg: dict, rng):
             behind = my_best > shared.best_rank and rng.random() < cfg["follow"]
             stale = walker.flips - last_best_flips > cfg["path_limit"]
             if behind or (stale and not harvesting):
-                walker.load(shared.pick(rng))
+                walker.load(cfg["restart"](rng) if stale and not behind else shared.pick(rng))
                 my_best = walker.best_rank
                 last_best_flips = walker.flips
             if target is not None and shared.best_rank <= target and len(shared.pool) >= cfg["keep"]:
@@ -197,9 +198,29 @@ def _as_start(start, tc, ring: Ring) -> list[Scheme]:
     return out
 
 
+def _symmetric_start(symmetry, cubes, start, tc, ring, target_rank):
+    """(starting schemes, fresh scheme that stalled walkers restart from)."""
+    if symmetry not in ("C3", "cyclic"):
+        raise ValueError(f"symmetry: expected None or 'C3', got {symmetry!r}")
+    if tc.code != "gg" or len(set(tc.n)) != 1:
+        raise ValueError(f"symmetry: the cyclic symmetry needs a square product gg nxnxn, got {tc.label()}")
+    n = tc.n[0]
+    if start is None or cubes is not None:
+        fresh = [expand(n, ring, *cyclic_start(n, ring, default_cubes(n, target_rank) if cubes is None else cubes))]
+    if start is None:
+        return fresh, fresh
+    out = _as_start(start, tc, ring)
+    for s in out:
+        try:
+            orbits_of(s)
+        except ValueError as exc:
+            raise ValueError(f"start: {exc}") from None
+    return out, (fresh if cubes is not None else out)
+
+
 def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None, workers=None, start=None,
-           keep=1, *, max_flips=None, plateau=50_000, margin=3, path_limit=50_000_000, follow=0.25,
-           progress=False, on_improve=None, on_tick=None, tick=1.0) -> SearchResult:
+           keep=1, *, symmetry=None, cubes=None, max_flips=None, plateau=None, margin=None, path_limit=None,
+           follow=None, progress=False, on_improve=None, on_tick=None, tick=1.0) -> SearchResult:
     """Search the flip graph of a matrix multiplication tensor for a low-rank scheme.
 
     Several walkers (threads running nogil numba kernels) walk from the
@@ -229,13 +250,31 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
         are reduced mod p.
     keep : int
         How many distinct schemes of the best rank to collect.
+    symmetry : {None, "C3"}
+        ``"C3"`` walks only on schemes invariant under the cyclic shift of
+        the three factors (square ``gg`` products; Moosbauer & Poole): a move
+        changes a whole orbit of three terms, ranks fall by 3 at a time, and
+        the search space shrinks enough to reach 5x5x5 rank 93 over F2.
+        Flips are then counted per orbit. A ``start`` must be invariant.
+    cubes : int or list of lists, optional
+        With ``symmetry="C3"``: the fixed terms of the fresh start, as a
+        number of blocks or a partition of the diagonal (see
+        :func:`~linalg_lab.flipgraph.symmetric.cube_blocks`). They fix the
+        rank modulo 3; by default the count suited to ``target_rank``.
+        Stalled walkers restart from this fresh start (from ``start`` when
+        only that is given).
     max_flips : int, optional
         Stop after about this many flips in total.
     plateau, margin, path_limit, follow :
-        Plateau length before a plus transition, how far above its best a
-        walker may climb, flips on a path without improvement before a
-        restart, probability per chunk that a walker behind the best rank
-        restarts from the pool.
+        Plateau length before a plus transition (default 50,000 flips), how
+        far above its best a walker may climb (default 3 terms), flips on a path without
+        improvement before a restart (default 5e7), probability per chunk
+        that a walker behind the best rank restarts from the pool (default
+        0.25). With ``symmetry="C3"`` the defaults follow Moosbauer and
+        Poole's runs: a plus transition after 16,667 orbit flips without a
+        reduction, up to 30 terms above the walker's best, and independent runs: a walker stalled for ``path_limit``
+        orbit flips (3.3e7 for 5x5, 1e6 below) restarts from the start, not
+        from the pool.
     progress : bool
         Show a tqdm progress bar on stderr.
     on_improve : callable, optional
@@ -256,6 +295,8 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
     M. Kauers and J. Moosbauer, "Flip graphs for matrix multiplication", ISSAC 2023.
     Y. Arai, Y. Ichikawa and K. Hukushima, "Adaptive flip graph algorithm for
     matrix multiplication", ISSAC 2024.
+    J. Moosbauer and M. Poole, "Flip graphs with symmetry and new matrix
+    multiplication schemes", 2025 (arXiv:2502.04514).
 
     Examples
     --------
@@ -281,16 +322,33 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
     if not isinstance(workers, (int, np.integer)) or workers < 1:
         raise ValueError(f"workers: expected a positive integer, got {workers!r}")
     rng = np.random.default_rng(seed)
-    starts = _as_start(start, tc, ring)
+    if margin is None:
+        margin = 3 if symmetry is None else 30
     headroom = margin + 8
-    walkers = [Walker(starts[i % len(starts)], np.random.default_rng(rng.integers(2**63)),
-                      headroom=headroom + max(s.rank for s in starts) - starts[i % len(starts)].rank)
+    if symmetry is None:
+        plateau = 50_000 if plateau is None else plateau
+        path_limit = 50_000_000 if path_limit is None else path_limit
+        follow = 0.25 if follow is None else follow
+        if cubes is not None:
+            raise ValueError("cubes: only meaningful with symmetry='C3'")
+        starts = _as_start(start, tc, ring)
+        make = Walker
+    else:
+        starts, fresh = _symmetric_start(symmetry, cubes, start, tc, ring, target_rank)
+        make = SymmetricWalker
+        plateau = 16_667 if plateau is None else plateau
+        path_limit = (33_000_000 if tc.n[0] >= 5 else 1_000_000) if path_limit is None else path_limit
+        follow = 0.0 if follow is None else follow
+        headroom = (headroom + 2) // 3 + 4          # in orbits
+    walkers = [make(starts[i % len(starts)], np.random.default_rng(rng.integers(2**63)),
+                    headroom=headroom + max(s.rank for s in starts) - starts[i % len(starts)].rank)
                for i in range(workers)]
     for w in walkers:             # compile (or load the cache) before the clock starts
         w.walk(1, target=target_rank or 0, plateau=plateau, margin=margin)
     shared = _Shared([_checked(w.best()) for w in walkers] + starts, keep, rng)
     cfg = dict(target=target_rank, chunk=CHUNK, harvest=max(2000, CHUNK // 32), plateau=plateau, margin=margin,
-               keep=keep, path_limit=path_limit, follow=follow, max_flips=max_flips, on_improve=on_improve)
+               keep=keep, path_limit=path_limit, follow=follow, max_flips=max_flips, on_improve=on_improve,
+               restart=(lambda r: fresh[int(r.integers(len(fresh)))]) if symmetry is not None else shared.pick)
     shared.t0 = time.perf_counter()
     threads = [threading.Thread(target=_worker, args=(i, w, shared, cfg, np.random.default_rng(rng.integers(2**63))),
                                 daemon=True, name=f"flipgraph-walker-{i}") for i, w in enumerate(walkers)]
