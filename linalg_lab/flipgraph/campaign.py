@@ -16,6 +16,8 @@ Example campaign file::
     [search]
     target_rank = 23
     time_budget = 600        # seconds in total, over all resumes
+    # symmetry = "C3"        # optional: cyclic-symmetric walk (square gg), with
+    # cubes = 2              # this many fixed cube terms
     workers = 2
     keep = 20
     seed = 1
@@ -37,8 +39,10 @@ from pathlib import Path
 from ..schemes.io import atomic_write_text, load_scheme, save_scheme, scheme_from_dict, scheme_to_json
 from ..tensors.codes import tensor_code
 from .search import SearchResult, search
+from .symmetric import default_cubes
 
-_SEARCH_KEYS = {"target_rank", "time_budget", "workers", "keep", "seed", "plateau", "margin", "path_limit", "start"}
+_SEARCH_KEYS = {"target_rank", "time_budget", "workers", "keep", "seed", "plateau", "margin", "path_limit", "start",
+                "follow", "symmetry", "cubes"}
 
 
 @dataclass
@@ -94,11 +98,15 @@ def load_campaign(path) -> Campaign:
         raise ValueError(f"{path}: [output] dir is missing")
     base = path.resolve().parent
     start = s.get("start", "naive")
+    options = {k: s[k] for k in ("plateau", "margin", "path_limit", "follow", "symmetry", "cubes") if k in s}
+    if "symmetry" in options and "cubes" not in options:
+        # resumes start from the checkpoint; stalled walkers still restart from the fresh cyclic start
+        options["cubes"] = default_cubes(tc.n[0], s.get("target_rank"))
     return Campaign(
         path=path, code=tc.code, sizes=tc.n, ring=str(t["ring"]), target_rank=s.get("target_rank"),
         time_budget=float(s["time_budget"]), workers=s.get("workers"), keep=int(s.get("keep", 1)),
         seed=s.get("seed"),
-        options={k: s[k] for k in ("plateau", "margin", "path_limit") if k in s},
+        options=options,
         start=None if start == "naive" else (base / start),
         out_dir=base / o["dir"], catalogue=(base / o["catalogue"]) if o.get("catalogue") else None,
         checkpoint_interval=float(o.get("checkpoint_interval", 5)),

@@ -31,7 +31,8 @@ def cmd_search(args) -> int:
         time_limit = 60.0
     try:
         result = search(args.code, args.sizes, args.ring, target_rank=args.target_rank, time_limit=time_limit,
-                        seed=args.seed, workers=args.workers, start=start, keep=args.keep, progress=not args.quiet)
+                        seed=args.seed, workers=args.workers, start=start, keep=args.keep, progress=not args.quiet,
+                        symmetry=args.symmetry, cubes=args.cubes)
     except ValueError as exc:
         print(f"search: {exc}", file=sys.stderr)
         return 2
@@ -39,8 +40,10 @@ def cmd_search(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for i, s in enumerate(result.schemes):
+        method = "flip graph" if args.symmetry is None else f"flip graph, {args.symmetry} symmetric"
         prov = {"seed": args.seed, "flips": result.flips, "seconds": round(result.seconds, 3),
-                "parent": str(args.start) if args.start else "naive", "method": "flip graph"}
+                "parent": str(args.start) if args.start else ("naive" if args.symmetry is None else "cyclic start"),
+                "method": method}
         paths.append(save_scheme(s, out, provenance=prov, tag=None if i == 0 else f"k{i + 1}"))
     print(json.dumps({"path": str(paths[0]), "rank": result.rank, "target_reached": result.target_reached,
                       "seconds": round(result.seconds, 3), "flips": result.flips}))
@@ -71,6 +74,10 @@ def register(sub) -> None:
     s.add_argument("--workers", type=int, default=None, help="parallel walkers (default: all cores)")
     s.add_argument("--start", default=None, metavar="FILE", help="starting scheme file (default: the naive scheme)")
     s.add_argument("--keep", type=int, default=1, metavar="N", help="write up to N distinct schemes of the best rank")
+    s.add_argument("--symmetry", default=None, choices=["C3"],
+                   help="walk only on schemes invariant under the cyclic shift (square gg products)")
+    s.add_argument("--cubes", type=int, default=None, metavar="K",
+                   help="with --symmetry: number of fixed cube terms (fixes the rank mod 3; default suits the target)")
     s.add_argument("--out", required=True, metavar="DIR")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_search)
