@@ -312,6 +312,26 @@ class SymmetricWalker:
         pr[K.P_STOP_AT_DROP] = self._orbits_for(stop_below, ceil=True) if stop_below > 0 else 0
         return int(SK.walk(*self._tables(), self.rng_state, pr, self.bestF, self.bestS))
 
+    def flip(self, x: int, y: int, d: int = 1) -> int:
+        """One orbit flip of occurrences ``x = 3*o1 + i`` and ``y = 3*o2 + j``
+        (orbits o1 != o2, equal factors), the sum going ``d`` places after the
+        shared factor; returns the reductions that followed."""
+        n3 = 3 * self.orbits
+        if not (0 <= x < n3 and 0 <= y < n3) or x // 3 == y // 3:
+            raise ValueError(f"x, y: need occurrences of two different orbits below {n3}, got {x}, {y}")
+        if not np.array_equal(self.F[0, x], self.F[0, y]):
+            raise ValueError(f"x, y: occurrences {x} and {y} hold different factors")
+        if d not in (1, 2):
+            raise ValueError(f"d: expected 1 or 2, got {d!r}")
+        red = SK.flip(*self._tables(), x, y, d)
+        self.meta[K.M_FLIPS] += 1
+        self.meta[K.M_REDUCTIONS] += red
+        return int(red)
+
+    def orbit_factors(self) -> list:
+        """The current orbits as (sign, v0, v1, v2), trace convention."""
+        return self._orbit_list(self.F, self.S, self.orbits)
+
     # ------------------------------------------------------------------ schemes
     def _orbit_list(self, F, S, norb):
         nn = self.n * self.n
