@@ -28,7 +28,7 @@ from ..schemes.packed import MAX_PACKED, pack_rows, unpack_rows
 from ..schemes.scheme import Scheme
 from . import _kernels as K
 from . import _symmetric_kernels as SK
-from .walker import _seed_word
+from .walker import KernelState
 
 #: number of cubes that reached the best symmetric ranks over F2 (Moosbauer & Poole's runs):
 #: size -> {rank mod 3: cubes}
@@ -184,7 +184,7 @@ def orbits_of(scheme: Scheme) -> tuple[list, list]:
     return fixed, orbits
 
 
-class SymmetricWalker:
+class SymmetricWalker(KernelState):
     """A random walk on the cyclic-symmetric flip graph of ``gg nxnxn`` over F2 or F3.
 
     Same interface as :class:`~linalg_lab.flipgraph.Walker` (``walk``,
@@ -213,34 +213,9 @@ class SymmetricWalker:
         self.tc = scheme.tc
         self.ring = scheme.ring
         self.p = scheme.ring.characteristic
-        self.rng = np.random.default_rng(rng)
         self.cap = len(orbits) + headroom + 2
-        hbits = max(7, int(np.ceil(np.log2(16 * 3 * self.cap))))
-        h = 1 << hbits
-        self.hbits = hbits
-        c3 = 3 * self.cap
-        self.F = np.zeros((1, c3, 2), np.uint64)
-        self.S = np.ones(self.cap, np.int8)
-        self.meta = np.zeros(K.META_SIZE, np.int64)
-        self.keys = np.zeros((1, h, 2), np.uint64)
-        self.sgen = np.zeros((1, h), np.int32)
-        self.cnt = np.zeros((1, h), np.int32)
-        self.head = np.zeros((1, h), np.int32)
-        self.fpos = np.zeros((1, h), np.int32)
-        self.tslot = np.full((1, c3), -1, np.int32)
-        self.nxt = np.zeros((1, c3), np.int32)
-        self.prv = np.zeros((1, c3), np.int32)
-        self.flist = np.zeros(h, np.int64)
-        self.stack = np.zeros((K.STACK_CAP, 2), np.int64)
-        self.bestF = np.zeros_like(self.F)
-        self.bestS = np.ones_like(self.S)
-        self.rng_state = _seed_word(self.rng)
-        self.params = np.zeros(K.PARAMS_SIZE, np.int64)
+        self._allocate(1, 3 * self.cap, self.cap, rng)
         self._load(fixed, orbits)
-
-    def _tables(self):
-        return (self.F, self.S, self.meta, self.keys, self.sgen, self.cnt, self.head, self.fpos,
-                self.tslot, self.nxt, self.prv, self.flist, self.stack)
 
     def load(self, scheme: Scheme) -> None:
         """Start walking from a cyclic-symmetric ``scheme``, keeping the counters."""
@@ -251,7 +226,6 @@ class SymmetricWalker:
     def _load(self, fixed, orbits) -> None:
         if len(orbits) + 2 > self.cap:
             raise ValueError(f"scheme: {len(orbits)} orbits exceed this walker's capacity {self.cap - 2}")
-        keep = self.meta[[K.M_FLIPS, K.M_PLUS, K.M_REDUCTIONS]].copy()
         self.fixed = [(s, np.asarray(x, np.int64)) for s, x in fixed]
         self.F[:] = 0
         self.S[:] = 1
@@ -260,14 +234,7 @@ class SymmetricWalker:
             words = pack_rows(rows % self.p, self.ring)
             self.F[0, : 3 * len(orbits), : words.shape[1]] = words
             self.S[: len(orbits)] = [o[0] for o in orbits]
-        self.tslot[:] = -1
-        SK.init_state(*self._tables(), len(orbits), self.p, self.hbits)
-        self.meta[[K.M_FLIPS, K.M_PLUS, K.M_REDUCTIONS]] = keep
-        r = int(self.meta[K.M_RANK])
-        self.bestF[:, : 3 * r] = self.F[:, : 3 * r]
-        self.bestS[:r] = self.S[:r]
-        self.meta[K.M_BEST] = r
-        self.meta[K.M_SINCE] = 0
+        self._init(SK.init_state, len(orbits))
 
     # ------------------------------------------------------------------ counters
     @property
@@ -282,19 +249,6 @@ class SymmetricWalker:
     def best_rank(self) -> int:
         return len(self.fixed) + 3 * int(self.meta[K.M_BEST])
 
-    @property
-    def flips(self) -> int:
-        """Orbit flips done (each is three flips of the full scheme)."""
-        return int(self.meta[K.M_FLIPS])
-
-    @property
-    def plus_transitions(self) -> int:
-        return int(self.meta[K.M_PLUS])
-
-    @property
-    def reductions(self) -> int:
-        return int(self.meta[K.M_REDUCTIONS])
-
     def _orbits_for(self, rank: int, ceil: bool) -> int:
         k = rank - len(self.fixed)
         if k <= 0:
@@ -304,13 +258,8 @@ class SymmetricWalker:
     # ------------------------------------------------------------------ moves
     def walk(self, flips: int, *, target: int = 0, plateau: int = 0, margin: int = 3, stop_below: int = 0) -> int:
         """Up to ``flips`` orbit flips; ``target``, ``margin`` and ``stop_below`` in terms."""
-        pr = self.params
-        pr[K.P_MAX_FLIPS] = flips
-        pr[K.P_TARGET] = self._orbits_for(target, ceil=False)
-        pr[K.P_PLATEAU] = plateau
-        pr[K.P_MARGIN] = max(1, -(-margin // 3))
-        pr[K.P_STOP_AT_DROP] = self._orbits_for(stop_below, ceil=True) if stop_below > 0 else 0
-        return int(SK.walk(*self._tables(), self.rng_state, pr, self.bestF, self.bestS))
+        return self._run(SK.walk, flips, self._orbits_for(target, ceil=False), plateau, max(1, -(-margin // 3)),
+                         self._orbits_for(stop_below, ceil=True) if stop_below > 0 else 0)
 
     def flip(self, x: int, y: int, d: int = 1) -> int:
         """One orbit flip of occurrences ``x = 3*o1 + i`` and ``y = 3*o2 + j``

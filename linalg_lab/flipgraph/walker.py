@@ -15,7 +15,78 @@ def _seed_word(rng: np.random.Generator) -> np.ndarray:
     return np.array([x], dtype=np.uint64)
 
 
-class Walker:
+class KernelState:
+    """Preallocated arrays of one walker, shared by the general and the symmetric kernels.
+
+    ``tables`` hash tables (one per factor position, or one for all), ``slots``
+    factor occurrences, ``signs`` term (or orbit) signs; the counters live in
+    ``meta`` (see :mod:`._kernels`).
+    """
+
+    def _allocate(self, tables: int, slots: int, signs: int, rng) -> None:
+        self.rng = np.random.default_rng(rng)
+        self.occurrences = slots // signs
+        self.hbits = hbits = max(7, int(np.ceil(np.log2(16 * slots))))
+        h = 1 << hbits
+        self.F = np.zeros((tables, slots, 2), np.uint64)
+        self.S = np.ones(signs, np.int8)
+        self.meta = np.zeros(K.META_SIZE, np.int64)
+        self.keys = np.zeros((tables, h, 2), np.uint64)
+        self.sgen = np.zeros((tables, h), np.int32)
+        self.cnt = np.zeros((tables, h), np.int32)
+        self.head = np.zeros((tables, h), np.int32)
+        self.fpos = np.zeros((tables, h), np.int32)
+        self.tslot = np.full((tables, slots), -1, np.int32)
+        self.nxt = np.zeros((tables, slots), np.int32)
+        self.prv = np.zeros((tables, slots), np.int32)
+        self.flist = np.zeros(tables * h, np.int64)
+        self.stack = np.zeros((K.STACK_CAP, 2), np.int64)
+        self.bestF = np.zeros_like(self.F)
+        self.bestS = np.ones_like(self.S)
+        self.rng_state = _seed_word(self.rng)
+        self.params = np.zeros(K.PARAMS_SIZE, np.int64)
+
+    def _tables(self):
+        return (self.F, self.S, self.meta, self.keys, self.sgen, self.cnt, self.head, self.fpos,
+                self.tslot, self.nxt, self.prv, self.flist, self.stack)
+
+    def _run(self, kernel, flips, target, plateau, margin, stop_below) -> int:
+        pr = self.params
+        pr[K.P_MAX_FLIPS] = flips
+        pr[K.P_TARGET] = target
+        pr[K.P_PLATEAU] = plateau
+        pr[K.P_MARGIN] = margin
+        pr[K.P_STOP_AT_DROP] = stop_below
+        return int(kernel(*self._tables(), self.rng_state, pr, self.bestF, self.bestS))
+
+    def _init(self, init_state, count: int) -> None:
+        """Build the kernel state for ``count`` terms (or orbits) in F/S, keeping the counters."""
+        keep = self.meta[[K.M_FLIPS, K.M_PLUS, K.M_REDUCTIONS]].copy()
+        self.tslot[:] = -1
+        init_state(*self._tables(), count, self.p, self.hbits)
+        self.meta[[K.M_FLIPS, K.M_PLUS, K.M_REDUCTIONS]] = keep
+        r = int(self.meta[K.M_RANK])
+        slots = r * self.occurrences      # factor slots held by r terms (general) or r orbits (symmetric)
+        self.bestF[:, :slots] = self.F[:, :slots]
+        self.bestS[:r] = self.S[:r]
+        self.meta[K.M_BEST] = r
+        self.meta[K.M_SINCE] = 0
+
+    @property
+    def flips(self) -> int:
+        """Flips done (orbit flips for the symmetric walker)."""
+        return int(self.meta[K.M_FLIPS])
+
+    @property
+    def plus_transitions(self) -> int:
+        return int(self.meta[K.M_PLUS])
+
+    @property
+    def reductions(self) -> int:
+        return int(self.meta[K.M_REDUCTIONS])
+
+
+class Walker(KernelState):
     """A random walk on the flip graph of one tensor, over F2 or F3.
 
     Parameters
@@ -41,59 +112,23 @@ class Walker:
         self.tc = scheme.tc
         self.ring = scheme.ring
         self.p = scheme.ring.characteristic
-        self.rng = np.random.default_rng(rng)
         self.cap = scheme.rank + headroom + 2
-        hbits = max(7, int(np.ceil(np.log2(16 * self.cap))))
-        h = 1 << hbits
-        self.hbits = hbits
-        cap = self.cap
-        self.F = np.zeros((3, cap, 2), np.uint64)
-        self.S = np.ones(cap, np.int8)
-        self.meta = np.zeros(K.META_SIZE, np.int64)
-        self.keys = np.zeros((3, h, 2), np.uint64)
-        self.sgen = np.zeros((3, h), np.int32)
-        self.cnt = np.zeros((3, h), np.int32)
-        self.head = np.zeros((3, h), np.int32)
-        self.fpos = np.zeros((3, h), np.int32)
-        self.tslot = np.full((3, cap), -1, np.int32)
-        self.nxt = np.zeros((3, cap), np.int32)
-        self.prv = np.zeros((3, cap), np.int32)
-        self.flist = np.zeros(3 * h, np.int64)
-        self.stack = np.zeros((K.STACK_CAP, 2), np.int64)
-        self.bestF = np.zeros_like(self.F)
-        self.bestS = np.ones_like(self.S)
-        self.rng_state = _seed_word(self.rng)
-        self.params = np.zeros(K.PARAMS_SIZE, np.int64)
+        self._allocate(3, self.cap, self.cap, rng)
         self.load(scheme)
 
     # ------------------------------------------------------------------ state
-    def _tables(self):
-        return (self.F, self.S, self.meta, self.keys, self.sgen, self.cnt, self.head, self.fpos,
-                self.tslot, self.nxt, self.prv, self.flist, self.stack)
-
     def load(self, scheme: Scheme) -> None:
         """Start walking from ``scheme`` (same tensor and ring), keeping the counters."""
         if scheme.tc != self.tc or scheme.ring != self.ring:
             raise ValueError(f"scheme: walker is for {self.tc.label()} over {self.ring}, got {scheme.tc.label()} over {scheme.ring}")
         if scheme.rank + 2 > self.cap:
             raise ValueError(f"scheme: rank {scheme.rank} exceeds this walker's capacity {self.cap - 2}")
-        keep = self.meta[[K.M_FLIPS, K.M_PLUS, K.M_REDUCTIONS]].copy()
         self.F[:] = 0
         self.S[:] = 1
         for m, a in enumerate(scheme.factors):
             words = pack_rows(np.asarray(a, dtype=np.int64), self.ring)   # (rank, 1) over F2, (rank, 2) over F3
             self.F[m, : scheme.rank, : words.shape[1]] = words
-        self.tslot[:] = -1
-        K.init_state(*self._tables(), scheme.rank, self.p, self.hbits)
-        self.meta[[K.M_FLIPS, K.M_PLUS, K.M_REDUCTIONS]] = keep
-        self._save_best()
-
-    def _save_best(self) -> None:
-        r = self.rank
-        self.bestF[:, :r] = self.F[:, :r]
-        self.bestS[:r] = self.S[:r]
-        self.meta[K.M_BEST] = r
-        self.meta[K.M_SINCE] = 0
+        self._init(K.init_state, scheme.rank)
 
     @property
     def rank(self) -> int:
@@ -103,28 +138,10 @@ class Walker:
     def best_rank(self) -> int:
         return int(self.meta[K.M_BEST])
 
-    @property
-    def flips(self) -> int:
-        return int(self.meta[K.M_FLIPS])
-
-    @property
-    def plus_transitions(self) -> int:
-        return int(self.meta[K.M_PLUS])
-
-    @property
-    def reductions(self) -> int:
-        return int(self.meta[K.M_REDUCTIONS])
-
     # ------------------------------------------------------------------ moves
     def walk(self, flips: int, *, target: int = 0, plateau: int = 0, margin: int = 2, stop_below: int = 0) -> int:
         """Run up to ``flips`` flips (see :func:`linalg_lab.flipgraph._kernels.walk`); returns flips done."""
-        pr = self.params
-        pr[K.P_MAX_FLIPS] = flips
-        pr[K.P_TARGET] = target
-        pr[K.P_PLATEAU] = plateau
-        pr[K.P_MARGIN] = margin
-        pr[K.P_STOP_AT_DROP] = stop_below
-        return int(K.walk(*self._tables(), self.rng_state, pr, self.bestF, self.bestS))
+        return self._run(K.walk, flips, target, plateau, margin, stop_below)
 
     def flip(self, m: int, r: int, s: int, b: int) -> int:
         """One flip of terms r, s sharing position m, sum into position b; returns reductions."""
