@@ -45,6 +45,7 @@ M_HBITS = 14         # log2 of the table size
 M_CAP = 15           # capacity in terms
 M_BEST_FLIPS = 16    # flips at which the best rank was reached
 M_STACK = 17         # length of the reduction stack
+M_DIRECT = 18        # > 0: direct-address tables, slot = plane0 | plane1 << M_DIRECT (small factor spaces)
 META_SIZE = 24
 
 # params layout (int64)
@@ -110,12 +111,16 @@ def _rand(rng):
 
 @njit(cache=True, _nrt=False, inline="always")
 def _randint(rng, n):
-    return np.int64((_rand(rng) >> U64(11)) % U64(n))
+    """Uniform in [0, n) for 0 < n < 2**31 by multiply-shift (no division in the inner loop)."""
+    return np.int64(((_rand(rng) >> U64(32)) * U64(n)) >> U64(32))
 
 
 # --------------------------------------------------------------------- tables
 @njit(cache=True, _nrt=False, inline="always")
-def _find(keys, sgen, m, k0, k1, g, hbits):
+def _find(keys, sgen, m, k0, k1, g, hbits, direct):
+    if direct > 0:
+        i = np.int64(k0 | (k1 << U64(direct)))
+        return i, sgen[m, i] == g
     mask = (1 << hbits) - 1
     i = _hash(k0, k1, hbits)
     while sgen[m, i] == g:
@@ -131,7 +136,8 @@ def _insert(F, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, m, r):
     g = np.int32(meta[M_GEN0 + m])
     k0 = F[m, r, 0]
     k1 = F[m, r, 1]
-    slot, found = _find(keys, sgen, m, k0, k1, g, hbits)
+    direct = meta[M_DIRECT]
+    slot, found = _find(keys, sgen, m, k0, k1, g, hbits, direct)
     if not found:
         keys[m, slot, 0] = k0
         keys[m, slot, 1] = k1
@@ -139,7 +145,8 @@ def _insert(F, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, m, r):
         cnt[m, slot] = 0
         head[m, slot] = -1
         fpos[m, slot] = -1
-        meta[M_USED0 + m] += 1
+        if direct == 0:      # a direct table never fills up
+            meta[M_USED0 + m] += 1
     h = head[m, slot]
     nxt[m, r] = h
     prv[m, r] = -1
@@ -200,11 +207,12 @@ def _rebuild(F, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, m):
 
 
 @njit(cache=True, _nrt=False)
-def init_state(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, stack, rank, p, hbits):
+def init_state(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, stack, rank, p, hbits, direct):
     """Normalise the terms, drop terms with a zero factor, and build the tables."""
     meta[:] = 0
     meta[M_P] = p
     meta[M_HBITS] = hbits
+    meta[M_DIRECT] = direct
     meta[M_CAP] = F.shape[1]
     meta[M_GEN0] = 1
     meta[M_GEN0 + 1] = 1
@@ -477,26 +485,33 @@ def walk(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, stack,
             elif nflip == 0:
                 break
             meta[M_SINCE] = 0
-        e = flist[_randint(rng, nflip)]
+        # one random word picks the flip, the order of its two terms and the sum position
+        x = _rand(rng)
+        e = flist[np.int64(((x >> U64(32)) * U64(nflip)) >> U64(32))]
         m = e >> hbits
         slot = e & hmask
         c = cnt[m, slot]
-        i = _randint(rng, c)
-        j = _randint(rng, c - 1)
-        if j >= i:
-            j += 1
         r = head[m, slot]
-        s = r
-        k = 0
-        t = head[m, slot]
-        while t >= 0:
-            if k == i:
-                r = t
-            if k == j:
-                s = t
-            k += 1
-            t = nxt[m, t]
-        b = (m + 1 + np.int64(_rand(rng) >> U64(63))) % 3
+        s = nxt[m, r]
+        if c > 2:
+            i = _randint(rng, c)
+            j = _randint(rng, c - 1)
+            if j >= i:
+                j += 1
+            k = 0
+            t = r
+            while t >= 0:
+                if k == i:
+                    r = t
+                if k == j:
+                    s = t
+                k += 1
+                t = nxt[m, t]
+        elif (x >> U64(30)) & ONE:
+            r, s = s, r
+        b = m + 1 + np.int64((x >> U64(31)) & ONE)
+        if b >= 3:
+            b -= 3
         red = flip(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, stack, m, r, s, b)
         done += 1
         meta[M_FLIPS] += 1

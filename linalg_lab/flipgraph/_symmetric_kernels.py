@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._kernels import (M_BEST, M_BEST_FLIPS, M_FLEN, M_FLIPS, M_GEN0, M_HBITS, M_P, M_PLUS, M_RANK,
+from ._kernels import (M_BEST, M_BEST_FLIPS, M_DIRECT, M_FLEN, M_FLIPS, M_GEN0, M_HBITS, M_P, M_PLUS, M_RANK,
                        M_REDUCTIONS, M_SINCE, M_STACK, M_USED0, P_MARGIN, P_MAX_FLIPS, P_PLATEAU,
                        P_STOP_AT_DROP, P_TARGET, ZERO, _add, _insert, _normalise, _rand, _randint,
                        _remove, _scaled)
@@ -140,11 +140,12 @@ def _reduce(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, sta
 
 
 @njit(cache=True, _nrt=False)
-def init_state(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, stack, norb, p, hbits):
+def init_state(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, stack, norb, p, hbits, direct):
     """Normalise the orbits, drop those with a zero factor, build the table, merge at once."""
     meta[:] = 0
     meta[M_P] = p
     meta[M_HBITS] = hbits
+    meta[M_DIRECT] = direct
     meta[M_CAP] = F.shape[1] // 3
     meta[M_GEN0] = 1
     sgen[:, :] = 0

@@ -10,6 +10,9 @@ from ..schemes.scheme import Scheme
 from . import _kernels as K
 
 
+DIRECT_SLACK_BITS = 6
+
+
 def _seed_word(rng: np.random.Generator) -> np.ndarray:
     x = np.uint64(rng.integers(1, 2**63 - 1))
     return np.array([x], dtype=np.uint64)
@@ -23,10 +26,17 @@ class KernelState:
     ``meta`` (see :mod:`._kernels`).
     """
 
-    def _allocate(self, tables: int, slots: int, signs: int, rng) -> None:
+    def _allocate(self, tables: int, slots: int, signs: int, rng, factor_bits: int = 0) -> None:
         self.rng = np.random.default_rng(rng)
         self.occurrences = slots // signs
         self.hbits = hbits = max(7, int(np.ceil(np.log2(16 * slots))))
+        # Direct addressing (slot = the factor's words) skips hashing and probing;
+        # worth it while the factor space is not much larger than a hash table.
+        planes = 1 if self.p == 2 else 2
+        self.direct = 0
+        if 0 < factor_bits and planes * factor_bits <= hbits + DIRECT_SLACK_BITS:
+            self.direct = factor_bits
+            self.hbits = hbits = planes * factor_bits
         h = 1 << hbits
         self.F = np.zeros((tables, slots, 2), np.uint64)
         self.S = np.ones(signs, np.int8)
@@ -63,7 +73,7 @@ class KernelState:
         """Build the kernel state for ``count`` terms (or orbits) in F/S, keeping the counters."""
         keep = self.meta[[K.M_FLIPS, K.M_PLUS, K.M_REDUCTIONS]].copy()
         self.tslot[:] = -1
-        init_state(*self._tables(), count, self.p, self.hbits)
+        init_state(*self._tables(), count, self.p, self.hbits, self.direct)
         self.meta[[K.M_FLIPS, K.M_PLUS, K.M_REDUCTIONS]] = keep
         r = int(self.meta[K.M_RANK])
         slots = r * self.occurrences      # factor slots held by r terms (general) or r orbits (symmetric)
@@ -113,7 +123,7 @@ class Walker(KernelState):
         self.ring = scheme.ring
         self.p = scheme.ring.characteristic
         self.cap = scheme.rank + headroom + 2
-        self._allocate(3, self.cap, self.cap, rng)
+        self._allocate(3, self.cap, self.cap, rng, factor_bits=max(scheme.dims))
         self.load(scheme)
 
     # ------------------------------------------------------------------ state
