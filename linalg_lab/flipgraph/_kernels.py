@@ -27,6 +27,10 @@ import numpy as np
 from numba import njit
 
 U64 = np.uint64
+# Every array index goes through _u: numba wraps negative indices around for
+# signed integers only, and that fix-up on each table access costs about a
+# fifth of the flip rate. Indices here are never negative.
+_u = np.uint64
 ZERO = np.uint64(0)
 ONE = np.uint64(1)
 
@@ -120,11 +124,11 @@ def _randint(rng, n):
 def _find(keys, sgen, m, k0, k1, g, hbits, direct):
     if direct > 0:
         i = np.int64(k0 | (k1 << U64(direct)))
-        return i, sgen[m, i] == g
+        return i, sgen[_u(m), _u(i)] == g
     mask = (1 << hbits) - 1
     i = _hash(k0, k1, hbits)
-    while sgen[m, i] == g:
-        if keys[m, i, 0] == k0 and keys[m, i, 1] == k1:
+    while sgen[_u(m), _u(i)] == g:
+        if keys[_u(m), _u(i), 0] == k0 and keys[_u(m), _u(i), 1] == k1:
             return i, True
         i = (i + 1) & mask
     return i, False
@@ -134,56 +138,56 @@ def _find(keys, sgen, m, k0, k1, g, hbits, direct):
 def _insert(F, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, m, r):
     hbits = meta[M_HBITS]
     g = np.int32(meta[M_GEN0 + m])
-    k0 = F[m, r, 0]
-    k1 = F[m, r, 1]
+    k0 = F[_u(m), _u(r), 0]
+    k1 = F[_u(m), _u(r), 1]
     direct = meta[M_DIRECT]
     slot, found = _find(keys, sgen, m, k0, k1, g, hbits, direct)
     if not found:
-        keys[m, slot, 0] = k0
-        keys[m, slot, 1] = k1
-        sgen[m, slot] = g
-        cnt[m, slot] = 0
-        head[m, slot] = -1
-        fpos[m, slot] = -1
+        keys[_u(m), _u(slot), 0] = k0
+        keys[_u(m), _u(slot), 1] = k1
+        sgen[_u(m), _u(slot)] = g
+        cnt[_u(m), _u(slot)] = 0
+        head[_u(m), _u(slot)] = -1
+        fpos[_u(m), _u(slot)] = -1
         if direct == 0:      # a direct table never fills up
             meta[M_USED0 + m] += 1
-    h = head[m, slot]
-    nxt[m, r] = h
-    prv[m, r] = -1
+    h = head[_u(m), _u(slot)]
+    nxt[_u(m), _u(r)] = h
+    prv[_u(m), _u(r)] = -1
     if h >= 0:
-        prv[m, h] = r
-    head[m, slot] = r
-    cnt[m, slot] += 1
-    tslot[m, r] = slot
-    if cnt[m, slot] == 2:
+        prv[_u(m), _u(h)] = r
+    head[_u(m), _u(slot)] = r
+    cnt[_u(m), _u(slot)] += 1
+    tslot[_u(m), _u(r)] = slot
+    if cnt[_u(m), _u(slot)] == 2:
         n = meta[M_FLEN]
-        flist[n] = (m << meta[M_HBITS]) + slot
-        fpos[m, slot] = n
+        flist[_u(n)] = (m << meta[M_HBITS]) + slot
+        fpos[_u(m), _u(slot)] = n
         meta[M_FLEN] = n + 1
 
 
 @njit(cache=True, _nrt=False, inline="always")
 def _remove(meta, cnt, head, fpos, tslot, nxt, prv, flist, m, r):
-    slot = tslot[m, r]
-    p = prv[m, r]
-    n = nxt[m, r]
+    slot = tslot[_u(m), _u(r)]
+    p = prv[_u(m), _u(r)]
+    n = nxt[_u(m), _u(r)]
     if p >= 0:
-        nxt[m, p] = n
+        nxt[_u(m), _u(p)] = n
     else:
-        head[m, slot] = n
+        head[_u(m), _u(slot)] = n
     if n >= 0:
-        prv[m, n] = p
-    cnt[m, slot] -= 1
-    if cnt[m, slot] == 1:
+        prv[_u(m), _u(n)] = p
+    cnt[_u(m), _u(slot)] -= 1
+    if cnt[_u(m), _u(slot)] == 1:
         hbits = meta[M_HBITS]
-        i = fpos[m, slot]
+        i = fpos[_u(m), _u(slot)]
         last = meta[M_FLEN] - 1
-        e = flist[last]
-        flist[i] = e
-        fpos[e >> hbits, e & ((1 << hbits) - 1)] = i
+        e = flist[_u(last)]
+        flist[_u(i)] = e
+        fpos[_u(e >> hbits), _u(e & ((1 << hbits) - 1))] = i
         meta[M_FLEN] = last
-        fpos[m, slot] = -1
-    tslot[m, r] = -1
+        fpos[_u(m), _u(slot)] = -1
+    tslot[_u(m), _u(r)] = -1
 
 
 @njit(cache=True, _nrt=False)
@@ -194,10 +198,10 @@ def _rebuild(F, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, m):
     n = meta[M_FLEN]
     j = 0
     for i in range(n):
-        e = flist[i]
+        e = flist[_u(i)]
         if (e >> hbits) != m:
-            flist[j] = e
-            fpos[e >> hbits, e & ((1 << hbits) - 1)] = j
+            flist[_u(j)] = e
+            fpos[_u(e >> hbits), _u(e & ((1 << hbits) - 1))] = j
             j += 1
     meta[M_FLEN] = j
     meta[M_GEN0 + m] += 1
@@ -223,18 +227,18 @@ def init_state(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, 
     while r < rank:
         zero = False
         for m in range(3):
-            s, a0, a1 = _normalise(F[m, r, 0], F[m, r, 1])
-            F[m, r, 0] = a0
-            F[m, r, 1] = a1
+            s, a0, a1 = _normalise(F[_u(m), _u(r), 0], F[_u(m), _u(r), 1])
+            F[_u(m), _u(r), 0] = a0
+            F[_u(m), _u(r), 1] = a1
             if s < 0:
-                S[r] = -S[r]
+                S[_u(r)] = -S[_u(r)]
             if (a0 | a1) == ZERO:
                 zero = True
         if not zero:
             for m in range(3):
-                F[m, out, 0] = F[m, r, 0]
-                F[m, out, 1] = F[m, r, 1]
-            S[out] = S[r]
+                F[_u(m), _u(out), 0] = F[_u(m), _u(r), 0]
+                F[_u(m), _u(out), 1] = F[_u(m), _u(r), 1]
+            S[_u(out)] = S[_u(r)]
             out += 1
         r += 1
     meta[M_RANK] = out
@@ -257,27 +261,27 @@ def init_state(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, 
 def _delete_term(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, stack, t):
     """Remove term t (all its factors); the last term moves into index t."""
     for m in range(3):
-        if tslot[m, t] >= 0:
+        if tslot[_u(m), _u(t)] >= 0:
             _remove(meta, cnt, head, fpos, tslot, nxt, prv, flist, m, t)
     last = meta[M_RANK] - 1
     if t != last:
         for m in range(3):
-            if tslot[m, last] >= 0:
+            if tslot[_u(m), _u(last)] >= 0:
                 _remove(meta, cnt, head, fpos, tslot, nxt, prv, flist, m, last)
-            F[m, t, 0] = F[m, last, 0]
-            F[m, t, 1] = F[m, last, 1]
-        S[t] = S[last]
+            F[_u(m), _u(t), 0] = F[_u(m), _u(last), 0]
+            F[_u(m), _u(t), 1] = F[_u(m), _u(last), 1]
+        S[_u(t)] = S[_u(last)]
         for m in range(3):
-            if (F[m, t, 0] | F[m, t, 1]) != ZERO:
+            if (F[_u(m), _u(t), 0] | F[_u(m), _u(t), 1]) != ZERO:
                 _insert(F, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, m, t)
     meta[M_RANK] = last
     # fix pending reduction checks
     ns = meta[M_STACK]
     for i in range(ns):
-        if stack[i, 0] == t:
-            stack[i, 0] = -1
-        elif stack[i, 0] == last:
-            stack[i, 0] = t
+        if stack[_u(i), 0] == t:
+            stack[_u(i), 0] = -1
+        elif stack[_u(i), 0] == last:
+            stack[_u(i), 0] = t
 
 
 @njit(cache=True, _nrt=False)
@@ -290,36 +294,36 @@ def _reduce(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, sta
     done = 0
     while meta[M_STACK] > 0:
         k = meta[M_STACK] - 1
-        r = stack[k, 0]
-        q = stack[k, 1]
+        r = stack[_u(k), 0]
+        q = stack[_u(k), 1]
         meta[M_STACK] = k
         if r < 0 or r >= meta[M_RANK]:
             continue
-        if (F[q, r, 0] | F[q, r, 1]) == ZERO:
+        if (F[_u(q), _u(r), 0] | F[_u(q), _u(r), 1]) == ZERO:
             _delete_term(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, stack, r)
             done += 1
             continue
-        slot = tslot[q, r]
-        if slot < 0 or cnt[q, slot] < 2:
+        slot = tslot[_u(q), _u(r)]
+        if slot < 0 or cnt[_u(q), _u(slot)] < 2:
             continue
-        t = head[q, slot]
+        t = head[_u(q), _u(slot)]
         while t >= 0:
             if t != r:
                 m3 = -1
                 for m2 in range(3):
-                    if m2 != q and F[m2, t, 0] == F[m2, r, 0] and F[m2, t, 1] == F[m2, r, 1]:
+                    if m2 != q and F[_u(m2), _u(t), 0] == F[_u(m2), _u(r), 0] and F[_u(m2), _u(t), 1] == F[_u(m2), _u(r), 1]:
                         m3 = 3 - q - m2
                         break
                 if m3 >= 0:
                     # r and t agree in q and m2: merge the m3 factors into r, drop t
-                    a0, a1 = _scaled(S[r], F[m3, r, 0], F[m3, r, 1])
-                    b0, b1 = _scaled(S[t], F[m3, t, 0], F[m3, t, 1])
+                    a0, a1 = _scaled(S[_u(r)], F[_u(m3), _u(r), 0], F[_u(m3), _u(r), 1])
+                    b0, b1 = _scaled(S[_u(t)], F[_u(m3), _u(t), 0], F[_u(m3), _u(t), 1])
                     c0, c1 = _add(p, a0, a1, b0, b1)
                     s, c0, c1 = _normalise(c0, c1)
                     _remove(meta, cnt, head, fpos, tslot, nxt, prv, flist, m3, r)
-                    F[m3, r, 0] = c0
-                    F[m3, r, 1] = c1
-                    S[r] = s
+                    F[_u(m3), _u(r), 0] = c0
+                    F[_u(m3), _u(r), 1] = c1
+                    S[_u(r)] = s
                     if (c0 | c1) != ZERO:
                         _insert(F, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, m3, r)
                     # r may move if t is the last term: push first, _delete_term renames it
@@ -327,7 +331,7 @@ def _reduce(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, sta
                     _delete_term(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, stack, t)
                     done += 1
                     break
-            t = nxt[q, t]
+            t = nxt[_u(q), _u(t)]
     return done
 
 
@@ -335,8 +339,8 @@ def _reduce(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, sta
 def _push_check(meta, stack, r, q):
     n = meta[M_STACK]
     if n < stack.shape[0]:
-        stack[n, 0] = r
-        stack[n, 1] = q
+        stack[_u(n), 0] = r
+        stack[_u(n), 1] = q
         meta[M_STACK] = n + 1
 
 
@@ -351,29 +355,29 @@ def flip(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, stack,
     """
     p = meta[M_P]
     c = 3 - m - b
-    br0, br1 = _scaled(S[r], F[b, r, 0], F[b, r, 1])
-    bs0, bs1 = _scaled(S[s], F[b, s, 0], F[b, s, 1])
+    br0, br1 = _scaled(S[_u(r)], F[_u(b), _u(r), 0], F[_u(b), _u(r), 1])
+    bs0, bs1 = _scaled(S[_u(s)], F[_u(b), _u(s), 0], F[_u(b), _u(s), 1])
     x0, x1 = _add(p, br0, br1, bs0, bs1)
     sx, x0, x1 = _normalise(x0, x1)
     # c_s - c_r
-    y0, y1 = _add(p, F[c, s, 0], F[c, s, 1], F[c, r, 1] if p == 3 else F[c, r, 0], F[c, r, 0] if p == 3 else ZERO)
+    y0, y1 = _add(p, F[_u(c), _u(s), 0], F[_u(c), _u(s), 1], F[_u(c), _u(r), 1] if p == 3 else F[_u(c), _u(r), 0], F[_u(c), _u(r), 0] if p == 3 else ZERO)
     sy, y0, y1 = _normalise(y0, y1)
     _remove(meta, cnt, head, fpos, tslot, nxt, prv, flist, b, r)
-    F[b, r, 0] = x0
-    F[b, r, 1] = x1
-    S[r] = sx
+    F[_u(b), _u(r), 0] = x0
+    F[_u(b), _u(r), 1] = x1
+    S[_u(r)] = sx
     if (x0 | x1) != ZERO:
         _insert(F, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, b, r)
     _remove(meta, cnt, head, fpos, tslot, nxt, prv, flist, c, s)
-    F[c, s, 0] = y0
-    F[c, s, 1] = y1
-    S[s] = S[s] * sy
+    F[_u(c), _u(s), 0] = y0
+    F[_u(c), _u(s), 1] = y1
+    S[_u(s)] = S[_u(s)] * sy
     if (y0 | y1) != ZERO:
         _insert(F, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, c, s)
     # a reduction is only possible where a changed factor is zero or now shared
-    if (x0 | x1) == ZERO or cnt[b, tslot[b, r]] >= 2:
+    if (x0 | x1) == ZERO or cnt[_u(b), _u(tslot[_u(b), _u(r)])] >= 2:
         _push_check(meta, stack, r, b)
-    if (y0 | y1) == ZERO or cnt[c, tslot[c, s]] >= 2:
+    if (y0 | y1) == ZERO or cnt[_u(c), _u(tslot[_u(c), _u(s)])] >= 2:
         _push_check(meta, stack, s, c)
     if meta[M_STACK] == 0:
         return 0
@@ -392,36 +396,36 @@ def plus(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, stack,
     mv = (rot + 1) % 3
     mw = (rot + 2) % 3
     t = meta[M_RANK]
-    w10, w11 = _scaled(S[r1], F[mw, r1, 0], F[mw, r1, 1])
-    w20, w21 = _scaled(S[r2], F[mw, r2, 0], F[mw, r2, 1])
+    w10, w11 = _scaled(S[_u(r1)], F[_u(mw), _u(r1), 0], F[_u(mw), _u(r1), 1])
+    w20, w21 = _scaled(S[_u(r2)], F[_u(mw), _u(r2), 0], F[_u(mw), _u(r2), 1])
     # T3 = (u2, v2 - v1, W1) at the new index t
-    d0, d1 = _add(p, F[mv, r2, 0], F[mv, r2, 1], F[mv, r1, 1] if p == 3 else F[mv, r1, 0], F[mv, r1, 0] if p == 3 else ZERO)
+    d0, d1 = _add(p, F[_u(mv), _u(r2), 0], F[_u(mv), _u(r2), 1], F[_u(mv), _u(r1), 1] if p == 3 else F[_u(mv), _u(r1), 0], F[_u(mv), _u(r1), 0] if p == 3 else ZERO)
     sd, d0, d1 = _normalise(d0, d1)
-    F[mu, t, 0] = F[mu, r2, 0]
-    F[mu, t, 1] = F[mu, r2, 1]
-    F[mv, t, 0] = d0
-    F[mv, t, 1] = d1
-    F[mw, t, 0] = F[mw, r1, 0]
-    F[mw, t, 1] = F[mw, r1, 1]
-    S[t] = sd * S[r1]
+    F[_u(mu), _u(t), 0] = F[_u(mu), _u(r2), 0]
+    F[_u(mu), _u(t), 1] = F[_u(mu), _u(r2), 1]
+    F[_u(mv), _u(t), 0] = d0
+    F[_u(mv), _u(t), 1] = d1
+    F[_u(mw), _u(t), 0] = F[_u(mw), _u(r1), 0]
+    F[_u(mw), _u(t), 1] = F[_u(mw), _u(r1), 1]
+    S[_u(t)] = sd * S[_u(r1)]
     # T2 = (u2, v2, W2 - W1) at r2
     e0, e1 = _add(p, w20, w21, w11 if p == 3 else w10, w10 if p == 3 else ZERO)
     se, e0, e1 = _normalise(e0, e1)
     # T1 = (u1 + u2, v1, W1) at r1
-    f0, f1 = _add(p, F[mu, r1, 0], F[mu, r1, 1], F[mu, r2, 0], F[mu, r2, 1])
+    f0, f1 = _add(p, F[_u(mu), _u(r1), 0], F[_u(mu), _u(r1), 1], F[_u(mu), _u(r2), 0], F[_u(mu), _u(r2), 1])
     sf, f0, f1 = _normalise(f0, f1)
     _remove(meta, cnt, head, fpos, tslot, nxt, prv, flist, mw, r2)
-    F[mw, r2, 0] = e0
-    F[mw, r2, 1] = e1
-    S[r2] = se
+    F[_u(mw), _u(r2), 0] = e0
+    F[_u(mw), _u(r2), 1] = e1
+    S[_u(r2)] = se
     _remove(meta, cnt, head, fpos, tslot, nxt, prv, flist, mu, r1)
-    F[mu, r1, 0] = f0
-    F[mu, r1, 1] = f1
-    S[r1] = sf * S[r1]
+    F[_u(mu), _u(r1), 0] = f0
+    F[_u(mu), _u(r1), 1] = f1
+    S[_u(r1)] = sf * S[_u(r1)]
     meta[M_RANK] = t + 1
     for m in range(3):
-        tslot[m, t] = -1
-        if (F[m, t, 0] | F[m, t, 1]) != ZERO:
+        tslot[_u(m), _u(t)] = -1
+        if (F[_u(m), _u(t), 0] | F[_u(m), _u(t), 1]) != ZERO:
             _insert(F, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, m, t)
     if (e0 | e1) != ZERO:
         _insert(F, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, mw, r2)
@@ -473,7 +477,7 @@ def walk(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, stack,
                         continue
                     ok = True
                     for m in range(3):
-                        if F[m, r1, 0] == F[m, r2, 0] and F[m, r1, 1] == F[m, r2, 1]:
+                        if F[_u(m), _u(r1), 0] == F[_u(m), _u(r2), 0] and F[_u(m), _u(r1), 1] == F[_u(m), _u(r2), 1]:
                             ok = False
                     if ok:
                         meta[M_REDUCTIONS] += plus(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist,
@@ -487,12 +491,12 @@ def walk(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, stack,
             meta[M_SINCE] = 0
         # one random word picks the flip, the order of its two terms and the sum position
         x = _rand(rng)
-        e = flist[np.int64(((x >> U64(32)) * U64(nflip)) >> U64(32))]
+        e = flist[_u(np.int64(((x >> U64(32)) * U64(nflip)) >> U64(32)))]
         m = e >> hbits
         slot = e & hmask
-        c = cnt[m, slot]
-        r = head[m, slot]
-        s = nxt[m, r]
+        c = cnt[_u(m), _u(slot)]
+        r = head[_u(m), _u(slot)]
+        s = nxt[_u(m), _u(r)]
         if c > 2:
             i = _randint(rng, c)
             j = _randint(rng, c - 1)
@@ -506,7 +510,7 @@ def walk(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, stack,
                 if k == j:
                     s = t
                 k += 1
-                t = nxt[m, t]
+                t = nxt[_u(m), _u(t)]
         elif (x >> U64(30)) & ONE:
             r, s = s, r
         b = m + 1 + np.int64((x >> U64(31)) & ONE)
@@ -525,8 +529,8 @@ def walk(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, stack,
                 meta[M_SINCE] = 0
                 for q in range(3):
                     for x in range(rank):
-                        bestF[q, x, 0] = F[q, x, 0]
-                        bestF[q, x, 1] = F[q, x, 1]
+                        bestF[_u(q), _u(x), 0] = F[_u(q), _u(x), 0]
+                        bestF[_u(q), _u(x), 1] = F[_u(q), _u(x), 1]
                 for x in range(rank):
-                    bestS[x] = S[x]
+                    bestS[_u(x)] = S[_u(x)]
     return done

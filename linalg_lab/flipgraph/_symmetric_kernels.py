@@ -23,7 +23,7 @@ from numba import njit
 
 from ._kernels import (M_BEST, M_BEST_FLIPS, M_DIRECT, M_FLEN, M_FLIPS, M_GEN0, M_HBITS, M_P, M_PLUS, M_RANK,
                        M_REDUCTIONS, M_SINCE, M_STACK, M_USED0, P_MARGIN, P_MAX_FLIPS, P_PLATEAU,
-                       P_STOP_AT_DROP, P_TARGET, ZERO, _add, _insert, _normalise, _rand, _randint,
+                       P_STOP_AT_DROP, P_TARGET, ZERO, _add, _insert, _normalise, _rand, _randint, _u,
                        _remove, _scaled)
 
 M_CAP = 15   # capacity in orbits (same slot as the general kernels' M_CAP)
@@ -35,17 +35,17 @@ def _rebuild(F, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist):
     meta[M_GEN0] += 1
     meta[M_USED0] = 0
     for x in range(3 * meta[M_RANK]):
-        tslot[0, x] = -1
-        if (F[0, x, 0] | F[0, x, 1]) != ZERO:
+        tslot[0, _u(x)] = -1
+        if (F[0, _u(x), 0] | F[0, _u(x), 1]) != ZERO:
             _insert(F, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, 0, x)
 
 
 @njit(cache=True, _nrt=False, inline="always")
 def _set(F, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, x, a0, a1):
-    if tslot[0, x] >= 0:
+    if tslot[0, _u(x)] >= 0:
         _remove(meta, cnt, head, fpos, tslot, nxt, prv, flist, 0, x)
-    F[0, x, 0] = a0
-    F[0, x, 1] = a1
+    F[0, _u(x), 0] = a0
+    F[0, _u(x), 1] = a1
     if (a0 | a1) != ZERO:
         _insert(F, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, 0, x)
 
@@ -54,7 +54,7 @@ def _set(F, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, x, a0, a1
 def _push(meta, stack, x):
     n = meta[M_STACK]
     if n < stack.shape[0]:
-        stack[n, 0] = x
+        stack[_u(n), 0] = x
         meta[M_STACK] = n + 1
 
 
@@ -62,28 +62,28 @@ def _push(meta, stack, x):
 def _delete_orbit(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, stack, o):
     """Remove orbit o (rank - 3); the last orbit moves into index o."""
     for k in range(3):
-        if tslot[0, 3 * o + k] >= 0:
+        if tslot[0, _u(3 * o + k)] >= 0:
             _remove(meta, cnt, head, fpos, tslot, nxt, prv, flist, 0, 3 * o + k)
     last = meta[M_RANK] - 1
     if o != last:
         for k in range(3):
             y = 3 * last + k
-            if tslot[0, y] >= 0:
+            if tslot[0, _u(y)] >= 0:
                 _remove(meta, cnt, head, fpos, tslot, nxt, prv, flist, 0, y)
-            F[0, 3 * o + k, 0] = F[0, y, 0]
-            F[0, 3 * o + k, 1] = F[0, y, 1]
-        S[o] = S[last]
+            F[0, _u(3 * o + k), 0] = F[0, _u(y), 0]
+            F[0, _u(3 * o + k), 1] = F[0, _u(y), 1]
+        S[_u(o)] = S[_u(last)]
         for k in range(3):
             x = 3 * o + k
-            if (F[0, x, 0] | F[0, x, 1]) != ZERO:
+            if (F[0, _u(x), 0] | F[0, _u(x), 1]) != ZERO:
                 _insert(F, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, 0, x)
     meta[M_RANK] = last
     for i in range(meta[M_STACK]):
-        q = stack[i, 0] // 3
+        q = stack[_u(i), 0] // 3
         if q == o:
-            stack[i, 0] = -1
+            stack[_u(i), 0] = -1
         elif q == last:
-            stack[i, 0] = stack[i, 0] - 3 * last + 3 * o
+            stack[_u(i), 0] = stack[_u(i), 0] - 3 * last + 3 * o
 
 
 @njit(cache=True, _nrt=False)
@@ -95,19 +95,19 @@ def _reduce(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, sta
     while meta[M_STACK] > 0:
         n = meta[M_STACK] - 1
         meta[M_STACK] = n
-        x = stack[n, 0]
+        x = stack[_u(n), 0]
         if x < 0 or x >= 3 * meta[M_RANK]:
             continue
         o = x // 3
         k = x - 3 * o
-        if (F[0, x, 0] | F[0, x, 1]) == ZERO:
+        if (F[0, _u(x), 0] | F[0, _u(x), 1]) == ZERO:
             _delete_orbit(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, stack, o)
             done += 1
             continue
-        slot = tslot[0, x]
-        if slot < 0 or cnt[0, slot] < 2:
+        slot = tslot[0, _u(x)]
+        if slot < 0 or cnt[0, _u(slot)] < 2:
             continue
-        y = head[0, slot]
+        y = head[0, _u(slot)]
         while y >= 0:
             o2 = y // 3
             if o2 != o:
@@ -118,24 +118,24 @@ def _reduce(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, sta
                 y2 = 3 * o2 + (j + 2) % 3
                 tgt = -1
                 src = -1
-                if F[0, x1, 0] == F[0, y1, 0] and F[0, x1, 1] == F[0, y1, 1]:
+                if F[0, _u(x1), 0] == F[0, _u(y1), 0] and F[0, _u(x1), 1] == F[0, _u(y1), 1]:
                     tgt = x2
                     src = y2
-                elif F[0, x2, 0] == F[0, y2, 0] and F[0, x2, 1] == F[0, y2, 1]:
+                elif F[0, _u(x2), 0] == F[0, _u(y2), 0] and F[0, _u(x2), 1] == F[0, _u(y2), 1]:
                     tgt = x1
                     src = y1
                 if tgt >= 0:
-                    a0, a1 = _scaled(S[o], F[0, tgt, 0], F[0, tgt, 1])
-                    b0, b1 = _scaled(S[o2], F[0, src, 0], F[0, src, 1])
+                    a0, a1 = _scaled(S[_u(o)], F[0, _u(tgt), 0], F[0, _u(tgt), 1])
+                    b0, b1 = _scaled(S[_u(o2)], F[0, _u(src), 0], F[0, _u(src), 1])
                     c0, c1 = _add(p, a0, a1, b0, b1)
                     s, c0, c1 = _normalise(c0, c1)
                     _set(F, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, tgt, c0, c1)
-                    S[o] = s
+                    S[_u(o)] = s
                     _push(meta, stack, tgt)
                     _delete_orbit(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, stack, o2)
                     done += 1
                     break
-            y = nxt[0, y]
+            y = nxt[0, _u(y)]
     return done
 
 
@@ -153,22 +153,22 @@ def init_state(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, 
     for o in range(norb):
         zero = False
         for k in range(3):
-            s, a0, a1 = _normalise(F[0, 3 * o + k, 0], F[0, 3 * o + k, 1])
-            F[0, 3 * o + k, 0] = a0
-            F[0, 3 * o + k, 1] = a1
+            s, a0, a1 = _normalise(F[0, _u(3 * o + k), 0], F[0, _u(3 * o + k), 1])
+            F[0, _u(3 * o + k), 0] = a0
+            F[0, _u(3 * o + k), 1] = a1
             if s < 0:
-                S[o] = -S[o]
+                S[_u(o)] = -S[_u(o)]
             if (a0 | a1) == ZERO:
                 zero = True
         if not zero:
             for k in range(3):
-                F[0, 3 * out + k, 0] = F[0, 3 * o + k, 0]
-                F[0, 3 * out + k, 1] = F[0, 3 * o + k, 1]
-            S[out] = S[o]
+                F[0, _u(3 * out + k), 0] = F[0, _u(3 * o + k), 0]
+                F[0, _u(3 * out + k), 1] = F[0, _u(3 * o + k), 1]
+            S[_u(out)] = S[_u(o)]
             out += 1
     meta[M_RANK] = out
     for x in range(3 * out):
-        tslot[0, x] = -1
+        tslot[0, _u(x)] = -1
         _insert(F, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, 0, x)
     x = 0
     while x < 3 * meta[M_RANK]:
@@ -196,19 +196,19 @@ def flip(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, stack,
     yb = 3 * o2 + (j + d) % 3
     xc = 3 * o1 + (i + e) % 3
     yc = 3 * o2 + (j + e) % 3
-    b10, b11 = _scaled(S[o1], F[0, xb, 0], F[0, xb, 1])
-    b20, b21 = _scaled(S[o2], F[0, yb, 0], F[0, yb, 1])
+    b10, b11 = _scaled(S[_u(o1)], F[0, _u(xb), 0], F[0, _u(xb), 1])
+    b20, b21 = _scaled(S[_u(o2)], F[0, _u(yb), 0], F[0, _u(yb), 1])
     s0, s1 = _add(p, b10, b11, b20, b21)
     sx, s0, s1 = _normalise(s0, s1)
-    d0, d1 = _add(p, F[0, yc, 0], F[0, yc, 1], F[0, xc, 1] if p == 3 else F[0, xc, 0], F[0, xc, 0] if p == 3 else ZERO)
+    d0, d1 = _add(p, F[0, _u(yc), 0], F[0, _u(yc), 1], F[0, _u(xc), 1] if p == 3 else F[0, _u(xc), 0], F[0, _u(xc), 0] if p == 3 else ZERO)
     sy, d0, d1 = _normalise(d0, d1)
     _set(F, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, xb, s0, s1)
-    S[o1] = sx
+    S[_u(o1)] = sx
     _set(F, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, yc, d0, d1)
-    S[o2] = S[o2] * sy
-    if (s0 | s1) == ZERO or cnt[0, tslot[0, xb]] >= 2:
+    S[_u(o2)] = S[_u(o2)] * sy
+    if (s0 | s1) == ZERO or cnt[0, _u(tslot[0, _u(xb)])] >= 2:
         _push(meta, stack, xb)
-    if (d0 | d1) == ZERO or cnt[0, tslot[0, yc]] >= 2:
+    if (d0 | d1) == ZERO or cnt[0, _u(tslot[0, _u(yc)])] >= 2:
         _push(meta, stack, yc)
     if meta[M_STACK] == 0:
         return 0
@@ -234,31 +234,31 @@ def plus(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, stack,
     v2 = 3 * o2 + (j + 1) % 3
     w2 = 3 * o2 + (j + 2) % 3
     t = meta[M_RANK]
-    d0, d1 = _add(p, F[0, v2, 0], F[0, v2, 1], F[0, v1, 1] if p == 3 else F[0, v1, 0], F[0, v1, 0] if p == 3 else ZERO)
+    d0, d1 = _add(p, F[0, _u(v2), 0], F[0, _u(v2), 1], F[0, _u(v1), 1] if p == 3 else F[0, _u(v1), 0], F[0, _u(v1), 0] if p == 3 else ZERO)
     sd, d0, d1 = _normalise(d0, d1)
-    W10, W11 = _scaled(S[o1], F[0, w1, 0], F[0, w1, 1])
-    W20, W21 = _scaled(S[o2], F[0, w2, 0], F[0, w2, 1])
+    W10, W11 = _scaled(S[_u(o1)], F[0, _u(w1), 0], F[0, _u(w1), 1])
+    W20, W21 = _scaled(S[_u(o2)], F[0, _u(w2), 0], F[0, _u(w2), 1])
     e0, e1 = _add(p, W20, W21, W11 if p == 3 else W10, W10 if p == 3 else ZERO)
     se, e0, e1 = _normalise(e0, e1)
-    f0, f1 = _add(p, F[0, u1, 0], F[0, u1, 1], F[0, u2, 0], F[0, u2, 1])
+    f0, f1 = _add(p, F[0, _u(u1), 0], F[0, _u(u1), 1], F[0, _u(u2), 0], F[0, _u(u2), 1])
     sf, f0, f1 = _normalise(f0, f1)
     # the new orbit (u2, v2 - v1, W1)
-    F[0, 3 * t, 0] = F[0, u2, 0]
-    F[0, 3 * t, 1] = F[0, u2, 1]
-    F[0, 3 * t + 1, 0] = d0
-    F[0, 3 * t + 1, 1] = d1
-    F[0, 3 * t + 2, 0] = F[0, w1, 0]
-    F[0, 3 * t + 2, 1] = F[0, w1, 1]
-    S[t] = sd * S[o1]
+    F[0, _u(3 * t), 0] = F[0, _u(u2), 0]
+    F[0, _u(3 * t), 1] = F[0, _u(u2), 1]
+    F[0, _u(3 * t + 1), 0] = d0
+    F[0, _u(3 * t + 1), 1] = d1
+    F[0, _u(3 * t + 2), 0] = F[0, _u(w1), 0]
+    F[0, _u(3 * t + 2), 1] = F[0, _u(w1), 1]
+    S[_u(t)] = sd * S[_u(o1)]
     meta[M_RANK] = t + 1
     for k in range(3):
-        tslot[0, 3 * t + k] = -1
-        if (F[0, 3 * t + k, 0] | F[0, 3 * t + k, 1]) != ZERO:
+        tslot[0, _u(3 * t + k)] = -1
+        if (F[0, _u(3 * t + k), 0] | F[0, _u(3 * t + k), 1]) != ZERO:
             _insert(F, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, 0, 3 * t + k)
     _set(F, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, w2, e0, e1)
-    S[o2] = se
+    S[_u(o2)] = se
     _set(F, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, u1, f0, f1)
-    S[o1] = sf * S[o1]
+    S[_u(o1)] = sf * S[_u(o1)]
     _push(meta, stack, u1)
     _push(meta, stack, w2)
     for k in range(3):
@@ -268,9 +268,9 @@ def plus(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, stack,
 
 @njit(cache=True, _nrt=False, inline="always")
 def _nth(head, nxt, slot, n):
-    y = head[0, slot]
+    y = head[0, _u(slot)]
     for _ in range(n):
-        y = nxt[0, y]
+        y = nxt[0, _u(y)]
     return y
 
 
@@ -312,7 +312,7 @@ def walk(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, stack,
                     for q in range(3):
                         a = 3 * o1 + (i + q) % 3
                         b = 3 * o2 + (j + q) % 3
-                        if F[0, a, 0] == F[0, b, 0] and F[0, a, 1] == F[0, b, 1]:
+                        if F[0, _u(a), 0] == F[0, _u(b), 0] and F[0, _u(a), 1] == F[0, _u(b), 1]:
                             ok = False
                     if ok:
                         meta[M_REDUCTIONS] += plus(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv,
@@ -324,9 +324,9 @@ def walk(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, stack,
             elif nflip == 0:
                 break
             meta[M_SINCE] = 0
-        e = flist[_randint(rng, nflip)]
+        e = flist[_u(_randint(rng, nflip))]
         slot = e & hmask
-        c = cnt[0, slot]
+        c = cnt[0, _u(slot)]
         i = _randint(rng, c)
         j = _randint(rng, c - 1)
         if j >= i:
@@ -352,8 +352,8 @@ def walk(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, stack,
                 meta[M_BEST_FLIPS] = meta[M_FLIPS]
                 meta[M_SINCE] = 0
                 for z in range(3 * norb):
-                    bestF[0, z, 0] = F[0, z, 0]
-                    bestF[0, z, 1] = F[0, z, 1]
+                    bestF[0, _u(z), 0] = F[0, _u(z), 0]
+                    bestF[0, _u(z), 1] = F[0, _u(z), 1]
                 for z in range(norb):
-                    bestS[z] = S[z]
+                    bestS[_u(z)] = S[_u(z)]
     return done
