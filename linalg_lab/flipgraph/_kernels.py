@@ -68,11 +68,9 @@ STACK_CAP = 64
 def _add(p, a0, a1, b0, b1):
     if p == 2:
         return a0 ^ b0, ZERO
-    na = ~(a0 | a1)
-    nb = ~(b0 | b1)
-    r0 = (a0 & nb) | (na & b0) | (a1 & b1)
-    r1 = (a1 & nb) | (na & b1) | (a0 & b0)
-    return r0, r1
+    # planes (is 1, is -1): a GF(3) add in six word operations
+    t = (a0 | b1) ^ (a1 | b0)
+    return (a1 | b1) ^ t, (a0 | b0) ^ t
 
 
 @njit(cache=True, _nrt=False, inline="always")
