@@ -10,7 +10,10 @@ State of one walker (all arrays preallocated once and reused):
 - per position m, an open-addressing hash table from factor value to the
   doubly linked list of terms holding it (``keys``, ``sgen``, ``cnt``,
   ``head``; ``tslot``, ``nxt``, ``prv`` per term). Slots are never deleted:
-  a table is rebuilt (by bumping its generation) when half full.
+  a table is rebuilt (by bumping its generation) when half full. When the
+  factor space is small (3x3 over F2: 2^9 values) the table is direct-address
+  instead (slot = the factor's words, ``M_DIRECT``): no hashing, no probing,
+  never rebuilt.
 - ``flist``: the slots holding two or more terms, i.e. the possible flips,
   with ``fpos`` the position of each slot in it, so a random flip is O(1).
 - ``meta`` int64: counters and sizes, see the ``M_*`` indices.
