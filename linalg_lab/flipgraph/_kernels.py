@@ -97,9 +97,8 @@ def _scaled(s, a0, a1):
 
 @njit(cache=True, _nrt=False, inline="always")
 def _hash(k0, k1, hbits):
-    h = k0 * U64(0x9E3779B97F4A7C15) ^ (k1 * U64(0xC2B2AE3D27D4EB4F) + U64(0x165667B19E3779F9))
-    h ^= h >> U64(29)
-    h *= U64(0xBF58476D1CE4E5B9)
+    # Fibonacci hashing: one multiply; the top bits mix all key bits well enough for linear probing
+    h = (k0 ^ (k1 << U64(32)) ^ (k1 >> U64(32))) * U64(0x9E3779B97F4A7C15)
     return np.int64(h >> U64(64 - hbits))
 
 
