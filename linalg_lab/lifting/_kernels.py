@@ -343,6 +343,17 @@ def solve3(a, rank, swaps, pivcols, scales, lmult, b, ncols):
 
 # ----------------------------------------------------------------------------- Brent equations
 @njit(cache=True)
+def _support(row, out):
+    """Write the indices of the nonzero entries of ``row`` into ``out``; return their count."""
+    k = 0
+    for x in range(row.shape[0]):
+        if row[x]:
+            out[k] = x
+            k += 1
+    return k
+
+
+@njit(cache=True)
 def _setbit(a, row, plane, c):
     a[row, plane, c >> 6] |= _ONE << np.uint64(c & 63)
 
@@ -369,21 +380,9 @@ def jacobian_packed(u, v, w, p, colpos):
     ig = np.empty(ng, np.int64)
     for r in range(rank):
         base = r * d
-        ku = 0
-        for x in range(nu):
-            if u[r, x]:
-                iu[ku] = x
-                ku += 1
-        kv = 0
-        for y in range(nv):
-            if v[r, y]:
-                iv[kv] = y
-                kv += 1
-        kg = 0
-        for z in range(ng):
-            if w[r, z]:
-                ig[kg] = z
-                kg += 1
+        ku = _support(u[r], iu)
+        kv = _support(v[r], iv)
+        kg = _support(w[r], ig)
         # d/dU[r,x] = V[r,y] W[r,z]: every x, nonzero y and z (and cyclically)
         for jy in range(kv):
             y = iv[jy]
@@ -427,16 +426,8 @@ def brent_residual(u, v, w, t, modulus):
     iv = np.empty(nv, np.int64)
     ig = np.empty(ng, np.int64)
     for r in range(rank):
-        kv = 0
-        for y in range(nv):
-            if v[r, y]:
-                iv[kv] = y
-                kv += 1
-        kg = 0
-        for z in range(ng):
-            if w[r, z]:
-                ig[kg] = z
-                kg += 1
+        kv = _support(v[r], iv)
+        kg = _support(w[r], ig)
         if kv == 0 or kg == 0:
             continue
         for x in range(nu):
