@@ -438,6 +438,14 @@ def plus(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, stack,
 
 
 # --------------------------------------------------------------------- the walk
+@njit(cache=True, _nrt=False, inline="always")
+def walk_settings(meta, params):
+    """Table geometry and walk parameters, shared by the general and the symmetric walks."""
+    hbits = meta[M_HBITS]
+    return (hbits, (1 << hbits) >> 1, (1 << hbits) - 1, params[P_MAX_FLIPS], params[P_TARGET], params[P_PLATEAU],
+            params[P_MARGIN], params[P_STOP_AT_DROP])
+
+
 @njit(cache=True, _nrt=False, nogil=True)
 def walk(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, stack, rng, params, bestF, bestS):
     """Random walk: up to ``params[P_MAX_FLIPS]`` flips, reductions taken at once,
@@ -448,14 +456,7 @@ def walk(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, stack,
     ``meta[M_BEST]`` the scheme is copied into ``bestF``/``bestS``.
     Returns the number of flips done in this call.
     """
-    hbits = meta[M_HBITS]
-    half = (1 << hbits) >> 1
-    hmask = (1 << hbits) - 1
-    max_flips = params[P_MAX_FLIPS]
-    target = params[P_TARGET]
-    plateau = params[P_PLATEAU]
-    margin = params[P_MARGIN]
-    stop_drop = params[P_STOP_AT_DROP]
+    hbits, half, hmask, max_flips, target, plateau, margin, stop_drop = walk_settings(meta, params)
     cap = F.shape[1]
     done = 0
     while done < max_flips:

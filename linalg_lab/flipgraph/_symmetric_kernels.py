@@ -22,9 +22,8 @@ import numpy as np
 from numba import njit
 
 from ._kernels import (M_BEST, M_BEST_FLIPS, M_DIRECT, M_FLEN, M_FLIPS, M_GEN0, M_HBITS, M_P, M_PLUS, M_RANK,
-                       M_REDUCTIONS, M_SINCE, M_STACK, M_USED0, P_MARGIN, P_MAX_FLIPS, P_PLATEAU,
-                       P_STOP_AT_DROP, P_TARGET, ZERO, _add, _insert, _normalise, _rand, _randint, _u,
-                       _remove, _scaled)
+                       M_REDUCTIONS, M_SINCE, M_STACK, M_USED0, ZERO, _add, _insert, _normalise, _rand, _randint,
+                       _remove, _scaled, _u, walk_settings)
 
 M_CAP = 15   # capacity in orbits (same slot as the general kernels' M_CAP)
 
@@ -277,14 +276,7 @@ def _nth(head, nxt, slot, n):
 @njit(cache=True, _nrt=False, nogil=True)
 def walk(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, stack, rng, params, bestF, bestS):
     """Random walk on orbits: as :func:`._kernels.walk`, with ranks counted in orbits."""
-    hbits = meta[M_HBITS]
-    half = (1 << hbits) >> 1
-    hmask = (1 << hbits) - 1
-    max_flips = params[P_MAX_FLIPS]
-    target = params[P_TARGET]
-    plateau = params[P_PLATEAU]
-    margin = params[P_MARGIN]
-    stop_drop = params[P_STOP_AT_DROP]
+    hbits, half, hmask, max_flips, target, plateau, margin, stop_drop = walk_settings(meta, params)
     cap = F.shape[1] // 3
     done = 0
     misses = 0
