@@ -319,6 +319,23 @@ def test_f2_only_schemes_fail_cleanly(fixtures_dir, name, tmp_path):
     assert not zt.ok and zt.proved_none and "no lift to ZT" in zt.message
 
 
+def _height(s):
+    vals = [Fraction(x) for a in s.factors for x in np.asarray(a).ravel()]
+    return max(max(abs(v.numerator), v.denominator) for v in vals), sum(v.denominator > 1 for v in vals)
+
+
+def test_simplify_keeps_the_simplest_exact_lift():
+    src = load_scheme(REPO / "schemes" / "kg" / "kg-3x3x3-r14-F3.json")
+    plain = lift(src, to="Q")
+    simple = lift(src, to="Q", simplify=12, rng=1)
+    assert plain.ok and simple.ok and simple.ring_needed == plain.ring_needed == "Q"
+    assert simple.scheme.verify() and _same_mod_p(simple.scheme, src)
+    assert _height(simple.scheme) <= _height(plain.scheme)
+    # a lift over Z_T is already the simplest: nothing more is tried
+    zt = lift(strassen_scheme("F2"), to="Z", simplify=5)
+    assert zt.ring_needed == "ZT" and zt.attempts == lift(strassen_scheme("F2"), to="Z").attempts
+
+
 def test_bad_input_raises_value_error_naming_the_argument():
     with pytest.raises(ValueError, match="scheme: Hensel lifting starts from a scheme over F2 or F3"):
         lift(strassen_scheme("Z"))
@@ -337,6 +354,8 @@ def test_bad_input_raises_value_error_naming_the_argument():
         hensel_lift(strassen_scheme("F2"), steps=0)
     with pytest.raises(ValueError, match="attempts:"):
         lift(strassen_scheme("F2"), attempts=0)
+    with pytest.raises(ValueError, match="simplify:"):
+        lift(strassen_scheme("F3"), simplify=-1)
     with pytest.raises(ValueError, match="scheme: sign lifting starts from a scheme over F2"):
         ternary_lift(strassen_scheme("F3"))
     with pytest.raises(ValueError, match="p:"):

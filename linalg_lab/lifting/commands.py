@@ -55,7 +55,8 @@ def _target_path(scheme, out: Path) -> tuple[Path, bool]:
     return tagged, False
 
 
-def lift_files(paths, to="Q", out=".", steps=10, attempts=4, by_code=False, progress=True, echo=print) -> dict:
+def lift_files(paths, to="Q", out=".", steps=10, attempts=4, by_code=False, progress=True, echo=print,
+               simplify=0) -> dict:
     """Lift scheme files and write each verified lift; the summary dict printed by ``linalg-lab lift``.
 
     Parameters
@@ -66,7 +67,7 @@ def lift_files(paths, to="Q", out=".", steps=10, attempts=4, by_code=False, prog
     to : {"Q", "Z", "ZT"}
     out : str or Path
         Output folder (created); with ``by_code`` each file goes to ``out/<code>/``.
-    steps, attempts : int
+    steps, attempts, simplify : int
         Passed to :func:`linalg_lab.lifting.lift`.
     progress : bool
         A tqdm progress bar on stderr when there are several files.
@@ -106,7 +107,7 @@ def lift_files(paths, to="Q", out=".", steps=10, attempts=4, by_code=False, prog
                     skipped += 1
                     echo(f"SKIP {f}: already over {scheme.ring} (nothing to lift)")
                     continue
-                res = lift(scheme, to=to, steps=steps, attempts=attempts)
+                res = lift(scheme, to=to, steps=steps, attempts=attempts, simplify=simplify)
             except (SchemeFileError, ValueError) as exc:
                 failed += 1
                 echo(f"FAIL {f}: {exc}".replace("\n", " | "))
@@ -140,7 +141,8 @@ def cmd_lift(args) -> int:
         print("lift: no scheme files found", file=sys.stderr)
         return 2
     summary = lift_files(files, to=args.to, out=args.out, steps=args.steps, attempts=args.attempts,
-                         by_code=args.by_code, progress=not args.quiet, echo=(lambda line: None) if args.quiet else print)
+                         simplify=args.simplify, by_code=args.by_code, progress=not args.quiet,
+                         echo=(lambda line: None) if args.quiet else print)
     print(json.dumps(summary))
     if summary["interrupted"]:
         return 130
@@ -177,6 +179,8 @@ def register(subparsers) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--steps", type=int, default=10, help="Hensel steps (modulus p^(steps+1); default 10)")
     p.add_argument("--attempts", type=int, default=4, help="choices of free variables to try (default 4)")
+    p.add_argument("--simplify", type=int, default=0, metavar="N",
+                   help="for lifts that need Z or Q: try N more choices of free variables, keep the simplest")
     p.add_argument("--by-code", action="store_true", help="write into DIR/<code>/ (catalogue layout)")
     p.add_argument("--quiet", action="store_true", help="only the JSON summary")
     p.set_defaults(func=cmd_lift)

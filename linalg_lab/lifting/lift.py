@@ -65,7 +65,8 @@ class LiftResult:
     def provenance(self) -> dict:
         """Facts for the ``provenance`` field of the written file."""
         return {"method": f"lift ({self.method})", "from_ring": self.source.ring.value if self.source else None,
-                "steps": self.steps, "seconds": round(self.seconds, 6), "ring_needed": self.ring_needed}
+                "steps": self.steps, "seconds": round(self.seconds, 6), "ring_needed": self.ring_needed,
+                "message": self.message}
 
 
 def _reconstruct(h, code, sizes):
@@ -111,8 +112,27 @@ def _ternary_candidate(scheme: Scheme, max_nodes: int, t0: float):
     return tl.scheme if tl.ok else None
 
 
+def _complexity(s: Scheme) -> tuple:
+    """Height, non-integer entries, nonzero entries: smaller is simpler."""
+    vals = [Fraction(x) for a in s.factors for x in np.asarray(a).ravel()]
+    height = max((max(abs(v.numerator), v.denominator) for v in vals), default=0)
+    return height, sum(v.denominator > 1 for v in vals), sum(v != 0 for v in vals)
+
+
+def _simplest(scheme, steps, first, extra, gen):
+    """The simplest lift over ``first``'s ring among ``first`` and ``extra`` random choices of free variables."""
+    best, best_c = first, _complexity(first)
+    factors = [np.asarray(a, dtype=np.int64) for a in scheme.factors]
+    for _ in range(extra):
+        h = hensel_lift(scheme, steps, colpos=column_order(*factors, rng=gen), _checked=True)
+        cand = _reconstruct(h, scheme.code, scheme.n) if h.ok else None
+        if cand is not None and cand.ring is first.ring and _complexity(cand) < best_c:
+            best, best_c = cand, _complexity(cand)
+    return best, best is not first
+
+
 def lift(scheme: Scheme, to="Q", steps: int = 10, *, attempts: int = 4, rng=0, max_nodes: int = 200_000,
-         prefer_ternary: bool = True) -> LiftResult:
+         prefer_ternary: bool = True, simplify: int = 0) -> LiftResult:
     """Lift a scheme over F2 or F3 to Z_T, Z or Q, verified exactly.
 
     Over Z and Q: Hensel lifting to ``p^(steps+1)`` (:func:`hensel_lift`),
@@ -147,6 +167,11 @@ def lift(scheme: Scheme, to="Q", steps: int = 10, *, attempts: int = 4, rng=0, m
         (the sign search for F2, bounded by 20,000 decisions; for F3 the
         only candidate) and return it when there is one, so that
         ``ring_needed`` is ``"Z"`` only when no Z_T lift was found.
+    simplify : int, default 0
+        When the lift found is not over Z_T, try this many more random
+        choices of free variables and return the simplest lift over the same
+        ring: the smallest height (largest numerator or denominator), then
+        the fewest non-integer entries, then the fewest nonzero entries.
 
     Returns
     -------
@@ -186,6 +211,8 @@ def lift(scheme: Scheme, to="Q", steps: int = 10, *, attempts: int = 4, rng=0, m
         raise ValueError(f"steps: expected an integer in 1..{top} for p = {p}, got {steps!r}")
     if isinstance(attempts, bool) or not isinstance(attempts, (int, np.integer)) or attempts < 1:
         raise ValueError(f"attempts: expected a positive integer, got {attempts!r}")
+    if isinstance(simplify, bool) or not isinstance(simplify, (int, np.integer)) or simplify < 0:
+        raise ValueError(f"simplify: expected a non-negative integer, got {simplify!r}")
 
     def done(ok, s=None, needed=None, msg="", method="", used=0, tries=0, proved=False):
         return LiftResult(ok, s, needed, msg, time.perf_counter() - t0, method, used, tries, proved, scheme)
@@ -232,8 +259,12 @@ def lift(scheme: Scheme, to="Q", steps: int = 10, *, attempts: int = 4, rng=0, m
                             f"{lifted.ring})", "signs", 0, tries)
             prefer_ternary = False          # proved or undecided: no need to ask again
         if _ORDER[lifted.ring] <= _ORDER[target]:
-            return done(True, lifted, lifted.ring.value, f"lifted over {lifted.ring} ({h.message})", "hensel",
-                        h.steps_done, tries)
+            msg = f"lifted over {lifted.ring} ({h.message})"
+            if simplify and lifted.ring is not Ring.ZT:
+                lifted, better = _simplest(scheme, steps, lifted, simplify, gen)
+                tries += simplify
+                msg += f"; the simplest of {simplify + 1} lifts" if better else f"; no simpler one in {simplify} more"
+            return done(True, lifted, lifted.ring.value, msg, "hensel", h.steps_done, tries)
         if best_q is None:
             best_q = (lifted, h.steps_done)
     if target is Ring.Z and p == 2 and prefer_ternary:
