@@ -56,6 +56,10 @@ def test_start_from_z_scheme_and_time_limit():
     (dict(ring="F2", target_rank=7, workers=0), "workers"),
     (dict(ring="F2", target_rank=7, time_limit=-1), "time_limit"),
     (dict(ring="F2", target_rank=7, start=naive_scheme("gg", "2x2x3", "F2")), "start"),
+    (dict(ring="F2", target_rank=7, plateau=-1), "plateau"),
+    (dict(ring="F2", target_rank=7, margin=2.5), "margin"),
+    (dict(ring="F2", target_rank=7, path_limit=0), "path_limit"),
+    (dict(ring="F2", target_rank=7, follow=1.5), "follow"),
 ])
 def test_search_errors(kwargs, needle):
     with pytest.raises(ValueError, match=needle):
@@ -77,6 +81,17 @@ def test_cli_search_writes_verified_files(tmp_path):
     assert 1 <= len(files) <= 3
     for f in files:
         assert load_scheme(f).rank == 7
+
+
+def test_cli_search_walk_settings(tmp_path):
+    # the deep-excursion settings of search/kg-3x3x3-F3.toml, from the command line
+    r = run_cli("search", "kg", "3x3x3", "--ring", "F3", "--target-rank", "15", "--seed", "1", "--workers", "1",
+                "--plateau", "30000", "--margin", "8", "--path-limit", "100000000", "--quiet", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert load_scheme(json.loads(r.stdout.strip().splitlines()[-1])["path"]).rank == 15
+    r = run_cli("search", "kg", "3x3x3", "--ring", "F3", "--target-rank", "15", "--margin", "-1", "--quiet",
+                "--out", str(tmp_path))
+    assert r.returncode == 2 and "margin" in r.stderr
 
 
 def test_cli_search_time_limit_exit_3(tmp_path):

@@ -340,6 +340,11 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
         path_limit = (33_000_000 if tc.n[0] >= 5 else 1_000_000) if path_limit is None else path_limit
         follow = 0.0 if follow is None else follow
         headroom = (headroom + 2) // 3 + 4          # in orbits
+    for name, value, low in (("plateau", plateau, 0), ("margin", margin, 0), ("path_limit", path_limit, 1)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+            raise ValueError(f"{name}: expected an integer >= {low}, got {value!r}")
+    if not 0.0 <= follow <= 1.0:
+        raise ValueError(f"follow: expected a probability in [0, 1], got {follow!r}")
     walkers = [make(starts[i % len(starts)], np.random.default_rng(rng.integers(2**63)),
                     headroom=headroom + max(s.rank for s in starts) - starts[i % len(starts)].rank)
                for i in range(workers)]
