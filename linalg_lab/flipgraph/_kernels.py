@@ -210,18 +210,23 @@ def _rebuild(F, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, m):
         _insert(F, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, m, r)
 
 
-@njit(cache=True, _nrt=False)
-def init_state(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, stack, rank, p, hbits, direct):
-    """Normalise the terms, drop terms with a zero factor, and build the tables."""
+@njit(cache=True, _nrt=False, inline="always")
+def start_meta(meta, sgen, p, hbits, direct, cap):
+    """Fresh counters and table geometry, every table empty (generation 1), shared by both init_states."""
     meta[:] = 0
     meta[M_P] = p
     meta[M_HBITS] = hbits
     meta[M_DIRECT] = direct
-    meta[M_CAP] = F.shape[1]
-    meta[M_GEN0] = 1
-    meta[M_GEN0 + 1] = 1
-    meta[M_GEN0 + 2] = 1
+    meta[M_CAP] = cap
+    for m in range(sgen.shape[0]):
+        meta[M_GEN0 + m] = 1
     sgen[:, :] = 0
+
+
+@njit(cache=True, _nrt=False)
+def init_state(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, stack, rank, p, hbits, direct):
+    """Normalise the terms, drop terms with a zero factor, and build the tables."""
+    start_meta(meta, sgen, p, hbits, direct, F.shape[1])
     r = 0
     out = 0
     while r < rank:

@@ -21,9 +21,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._kernels import (M_BEST, M_BEST_FLIPS, M_DIRECT, M_FLEN, M_FLIPS, M_GEN0, M_HBITS, M_P, M_PLUS, M_RANK,
+from ._kernels import (M_BEST, M_BEST_FLIPS, M_FLEN, M_FLIPS, M_GEN0, M_P, M_PLUS, M_RANK,
                        M_REDUCTIONS, M_SINCE, M_STACK, M_USED0, ZERO, _add, _insert, _normalise, _rand, _randint,
-                       _remove, _scaled, _u, walk_settings)
+                       _remove, _scaled, _u, start_meta, walk_settings)
 
 M_CAP = 15   # capacity in orbits (same slot as the general kernels' M_CAP)
 
@@ -141,13 +141,7 @@ def _reduce(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, sta
 @njit(cache=True, _nrt=False)
 def init_state(F, S, meta, keys, sgen, cnt, head, fpos, tslot, nxt, prv, flist, stack, norb, p, hbits, direct):
     """Normalise the orbits, drop those with a zero factor, build the table, merge at once."""
-    meta[:] = 0
-    meta[M_P] = p
-    meta[M_HBITS] = hbits
-    meta[M_DIRECT] = direct
-    meta[M_CAP] = F.shape[1] // 3
-    meta[M_GEN0] = 1
-    sgen[:, :] = 0
+    start_meta(meta, sgen, p, hbits, direct, F.shape[1] // 3)
     out = 0
     for o in range(norb):
         zero = False

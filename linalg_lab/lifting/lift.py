@@ -126,8 +126,10 @@ def _simplest(scheme, steps, first, extra, gen):
     for _ in range(extra):
         h = hensel_lift(scheme, steps, colpos=column_order(*factors, rng=gen), _checked=True)
         cand = _reconstruct(h, scheme.code, scheme.n) if h.ok else None
-        if cand is not None and cand.ring is first.ring and _complexity(cand) < best_c:
-            best, best_c = cand, _complexity(cand)
+        if cand is not None and cand.ring is first.ring:
+            c = _complexity(cand)
+            if c < best_c:
+                best, best_c = cand, c
     return best, best is not first
 
 
