@@ -14,7 +14,7 @@ import pytest
 from linalg_lab.flipgraph import search
 from linalg_lab.flipgraph.campaign import load_campaign, run_campaign
 from linalg_lab.flipgraph.search import _key
-from linalg_lab.schemes import load_scheme
+from linalg_lab.schemes import load_scheme, scheme_to_json
 from linalg_lab.tensors import naive_scheme, strassen_scheme
 
 REPO = Path(__file__).resolve().parents[1]
@@ -66,6 +66,62 @@ def test_search_errors(kwargs, needle):
         search("gg", "2x2x2", **kwargs)
 
 
+def test_restart_from_start_runs_independent_descents():
+    res = search("gg", "3x3x3", "F2", target_rank=23, seed=2, workers=2, time_limit=60, restart="start")
+    assert res.target_reached and res.rank == 23 and res.best.verify()
+
+
+def test_restart_schemes_larger_than_the_start():
+    # walkers start at rank 23, stall at once (path_limit) and restart from a rank-37 scheme (naive plus
+    # ten plus transitions): their capacity must hold it, and restarts must never lose the best rank found
+    from linalg_lab.flipgraph import Walker
+
+    w = Walker(naive_scheme("gg", "3x3x3", "F2"), 0, headroom=12)
+    rng = np.random.default_rng(0)
+    while w.rank < 37:
+        r1, r2 = (int(x) for x in rng.choice(w.rank, 2, replace=False))
+        if not any(np.array_equal(w.F[m, r1], w.F[m, r2]) for m in range(3)):
+            w.plus(r1, r2, int(rng.integers(3)))
+    high = w.scheme()
+    assert high.rank == 37 and high.verify()
+    s23 = load_scheme(REPO / "schemes" / "gg" / "gg-3x3x3-r23-F2.json")
+    res = search("gg", "3x3x3", "F2", target_rank=21, seed=0, workers=2, max_flips=2_000_000, start=s23,
+                 restart=high, path_limit=20_000)
+    assert res.rank <= 23 and res.best.verify() and res.stopped == "flips"
+
+
+@pytest.mark.parametrize("kwargs,needle", [
+    (dict(restart="bogus"), "restart: expected"),
+    (dict(restart=naive_scheme("gg", "2x2x3", "F2")), "restart: scheme is for"),
+    (dict(restart="start", symmetry="C3"), "restart: the cyclic-symmetric"),
+])
+def test_restart_errors(kwargs, needle):
+    with pytest.raises(ValueError, match=needle):
+        search("gg", "2x2x2", "F2", target_rank=7, **kwargs)
+
+
+def test_campaign_resume_restarts_from_its_start(tmp_path, monkeypatch):
+    import linalg_lab.flipgraph.campaign as campaign
+
+    f = tmp_path / "c.toml"
+    f.write_text(CAMPAIGN.format(budget=100).replace("seed = 5", 'seed = 5\nrestart = "start"'))
+    (tmp_path / "run").mkdir()
+    s23 = load_scheme(REPO / "schemes" / "gg" / "gg-3x3x3-r23-F2.json")
+    (tmp_path / "run" / "checkpoint.json").write_text(json.dumps(
+        {"campaign": str(f), "seconds_used": 1.0, "flips": 10, "schemes": [json.loads(scheme_to_json(s23))]}))
+    seen = {}
+
+    def fake_search(*args, **kw):
+        seen.update(kw)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(campaign, "search", fake_search)
+    with pytest.raises(KeyboardInterrupt):
+        run_campaign(f, progress=False)
+    assert seen["start"][0].rank == 23                     # resumes from the checkpoint ...
+    assert seen["restart"] == naive_scheme("gg", "3x3x3", "F2")   # ... and restarts from the campaign's start
+
+
 def run_cli(*args, **kw):
     return subprocess.run([sys.executable, "-m", "linalg_lab.cli", *args], capture_output=True, text=True, **kw)
 
@@ -92,6 +148,12 @@ def test_cli_search_walk_settings(tmp_path):
     r = run_cli("search", "kg", "3x3x3", "--ring", "F3", "--target-rank", "15", "--margin", "-1", "--quiet",
                 "--out", str(tmp_path))
     assert r.returncode == 2 and "margin" in r.stderr
+    r = run_cli("search", "gg", "2x2x2", "--ring", "F2", "--target-rank", "7", "--restart", "start", "--quiet",
+                "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    r = run_cli("search", "gg", "2x2x2", "--ring", "F2", "--target-rank", "7", "--restart", "nowhere", "--quiet",
+                "--out", str(tmp_path))
+    assert r.returncode == 2 and "--restart" in r.stderr
 
 
 def test_cli_search_time_limit_exit_3(tmp_path):

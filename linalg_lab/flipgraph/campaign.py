@@ -18,6 +18,7 @@ Example campaign file::
     time_budget = 600        # seconds in total, over all resumes
     # symmetry = "C3"        # optional: cyclic-symmetric walk (square gg), with
     # cubes = 2              # this many fixed cube terms
+    # restart = "start"      # optional: stalled walkers restart from the start (independent descents)
     workers = 2
     keep = 20
     seed = 1
@@ -37,12 +38,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..schemes.io import atomic_write_text, load_scheme, save_scheme, scheme_from_dict, scheme_to_json
+from ..tensors import naive_scheme
 from ..tensors.codes import tensor_code
 from .search import SearchResult, search
 from .symmetric import default_cubes
 
 _SEARCH_KEYS = {"target_rank", "time_budget", "workers", "keep", "seed", "plateau", "margin", "path_limit", "start",
-                "follow", "symmetry", "cubes"}
+                "follow", "symmetry", "cubes", "restart"}
 
 
 @dataclass
@@ -98,7 +100,7 @@ def load_campaign(path) -> Campaign:
         raise ValueError(f"{path}: [output] dir is missing")
     base = path.resolve().parent
     start = s.get("start", "naive")
-    options = {k: s[k] for k in ("plateau", "margin", "path_limit", "follow", "symmetry", "cubes") if k in s}
+    options = {k: s[k] for k in ("plateau", "margin", "path_limit", "follow", "symmetry", "cubes", "restart") if k in s}
     if "symmetry" in options and "cubes" not in options:
         # resumes start from the checkpoint; stalled walkers still restart from the fresh cyclic start
         options["cubes"] = default_cubes(tc.n[0], s.get("target_rank"))
@@ -153,6 +155,10 @@ def run_campaign(path, *, progress: bool = True) -> SearchResult:
         start = [scheme_from_dict(d, source=str(c.checkpoint)) for d in data["schemes"]]
     elif c.start is not None:
         start = load_scheme(c.start)
+    options = dict(c.options)
+    if options.get("restart") == "start" and start is not None:
+        # independent descents: a resumed run still restarts from the campaign's start, not from the checkpoint
+        options["restart"] = load_scheme(c.start) if c.start is not None else naive_scheme(c.code, c.sizes, c.ring)
     remaining = c.time_budget - used
     if remaining <= 0:
         raise ValueError(f"{c.path}: time budget of {c.time_budget:g} s is used up (see {c.checkpoint})")
@@ -182,7 +188,7 @@ def run_campaign(path, *, progress: bool = True) -> SearchResult:
 
     result = search(c.code, c.sizes, c.ring, target_rank=c.target_rank, time_limit=remaining, seed=c.seed,
                     workers=c.workers, start=start, keep=c.keep, progress=progress, on_improve=on_improve,
-                    on_tick=on_tick, tick=min(1.0, c.checkpoint_interval), **c.options)
+                    on_tick=on_tick, tick=min(1.0, c.checkpoint_interval), **options)
     _write_checkpoint(c, used + result.seconds, flips0 + result.flips, result.schemes)
     for i, s in enumerate(result.schemes):
         save_scheme(s, c.out_dir, provenance={"campaign": c.path.name, "seed": c.seed}, tag=None if i == 0 else f"k{i + 1}")

@@ -32,8 +32,8 @@ def cmd_search(args) -> int:
     try:
         result = search(args.code, args.sizes, args.ring, target_rank=args.target_rank, time_limit=time_limit,
                         seed=args.seed, workers=args.workers, start=start, keep=args.keep, progress=not args.quiet,
-                        symmetry=args.symmetry, cubes=args.cubes, plateau=args.plateau, margin=args.margin,
-                        path_limit=args.path_limit)
+                        symmetry=args.symmetry, cubes=args.cubes, restart=args.restart, plateau=args.plateau,
+                        margin=args.margin, path_limit=args.path_limit)
     except ValueError as exc:
         print(f"search: {exc}", file=sys.stderr)
         return 2
@@ -79,13 +79,16 @@ def register(sub) -> None:
                    help="walk only on schemes invariant under the cyclic shift (square gg products)")
     s.add_argument("--cubes", type=int, default=None, metavar="K",
                    help="with --symmetry: number of fixed cube terms (fixes the rank mod 3; default suits the target)")
+    s.add_argument("--restart", default=None, choices=["pool", "start"],
+                   help="where a stalled walker starts again: the pool of best schemes (default) or the start, "
+                        "for independent descents (4x4x4 F2 -> 47)")
     s.add_argument("--plateau", type=int, default=None, metavar="F",
                    help="flips without progress before a plus transition (default 50000; C3: 16667)")
     s.add_argument("--margin", type=int, default=None, metavar="M",
                    help="climb at most M terms above a walker's best (default 3; C3: 30); "
                         "hard rank levels want more (kg 3x3x3 F3 -> 14: 8)")
     s.add_argument("--path-limit", type=int, default=None, metavar="F",
-                   help="flips without improvement before a walker restarts (default 5e7)")
+                   help="flips without improvement before a walker restarts (default 5e7; --restart start: 1e7)")
     s.add_argument("--out", required=True, metavar="DIR")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_search)

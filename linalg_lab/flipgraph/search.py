@@ -219,8 +219,8 @@ def _symmetric_start(symmetry, cubes, start, tc, ring, target_rank):
 
 
 def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None, workers=None, start=None,
-           keep=1, *, symmetry=None, cubes=None, max_flips=None, plateau=None, margin=None, path_limit=None,
-           follow=None, progress=False, on_improve=None, on_tick=None, tick=1.0) -> SearchResult:
+           keep=1, *, symmetry=None, cubes=None, restart=None, max_flips=None, plateau=None, margin=None,
+           path_limit=None, follow=None, progress=False, on_improve=None, on_tick=None, tick=1.0) -> SearchResult:
     """Search the flip graph of a matrix multiplication tensor for a low-rank scheme.
 
     Several walkers (threads running nogil numba kernels) walk from the
@@ -263,6 +263,19 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
         rank modulo 3; by default the count suited to ``target_rank``.
         Stalled walkers restart from this fresh start (from ``start`` when
         only that is given).
+    restart : {None, "pool", "start"} or Scheme or list of Scheme
+        Where a walker stalled for ``path_limit`` flips starts again.
+        ``"pool"`` (the default without symmetry): from a scheme of the best
+        rank found so far. ``"start"``: from the starting scheme, so every
+        walker makes independent descents (Kauers and Moosbauer's many random
+        walks from the standard algorithm); ``follow`` then defaults to 0 and
+        ``path_limit`` to 1e7. Schemes: restart from these (a resumed
+        campaign starts from its checkpoint and restarts from its start).
+        Low rank levels of 4x4x4 over F2 are isolated holes of the flip
+        graph: a walk stays in the hole its descent fell into (nearly always
+        Strassen x Strassen's 49), so the best rank 47 needs many descents,
+        not a longer walk. With ``symmetry="C3"`` restarts are always from
+        the start.
     max_flips : int, optional
         Stop after about this many flips in total.
     plateau, margin, path_limit, follow :
@@ -322,16 +335,29 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
     if not isinstance(workers, (int, np.integer)) or workers < 1:
         raise ValueError(f"workers: expected a positive integer, got {workers!r}")
     rng = np.random.default_rng(seed)
+    restart_schemes = None
+    if isinstance(restart, Scheme) or (isinstance(restart, (list, tuple)) and restart):
+        try:
+            restart_schemes = _as_start(restart, tc, ring)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(str(exc).replace("start:", "restart:", 1)) from None
+        restart = "start"
+    elif restart not in (None, "pool", "start"):
+        raise ValueError(f"restart: expected None, 'pool', 'start' or starting schemes, got {restart!r}")
+    if symmetry is not None and restart is not None:
+        raise ValueError("restart: the cyclic-symmetric search always restarts from its start (see cubes)")
     if margin is None:
         margin = 3 if symmetry is None else 30
     headroom = margin + 8
     if symmetry is None:
+        independent = restart == "start"
         plateau = 50_000 if plateau is None else plateau
-        path_limit = 50_000_000 if path_limit is None else path_limit
-        follow = 0.25 if follow is None else follow
+        path_limit = (10_000_000 if independent else 50_000_000) if path_limit is None else path_limit
+        follow = (0.0 if independent else 0.25) if follow is None else follow
         if cubes is not None:
             raise ValueError("cubes: only meaningful with symmetry='C3'")
         starts = _as_start(start, tc, ring)
+        fresh = (restart_schemes or starts) if independent else None
         make = Walker
     else:
         starts, fresh = _symmetric_start(symmetry, cubes, start, tc, ring, target_rank)
@@ -345,15 +371,17 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
             raise ValueError(f"{name}: expected an integer >= {low}, got {value!r}")
     if not 0.0 <= follow <= 1.0:
         raise ValueError(f"follow: expected a probability in [0, 1], got {follow!r}")
+    # room for the largest scheme a walker may load: a start, or (general walks) a restart scheme
+    top = max(s.rank for s in starts + (fresh if symmetry is None and fresh else []))
     walkers = [make(starts[i % len(starts)], np.random.default_rng(rng.integers(2**63)),
-                    headroom=headroom + max(s.rank for s in starts) - starts[i % len(starts)].rank)
+                    headroom=headroom + top - starts[i % len(starts)].rank)
                for i in range(workers)]
     for w in walkers:             # compile (or load the cache) before the clock starts
         w.walk(1, target=target_rank or 0, plateau=plateau, margin=margin)
     shared = _Shared([_checked(w.best()) for w in walkers] + starts, keep, rng)
     cfg = dict(target=target_rank, chunk=CHUNK, harvest=max(2000, CHUNK // 32), plateau=plateau, margin=margin,
                keep=keep, path_limit=path_limit, follow=follow, max_flips=max_flips, on_improve=on_improve,
-               restart=(lambda r: fresh[int(r.integers(len(fresh)))]) if symmetry is not None else shared.pick)
+               restart=(lambda r: fresh[int(r.integers(len(fresh)))]) if fresh is not None else shared.pick)
     shared.t0 = time.perf_counter()
     threads = [threading.Thread(target=_worker, args=(i, w, shared, cfg, np.random.default_rng(rng.integers(2**63))),
                                 daemon=True, name=f"flipgraph-walker-{i}") for i, w in enumerate(walkers)]
