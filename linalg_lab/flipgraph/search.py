@@ -174,27 +174,28 @@ def _worker(idx, walker: Walker, shared: _Shared, cfg: dict, rng):
         shared.stop.set()
 
 
-def _as_start(start, tc, ring: Ring) -> list[Scheme]:
+def _as_start(start, tc, ring: Ring, name: str = "start") -> list[Scheme]:
+    """Validated starting schemes over ``ring``; errors name the argument ``name``."""
     if start is None:
         return [naive_scheme(tc.code, tc.n, ring)]
     starts = [start] if isinstance(start, Scheme) else list(start)
     out = []
     for s in starts:
         if not isinstance(s, Scheme):
-            raise TypeError(f"start: expected a Scheme or a list of Schemes, got {type(s).__name__}")
+            raise TypeError(f"{name}: expected a Scheme or a list of Schemes, got {type(s).__name__}")
         if s.tc != tc:
-            raise ValueError(f"start: scheme is for {s.tc.label()}, the search for {tc.label()}")
+            raise ValueError(f"{name}: scheme is for {s.tc.label()}, the search for {tc.label()}")
         if s.ring is not ring:
             if s.ring.is_finite_field:
-                raise ValueError(f"start: scheme is over {s.ring}, the search over {ring}")
+                raise ValueError(f"{name}: scheme is over {s.ring}, the search over {ring}")
             if s.is_rational:
-                raise ValueError("start: a scheme with fractions cannot be reduced mod p")
+                raise ValueError(f"{name}: a scheme with fractions cannot be reduced mod p")
             s = s.with_factors(s.u, s.v, s.w, ring=ring)   # Z / ZT schemes reduce mod p
         if not s.verify():
-            raise ValueError(f"start: the starting scheme does not verify over {ring}")
+            raise ValueError(f"{name}: the starting scheme does not verify over {ring}")
         out.append(s)
     if not out:
-        raise ValueError("start: empty list of schemes")
+        raise ValueError(f"{name}: empty list of schemes")
     return out
 
 
@@ -337,10 +338,7 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
     rng = np.random.default_rng(seed)
     restart_schemes = None
     if isinstance(restart, Scheme) or (isinstance(restart, (list, tuple)) and restart):
-        try:
-            restart_schemes = _as_start(restart, tc, ring)
-        except (TypeError, ValueError) as exc:
-            raise type(exc)(str(exc).replace("start:", "restart:", 1)) from None
+        restart_schemes = _as_start(restart, tc, ring, name="restart")
         restart = "start"
     elif restart not in (None, "pool", "start"):
         raise ValueError(f"restart: expected None, 'pool', 'start' or starting schemes, got {restart!r}")

@@ -21,22 +21,31 @@ from ..fields.rings import Ring
 from .scheme import Scheme
 
 
-def _exact_rank(mat, p: int) -> int:
-    """Rank by Gaussian elimination, mod p (p prime) or over Q (p = 0) with exact fractions."""
-    rows = [[(int(x) % p) if p else Fraction(x) for x in row] for row in mat]
-    rank, ncols = 0, len(rows[0]) if rows else 0
-    for c in range(ncols):
-        piv = next((i for i in range(rank, len(rows)) if rows[i][c] != 0), None)
+def _row_reduce(rows: list, p: int) -> list[int]:
+    """Reduce ``rows`` (lists of ints mod p, or Fractions when p = 0) to reduced echelon form in place.
+
+    Returns the pivot columns; their number is the rank.
+    """
+    pivots: list[int] = []
+    for c in range(len(rows[0]) if rows else 0):
+        r = len(pivots)
+        piv = next((i for i in range(r, len(rows)) if rows[i][c] != 0), None)
         if piv is None:
             continue
-        rows[rank], rows[piv] = rows[piv], rows[rank]
-        inv = pow(rows[rank][c], -1, p) if p else 1 / rows[rank][c]
+        rows[r], rows[piv] = rows[piv], rows[r]
+        inv = pow(rows[r][c], -1, p) if p else 1 / rows[r][c]
+        rows[r] = [(x * inv) % p if p else x * inv for x in rows[r]]
         for i in range(len(rows)):
-            if i != rank and rows[i][c] != 0:
-                f = rows[i][c] * inv
-                rows[i] = [((a - f * b) % p) if p else a - f * b for a, b in zip(rows[i], rows[rank])]
-        rank += 1
-    return rank
+            if i != r and rows[i][c] != 0:
+                f = rows[i][c]
+                rows[i] = [((a - f * b) % p) if p else a - f * b for a, b in zip(rows[i], rows[r])]
+        pivots.append(c)
+    return pivots
+
+
+def _exact_rank(mat, p: int) -> int:
+    """Rank mod p (p prime) or over Q (p = 0) with exact fractions."""
+    return len(_row_reduce([[(int(x) % p) if p else Fraction(x) for x in row] for row in mat], p))
 
 
 def _matrix_shapes(scheme: Scheme):
@@ -112,18 +121,9 @@ def _field_matrix(name: str, mat, size: int, p: int) -> tuple[np.ndarray, np.nda
     if a.shape != (size, size) or a.dtype.kind not in "iub":
         raise ValueError(f"{name}: expected a {size}x{size} integer matrix, got shape {a.shape} and dtype {a.dtype}")
     a = a.astype(np.int64) % p
-    aug = [list(row) + [int(i == j) for j in range(size)] for i, row in enumerate(a.tolist())]
-    for c in range(size):
-        piv = next((i for i in range(c, size) if aug[i][c] % p), None)
-        if piv is None:
-            raise ValueError(f"{name}: not invertible over F{p}")
-        aug[c], aug[piv] = aug[piv], aug[c]
-        inv = pow(aug[c][c], -1, p)
-        aug[c] = [(x * inv) % p for x in aug[c]]
-        for i in range(size):
-            if i != c and aug[i][c]:
-                f = aug[i][c]
-                aug[i] = [(x - f * y) % p for x, y in zip(aug[i], aug[c])]
+    aug = [row + [int(i == j) for j in range(size)] for i, row in enumerate(a.tolist())]
+    if _row_reduce(aug, p)[:size] != list(range(size)):
+        raise ValueError(f"{name}: not invertible over F{p}")
     return a, np.array([row[size:] for row in aug], dtype=np.int64)
 
 
