@@ -34,6 +34,14 @@ class Ring(str, enum.Enum):
         return {"F2": 2, "F3": 3}.get(self.value, 0)
 
     @property
+    def code(self) -> int:
+        """The ring code of the packed kernels (:mod:`linalg_lab.fields.words`): F2, F3 and ZT only."""
+        codes = {"F2": 0, "F3": 1, "ZT": 2}    # RING_F2, RING_F3, RING_ZT
+        if self.value not in codes:
+            raise ValueError(f"ring: packed arithmetic exists over F2, F3 and ZT, got {self.value}")
+        return codes[self.value]
+
+    @property
     def is_finite_field(self) -> bool:
         return self.characteristic != 0
 

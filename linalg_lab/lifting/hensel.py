@@ -30,6 +30,7 @@ import numpy as np
 
 from ..fields.rings import Ring
 from ..schemes import Scheme
+from ..fields import elimination as E
 from . import _kernels as K
 
 #: Largest modulus the int64 kernels handle (products of two residues must fit).
@@ -92,9 +93,9 @@ class JacobianRecord:
         """
         b = np.ascontiguousarray(np.asarray(b, dtype=np.int64) % self.p)
         if self.p == 2:
-            x, ok = K.solve2(self.echelon, self.rank, self.swaps, self.pivcols, self.lmult, b, self.ncols)
+            x, ok = E.solve2(self.echelon, self.rank, self.swaps, self.pivcols, self.lmult, b, self.ncols)
         else:
-            x, ok = K.solve3(self.echelon, self.rank, self.swaps, self.pivcols, self.scales, self.lmult, b, self.ncols)
+            x, ok = E.solve3(self.echelon, self.rank, self.swaps, self.pivcols, self.scales, self.lmult, b, self.ncols)
         return x[self.colpos], bool(ok)
 
 
@@ -172,10 +173,10 @@ def brent_jacobian(u, v, w, p: int, colpos=None) -> JacobianRecord:
         raise ValueError(f"colpos: expected {ncols} column positions, got shape {colpos.shape}")
     a = K.jacobian_packed(u, v, w, p, colpos)
     if p == 2:
-        rank, swaps, pivcols, lmult = K.eliminate2(a, ncols)
+        rank, swaps, pivcols, lmult = E.eliminate2(a, ncols)
         scales = None
     else:
-        rank, swaps, pivcols, scales, lmult = K.eliminate3(a, ncols)
+        rank, swaps, pivcols, scales, lmult = E.eliminate3(a, ncols)
     return JacobianRecord(p, int(rank), ncols, colpos, a, swaps, pivcols, scales, lmult)
 
 

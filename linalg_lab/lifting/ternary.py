@@ -38,9 +38,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..fields.elimination import eliminate2
+from ..fields.packing import pack_rows, unpack_rows
 from ..fields.rings import Ring
 from ..schemes import Scheme
-from . import _kernels as K
 
 
 @dataclass
@@ -150,8 +151,8 @@ class _Problem:
         np.add.at(dense, (rows[keep], cols[keep]), 1)
         dense &= 1
         dense[:, n] = ((self.eq_size - self.eq_target) // 2) & 1
-        a = _pack_rows(dense, nw).reshape(m, 1, nw)
-        rank, _, pivcols, _ = K.eliminate2(a, n)
+        a = pack_rows(dense, Ring.F2, nw)
+        rank, _, pivcols, _ = eliminate2(a, n)
         rest = a[rank:, 0, :]
         hw, hb = n >> 6, np.uint64(n & 63)
         if rank < m and np.any((rest[:, hw] >> hb) & np.uint64(1)):
@@ -165,7 +166,7 @@ class _Problem:
             if len(hit):
                 red[hit] ^= red[k]
         self.pivot_vars = {int(free[int(c)]) for c in pivcols}
-        bits = _unpack_rows(red, ncols)
+        bits = unpack_rows(red[:, None, :], ncols, Ring.F2)
         rr, cc = np.nonzero(bits[:, :n])
         bounds = np.searchsorted(rr, np.arange(rank + 1)).tolist()
         vars_all = free[cc].tolist()
@@ -176,18 +177,6 @@ class _Problem:
             for x in vars_:
                 self.var_xors[x].append(k)
         return True
-
-
-def _pack_rows(dense: np.ndarray, nw: int) -> np.ndarray:
-    """0/1 rows (m, nw*64) -> packed words (m, nw), bit j of word j // 64 = entry j."""
-    m = dense.shape[0]
-    return np.packbits(dense.reshape(m, nw, 64)[:, :, ::-1], axis=2).view(">u8").astype(np.uint64).reshape(m, nw)
-
-
-def _unpack_rows(words: np.ndarray, n: int) -> np.ndarray:
-    m, nw = words.shape
-    b = np.unpackbits(words.astype(">u8").view(np.uint8).reshape(m, nw, 8), axis=2)[:, :, ::-1]
-    return b.reshape(m, nw * 64)[:, :n]
 
 
 class _Search:

@@ -17,35 +17,10 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..fields.elimination import exact_rank as _exact_rank
+from ..fields.elimination import row_reduce as _row_reduce
 from ..fields.rings import Ring
 from .scheme import Scheme
-
-
-def _row_reduce(rows: list, p: int) -> list[int]:
-    """Reduce ``rows`` (lists of ints mod p, or Fractions when p = 0) to reduced echelon form in place.
-
-    Returns the pivot columns; their number is the rank.
-    """
-    pivots: list[int] = []
-    for c in range(len(rows[0]) if rows else 0):
-        r = len(pivots)
-        piv = next((i for i in range(r, len(rows)) if rows[i][c] != 0), None)
-        if piv is None:
-            continue
-        rows[r], rows[piv] = rows[piv], rows[r]
-        inv = pow(rows[r][c], -1, p) if p else 1 / rows[r][c]
-        rows[r] = [(x * inv) % p if p else x * inv for x in rows[r]]
-        for i in range(len(rows)):
-            if i != r and rows[i][c] != 0:
-                f = rows[i][c]
-                rows[i] = [((a - f * b) % p) if p else a - f * b for a, b in zip(rows[i], rows[r])]
-        pivots.append(c)
-    return pivots
-
-
-def _exact_rank(mat, p: int) -> int:
-    """Rank mod p (p prime) or over Q (p = 0) with exact fractions."""
-    return len(_row_reduce([[(int(x) % p) if p else Fraction(x) for x in row] for row in mat], p))
 
 
 def _matrix_shapes(scheme: Scheme):

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..fields.packing import pack_rows as _pack
+from ..fields.packing import unpack_rows as _unpack
 from ..fields.rings import Ring
 from ..tensors.codes import TensorCode, tensor_code
 from .scheme import Scheme
@@ -59,25 +61,16 @@ def _check_packable(scheme: Scheme) -> None:
 
 
 def pack_rows(rows: np.ndarray, ring: Ring) -> np.ndarray:
-    """Pack integer rows (entries already in the ring's representatives) into words."""
-    rows = np.asarray(rows, dtype=np.int64)
-    weights = np.uint64(1) << np.arange(rows.shape[1], dtype=np.uint64)
-    if ring is Ring.F2:
-        return ((rows & 1).astype(np.uint64) @ weights).reshape(-1, 1) if rows.size else np.zeros((len(rows), 1), np.uint64)
-    r3 = rows % 3
-    p1 = (r3 == 1).astype(np.uint64) @ weights if rows.size else np.zeros(len(rows), np.uint64)
-    p2 = (r3 == 2).astype(np.uint64) @ weights if rows.size else np.zeros(len(rows), np.uint64)
-    return np.stack([p1, p2], axis=1).astype(np.uint64)
+    """Pack integer rows of at most 64 entries into one word per plane: shape (m, planes).
+
+    The single-word view of :func:`linalg_lab.fields.packing.pack_rows`.
+    """
+    return _pack(rows, ring, 1)[:, :, 0]
 
 
 def unpack_rows(words: np.ndarray, cols: int, ring: Ring) -> np.ndarray:
     """Inverse of :func:`pack_rows`: integer rows with the ring's representatives."""
-    words = np.asarray(words, dtype=np.uint64)
-    bits = (words[:, :, None] >> np.arange(cols, dtype=np.uint64)) & np.uint64(1)
-    bits = bits.astype(np.int64)
-    if ring is Ring.F2:
-        return bits[:, 0, :]
-    return bits[:, 0, :] - bits[:, 1, :]
+    return _unpack(np.asarray(words, dtype=np.uint64)[:, :, None], cols, ring)
 
 
 def _normalise_f3(u: np.ndarray, v: np.ndarray, w: np.ndarray):
