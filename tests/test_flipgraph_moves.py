@@ -42,10 +42,11 @@ def test_walks_preserve_validity(code, n, ring, seed, plateau):
 def random_flip(w, rng):
     s = w.scheme()
     r_ = s.rank
+    words = w.words()
     for _ in range(200):
         m = int(rng.integers(3))
         r, t = rng.choice(r_, size=2, replace=False)
-        if np.array_equal(w.F[m, r], w.F[m, t]):
+        if np.array_equal(words[r, m], words[t, m]):
             b = int((m + 1 + rng.integers(2)) % 3)
             return int(m), int(r), int(t), b
     return None
@@ -84,7 +85,7 @@ def test_kernel_plus_matches_reference(ring, seed, rot):
     s = w.scheme()
     for _ in range(100):
         r1, r2 = (int(x) for x in rng.choice(s.rank, size=2, replace=False))
-        if all(not np.array_equal(w.F[m, r1], w.F[m, r2]) for m in range(3)):
+        if all(not np.array_equal(w.words()[r1, m], w.words()[r2, m]) for m in range(3)):
             break
     else:
         return
@@ -145,3 +146,11 @@ def test_direct_and_hashed_tables_walk_alike(ring, seed, flips):
     assert (fa, pa) == (fb, pb)
     assert np.array_equal(a.u, b.u) and np.array_equal(a.v, b.v) and np.array_equal(a.w, b.w)
     assert a.verify()
+
+
+def test_a_ternary_scheme_is_never_walked_mod_3():
+    from linalg_lab.flipgraph.symmetric import SymmetricWalker, cyclic_start, expand
+    with pytest.raises(ValueError, match="Z_T walks arrive with the ternary flip graph"):
+        Walker(naive_scheme("gg", "2x2x2", "ZT"), 0)
+    with pytest.raises(ValueError, match="F2 or F3"):
+        SymmetricWalker(expand(3, "ZT", *cyclic_start(3, "ZT", 2)), 0)

@@ -80,7 +80,7 @@ def test_restart_schemes_larger_than_the_start():
     rng = np.random.default_rng(0)
     while w.rank < 37:
         r1, r2 = (int(x) for x in rng.choice(w.rank, 2, replace=False))
-        if not any(np.array_equal(w.F[m, r1], w.F[m, r2]) for m in range(3)):
+        if not any(np.array_equal(w.words()[r1, m], w.words()[r2, m]) for m in range(3)):
             w.plus(r1, r2, int(rng.integers(3)))
     high = w.scheme()
     assert high.rank == 37 and high.verify()

@@ -103,7 +103,7 @@ def test_orbit_flip_matches_the_formula(ring, seed, d):
     rng = np.random.default_rng(seed)
     w = SymmetricWalker(expand(3, ring, *cyclic_start(3, ring, 2)), seed)
     w.walk(int(rng.integers(0, 100)), plateau=0)
-    F = w.F[0, : 3 * w.orbits]
+    F = w.words().reshape(-1, 2)   # occurrence 3*o + k
     pairs = [(x, y) for x in range(len(F)) for y in range(len(F))
              if x // 3 != y // 3 and np.array_equal(F[x], F[y])]
     if not pairs:
@@ -136,7 +136,7 @@ def test_flip_rejects_bad_occurrences():
     with pytest.raises(ValueError, match="x, y"):
         w.flip(0, 1)
     with pytest.raises(ValueError, match="d:"):
-        F = w.F[0, : 3 * w.orbits]
+        F = w.words().reshape(-1, 2)   # occurrence 3*o + k
         x, y = next((x, y) for x in range(len(F)) for y in range(len(F))
                     if x // 3 != y // 3 and np.array_equal(F[x], F[y]))
         w.flip(x, y, 3)

@@ -27,7 +27,7 @@ from ..fields.rings import Ring
 from ..schemes.packed import MAX_PACKED, pack_rows, unpack_rows
 from ..schemes.scheme import Scheme
 from . import _kernels as K
-from . import _symmetric_kernels as SK
+from .state import CELLS_PER_UNIT, M_BEST, M_FLIPS, M_RANK, M_REDUCTIONS
 from .walker import KernelState
 
 #: number of cubes that reached the best symmetric ranks over F2 (Moosbauer & Poole's runs):
@@ -214,7 +214,7 @@ class SymmetricWalker(KernelState):
         self.ring = scheme.ring
         self.p = scheme.ring.characteristic
         self.cap = len(orbits) + headroom + 2
-        self._allocate(1, 3 * self.cap, self.cap, rng)
+        self._allocate(1, self.cap, 3 * self.cap, rng)
         self._load(fixed, orbits)
 
     def load(self, scheme: Scheme) -> None:
@@ -232,14 +232,15 @@ class SymmetricWalker(KernelState):
         if orbits:
             rows = np.array([np.concatenate([o[1], o[2], o[3]]) for o in orbits]).reshape(-1, self.n * self.n)
             words = pack_rows(rows % self.p, self.ring)
-            self.F[0, : 3 * len(orbits), : words.shape[1]] = words
+            cells = self.F.reshape(-1, CELLS_PER_UNIT, 2)
+            cells[: len(orbits), :3, : words.shape[1]] = words.reshape(len(orbits), 3, -1)
             self.S[: len(orbits)] = [o[0] for o in orbits]
-        self._init(SK.init_state, len(orbits))
+        self._init(len(orbits))
 
     # ------------------------------------------------------------------ counters
     @property
     def orbits(self) -> int:
-        return int(self.meta[K.M_RANK])
+        return int(self.meta[M_RANK])
 
     @property
     def rank(self) -> int:
@@ -247,7 +248,7 @@ class SymmetricWalker(KernelState):
 
     @property
     def best_rank(self) -> int:
-        return len(self.fixed) + 3 * int(self.meta[K.M_BEST])
+        return len(self.fixed) + 3 * int(self.meta[M_BEST])
 
     def _orbits_for(self, rank: int, ceil: bool) -> int:
         k = rank - len(self.fixed)
@@ -258,7 +259,7 @@ class SymmetricWalker(KernelState):
     # ------------------------------------------------------------------ moves
     def walk(self, flips: int, *, target: int = 0, plateau: int = 0, margin: int = 3, stop_below: int = 0) -> int:
         """Up to ``flips`` orbit flips; ``target``, ``margin`` and ``stop_below`` in terms."""
-        return self._run(SK.walk, flips, self._orbits_for(target, ceil=False), plateau, max(1, -(-margin // 3)),
+        return self._run(flips, self._orbits_for(target, ceil=False), plateau, max(1, -(-margin // 3)),
                          self._orbits_for(stop_below, ceil=True) if stop_below > 0 else 0)
 
     def flip(self, x: int, y: int, d: int = 1) -> int:
@@ -268,13 +269,14 @@ class SymmetricWalker(KernelState):
         n3 = 3 * self.orbits
         if not (0 <= x < n3 and 0 <= y < n3) or x // 3 == y // 3:
             raise ValueError(f"x, y: need occurrences of two different orbits below {n3}, got {x}, {y}")
-        if not np.array_equal(self.F[0, x], self.F[0, y]):
+        cx, cy = 4 * (x // 3) + x % 3, 4 * (y // 3) + y % 3
+        if not np.array_equal(self.F[cx], self.F[cy]):
             raise ValueError(f"x, y: occurrences {x} and {y} hold different factors")
         if d not in (1, 2):
             raise ValueError(f"d: expected 1 or 2, got {d!r}")
-        red = SK.flip(*self._tables(), x, y, d)
-        self.meta[K.M_FLIPS] += 1
-        self.meta[K.M_REDUCTIONS] += red
+        red = K.flip(self.st, cx, cy, d)
+        self.meta[M_FLIPS] += 1
+        self.meta[M_REDUCTIONS] += red
         return int(red)
 
     def orbit_factors(self) -> list:
@@ -286,8 +288,8 @@ class SymmetricWalker(KernelState):
         nn = self.n * self.n
         if norb == 0:
             return []
-        planes = slice(0, 2) if self.p == 3 else slice(0, 1)
-        rows = unpack_rows(F[0, : 3 * norb, planes], nn, self.ring).reshape(norb, 3, nn)
+        words = self._factor_rows(F, norb)
+        rows = unpack_rows(words.reshape(3 * norb, -1), nn, self.ring).reshape(norb, 3, nn)
         return [(int(S[o]), rows[o, 0], rows[o, 1], rows[o, 2]) for o in range(norb)]
 
     def scheme(self) -> Scheme:
@@ -296,4 +298,4 @@ class SymmetricWalker(KernelState):
 
     def best(self) -> Scheme:
         """The lowest-rank scheme this walker has held since its last :meth:`load`."""
-        return expand(self.n, self.ring, self.fixed, self._orbit_list(self.bestF, self.bestS, int(self.meta[K.M_BEST])))
+        return expand(self.n, self.ring, self.fixed, self._orbit_list(self.bestF, self.bestS, int(self.meta[M_BEST])))

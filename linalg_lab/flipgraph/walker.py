@@ -8,6 +8,8 @@ from ..fields.rings import Ring
 from ..schemes.packed import MAX_PACKED, pack_rows, unpack_rows
 from ..schemes.scheme import Scheme
 from . import _kernels as K
+from .state import (CELLS_PER_UNIT, M_BEST, M_FLIPS, M_PLUS, M_RANK, M_REDUCTIONS, M_REJECTED, M_SINCE, P_MARGIN,
+                    P_MAX_FLIPS, P_PLATEAU, P_STOP_AT_DROP, P_TARGET, allocate)
 
 
 DIRECT_SLACK_BITS = 6
@@ -19,81 +21,86 @@ def _seed_word(rng: np.random.Generator) -> np.ndarray:
 
 
 class KernelState:
-    """Preallocated arrays of one walker, shared by the general and the symmetric kernels.
+    """One walk's :class:`~linalg_lab.flipgraph.state.WalkerState`, shared by the general and the symmetric walkers.
 
-    ``tables`` hash tables (one per factor position, or one for all), ``slots``
-    factor occurrences, ``signs`` term (or orbit) signs; the counters live in
-    ``meta`` (see :mod:`._kernels`).
+    ``F``, ``S``, ``meta``, ``bestF`` and ``bestS`` are the state's arrays
+    (cell ``4t + k`` holds factor k of unit t; see :mod:`.state`).
     """
 
-    def _allocate(self, tables: int, slots: int, signs: int, rng, factor_bits: int = 0) -> None:
+    symmetric = False
+
+    def _allocate(self, tables: int, units: int, per_table: int, rng, factor_bits: int = 0) -> None:
+        """Arrays for ``units`` terms (or orbits), ``per_table`` factor cells in each of ``tables`` tables."""
+        if self.ring not in (Ring.F2, Ring.F3):
+            raise ValueError(
+                f"scheme: flip-graph walks need a scheme over F2 or F3, got {self.ring}"
+                + (" (Z_T walks arrive with the ternary flip graph; a Z_T scheme is never walked mod 3)"
+                   if self.ring is Ring.ZT else ""))
         self.rng = np.random.default_rng(rng)
-        self.occurrences = slots // signs
-        self.hbits = hbits = max(7, int(np.ceil(np.log2(16 * slots))))
+        self.ring_code = self.ring.code
+        hbits = max(7, int(np.ceil(np.log2(16 * per_table))))
         # Direct addressing (slot = the factor's words) skips hashing and probing;
         # worth it while the factor space is not much larger than a hash table.
-        planes = 1 if self.p == 2 else 2
+        planes = 1 if self.ring is Ring.F2 else 2
         self.direct = 0
         if 0 < factor_bits and planes * factor_bits <= hbits + DIRECT_SLACK_BITS:
             self.direct = factor_bits
-            self.hbits = hbits = planes * factor_bits
-        h = 1 << hbits
-        self.F = np.zeros((tables, slots, 2), np.uint64)
-        self.S = np.ones(signs, np.int8)
-        self.meta = np.zeros(K.META_SIZE, np.int64)
-        self.keys = np.zeros((tables, h, 2), np.uint64)
-        self.sgen = np.zeros((tables, h), np.int32)
-        self.cnt = np.zeros((tables, h), np.int32)
-        self.head = np.zeros((tables, h), np.int32)
-        self.fpos = np.zeros((tables, h), np.int32)
-        self.tslot = np.full((tables, slots), -1, np.int32)
-        self.nxt = np.zeros((tables, slots), np.int32)
-        self.prv = np.zeros((tables, slots), np.int32)
-        self.flist = np.zeros(tables * h, np.int64)
-        self.stack = np.zeros((K.STACK_CAP, 2), np.int64)
-        self.bestF = np.zeros_like(self.F)
-        self.bestS = np.ones_like(self.S)
-        self.rng_state = _seed_word(self.rng)
-        self.params = np.zeros(K.PARAMS_SIZE, np.int64)
+            hbits = planes * factor_bits
+        self.hbits = hbits
+        self.st = st = allocate(units, tables, hbits)
+        self.F, self.S, self.meta, self.bestF, self.bestS, self.params = st.F, st.S, st.meta, st.bestF, st.bestS, st.params
+        st.rng[:] = _seed_word(self.rng)
 
-    def _tables(self):
-        return (self.F, self.S, self.meta, self.keys, self.sgen, self.cnt, self.head, self.fpos,
-                self.tslot, self.nxt, self.prv, self.flist, self.stack)
-
-    def _run(self, kernel, flips, target, plateau, margin, stop_below) -> int:
+    def _run(self, flips, target, plateau, margin, stop_below) -> int:
         pr = self.params
-        pr[K.P_MAX_FLIPS] = flips
-        pr[K.P_TARGET] = target
-        pr[K.P_PLATEAU] = plateau
-        pr[K.P_MARGIN] = margin
-        pr[K.P_STOP_AT_DROP] = stop_below
-        return int(kernel(*self._tables(), self.rng_state, pr, self.bestF, self.bestS))
+        pr[P_MAX_FLIPS] = flips
+        pr[P_TARGET] = target
+        pr[P_PLATEAU] = plateau
+        pr[P_MARGIN] = margin
+        pr[P_STOP_AT_DROP] = stop_below
+        return int(K.walk(self.st))
 
-    def _init(self, init_state, count: int) -> None:
-        """Build the kernel state for ``count`` terms (or orbits) in F/S, keeping the counters."""
-        keep = self.meta[[K.M_FLIPS, K.M_PLUS, K.M_REDUCTIONS]].copy()
-        self.tslot[:] = -1
-        init_state(*self._tables(), count, self.p, self.hbits, self.direct)
-        self.meta[[K.M_FLIPS, K.M_PLUS, K.M_REDUCTIONS]] = keep
-        r = int(self.meta[K.M_RANK])
-        slots = r * self.occurrences      # factor slots held by r terms (general) or r orbits (symmetric)
-        self.bestF[:, :slots] = self.F[:, :slots]
-        self.bestS[:r] = self.S[:r]
-        self.meta[K.M_BEST] = r
-        self.meta[K.M_SINCE] = 0
+    def _init(self, count: int) -> None:
+        """Build the kernel state for ``count`` units in F/S, keeping the counters."""
+        keep = self.meta[[M_FLIPS, M_PLUS, M_REDUCTIONS]].copy()
+        K.init_state(self.st, count, self.ring_code, self.hbits, self.direct, int(self.symmetric))
+        self.meta[[M_FLIPS, M_PLUS, M_REDUCTIONS]] = keep
+        cells = CELLS_PER_UNIT * int(self.meta[M_RANK])
+        self.bestF[:cells] = self.F[:cells]
+        self.bestS[: int(self.meta[M_RANK])] = self.S[: int(self.meta[M_RANK])]
+        self.meta[M_BEST] = self.meta[M_RANK]
+        self.meta[M_SINCE] = 0
+
+    def _factor_rows(self, F, count: int) -> np.ndarray:
+        """Words of the first ``count`` units as (count, 3, planes)."""
+        planes = 1 if self.ring is Ring.F2 else 2
+        return F.reshape(-1, CELLS_PER_UNIT, 2)[:count, :3, :planes]
+
+    def words(self) -> np.ndarray:
+        """Packed factor words of the current units: (units, 3, 2) uint64, a copy.
+
+        ``words()[t, k]`` is factor k of term t (or of orbit t's first term), as
+        the two planes of :mod:`linalg_lab.fields.words`: equal words, equal factors.
+        """
+        return self.F.reshape(-1, CELLS_PER_UNIT, 2)[: int(self.meta[M_RANK]), :3].copy()
 
     @property
     def flips(self) -> int:
         """Flips done (orbit flips for the symmetric walker)."""
-        return int(self.meta[K.M_FLIPS])
+        return int(self.meta[M_FLIPS])
 
     @property
     def plus_transitions(self) -> int:
-        return int(self.meta[K.M_PLUS])
+        return int(self.meta[M_PLUS])
 
     @property
     def reductions(self) -> int:
-        return int(self.meta[K.M_REDUCTIONS])
+        return int(self.meta[M_REDUCTIONS])
+
+    @property
+    def rejected(self) -> int:
+        """Moves refused because a Z_T coefficient would have left {-1, 0, 1}."""
+        return int(self.meta[M_REJECTED])
 
 
 class Walker(KernelState):
@@ -115,13 +122,10 @@ class Walker(KernelState):
     """
 
     def __init__(self, scheme: Scheme, rng, headroom: int = 16):
-        if scheme.ring not in (Ring.F2, Ring.F3):
-            raise ValueError(f"scheme: flip-graph walks need a scheme over F2 or F3, got {scheme.ring}")
         if max(scheme.dims) > MAX_PACKED:
             raise ValueError(f"scheme: factors of more than {MAX_PACKED} coefficients are not supported yet ({scheme.tc.label()})")
         self.tc = scheme.tc
         self.ring = scheme.ring
-        self.p = scheme.ring.characteristic
         self.cap = scheme.rank + headroom + 2
         self._allocate(3, self.cap, self.cap, rng, factor_bits=max(scheme.dims))
         self.load(scheme)
@@ -137,32 +141,34 @@ class Walker(KernelState):
         self.S[:] = 1
         for m, a in enumerate(scheme.factors):
             words = pack_rows(np.asarray(a, dtype=np.int64), self.ring)   # (rank, 1) over F2, (rank, 2) over F3
-            self.F[m, : scheme.rank, : words.shape[1]] = words
-        self._init(K.init_state, scheme.rank)
+            self.F[m : CELLS_PER_UNIT * scheme.rank : CELLS_PER_UNIT, : words.shape[1]] = words
+        self._init(scheme.rank)
 
     @property
     def rank(self) -> int:
-        return int(self.meta[K.M_RANK])
+        return int(self.meta[M_RANK])
 
     @property
     def best_rank(self) -> int:
-        return int(self.meta[K.M_BEST])
+        return int(self.meta[M_BEST])
 
     # ------------------------------------------------------------------ moves
     def walk(self, flips: int, *, target: int = 0, plateau: int = 0, margin: int = 2, stop_below: int = 0) -> int:
         """Run up to ``flips`` flips (see :func:`linalg_lab.flipgraph._kernels.walk`); returns flips done."""
-        return self._run(K.walk, flips, target, plateau, margin, stop_below)
+        return self._run(flips, target, plateau, margin, stop_below)
 
     def flip(self, m: int, r: int, s: int, b: int) -> int:
         """One flip of terms r, s sharing position m, sum into position b; returns reductions."""
         self._check_terms(r, s)
-        if not np.array_equal(self.F[m, r], self.F[m, s]):
+        if not 0 <= m < 3:
+            raise ValueError(f"m: expected a position 0, 1 or 2, got {m}")
+        if not np.array_equal(self.F[4 * r + m], self.F[4 * s + m]):
             raise ValueError(f"r, s: terms {r} and {s} do not share their factor at position {m}")
         if b == m or not 0 <= b < 3:
             raise ValueError(f"b: must be a position other than m={m}, got {b}")
-        red = K.flip(*self._tables(), m, r, s, b)
-        self.meta[K.M_FLIPS] += 1
-        self.meta[K.M_REDUCTIONS] += red
+        red = K.flip(self.st, 4 * r + m, 4 * s + m, (b - m) % 3)
+        self.meta[M_FLIPS] += 1
+        self.meta[M_REDUCTIONS] += red
         return int(red)
 
     def plus(self, r1: int, r2: int, rot: int = 0) -> int:
@@ -170,9 +176,9 @@ class Walker(KernelState):
         self._check_terms(r1, r2)
         if self.rank + 2 > self.cap:
             raise ValueError("no capacity left for a plus transition")
-        red = K.plus(*self._tables(), r1, r2, rot % 3)
-        self.meta[K.M_PLUS] += 1
-        self.meta[K.M_REDUCTIONS] += red
+        red = K.plus(self.st, 4 * r1 + rot % 3, 4 * r2 + rot % 3)
+        self.meta[M_PLUS] += 1
+        self.meta[M_REDUCTIONS] += red
         return int(red)
 
     def _check_terms(self, r, s):
@@ -182,10 +188,10 @@ class Walker(KernelState):
     # ------------------------------------------------------------------ schemes
     def _to_scheme(self, F, S, rank) -> Scheme:
         nu, nv, nw = self.tc.dims
-        planes = slice(0, 2) if self.p == 3 else slice(0, 1)
-        u = unpack_rows(F[0, :rank, planes], nu, self.ring)
-        v = unpack_rows(F[1, :rank, planes], nv, self.ring)
-        w = unpack_rows(F[2, :rank, planes], nw, self.ring) * S[:rank, None].astype(np.int64)
+        rows = self._factor_rows(F, rank)
+        u = unpack_rows(rows[:, 0], nu, self.ring)
+        v = unpack_rows(rows[:, 1], nv, self.ring)
+        w = unpack_rows(rows[:, 2], nw, self.ring) * S[:rank, None].astype(np.int64)
         return Scheme(self.tc.code, self.tc.n, self.ring, u, v, w)
 
     def scheme(self) -> Scheme:
@@ -199,6 +205,7 @@ class Walker(KernelState):
     def key(self) -> bytes:
         """Canonical key of the current scheme (term order ignored)."""
         r = self.rank
-        rows = np.concatenate([self.F[0, :r], self.F[1, :r], self.F[2, :r], self.S[:r, None].astype(np.uint64)], axis=1)
+        f = self.F.reshape(-1, CELLS_PER_UNIT, 2)[:r]
+        rows = np.concatenate([f[:, 0], f[:, 1], f[:, 2], self.S[:r, None].astype(np.uint64)], axis=1)
         order = np.lexsort(rows.T[::-1])
         return rows[order].tobytes()
