@@ -402,6 +402,8 @@ def _convert(name: str, arr, target: np.dtype | None, source_kind: str):
         raise TypeError(f"{name}: expected numeric entries, got dtype {arr.dtype}")
     if target is None:
         return arr
+    if target.kind in "iu" and source_kind == "f" and not _all_finite(arr if not sp.issparse(arr) else arr.tocoo().data):
+        raise ValueError(f"{name}: contains NaN or inf")
     try:
         out = arr.astype(target)
     except OverflowError:
@@ -410,8 +412,6 @@ def _convert(name: str, arr, target: np.dtype | None, source_kind: str):
         raise TypeError(f"{name}: expected numeric entries, got dtype {arr.dtype} ({exc})") from None
     if target.kind in "iu" and source_kind in "fO":
         # a float or an exact fraction must not be truncated silently
-        if source_kind == "f" and not _all_finite(arr if not sp.issparse(arr) else arr.data):
-            raise ValueError(f"{name}: contains NaN or inf")
         same = (out != arr) if not sp.issparse(arr) else (out != arr).nnz
         if np.any(same):
             raise ValueError(f"{name}: expected integer entries, got non-integer values")
@@ -442,7 +442,7 @@ def _sparse(A, name, accept_sparse, dtype, ndim, shape, finite, allow_empty, cop
     _check_shape(name, tuple(A.shape), ndim, shape)
     target = _target_dtype(A.dtype, dtype)
     out = _convert(name, A, target, A.dtype.kind)
-    if finite and not _all_finite(out.data):
+    if finite and not _all_finite(out.data if out.format not in ("lil", "dok") else out.tocoo().data):
         raise ValueError(f"{name}: contains NaN or inf")
     if not allow_empty and 0 in out.shape:
         raise ValueError(f"{name}: expected a non-empty array, got shape {out.shape}")
