@@ -15,6 +15,7 @@ Checks
 - :func:`check_int`, :func:`check_real`, :func:`check_bool`: scalars
   (``bool`` is never an integer or a number here).
 - :func:`check_choice`: one of a fixed set of values.
+- :func:`check_instance`: an object of a given class (a ``Scheme``, a path).
 - :func:`check_rng`: ``None``, a seed, a ``SeedSequence`` or a
   ``numpy.random.Generator`` -> a ``Generator``.
 - :func:`check_tolerance`: a finite number ``>= 0`` (or a default);
@@ -63,6 +64,7 @@ __all__ = [
     "check_bool",
     "check_choice",
     "check_indices",
+    "check_instance",
     "check_int",
     "check_matrix",
     "check_real",
@@ -206,6 +208,35 @@ def check_bool(value, name: str) -> bool:
     if not _is_bool(value):
         raise TypeError(f"{name}: expected True or False, got {_got(value)}")
     return bool(value)
+
+
+def check_instance(value, name: str, types, what: str | None = None):
+    """Return ``value`` if it is an instance of ``types`` (a class or a tuple of classes).
+
+    ``what`` describes the expected kind in the message (default: the class
+    names joined by "or").
+
+    Raises
+    ------
+    TypeError
+        ``value`` is of another type.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> check_instance("x.json", "path", (str, Path), "a path")
+    'x.json'
+    >>> check_instance(3, "path", (str, Path), "a path")
+    Traceback (most recent call last):
+        ...
+    TypeError: path: expected a path, got int 3
+    """
+    if not isinstance(value, types):
+        if what is None:
+            classes = types if isinstance(types, tuple) else (types,)
+            what = " or ".join(f"a {c.__name__}" for c in classes)
+        raise TypeError(f"{name}: expected {what}, got {_got(value)}")
+    return value
 
 
 def check_choice(value, name: str, choices):
