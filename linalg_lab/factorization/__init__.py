@@ -19,7 +19,8 @@ Public API (flat, functional):
   :func:`penrose_residuals`, :func:`sketch_matrix`.
 
 Every rank decision uses the cutoff
-``max(rtol, max(m, n) * eps) * sigma_max`` (see :mod:`.tolerance`).
+``max(rtol, max(m, n) * eps) * sigma_max`` (:func:`linalg_lab.validation.rank_cutoff`;
+arguments are checked by :mod:`linalg_lab.validation`).
 """
 
 from .classic import (

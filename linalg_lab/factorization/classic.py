@@ -25,17 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg as sla
 
-from ._validation import (
-    check_choice,
-    check_indices,
-    check_int,
-    check_matrix,
-    check_rng,
-    check_rows,
-    check_rtol,
-)
+from ..validation import check_choice, check_indices, check_int, check_rng, check_rtol, relative_cutoff
 from .meta import MetaFactorization, meta_factorize
-from .tolerance import _pinv, _relative_cutoff
+from .tolerance import _float_matrix, _pinv
 
 __all__ = [
     "LowRankFactorization",
@@ -181,7 +173,7 @@ class CRFactorization(LowRankFactorization):
 
 
 def _check_k(k, m, n, name="k"):
-    return check_int(k, name, 1, min(m, n), f"min(m, n) = {min(m, n)}")
+    return check_int(k, name, minimum=1, maximum=min(m, n), maximum_text=f"min(m, n) = {min(m, n)}")
 
 
 def _qr_rank(R: np.ndarray, size: int, rtol) -> int:
@@ -189,7 +181,7 @@ def _qr_rank(R: np.ndarray, size: int, rtol) -> int:
     d = np.abs(np.diag(R))
     if d.size == 0 or d[0] == 0.0:
         return 0
-    return int(np.count_nonzero(d > _relative_cutoff(size, rtol) * d[0]))
+    return int(np.count_nonzero(d > relative_cutoff(size, rtol) * d[0]))
 
 
 def _pivoted_qr(A: np.ndarray):
@@ -253,12 +245,12 @@ def truncated_svd(A, k=None, *, rtol=None) -> SVDFactorization:
     >>> np.round(f.s, 12).tolist(), np.allclose(f.G, np.diag(f.s))
     ([3.0, 2.0], True)
     """
-    A = check_matrix(A, "A")
+    A = _float_matrix(A, "A")
     m, n = A.shape
     rtol = check_rtol(rtol)
     U, s, Vt = sla.svd(A, full_matrices=False, check_finite=False)
     if k is None:
-        k = int(np.count_nonzero(s > _relative_cutoff(max(m, n), rtol) * s[0])) if s[0] > 0 else 0
+        k = int(np.count_nonzero(s > relative_cutoff(max(m, n), rtol) * s[0])) if s[0] > 0 else 0
     else:
         k = _check_k(k, m, n)
     U, s, Vt = U[:, :k], s[:k], Vt[:k]
@@ -312,7 +304,7 @@ def pivoted_qr(A, k=None, *, rtol=None) -> QRFactorization:
     >>> np.allclose(f.G, np.linalg.inv(f.R[:, :f.rank])), np.allclose(f.toarray(), A)
     (True, True)
     """
-    A = check_matrix(A, "A")
+    A = _float_matrix(A, "A")
     m, n = A.shape
     rtol = check_rtol(rtol)
     Q, R, perm = _pivoted_qr(A)
@@ -364,7 +356,7 @@ def utv(A, k=None, *, rtol=None) -> UTVFactorization:
     >>> np.allclose(np.triu(f.T, 1), 0), np.allclose(f.U @ f.T @ f.V.T, A)
     (True, True)
     """
-    A = check_matrix(A, "A")
+    A = _float_matrix(A, "A")
     m, n = A.shape
     rtol = check_rtol(rtol)
     Q1, R1, perm = _pivoted_qr(A)
@@ -433,10 +425,10 @@ def cur(A, k=None, *, rows=None, cols=None, core="optimal", rtol=None) -> CURFac
     >>> f.U.shape, np.allclose(f.toarray(), A)
     ((3, 3), True)
     """
-    A = check_matrix(A, "A")
+    A = _float_matrix(A, "A")
     m, n = A.shape
     rtol = check_rtol(rtol)
-    core = check_choice(core, "core", {"optimal", "cross"})
+    core = check_choice(core, "core", ("optimal", "cross"))
     if k is not None:
         k = _check_k(k, m, n)
     if cols is None:
@@ -514,7 +506,7 @@ def nystrom(A, k, *, l=None, B=None, D=None, rng=None, rtol=None) -> NystromFact
     >>> np.allclose(nystrom(A, 6, rng=0).toarray(), A)
     True
     """
-    A = check_matrix(A, "A")
+    A = _float_matrix(A, "A")
     m, n = A.shape
     rtol = check_rtol(rtol)
     gen = None
@@ -523,20 +515,18 @@ def nystrom(A, k, *, l=None, B=None, D=None, rng=None, rtol=None) -> NystromFact
         gen = check_rng(rng)
         D = gen.standard_normal((n, k))
     else:
-        D = check_matrix(D, "D")
-        check_rows(D, "D", n, "the number of columns of A")
+        D = _float_matrix(D, "D", shape=(n, None))   # n rows: the columns of A
         k = D.shape[1]
     if B is None:
         if l is None:
             l = min(m, max(k, math.ceil(1.5 * k)))
         else:
-            l = check_int(l, "l", 1, m, f"m = {m}")
+            l = check_int(l, "l", minimum=1, maximum=m, maximum_text=f"m = {m}")
         if gen is None:
             gen = check_rng(rng)
         B = gen.standard_normal((m, l))
     else:
-        B = check_matrix(B, "B")
-        check_rows(B, "B", m, "the number of rows of A")
+        B = _float_matrix(B, "B", shape=(m, None))   # m rows, as A
     AD = A @ D
     BtA = B.T @ A
     M = BtA @ D
@@ -602,14 +592,14 @@ def cr(A, *, rtol=None) -> CRFactorization:
     >>> f.pivots.tolist(), np.round(f.R, 12).tolist()
     ([0, 2], [[1.0, 2.0, 0.0], [0.0, 0.0, 1.0]])
     """
-    A = check_matrix(A, "A")
+    A = _float_matrix(A, "A")
     m, n = A.shape
     rtol = check_rtol(rtol)
     s = sla.svdvals(A, check_finite=False)
     smax = float(s[0]) if s.size else 0.0
-    rel = _relative_cutoff(max(m, n), rtol)
+    rel = relative_cutoff(max(m, n), rtol)
     tau = rel * smax
-    floor = _relative_cutoff(max(m, n), None) * smax  # rounding level of A
+    floor = relative_cutoff(max(m, n), None) * smax  # rounding level of A
     svd_rank = int(np.count_nonzero(s > tau)) if smax > 0 else 0
     kmax = min(m, n)
     Qb = np.zeros((m, kmax))  # orthonormal basis of the pivot columns so far

@@ -21,8 +21,8 @@ from functools import cached_property
 
 import numpy as np
 
-from ._validation import check_matrix, check_rows, check_rtol
-from .tolerance import EPS, _pinv
+from ..validation import EPS, check_rtol, check_tolerance
+from .tolerance import _float_matrix, _pinv
 
 __all__ = ["MetaFactorization", "meta_factorize"]
 
@@ -175,44 +175,31 @@ def meta_factorize(A, F, H, B=None, D=None, W=None, *, rtol=None, solve_tol=None
     >>> mf.solvable, np.allclose(mf.toarray(), A)
     (True, True)
     """
-    A = check_matrix(A, "A")
+    A = _float_matrix(A, "A")
     m, n = A.shape
-    F = check_matrix(F, "F", allow_empty=True)
-    check_rows(F, "F", m, "the number of rows of A")
-    H = check_matrix(H, "H", allow_empty=True)
-    check_rows(H, "H", n, "the number of columns of A")
+    F = _float_matrix(F, "F", allow_empty=True, shape=(m, None))   # m rows, as A
+    H = _float_matrix(H, "H", allow_empty=True, shape=(n, None))   # n rows: the columns of A
     k1, k2 = F.shape[1], H.shape[1]
     rtol = check_rtol(rtol)
-    if solve_tol is None:
-        solve_tol = DEFAULT_SOLVE_TOL
-    else:
-        solve_tol = float(solve_tol)
-        if not np.isfinite(solve_tol) or solve_tol < 0:
-            raise ValueError(f"solve_tol must be a finite non-negative number, got {solve_tol}")
+    solve_tol = check_tolerance(solve_tol, "solve_tol", default=DEFAULT_SOLVE_TOL)
     size = max(m, n)
 
     if B is None:
         Yt = _pinv(F, rtol, size)
     else:
-        B = check_matrix(B, "B", allow_empty=True)
-        check_rows(B, "B", m, "the number of rows of A")
+        B = _float_matrix(B, "B", allow_empty=True, shape=(m, None))
         Yt = _pinv(B.T @ F, rtol, size) @ B.T
     if D is None:
         X = _pinv(H.T, rtol, size)
     else:
-        D = check_matrix(D, "D", allow_empty=True)
-        check_rows(D, "D", n, "the number of columns of A")
+        D = _float_matrix(D, "D", allow_empty=True, shape=(n, None))
         X = D @ _pinv(H.T @ D, rtol, size)
 
     G = (Yt @ A) @ X
     base = F @ G @ H.T  # F Y^T A X H^T
     solvability = _relres(base - A, A)
     if W is not None:
-        W = check_matrix(W, "W", allow_empty=True)
-        if W.shape != (k1, k2):
-            raise ValueError(
-                f"W must have shape {(k1, k2)} (columns of F, columns of H), got {W.shape}"
-            )
+        W = _float_matrix(W, "W", allow_empty=True, shape=(k1, k2))   # columns of F x columns of H
         G = G + W - (Yt @ F) @ W @ (H.T @ X)
         reconstruction = _relres(F @ G @ H.T - A, A)
     else:

@@ -18,24 +18,20 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg as sla
 
-from ._validation import check_matrix, check_rtol
+from ..validation import check_rtol
 from .classic import cr
-from .tolerance import _pinv, _truncated_svd
+from .tolerance import _float_matrix, _pinv, _truncated_svd
 
 __all__ = ["pinv_cr", "pinv_product", "pinv_via_cr"]
 
 
 def _check_pair(C, R):
-    C = check_matrix(C, "C", allow_empty=True)
-    R = check_matrix(R, "R", allow_empty=True)
+    C = _float_matrix(C, "C", allow_empty=True)
     if C.shape[0] == 0:
-        raise ValueError(f"C must have at least one row, got shape {C.shape}")
+        raise ValueError(f"C: expected at least one row, got shape {C.shape}")
+    R = _float_matrix(R, "R", allow_empty=True, shape=(C.shape[1], None))   # as many rows as C has columns
     if R.shape[1] == 0:
-        raise ValueError(f"R must have at least one column, got shape {R.shape}")
-    if C.shape[1] != R.shape[0]:
-        raise ValueError(
-            f"R must have as many rows as C has columns ({C.shape[1]}), got shape {R.shape}"
-        )
+        raise ValueError(f"R: expected at least one column, got shape {R.shape}")
     return C, R
 
 
@@ -91,15 +87,15 @@ def pinv_cr(C, R, *, rtol=None) -> np.ndarray:
     UC, sC, VtC = _truncated_svd(C, rtol)
     if sC.size < r:
         raise ValueError(
-            f"C must have independent columns for A^+ = R^+ C^+ (formula 1): "
-            f"C has {r} columns but numerical rank {sC.size}; "
+            f"C: expected independent columns for A^+ = R^+ C^+ (formula 1), "
+            f"got {r} columns of numerical rank {sC.size}; "
             "use pinv_product(C, R), which is always correct"
         )
     UR, sR, VtR = _truncated_svd(R, rtol)
     if sR.size < r:
         raise ValueError(
-            f"R must have independent rows for A^+ = R^+ C^+ (formula 1): "
-            f"R has {r} rows but numerical rank {sR.size}; "
+            f"R: expected independent rows for A^+ = R^+ C^+ (formula 1), "
+            f"got {r} rows of numerical rank {sR.size}; "
             "use pinv_product(C, R), which is always correct"
         )
     Rp = (VtR.T / sR) @ UR.T  # n x r
@@ -195,7 +191,7 @@ def pinv_via_cr(A, *, rtol=None, orthogonalize=True) -> np.ndarray:
     >>> np.allclose(pinv_via_cr(A), np.linalg.pinv(A, rcond=1e-12))
     True
     """
-    A = check_matrix(A, "A")
+    A = _float_matrix(A, "A")
     rtol = check_rtol(rtol)
     f = cr(A, rtol=rtol)
     C, R = f.C, f.R

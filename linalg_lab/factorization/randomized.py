@@ -18,21 +18,21 @@ the cross approximation ``A[:, J] A[I, J]^{-1} A[I, :]``.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
-from ._validation import (
+from ..validation import (
     check_choice,
     check_indices,
     check_int,
     check_matrix,
     check_rng,
     check_rtol,
+    check_tolerance,
+    relative_cutoff,
 )
-from .tolerance import _rank, _relative_cutoff, _truncated_svd
+from .tolerance import _rank, _truncated_svd
 
 __all__ = ["RandomizedPinv", "randomized_pinv", "sketch_matrix"]
 
@@ -213,10 +213,10 @@ def sketch_matrix(size, k, kind="gaussian", *, rng=None, zeta=8):
     >>> S.shape, int(S.nnz)
     ((100, 10), 800)
     """
-    size = check_int(size, "size", 1)
-    k = check_int(k, "k", 1, size, f"size = {size}")
-    kind = check_choice(kind, "kind", set(SKETCHES))
-    zeta = check_int(zeta, "zeta", 1)
+    size = check_int(size, "size", minimum=1)
+    k = check_int(k, "k", minimum=1, maximum=size, maximum_text=f"size = {size}")
+    kind = check_choice(kind, "kind", SKETCHES)
+    zeta = check_int(zeta, "zeta", minimum=1)
     rng = check_rng(rng)
     if kind == "gaussian":
         return rng.standard_normal((size, k))
@@ -257,7 +257,7 @@ def _times_t(A, P) -> np.ndarray:
             # scipy raises NotImplementedError, or TypeError from a custom
             # operator built without rmatvec ("'NoneType' object is not callable")
             raise TypeError(
-                "A must support rmatvec/rmatmat (products with A^T) to sketch its rows"
+                "A: expected a LinearOperator with rmatvec/rmatmat (products with A^T) to sketch its rows"
             ) from None
         return np.asarray(out, dtype=np.float64).T
     if sp.issparse(A):
@@ -312,7 +312,7 @@ def _build(A, m, n, Y, Z, M, *, k, l, kind, rtol, rng, n_probes, probe_tol, rows
     size = max(m, n)
     for name, S in (("P^T A", Y), ("A Q", Z)):
         if not np.all(np.isfinite(S)):
-            raise ValueError(f"A produced non-finite values in the sketch {name}")
+            raise ValueError(f"A: contains NaN or inf (found in the sketch {name})")
     U1, s1, V1t = _truncated_svd(Y, rtol, size)
     U2, s2, V2t = _truncated_svd(Z, rtol, size)
     r3 = _rank(M, rtol, size)
@@ -451,38 +451,32 @@ def randomized_pinv(A, k=None, l=None, sketch="gaussian", rng=None, rtol=None, *
     >>> bool(np.allclose(Ar.toarray(), pinv(A)))
     True
     """
-    A = check_matrix(A, "A", allow_sparse=True, allow_operator=True)
+    A = check_matrix(A, "A", accept_sparse=True, dtype=np.float64, accept_operator=True)
+    if sp.issparse(A):
+        A = sp.csr_array(A)   # row slices for selection sketches, one sparse class for the products
     m, n = A.shape
     rtol = check_rtol(rtol)
     gen = check_rng(rng)
-    n_probes = check_int(n_probes, "n_probes", 0)
-    zeta = check_int(zeta, "zeta", 1)
-    rel = _relative_cutoff(max(m, n), rtol)
-    if probe_tol is None:
-        probe_tol = float(np.sqrt(rel))
-    else:
-        if isinstance(probe_tol, bool) or not isinstance(probe_tol, numbers.Real):
-            raise TypeError(f"probe_tol must be a real number, got {type(probe_tol).__name__}")
-        probe_tol = float(probe_tol)
-        if not np.isfinite(probe_tol) or probe_tol < 0:
-            raise ValueError(f"probe_tol must be finite and >= 0, got {probe_tol}")
+    n_probes = check_int(n_probes, "n_probes", minimum=0)
+    zeta = check_int(zeta, "zeta", minimum=1)
+    probe_tol = check_tolerance(probe_tol, "probe_tol", default=float(np.sqrt(relative_cutoff(max(m, n), rtol))))
     hi, hi_text = min(m, n), f"min(m, n) = {min(m, n)}"
     common = dict(rtol=rtol, rng=gen, n_probes=n_probes, probe_tol=probe_tol)
 
     if not isinstance(sketch, str):
         return _explicit(A, m, n, sketch, k, l, common)
-    sketch = check_choice(sketch, "sketch", set(SKETCHES))
+    sketch = check_choice(sketch, "sketch", SKETCHES)
 
     if k is not None:
-        k = check_int(k, "k", 1, hi, hi_text)
-        l = k if l is None else check_int(l, "l", 1, hi, hi_text)
+        k = check_int(k, "k", minimum=1, maximum=hi, maximum_text=hi_text)
+        l = k if l is None else check_int(l, "l", minimum=1, maximum=hi, maximum_text=hi_text)
         Y, Z, M, rows, cols, AG, AtG = _random_sketches(A, m, n, k, l, sketch, gen, zeta, n_probes)
         return _build(A, m, n, Y, Z, M, k=k, l=l, kind=sketch, rows=rows, cols=cols,
                       AG=AG, AtG=AtG, **common)
 
     if l is not None:
-        raise ValueError("l must be None when k is None (the adaptive mode sets l = k)")
-    kmax = hi if max_k is None else check_int(max_k, "max_k", 1, hi, hi_text)
+        raise ValueError(f"l: expected None when k is None (the adaptive mode sets l = k), got {l!r}")
+    kmax = hi if max_k is None else check_int(max_k, "max_k", minimum=1, maximum=hi, maximum_text=hi_text)
     kk = min(ADAPTIVE_K0, kmax)
     while True:
         Y, Z, M, rows, cols, AG, AtG = _random_sketches(A, m, n, kk, kk, sketch, gen, zeta,
@@ -497,11 +491,13 @@ def randomized_pinv(A, k=None, l=None, sketch="gaussian", rng=None, rtol=None, *
 
 
 def _explicit(A, m, n, sketch, k, l, common):
-    if not isinstance(sketch, tuple | list) or len(sketch) != 2:
-        raise ValueError(
-            "sketch must be one of "
-            f"{list(SKETCHES)} or a pair (P, Q) / (rows, cols), got {sketch!r}"
+    if not isinstance(sketch, tuple | list):
+        raise TypeError(
+            f"sketch: expected one of {', '.join(map(repr, SKETCHES))} or a pair (P, Q) / (rows, cols), "
+            f"got {type(sketch).__name__}"
         )
+    if len(sketch) != 2:
+        raise ValueError(f"sketch: expected a pair (P, Q) / (rows, cols), got {len(sketch)} items")
     P, Q = sketch
     if _is_index_vector(P) and _is_index_vector(Q):
         rows = np.sort(check_indices(P, "sketch[0] (rows)", m))
@@ -511,19 +507,15 @@ def _explicit(A, m, n, sketch, k, l, common):
         M = Z[rows, :]
         kind = "select"
     else:
-        P = check_matrix(P, "sketch[0] (P)", allow_sparse=True)
-        Q = check_matrix(Q, "sketch[1] (Q)", allow_sparse=True)
-        if P.shape[0] != m:
-            raise ValueError(f"sketch[0] (P) must have m = {m} rows, got shape {P.shape}")
-        if Q.shape[0] != n:
-            raise ValueError(f"sketch[1] (Q) must have n = {n} rows, got shape {Q.shape}")
+        P = check_matrix(P, "sketch[0] (P)", accept_sparse="csr", dtype=np.float64, shape=(m, None))
+        Q = check_matrix(Q, "sketch[1] (Q)", accept_sparse="csr", dtype=np.float64, shape=(n, None))
         kk, ll = P.shape[1], Q.shape[1]
         Y, Z = _times_t(A, P), _times(A, Q)
         M = np.asarray(P.T @ Z)
         rows = cols = None
         kind = "explicit"
     if k is not None and k != kk:
-        raise ValueError(f"k = {k} does not match the explicit sketch ({kk} columns)")
+        raise ValueError(f"k: expected None or {kk} (the columns of the explicit sketch), got {k!r}")
     if l is not None and l != ll:
-        raise ValueError(f"l = {l} does not match the explicit sketch ({ll} columns)")
+        raise ValueError(f"l: expected None or {ll} (the columns of the explicit sketch), got {l!r}")
     return _build(A, m, n, Y, Z, M, k=kk, l=ll, kind=kind, rows=rows, cols=cols, **common)

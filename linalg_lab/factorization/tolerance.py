@@ -1,6 +1,7 @@
 """Rank cutoffs and a pseudoinverse with an explicit, documented tolerance.
 
-The one rule used throughout :mod:`linalg_lab.factorization`: a singular value
+The one rule used throughout :mod:`linalg_lab.factorization` (written in
+:mod:`linalg_lab.validation`, so that every family applies it): a singular value
 ``sigma`` of an ``m x n`` matrix counts as nonzero iff
 
     sigma > cutoff = max(rtol, max(m, n) * eps) * sigma_max
@@ -20,56 +21,20 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.linalg as sla
+import scipy.sparse as sp
 
-from ._validation import check_matrix, check_rtol
+from ..validation import EPS, check_matrix, check_rtol, rank_cutoff, relative_cutoff
 
 __all__ = ["EPS", "rank_cutoff", "numerical_rank", "pinv", "penrose_residuals"]
 
-#: float64 machine epsilon.
-EPS = float(np.finfo(np.float64).eps)
+# ``rank_cutoff``, ``relative_cutoff`` and ``EPS`` live in :mod:`linalg_lab.validation` (every family needs
+# the rule); ``rank_cutoff`` is re-exported from :mod:`linalg_lab.factorization`.
 
 
-def _relative_cutoff(size: int, rtol: float | None) -> float:
-    """``max(rtol, size * eps)``: the cutoff relative to ``sigma_max``."""
-    floor = max(int(size), 1) * EPS
-    return floor if rtol is None else max(float(rtol), floor)
-
-
-def rank_cutoff(sigma_max, shape, rtol=None) -> float:
-    """Absolute singular-value cutoff used for numerical rank decisions.
-
-    Parameters
-    ----------
-    sigma_max : float
-        Largest singular value of the matrix.
-    shape : tuple of int
-        Shape ``(m, n)`` of the matrix (only ``max(m, n)`` is used).
-    rtol : float or None, optional
-        Relative tolerance in ``[0, 1)``; None means ``max(m, n) * eps``.
-
-    Returns
-    -------
-    float
-        ``max(rtol, max(m, n) * eps) * sigma_max``.
-
-    References
-    ----------
-    .. [1] G. H. Golub and C. F. Van Loan, *Matrix Computations*, 4th ed.,
-       Johns Hopkins, 2013, Section 5.4.1 (numerical rank).
-
-    Examples
-    --------
-    >>> from linalg_lab.factorization import rank_cutoff
-    >>> rank_cutoff(2.0, (4000, 3000)) / 2.0 == 4000 * 2.0**-52
-    True
-    """
-    rtol = check_rtol(rtol)
-    sigma_max = float(sigma_max)
-    if not np.isfinite(sigma_max) or sigma_max < 0:
-        raise ValueError(f"sigma_max must be a finite non-negative number, got {sigma_max}")
-    if len(tuple(shape)) == 0:
-        raise ValueError(f"shape must be a non-empty tuple, got {shape!r}")
-    return _relative_cutoff(max(shape), rtol) * sigma_max
+def _float_matrix(A, name: str, **kwargs) -> np.ndarray:
+    """``A`` as a checked dense float64 matrix: sparse input is densified (LAPACK needs dense)."""
+    M = check_matrix(A, name, accept_sparse=True, dtype=np.float64, **kwargs)
+    return M.toarray() if sp.issparse(M) else M
 
 
 def _svd_lapack(M: np.ndarray):
@@ -113,7 +78,7 @@ def _truncated_svd(M: np.ndarray, rtol: float | None = None, size: int | None = 
     U, s, Vt = _svd(M)
     if s.size == 0 or s[0] == 0.0:
         return U[:, :0], s[:0], Vt[:0]
-    r = int(np.count_nonzero(s > _relative_cutoff(size, rtol) * s[0]))
+    r = int(np.count_nonzero(s > relative_cutoff(size, rtol) * s[0]))
     return U[:, :r], s[:r], Vt[:r]
 
 
@@ -134,7 +99,7 @@ def _rank(M: np.ndarray, rtol: float | None = None, size: int | None = None) -> 
         return 0
     if size is None:
         size = max(M.shape)
-    return int(np.count_nonzero(s > _relative_cutoff(size, rtol) * s[0]))
+    return int(np.count_nonzero(s > relative_cutoff(size, rtol) * s[0]))
 
 
 def numerical_rank(A, rtol=None) -> int:
@@ -164,7 +129,7 @@ def numerical_rank(A, rtol=None) -> int:
     >>> numerical_rank(np.outer([1.0, 2.0, 3.0], [1.0, 1.0]))
     1
     """
-    A = check_matrix(A, "A", allow_empty=True)
+    A = _float_matrix(A, "A", allow_empty=True)
     rtol = check_rtol(rtol)
     return _rank(A, rtol)
 
@@ -207,7 +172,7 @@ def pinv(A, rtol=None, *, return_rank: bool = False):
     >>> np.allclose(pinv([[1.0, 1.0]]), [[0.5], [0.5]])
     True
     """
-    A = check_matrix(A, "A", allow_empty=True)
+    A = _float_matrix(A, "A", allow_empty=True)
     rtol = check_rtol(rtol)
     U, s, Vt = _truncated_svd(A, rtol)
     X = (Vt.T / s) @ U.T
@@ -256,12 +221,10 @@ def penrose_residuals(A, X) -> tuple[float, float, float, float]:
     >>> max(penrose_residuals(A, pinv(A))) < 1e-12
     True
     """
-    A = check_matrix(A, "A", allow_empty=True)
+    A = _float_matrix(A, "A", allow_empty=True)
     if hasattr(X, "toarray") and not isinstance(X, np.ndarray):
         X = X.toarray()
-    X = check_matrix(X, "X", allow_empty=True)
-    if X.shape != A.shape[::-1]:
-        raise ValueError(f"X must have shape {A.shape[::-1]} (that of A^T), got {X.shape}")
+    X = _float_matrix(X, "X", allow_empty=True, shape=A.shape[::-1])
     nrm = np.linalg.norm
     AX = A @ X
     XA = X @ A

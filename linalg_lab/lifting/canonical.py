@@ -26,6 +26,7 @@ import numpy as np
 
 from ..fields.rings import Ring
 from ..schemes import Scheme
+from ..validation import check_instance
 
 
 def ring_of_entries(*factors) -> Ring:
@@ -140,6 +141,8 @@ def canonicalize(scheme: Scheme) -> Scheme:
 
     Raises
     ------
+    TypeError
+        If ``scheme`` is not a Scheme.
     ValueError
         If ``scheme`` is over F2 or F3 (scaling there is by units only).
 
@@ -151,10 +154,9 @@ def canonicalize(scheme: Scheme) -> Scheme:
     >>> canonicalize(t).ring.value
     'Z'
     """
-    if not isinstance(scheme, Scheme):
-        raise ValueError(f"scheme: expected a Scheme, got {type(scheme).__name__}")
+    check_instance(scheme, "scheme", Scheme)
     if scheme.ring.is_finite_field:
-        raise ValueError(f"scheme: canonical scaling is for schemes over ZT, Z or Q, got {scheme.ring}")
+        raise ValueError(f"scheme: expected a scheme over ZT, Z or Q (canonical scaling), got one over {scheme.ring}")
     if all(a.dtype != object for a in scheme.factors):
         u, v, w = _canonical_int(*(np.asarray(a, dtype=np.int64) for a in scheme.factors))
         return Scheme(scheme.code, scheme.n, ring_of_entries(u, v, w) if u.size else Ring.ZT, u, v, w)

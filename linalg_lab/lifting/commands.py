@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from ..schemes import SchemeFileError, load_scheme, load_terms, save_scheme, scheme_filename, scheme_files
+from ..validation import check_bool, check_choice, check_int
 from .lift import TARGETS, lift
 
 
@@ -92,6 +93,12 @@ def lift_files(paths, to="Q", out=".", steps=10, attempts=4, by_code=False, prog
     """
     from tqdm import tqdm
 
+    # argument errors are the caller's, not one failure per file: check them before the first file
+    to = check_choice(to, "to", TARGETS)
+    steps = check_int(steps, "steps", minimum=1)       # its upper bound depends on each file's ring
+    attempts = check_int(attempts, "attempts", minimum=1)
+    simplify = check_int(simplify, "simplify", minimum=0)
+    by_code, progress = check_bool(by_code, "by_code"), check_bool(progress, "progress")
     t0 = time.perf_counter()
     files = scheme_files(paths)
     out = Path(out)

@@ -28,9 +28,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..fields import elimination as E
 from ..fields.rings import Ring
 from ..schemes import Scheme
-from ..fields import elimination as E
+from ..validation import check_bool, check_choice, check_instance, check_int, check_matrix, check_rng, check_vector
 from . import _kernels as K
 
 #: Largest modulus the int64 kernels handle (products of two residues must fit).
@@ -106,7 +107,7 @@ def column_order(u, v, w, rng=None, reverse: bool = False) -> np.ndarray:
     ----------
     u, v, w : array_like
         Factors over F_p (any integer representatives).
-    rng : None, int or numpy.random.Generator, optional
+    rng : None, int, numpy.random.SeedSequence or numpy.random.Generator, optional
         ``None`` keeps term-major order inside both groups; otherwise both groups
         are shuffled (another choice of free variables).
     reverse : bool, default False
@@ -123,19 +124,29 @@ def column_order(u, v, w, rng=None, reverse: bool = False) -> np.ndarray:
     >>> column_order([[1, 0]], [[0, 1]], [[1]]).tolist()
     [0, 3, 4, 1, 2]
     """
-    flat = np.concatenate([np.asarray(u), np.asarray(v), np.asarray(w)], axis=1).reshape(-1)
+    u, v, w = _factors(u, v, w)
+    flat = np.concatenate([u, v, w], axis=1).reshape(-1)
     nz = np.flatnonzero(flat)
     z = np.flatnonzero(flat == 0)
-    if reverse:
+    if check_bool(reverse, "reverse"):
         nz, z = nz[::-1], z[::-1]
     if rng is not None:
-        g = np.random.default_rng(rng)
+        g = check_rng(rng)
         nz = g.permutation(nz)
         z = g.permutation(z)
     order = np.concatenate([nz, z])
     colpos = np.empty(len(order), dtype=np.int64)
     colpos[order] = np.arange(len(order))
     return colpos
+
+
+def _factors(u, v, w) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``u, v, w`` as int64 matrices with one row per term (the same number of rows)."""
+    u, v, w = (check_matrix(a, name, dtype=np.int64, allow_empty=True) for a, name in ((u, "u"), (v, "v"), (w, "w")))
+    for a, name in ((v, "v"), (w, "w")):
+        if len(a) != len(u):
+            raise ValueError(f"{name}: expected {len(u)} rows (one per term, as u), got shape {a.shape}")
+    return u, v, w
 
 
 def brent_jacobian(u, v, w, p: int, colpos=None) -> JacobianRecord:
@@ -162,15 +173,12 @@ def brent_jacobian(u, v, w, p: int, colpos=None) -> JacobianRecord:
     >>> rec.ncols, rec.rank <= 64
     (84, True)
     """
-    if p not in (2, 3):
-        raise ValueError(f"p: expected 2 or 3, got {p!r}")
-    u, v, w = (np.ascontiguousarray(np.asarray(a, dtype=np.int64) % p) for a in (u, v, w))
+    p = check_choice(p, "p", (2, 3))
+    u, v, w = (np.ascontiguousarray(a % p) for a in _factors(u, v, w))
     if colpos is None:
         colpos = column_order(u, v, w)
-    colpos = np.ascontiguousarray(colpos, dtype=np.int64)
     ncols = len(u) * (u.shape[1] + v.shape[1] + w.shape[1])
-    if colpos.shape != (ncols,):
-        raise ValueError(f"colpos: expected {ncols} column positions, got shape {colpos.shape}")
+    colpos = np.ascontiguousarray(check_vector(colpos, "colpos", size=ncols, dtype=np.int64, allow_empty=True))
     a = K.jacobian_packed(u, v, w, p, colpos)
     if p == 2:
         rank, swaps, pivcols, lmult = E.eliminate2(a, ncols)
@@ -231,18 +239,23 @@ def _sym(a: np.ndarray, m: int) -> np.ndarray:
 
 
 def _check_finite_field_scheme(scheme, name="scheme") -> int:
-    if not isinstance(scheme, Scheme):
-        raise ValueError(f"{name}: expected a Scheme, got {type(scheme).__name__}")
+    check_instance(scheme, name, Scheme)
     if scheme.ring not in (Ring.F2, Ring.F3):
-        raise ValueError(f"{name}: Hensel lifting starts from a scheme over F2 or F3, got one over {scheme.ring}")
+        raise ValueError(f"{name}: expected a scheme over F2 or F3 (lifting starts there), got one over {scheme.ring}")
     u, v, w = (_i64(a) for a in scheme.factors)
     t = _i64(scheme.tensor)
     if not np.any(K.brent_residual(u, v, w, t, scheme.ring.characteristic)):
         return scheme.ring.characteristic
     check = scheme.verify()
     if not check:
-        raise ValueError(f"{name}: not a valid scheme over {scheme.ring}: {check.describe(limit=2)}")
+        raise ValueError(f"{name}: expected a valid scheme over {scheme.ring}, got one that fails: "
+                         f"{check.describe(limit=2)}")
     return scheme.ring.characteristic
+
+
+def _check_steps(steps, p: int) -> int:
+    top = max_steps(p)
+    return check_int(steps, "steps", minimum=1, maximum=top, maximum_text=f"{top} (for p = {p})")
 
 
 def hensel_lift(scheme: Scheme, steps: int = 10, *, rng=None, colpos=None, stop_when_exact: bool = True,
@@ -256,7 +269,7 @@ def hensel_lift(scheme: Scheme, steps: int = 10, *, rng=None, colpos=None, stop_
     steps : int, default 10
         Number of lifting steps (the modulus becomes ``p^(steps+1)``); at most
         30 for p = 2 and 18 for p = 3 (the kernels use int64 residues).
-    rng : None, int or numpy.random.Generator, optional
+    rng : None, int, numpy.random.SeedSequence or numpy.random.Generator, optional
         Another choice of free variables (see :func:`column_order`); ``None``
         is the default choice (zero entries stay zero where possible).
     colpos : array_like of int, optional
@@ -272,6 +285,8 @@ def hensel_lift(scheme: Scheme, steps: int = 10, *, rng=None, colpos=None, stop_
 
     Raises
     ------
+    TypeError
+        If ``scheme`` is not a Scheme, or ``steps`` not an integer.
     ValueError
         If ``scheme`` is not a valid scheme over F2 or F3, or ``steps`` is out of range.
 
@@ -288,9 +303,8 @@ def hensel_lift(scheme: Scheme, steps: int = 10, *, rng=None, colpos=None, stop_
     (True, True)
     """
     p = scheme.ring.characteristic if _checked else _check_finite_field_scheme(scheme)
-    top = max_steps(p)
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= top:
-        raise ValueError(f"steps: expected an integer in 1..{top} for p = {p}, got {steps!r}")
+    steps = _check_steps(steps, p)
+    stop_when_exact = check_bool(stop_when_exact, "stop_when_exact")
     u0, v0, w0 = (np.asarray(a, dtype=np.int64) for a in scheme.factors)
     if colpos is None:
         colpos = column_order(u0, v0, w0, rng)

@@ -10,8 +10,9 @@ import numpy as np
 
 from ..fields.rings import Ring, as_ring
 from ..schemes import Scheme
+from ..validation import check_bool, check_choice, check_int, check_rng
 from .canonical import canonicalize
-from .hensel import _check_finite_field_scheme, column_order, hensel_lift, max_steps
+from .hensel import _check_finite_field_scheme, _check_steps, column_order, hensel_lift
 from .reconstruct import rational_reconstruction_array
 from .ternary import _ternary
 
@@ -152,14 +153,15 @@ def lift(scheme: Scheme, to="Q", steps: int = 10, *, attempts: int = 4, rng=0, m
     ----------
     scheme : Scheme
         A valid scheme over F2 or F3.
-    to : {"Q", "Z", "ZT"}, default "Q"
-        Target ring; the result lies in it (or in a smaller one of Z_T ⊂ Z ⊂ Q).
+    to : {"Q", "Z", "ZT"} or Ring, default "Q"
+        Target ring (any case); the result lies in it (or in a smaller one of
+        Z_T ⊂ Z ⊂ Q).
     steps : int, default 10
         Hensel steps (modulus ``p^(steps+1)``; entries up to about
         ``sqrt(p^(steps+1)/2)`` in numerator and denominator are recovered).
     attempts : int, default 4
         Choices of free variables tried before giving up.
-    rng : None, int or numpy.random.Generator, default 0
+    rng : None, int, numpy.random.SeedSequence or numpy.random.Generator, default 0
         Seeds the random choices of free variables (attempts 3 and later; the
         first two are deterministic).
     max_nodes : int, default 200_000
@@ -183,9 +185,13 @@ def lift(scheme: Scheme, to="Q", steps: int = 10, *, attempts: int = 4, rng=0, m
 
     Raises
     ------
+    TypeError
+        If ``scheme`` is not a Scheme, or an argument has the wrong type
+        (``steps``, ``attempts``, ``simplify``, ``max_nodes`` must be integers,
+        ``prefer_ternary`` a bool, ``rng`` a seed or a Generator).
     ValueError
         If ``scheme`` is not a valid scheme over F2/F3, or ``to``, ``steps``,
-        ``attempts`` are out of range.
+        ``attempts``, ``simplify``, ``max_nodes`` are out of range.
 
     References
     ----------
@@ -202,19 +208,13 @@ def lift(scheme: Scheme, to="Q", steps: int = 10, *, attempts: int = 4, rng=0, m
     """
     t0 = time.perf_counter()
     p = _check_finite_field_scheme(scheme)
-    try:
-        target = as_ring(to)
-    except ValueError:
-        target = None
-    if target not in (Ring.Q, Ring.Z, Ring.ZT):
-        raise ValueError(f"to: expected one of Q, Z, ZT, got {to!r}")
-    top = max_steps(p)
-    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= top:
-        raise ValueError(f"steps: expected an integer in 1..{top} for p = {p}, got {steps!r}")
-    if isinstance(attempts, bool) or not isinstance(attempts, (int, np.integer)) or attempts < 1:
-        raise ValueError(f"attempts: expected a positive integer, got {attempts!r}")
-    if isinstance(simplify, bool) or not isinstance(simplify, (int, np.integer)) or simplify < 0:
-        raise ValueError(f"simplify: expected a non-negative integer, got {simplify!r}")
+    target = as_ring(check_choice(to, "to", TARGETS))
+    steps = _check_steps(steps, p)
+    attempts = check_int(attempts, "attempts", minimum=1)
+    simplify = check_int(simplify, "simplify", minimum=0)
+    max_nodes = check_int(max_nodes, "max_nodes", minimum=1)
+    prefer_ternary = check_bool(prefer_ternary, "prefer_ternary")
+    gen = check_rng(rng)
 
     def done(ok, s=None, needed=None, msg="", method="", used=0, tries=0, proved=False):
         return LiftResult(ok, s, needed, msg, time.perf_counter() - t0, method, used, tries, proved, scheme)
@@ -232,7 +232,6 @@ def lift(scheme: Scheme, to="Q", steps: int = 10, *, attempts: int = 4, rng=0, m
             return done(True, tl.scheme, "ZT", tl.message, "signs")
         return done(False, None, None, f"no lift to ZT: {tl.message}", "signs", proved=tl.proved_none)
 
-    gen = np.random.default_rng(rng)
     best_q = None
     last_steps = 0
     tries = 0

@@ -20,6 +20,7 @@ from math import gcd, isqrt
 
 import numpy as np
 
+from ..validation import check_int
 from . import _kernels as K
 
 
@@ -35,9 +36,11 @@ def default_bound(m: int) -> int:
 
 
 def _check_modulus(m) -> int:
-    if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 2:
-        raise ValueError(f"m: expected an integer modulus >= 2, got {m!r}")
-    return int(m)
+    return check_int(m, "m", minimum=2)
+
+
+def _check_bound(bound, m: int) -> int:
+    return default_bound(m) if bound is None else check_int(bound, "bound", minimum=1)
 
 
 def rational_reconstruction(a, m, bound=None) -> Fraction | None:
@@ -73,12 +76,9 @@ def rational_reconstruction(a, m, bound=None) -> Fraction | None:
     Fraction(1, 2)
     """
     m = _check_modulus(m)
-    if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
-        raise ValueError(f"a: expected an integer residue, got {a!r}")
-    n = default_bound(m) if bound is None else int(bound)
-    if n < 1:
-        raise ValueError(f"bound: expected a positive integer, got {bound!r}")
-    r0, r1 = m, int(a) % m
+    a = check_int(a, "a")
+    n = _check_bound(bound, m)
+    r0, r1 = m, a % m
     t0, t1 = 0, 1
     while r1 > n:
         q = r0 // r1
@@ -113,15 +113,14 @@ def rational_reconstruction_array(a, m, bound=None) -> tuple[np.ndarray, np.ndar
     """
     m = _check_modulus(m)
     if m >= 2**62:
-        raise ValueError(f"m: the vectorised form needs m < 2**62, got {m}")
+        raise ValueError(f"m: expected a modulus < 2**62 for the vectorised form, got {m}")
     arr = np.asarray(a)
     if arr.dtype.kind not in "iu":
-        if arr.size and not all(isinstance(x, (int, np.integer)) and not isinstance(x, bool) for x in arr.flat):
-            raise ValueError(f"a: expected integer residues, got dtype {arr.dtype}")
-        arr = np.array([int(x) % m for x in arr.flat], dtype=np.int64).reshape(arr.shape)
-    n = default_bound(m) if bound is None else int(bound)
-    if n < 1:
-        raise ValueError(f"bound: expected a positive integer, got {bound!r}")
+        if arr.dtype != object:
+            raise TypeError(f"a: expected integer residues, got dtype {arr.dtype}")
+        # Python integers of any size: reduce them exactly before the int64 kernel
+        arr = np.array([check_int(x, "a") % m for x in arr.flat], dtype=np.int64).reshape(arr.shape)
+    n = _check_bound(bound, m)
     flat = np.ascontiguousarray((arr.astype(np.int64) % m).reshape(-1))
     num, den = K.rational_reconstruct_array(flat, np.int64(m), np.int64(n))
     return num.reshape(arr.shape), den.reshape(arr.shape)

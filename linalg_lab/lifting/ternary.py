@@ -42,6 +42,7 @@ from ..fields.elimination import eliminate2
 from ..fields.packing import pack_rows, unpack_rows
 from ..fields.rings import Ring
 from ..schemes import Scheme
+from ..validation import check_instance, check_int
 
 
 @dataclass
@@ -307,6 +308,8 @@ def ternary_lift(scheme: Scheme, max_nodes: int = 1_000_000) -> TernaryLift:
 
     Raises
     ------
+    TypeError
+        If ``scheme`` is not a Scheme or ``max_nodes`` not an integer.
     ValueError
         If ``scheme`` is not a valid scheme over F2, or ``max_nodes`` is not positive.
 
@@ -323,16 +326,14 @@ def ternary_lift(scheme: Scheme, max_nodes: int = 1_000_000) -> TernaryLift:
     (True, 'ZT', True)
     """
     t0 = time.perf_counter()
-    if not isinstance(scheme, Scheme):
-        raise ValueError(f"scheme: expected a Scheme, got {type(scheme).__name__}")
+    check_instance(scheme, "scheme", Scheme)
     if scheme.ring is not Ring.F2:
-        raise ValueError(f"scheme: sign lifting starts from a scheme over F2, got one over {scheme.ring}")
-    if isinstance(max_nodes, bool) or not isinstance(max_nodes, (int, np.integer)) or max_nodes < 1:
-        raise ValueError(f"max_nodes: expected a positive integer, got {max_nodes!r}")
+        raise ValueError(f"scheme: expected a scheme over F2 (sign lifting starts there), got one over {scheme.ring}")
+    max_nodes = check_int(max_nodes, "max_nodes", minimum=1)
     check = scheme.verify()
     if not check:
-        raise ValueError(f"scheme: not a valid scheme over F2: {check.describe(limit=2)}")
-    return _ternary(scheme, int(max_nodes), t0)
+        raise ValueError(f"scheme: expected a valid scheme over F2, got one that fails: {check.describe(limit=2)}")
+    return _ternary(scheme, max_nodes, t0)
 
 
 def solve_signs(u, v, w, t, max_nodes: int = 1_000_000):
