@@ -13,7 +13,8 @@ import pytest
 
 from linalg_lab.flipgraph import search
 from linalg_lab.flipgraph.campaign import load_campaign, run_campaign
-from linalg_lab.flipgraph.search import _key
+from linalg_lab.flipgraph import Restart
+from linalg_lab.flipgraph.pool import scheme_key as _key
 from linalg_lab.schemes import load_scheme, scheme_to_json
 from linalg_lab.tensors import naive_scheme, strassen_scheme
 
@@ -57,13 +58,26 @@ def test_start_from_z_scheme_and_time_limit():
     (dict(ring="F2", target_rank=7, time_limit=-1), "time_limit"),
     (dict(ring="F2", target_rank=7, start=naive_scheme("gg", "2x2x3", "F2")), "start"),
     (dict(ring="F2", target_rank=7, plateau=-1), "plateau"),
-    (dict(ring="F2", target_rank=7, margin=2.5), "margin"),
     (dict(ring="F2", target_rank=7, path_limit=0), "path_limit"),
     (dict(ring="F2", target_rank=7, follow=1.5), "follow"),
 ])
 def test_search_errors(kwargs, needle):
     with pytest.raises(ValueError, match=needle):
         search("gg", "2x2x2", **kwargs)
+
+
+@pytest.mark.parametrize("kwargs,needle", [
+    (dict(target_rank=7, margin=2.5), "margin"),
+    (dict(target_rank=True), "target_rank"),
+    (dict(target_rank=7, keep="3"), "keep"),
+    (dict(target_rank=7, restart=3), "restart"),
+    (dict(target_rank=7, rng="a"), "rng"),
+    (dict(target_rank=7, seed=1, rng=1), "seed, rng"),
+    (dict(target_rank=7, executor=object()), "executor"),
+])
+def test_search_type_errors(kwargs, needle):
+    with pytest.raises(TypeError, match=needle):
+        search("gg", "2x2x2", "F2", **kwargs)
 
 
 def test_restart_from_start_runs_independent_descents():
@@ -93,7 +107,7 @@ def test_restart_schemes_larger_than_the_start():
 @pytest.mark.parametrize("kwargs,needle", [
     (dict(restart="bogus"), "restart: expected"),
     (dict(restart=naive_scheme("gg", "2x2x3", "F2")), "restart: scheme is for"),
-    (dict(restart="start", symmetry="C3"), "restart: the cyclic-symmetric"),
+    (dict(restart=Restart.fresh()), "restart: a fresh cyclic start needs symmetry"),
 ])
 def test_restart_errors(kwargs, needle):
     with pytest.raises(ValueError, match=needle):

@@ -1,8 +1,17 @@
 """Flip-graph search over F2 and F3.
 
-Moves (flip, reduction, plus transition) run in numba kernels on bit-packed
-factors (:mod:`linalg_lab.flipgraph._kernels`); :class:`Walker` holds one
-walk; :func:`search` runs a pool search with parallel walkers.
+Layout, bottom up:
+
+- :mod:`.state`: the walker state layout (one definition, optional batch axis).
+- :mod:`._kernels`: the numba move bodies (flip, plus, merge, delete) and the
+  walk, shared by the general and the cyclic-symmetric walks; ring arithmetic
+  from :mod:`linalg_lab.fields.words`.
+- :mod:`.walker`, :mod:`.symmetric`: :class:`Walker` and :class:`SymmetricWalker`,
+  one walk each, schemes in and out.
+- :mod:`.settings` (every default), :mod:`.restart` (restart policies),
+  :mod:`.pool` (best schemes keyed by format), :mod:`.executor` (the pure step
+  and where it runs), :mod:`.coordinator` (the shared decisions).
+- :func:`search`: orchestration; :mod:`.campaign`: checkpointed long runs.
 
 References
 ----------
@@ -11,7 +20,13 @@ Y. Arai, Y. Ichikawa and K. Hukushima, "Adaptive flip graph algorithm for matrix
 multiplication", ISSAC 2024.
 """
 
+from .executor import Executor, StepReport, StepRequest, ThreadExecutor, advance
+from .pool import SchemePool
+from .restart import Restart
 from .search import SearchResult, search
+from .settings import SearchSettings
+from .symmetric import SymmetricWalker
 from .walker import Walker
 
-__all__ = ["SearchResult", "Walker", "search"]
+__all__ = ["Executor", "Restart", "SchemePool", "SearchResult", "SearchSettings", "StepReport", "StepRequest",
+           "SymmetricWalker", "ThreadExecutor", "Walker", "advance", "search"]

@@ -1,10 +1,16 @@
-"""Pool search on the flip graph: parallel walkers, plateau escape, restarts, many schemes kept."""
+"""Pool search on the flip graph: parallel walkers, plateau escape, restarts, many schemes kept.
+
+:func:`search` is orchestration only: it resolves the settings
+(:mod:`.settings`), the restart policy (:mod:`.restart`) and the starting
+schemes, builds one walker per worker with its own seed
+(``numpy.random.SeedSequence.spawn``), and lets an executor (:mod:`.executor`;
+threads by default) advance them while a :class:`~.coordinator.Coordinator`
+merges their reports into a pool keyed by format (:mod:`.pool`).
+"""
 
 from __future__ import annotations
 
 import os
-import threading
-import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -13,10 +19,14 @@ from ..fields.rings import Ring, as_ring
 from ..schemes.scheme import Scheme
 from ..tensors import naive_scheme
 from ..tensors.codes import tensor_code
+from ..validation import check_instance, check_int, check_real
+from .coordinator import Coordinator
+from .executor import Executor, ThreadExecutor
+from .pool import SchemePool, checked, format_of
+from .restart import Restart, as_restart
+from .settings import SearchSettings, mode_for, settings_doc
 from .symmetric import SymmetricWalker, cyclic_start, default_cubes, expand, orbits_of
 from .walker import Walker
-
-CHUNK = 1 << 17          # flips per kernel call: a few tens of milliseconds
 
 
 @dataclass
@@ -61,119 +71,6 @@ class SearchResult:
                 "flips": self.flips, "plus_transitions": self.plus_transitions, "stopped": self.stopped}
 
 
-class _Shared:
-    """State shared by the walkers, guarded by one lock."""
-
-    def __init__(self, start: list[Scheme], keep: int, rng):
-        self.lock = threading.Lock()
-        self.stop = threading.Event()
-        self.best_rank = min(s.rank for s in start)
-        self.pool: dict[bytes, Scheme] = {}
-        self.keep = keep
-        self.rng = rng
-        self.history: list = []
-        self.flips = 0
-        self.plus = 0
-        self.reductions = 0
-        self.t0 = time.perf_counter()
-        self.snapshots: dict[int, Scheme] = {}
-        self.want_snapshot = threading.Event()
-        self.error: BaseException | None = None
-        for s in start:
-            if s.rank == self.best_rank:
-                self.pool[_key(s)] = s
-
-    def offer(self, scheme: Scheme, key: bytes, on_improve) -> bool:
-        """Add a verified scheme; returns True when it improves the best rank."""
-        improved = False
-        with self.lock:
-            if scheme.rank < self.best_rank:
-                self.best_rank = scheme.rank
-                self.pool = {key: scheme}
-                self.history.append((time.perf_counter() - self.t0, self.flips, scheme.rank))
-                improved = True
-            elif scheme.rank == self.best_rank and key not in self.pool and len(self.pool) < max(self.keep, 1):
-                self.pool[key] = scheme
-        if improved and on_improve is not None:
-            on_improve(scheme)
-        return improved
-
-    def pick(self, rng) -> Scheme:
-        with self.lock:
-            vals = list(self.pool.values())
-        return vals[int(rng.integers(len(vals)))]
-
-
-def _key(s: Scheme) -> bytes:
-    rows = np.concatenate([np.asarray(a, dtype=np.int64) for a in s.factors], axis=1)
-    # terms are equal up to moving a sign between factors: canonicalise sign of u and v first
-    rows = rows.copy()
-    nu, nv, _ = s.dims
-    for lo, hi in ((0, nu), (nu, nu + nv)):
-        blk = rows[:, lo:hi]
-        first = np.where((blk != 0).any(axis=1), blk[np.arange(len(blk)), (blk != 0).argmax(axis=1)], 1)
-        rows[:, lo:hi] *= first[:, None]
-        rows[:, nu + nv:] *= first[:, None]
-    if s.ring.characteristic:
-        rows %= s.ring.characteristic
-    order = np.lexsort(rows.T[::-1])
-    return rows[order].tobytes()
-
-
-def _checked(s: Scheme) -> Scheme:
-    check = s.verify()
-    if not check:  # a kernel bug, never a user error: refuse to return it
-        raise RuntimeError(f"internal error: walker produced a scheme that does not verify: {check.describe()}")
-    return s
-
-
-def _worker(idx, walker: Walker, shared: _Shared, cfg: dict, rng):
-    try:
-        target = cfg["target"]
-        last_best_flips = walker.flips
-        my_best = walker.best_rank
-        while not shared.stop.is_set():
-            harvesting = target is not None and shared.best_rank <= target
-            if harvesting:
-                # at the target: walk without plus transitions and collect distinct schemes
-                n = walker.walk(cfg["harvest"], target=target - 1, plateau=0)
-            else:
-                n = walker.walk(cfg["chunk"], target=target or 0, plateau=cfg["plateau"], margin=cfg["margin"],
-                                stop_below=shared.best_rank)
-            with shared.lock:
-                shared.flips += n
-            if walker.best_rank < my_best:
-                my_best = walker.best_rank
-                last_best_flips = walker.flips
-                if my_best < shared.best_rank:
-                    best = _checked(walker.best())
-                    shared.offer(best, _key(best), cfg["on_improve"])
-            if walker.rank == shared.best_rank and (harvesting or cfg["keep"] > 1):
-                s = walker.scheme()
-                k = _key(s)
-                if k not in shared.pool and len(shared.pool) < cfg["keep"]:
-                    shared.offer(_checked(s), k, None)
-            if shared.want_snapshot.is_set() and idx not in shared.snapshots:
-                shared.snapshots[idx] = walker.scheme()
-            # restarts: follow a better pool with some probability, or leave a stale path
-            behind = my_best > shared.best_rank and rng.random() < cfg["follow"]
-            stale = walker.flips - last_best_flips > cfg["path_limit"]
-            if behind or (stale and not harvesting):
-                walker.load(cfg["restart"](rng) if stale and not behind else shared.pick(rng))
-                my_best = walker.best_rank
-                last_best_flips = walker.flips
-            if target is not None and shared.best_rank <= target and len(shared.pool) >= cfg["keep"]:
-                shared.stop.set()
-            if cfg["max_flips"] is not None and shared.flips >= cfg["max_flips"]:
-                shared.stop.set()
-        with shared.lock:
-            shared.plus += walker.plus_transitions
-            shared.reductions += walker.reductions
-    except BaseException as exc:  # surface worker errors in the caller
-        shared.error = exc
-        shared.stop.set()
-
-
 def _as_start(start, tc, ring: Ring, name: str = "start") -> list[Scheme]:
     """Validated starting schemes over ``ring``; errors name the argument ``name``."""
     if start is None:
@@ -199,10 +96,24 @@ def _as_start(start, tc, ring: Ring, name: str = "start") -> list[Scheme]:
     return out
 
 
-def _symmetric_start(symmetry, cubes, start, tc, ring, target_rank):
+def _seed_sequence(rng, seed) -> np.random.SeedSequence:
+    """The root of the per-walker seeds: ``rng`` (or its alias ``seed``) as a SeedSequence."""
+    if seed is not None:
+        if rng is not None:
+            raise TypeError("seed, rng: give one of them (seed is the old name of rng)")
+        rng = seed
+    if rng is None or isinstance(rng, np.random.SeedSequence):
+        return rng if rng is not None else np.random.SeedSequence()
+    if isinstance(rng, np.random.Generator):
+        return np.random.SeedSequence(int(rng.integers(2**63)))
+    return np.random.SeedSequence(check_int(rng, "rng", minimum=0))
+
+
+def _symmetric_start(symmetry, cubes, start, tc, ring, target_rank, restart=None):
     """(starting schemes, fresh scheme that stalled walkers restart from)."""
     if symmetry not in ("C3", "cyclic"):
         raise ValueError(f"symmetry: expected None or 'C3', got {symmetry!r}")
+    cubes = restart.cubes if restart is not None and restart.kind == "fresh" and restart.cubes is not None else cubes
     if tc.code != "gg" or len(set(tc.n)) != 1:
         raise ValueError(f"symmetry: the cyclic symmetry needs a square product gg nxnxn, got {tc.label()}")
     n = tc.n[0]
@@ -216,20 +127,26 @@ def _symmetric_start(symmetry, cubes, start, tc, ring, target_rank):
             orbits_of(s)
         except ValueError as exc:
             raise ValueError(f"start: {exc}") from None
+    if restart is not None and restart.kind == "fresh" and cubes is None:
+        fresh = [expand(n, ring, *cyclic_start(n, ring, default_cubes(n, target_rank)))]
+        return out, fresh
     return out, (fresh if cubes is not None else out)
 
 
+
+
 def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None, workers=None, start=None,
-           keep=1, *, symmetry=None, cubes=None, restart=None, max_flips=None, plateau=None, margin=None,
-           path_limit=None, follow=None, progress=False, on_improve=None, on_tick=None, tick=1.0) -> SearchResult:
+           keep=1, *, rng=None, symmetry=None, cubes=None, restart=None, max_flips=None, plateau=None, margin=None,
+           path_limit=None, follow=None, chunk=None, harvest=None, executor=None, progress=False, on_improve=None,
+           on_tick=None, tick=1.0) -> SearchResult:
     """Search the flip graph of a matrix multiplication tensor for a low-rank scheme.
 
-    Several walkers (threads running nogil numba kernels) walk from the
-    starting scheme(s): each flip keeps the scheme exact, reductions are taken
-    as soon as they appear, a plus transition escapes a plateau after
-    ``plateau`` flips without progress (only while the rank stays below the
-    walker's best + ``margin``), and a walker restarts from the pool of best
-    schemes when it falls behind or its path exceeds ``path_limit`` flips.
+    Several walkers walk from the starting scheme(s): each flip keeps the
+    scheme exact, reductions are taken as soon as they appear, a plus
+    transition escapes a plateau after ``plateau`` flips without progress
+    (only while the rank stays below the walker's best + ``margin``), and a
+    walker restarts (see ``restart``) when its path exceeds ``path_limit``
+    flips without improvement, or follows the pool when it falls behind.
 
     Parameters
     ----------
@@ -243,14 +160,19 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
         distinct schemes at the best rank are collected.
     time_limit : float, optional
         Seconds of search (compilation excluded).
-    seed : None, int or numpy.random.Generator
+    seed : None or int
+        Old name of ``rng``.
     workers : int, optional
-        Number of walkers (threads); default: the number of CPUs.
+        Number of walkers; default: the number of CPUs.
     start : Scheme or list of Scheme, optional
         Starting scheme(s); default: the naive scheme. Schemes over Z or ZT
         are reduced mod p.
     keep : int
         How many distinct schemes of the best rank to collect.
+    rng : None, int, numpy.random.SeedSequence or numpy.random.Generator
+        Root of the walkers' seeds: walker i draws from the i-th child of
+        ``SeedSequence(rng).spawn(workers)``, so a seed gives the same walks
+        whatever the executor (with one worker, the same result).
     symmetry : {None, "C3"}
         ``"C3"`` walks only on schemes invariant under the cyclic shift of
         the three factors (square ``gg`` products; Moosbauer & Poole): a move
@@ -262,33 +184,27 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
         number of blocks or a partition of the diagonal (see
         :func:`~linalg_lab.flipgraph.symmetric.cube_blocks`). They fix the
         rank modulo 3; by default the count suited to ``target_rank``.
-        Stalled walkers restart from this fresh start (from ``start`` when
-        only that is given).
-    restart : {None, "pool", "start"} or Scheme or list of Scheme
-        Where a walker stalled for ``path_limit`` flips starts again.
-        ``"pool"`` (the default without symmetry): from a scheme of the best
-        rank found so far. ``"start"``: from the starting scheme, so every
-        walker makes independent descents (Kauers and Moosbauer's many random
-        walks from the standard algorithm); ``follow`` then defaults to 0 and
-        ``path_limit`` to 1e7. Schemes: restart from these (a resumed
-        campaign starts from its checkpoint and restarts from its start).
+    restart : Restart, {"pool", "start"}, Scheme or list of Scheme, optional
+        Where a walker stalled for ``path_limit`` flips starts again (see
+        :mod:`linalg_lab.flipgraph.restart`). ``Restart.pool()`` (``"pool"``,
+        the default without symmetry): from a scheme of the best rank found
+        so far. ``Restart.start()`` (``"start"``): from the starting scheme,
+        so every walker makes independent descents; ``follow`` and
+        ``path_limit`` then take the "restart from the start" defaults.
+        ``Restart.given(schemes)`` (or the schemes themselves): from those.
+        ``Restart.fresh(cubes)``: from a fresh cyclic-symmetric start (the
+        default with symmetry when no ``start`` is given; with a ``start``
+        and no ``cubes``, the symmetric search restarts from the start).
         Low rank levels of 4x4x4 over F2 are isolated holes of the flip
         graph: a walk stays in the hole its descent fell into (nearly always
         Strassen x Strassen's 49), so the best rank 47 needs many descents,
-        not a longer walk. With ``symmetry="C3"`` restarts are always from
-        the start.
+        not a longer walk.
     max_flips : int, optional
         Stop after about this many flips in total.
-    plateau, margin, path_limit, follow :
-        Plateau length before a plus transition (default 50,000 flips), how
-        far above its best a walker may climb (default 3 terms), flips on a path without
-        improvement before a restart (default 5e7), probability per chunk
-        that a walker behind the best rank restarts from the pool (default
-        0.25). With ``symmetry="C3"`` the defaults follow Moosbauer and
-        Poole's runs: a plus transition after 16,667 orbit flips without a
-        reduction, up to 30 terms above the walker's best, and independent runs: a walker stalled for ``path_limit``
-        orbit flips (3.3e7 for 5x5, 1e6 below) restarts from the start, not
-        from the pool.
+{settings}
+    executor : Executor, optional
+        Where the walks run; default :class:`~linalg_lab.flipgraph.executor.ThreadExecutor`
+        (one thread per walker, nogil kernels).
     progress : bool
         Show a tqdm progress bar on stderr.
     on_improve : callable, optional
@@ -315,7 +231,7 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
     Examples
     --------
     >>> from linalg_lab.flipgraph import search
-    >>> res = search("gg", "2x2x2", "F2", target_rank=7, seed=1, workers=1)
+    >>> res = search("gg", "2x2x2", "F2", target_rank=7, rng=1, workers=1)
     >>> res.rank, bool(res.best.verify())
     (7, True)
     """
@@ -323,120 +239,114 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
     ring = as_ring(ring)
     if ring not in (Ring.F2, Ring.F3):
         raise ValueError(f"ring: the flip-graph search works over F2 or F3, got {ring}")
-    if target_rank is not None and (not isinstance(target_rank, (int, np.integer)) or target_rank < 1):
-        raise ValueError(f"target_rank: expected a positive integer, got {target_rank!r}")
-    if time_limit is not None and not time_limit > 0:
-        raise ValueError(f"time_limit: expected a positive number of seconds, got {time_limit!r}")
+    if target_rank is not None:
+        target_rank = check_int(target_rank, "target_rank", minimum=1)
+    if time_limit is not None:
+        time_limit = check_real(time_limit, "time_limit", minimum=0.0, strict_minimum=True)
+    if max_flips is not None:
+        max_flips = check_int(max_flips, "max_flips", minimum=1)
     if target_rank is None and time_limit is None and max_flips is None:
         raise ValueError("target_rank, time_limit, max_flips: give at least one, or the search never ends")
-    if not isinstance(keep, (int, np.integer)) or keep < 1:
-        raise ValueError(f"keep: expected a positive integer, got {keep!r}")
-    if workers is None:
-        workers = os.cpu_count() or 1
-    if not isinstance(workers, (int, np.integer)) or workers < 1:
-        raise ValueError(f"workers: expected a positive integer, got {workers!r}")
-    rng = np.random.default_rng(seed)
-    restart_schemes = None
-    if isinstance(restart, Scheme) or (isinstance(restart, (list, tuple)) and restart):
-        restart_schemes = _as_start(restart, tc, ring, name="restart")
-        restart = "start"
-    elif restart not in (None, "pool", "start"):
-        raise ValueError(f"restart: expected None, 'pool', 'start' or starting schemes, got {restart!r}")
-    if symmetry is not None and restart is not None:
-        raise ValueError("restart: the cyclic-symmetric search always restarts from its start (see cubes)")
-    if margin is None:
-        margin = 3 if symmetry is None else 30
-    headroom = margin + 8
+    keep = check_int(keep, "keep", minimum=1)
+    workers = check_int(os.cpu_count() or 1 if workers is None else workers, "workers", minimum=1)
+    executor = ThreadExecutor() if executor is None else check_instance(executor, "executor", Executor)
+    root = _seed_sequence(rng, seed)
+    policy = as_restart(restart)
+    if policy is not None and policy.kind == "schemes":
+        policy = Restart.given(_as_start(list(policy.schemes), tc, ring, name="restart"))
     if symmetry is None:
-        independent = restart == "start"
-        plateau = 50_000 if plateau is None else plateau
-        path_limit = (10_000_000 if independent else 50_000_000) if path_limit is None else path_limit
-        follow = (0.0 if independent else 0.25) if follow is None else follow
         if cubes is not None:
             raise ValueError("cubes: only meaningful with symmetry='C3'")
+        if policy is not None and policy.kind == "fresh":
+            raise ValueError("restart: a fresh cyclic start needs symmetry='C3'")
+        policy = policy or Restart.pool()
         starts = _as_start(start, tc, ring)
-        fresh = (restart_schemes or starts) if independent else None
+        fresh = list(policy.schemes) or starts if policy.independent else None
         make = Walker
     else:
-        starts, fresh = _symmetric_start(symmetry, cubes, start, tc, ring, target_rank)
+        starts, fresh = _symmetric_start(symmetry, cubes, start, tc, ring, target_rank, policy)
+        if policy is not None and policy.kind == "schemes":
+            fresh = list(policy.schemes)
+        policy = policy or Restart.fresh(cubes)
         make = SymmetricWalker
-        plateau = 16_667 if plateau is None else plateau
-        path_limit = (33_000_000 if tc.n[0] >= 5 else 1_000_000) if path_limit is None else path_limit
-        follow = 0.0 if follow is None else follow
+    settings = SearchSettings.resolve(mode_for(symmetry, policy.kind, tc.n[0]), plateau=plateau, margin=margin,
+                                      path_limit=path_limit, follow=follow, chunk=chunk, harvest=harvest)
+    headroom = settings.margin + 8
+    if symmetry is not None:
         headroom = (headroom + 2) // 3 + 4          # in orbits
-    for name, value, low in (("plateau", plateau, 0), ("margin", margin, 0), ("path_limit", path_limit, 1)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-            raise ValueError(f"{name}: expected an integer >= {low}, got {value!r}")
-    if not 0.0 <= follow <= 1.0:
-        raise ValueError(f"follow: expected a probability in [0, 1], got {follow!r}")
-    # room for the largest scheme a walker may load: a start, or (general walks) a restart scheme
-    top = max(s.rank for s in starts + (fresh if symmetry is None and fresh else []))
-    walkers = [make(starts[i % len(starts)], np.random.default_rng(rng.integers(2**63)),
+    # room for the largest scheme a walker may load: a start, or a restart scheme
+    top = max(s.rank for s in starts + (fresh or []))
+    seeds = [ss.spawn(2) for ss in root.spawn(workers)]      # per walker: its kernel, its restart decisions
+    walkers = [make(starts[i % len(starts)], np.random.default_rng(seeds[i][0]),
                     headroom=headroom + top - starts[i % len(starts)].rank)
                for i in range(workers)]
     for w in walkers:             # compile (or load the cache) before the clock starts
-        w.walk(1, target=target_rank or 0, plateau=plateau, margin=margin)
-    shared = _Shared([_checked(w.best()) for w in walkers] + starts, keep, rng)
-    cfg = dict(target=target_rank, chunk=CHUNK, harvest=max(2000, CHUNK // 32), plateau=plateau, margin=margin,
-               keep=keep, path_limit=path_limit, follow=follow, max_flips=max_flips, on_improve=on_improve,
-               restart=(lambda r: fresh[int(r.integers(len(fresh)))]) if fresh is not None else shared.pick)
-    shared.t0 = time.perf_counter()
-    threads = [threading.Thread(target=_worker, args=(i, w, shared, cfg, np.random.default_rng(rng.integers(2**63))),
-                                daemon=True, name=f"flipgraph-walker-{i}") for i, w in enumerate(walkers)]
-
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=None, unit=" flips", unit_scale=True, desc=f"{tc.label()} {ring}", leave=True)
-    stopped = None
-    last_tick = time.perf_counter()
-
-    def snapshot(timeout=5.0):
-        shared.snapshots.clear()
-        shared.want_snapshot.set()
-        deadline = time.perf_counter() + timeout
-        while len(shared.snapshots) < len(walkers) and time.perf_counter() < deadline and not shared.stop.is_set():
-            time.sleep(0.01)
-        shared.want_snapshot.clear()
-        return list(shared.snapshots.values())
-
-    for t in threads:
-        t.start()
+        w.walk(1, target=target_rank or 0, plateau=settings.plateau, margin=settings.margin)
+    fmt = format_of(starts[0])
+    pool = SchemePool(keep)
+    for s in [checked(w.best()) for w in walkers] + starts:
+        pool.offer(s, verified=True)
+    if fresh is not None:
+        restart_from = (lambda r: fresh[int(r.integers(len(fresh)))])
+    else:
+        restart_from = (lambda r: pool.pick(fmt, r))
+    monitor = _Monitor(tc, ring, progress, time_limit, on_tick, tick)
+    coord = Coordinator(fmt, pool, settings, restart_from, [np.random.default_rng(s[1]) for s in seeds],
+                        target_rank=target_rank, keep=keep, max_flips=max_flips, on_improve=on_improve,
+                        monitor=monitor)
+    pool.t0 = coord.t0
     try:
-        while not shared.stop.is_set():
-            shared.stop.wait(0.05)
-            now = time.perf_counter()
-            elapsed = now - shared.t0
-            if bar is not None:
-                bar.n = shared.flips
-                bar.set_postfix_str(f"rank {shared.best_rank}", refresh=False)
-                bar.refresh()
-            if on_tick is not None and now - last_tick >= tick:
-                last_tick = now
-                on_tick({"seconds": elapsed, "flips": shared.flips, "rank": shared.best_rank}, snapshot)
-            if time_limit is not None and elapsed >= time_limit:
-                stopped = "time"
-                shared.stop.set()
+        executor.run(walkers, coord)
     except KeyboardInterrupt:
-        stopped = "interrupt"
-        shared.stop.set()
+        monitor.stopped = "interrupt"
     finally:
-        for t in threads:
-            t.join()
-        if bar is not None:
-            bar.n = shared.flips
-            bar.close()
-    seconds = time.perf_counter() - shared.t0
-    if shared.error is not None:
-        raise shared.error
-    with shared.lock:
-        pool = list(shared.pool.values())
-    reached = target_rank is not None and shared.best_rank <= target_rank
-    if stopped is None:
-        stopped = "target" if reached else "flips"
-    best = _checked(pool[0])
-    return SearchResult(best=best, schemes=[_checked(s) for s in pool[:keep]], target_rank=target_rank,
-                        target_reached=reached, stopped=stopped, flips=shared.flips,
-                        plus_transitions=shared.plus, reductions=shared.reductions, seconds=seconds,
-                        history=list(shared.history))
+        monitor.close(coord)
+    seconds = coord.seconds
+    if coord.error is not None:
+        raise coord.error
+    best_rank = coord.best_rank
+    reached = target_rank is not None and best_rank <= target_rank
+    stopped = monitor.stopped or ("target" if reached else "flips")
+    found = pool.schemes(fmt)
+    plus, reductions = coord.totals()
+    return SearchResult(best=checked(found[0]), schemes=found[:keep], target_rank=target_rank,
+                        target_reached=reached, stopped=stopped, flips=coord.flips, plus_transitions=plus,
+                        reductions=reductions, seconds=seconds, history=pool.history(fmt))
+
+
+search.__doc__ = search.__doc__.replace("{settings}", settings_doc())
+
+
+class _Monitor:
+    """Progress bar, time limit and the campaign's tick, run by the executor's calling thread."""
+
+    def __init__(self, tc, ring, progress, time_limit, on_tick, tick):
+        self.time_limit = time_limit
+        self.on_tick = on_tick
+        self.tick = tick
+        self.stopped = None
+        self.bar = None
+        if progress:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=None, unit=" flips", unit_scale=True, desc=f"{tc.label()} {ring}", leave=True)
+        self.last_tick = None
+
+    def __call__(self, coord: Coordinator) -> None:
+        elapsed = coord.seconds
+        if self.bar is not None:
+            self.bar.n = coord.flips
+            self.bar.set_postfix_str(f"rank {coord.best_rank}", refresh=False)
+            self.bar.refresh()
+        if self.on_tick is not None and (self.last_tick is None or elapsed - self.last_tick >= self.tick):
+            if self.last_tick is not None:
+                self.on_tick({"seconds": elapsed, "flips": coord.flips, "rank": coord.best_rank}, coord.snapshot)
+            self.last_tick = elapsed
+        if self.time_limit is not None and elapsed >= self.time_limit:
+            self.stopped = "time"
+            coord.stop()
+
+    def close(self, coord: Coordinator) -> None:
+        if self.bar is not None:
+            self.bar.n = coord.flips
+            self.bar.close()

@@ -1,0 +1,102 @@
+"""Executors: where walks run. The search hands them a pure step and a coordinator.
+
+The step, :func:`advance`, takes a walker and a :class:`StepRequest` ("load
+this scheme if asked, walk this many flips with these settings") and returns
+a :class:`StepReport` (flips done, ranks, the best scheme when it beat the
+pool, the current scheme when asked). It touches nothing but the walker, so
+an executor may run it anywhere the walker can travel: a thread next to the
+pool (:class:`ThreadExecutor`, today's search), or a worker process of a
+distributed engine that ships the walker's arrays back and forth.
+
+An executor's :meth:`~Executor.run` loops until the coordinator says stop:
+for each walker, ``request = coordinator.first(i)``, then ``report =
+advance(walker, request)`` and ``request = coordinator.receive(i, report)``
+until the request is None; the calling thread calls ``coordinator.tick()``
+every few tens of milliseconds (progress, time limit, checkpoints).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from ..schemes.scheme import Scheme
+from .pool import checked
+
+
+@dataclass
+class StepRequest:
+    """What one step of a walker should do."""
+
+    flips: int
+    target: int = 0                  # stop at this rank (terms)
+    plateau: int = 0
+    margin: int | None = None        # None: the walker's own default
+    stop_below: int = 0              # stop as soon as the rank drops below this (the pool's best)
+    report_below: int = 0            # return the walker's best scheme when its rank is below this
+    collect_at: int = 0              # return the current scheme when its rank is this
+    snapshot: bool = False           # return the current scheme whatever its rank
+    load: Scheme | None = None       # load this scheme before walking (a restart)
+
+
+@dataclass
+class StepReport:
+    """What one step did; walker totals are cumulative."""
+
+    flips: int
+    total_flips: int
+    plus_transitions: int
+    reductions: int
+    rank: int
+    best_rank: int
+    best: Scheme | None = None       # verified
+    current: Scheme | None = None    # not verified (the pool checks what it keeps)
+
+
+def advance(walker, request: StepRequest) -> StepReport:
+    """The pure step: load if asked, walk ``request.flips`` flips, report."""
+    if request.load is not None:
+        walker.load(request.load)
+    kw = {} if request.margin is None else {"margin": request.margin}
+    n = walker.walk(request.flips, target=request.target, plateau=request.plateau, stop_below=request.stop_below, **kw)
+    best = checked(walker.best()) if walker.best_rank < request.report_below else None
+    rank = walker.rank
+    current = walker.scheme() if request.snapshot or (request.collect_at and rank == request.collect_at) else None
+    return StepReport(flips=n, total_flips=walker.flips, plus_transitions=walker.plus_transitions,
+                      reductions=walker.reductions, rank=rank, best_rank=walker.best_rank, best=best, current=current)
+
+
+class Executor:
+    """Interface of an executor: run every walker's step loop until the coordinator stops."""
+
+    def run(self, walkers, coordinator) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class ThreadExecutor(Executor):
+    """One thread per walker; the numba kernels release the GIL, so walkers use every core."""
+
+    def __init__(self, tick_seconds: float = 0.05):
+        self.tick_seconds = tick_seconds
+
+    @staticmethod
+    def _loop(i, walker, coordinator):
+        try:
+            request = coordinator.first(i)
+            while request is not None:
+                request = coordinator.receive(i, advance(walker, request))
+        except BaseException as exc:   # surface worker errors in the caller
+            coordinator.fail(exc)
+
+    def run(self, walkers, coordinator) -> None:
+        threads = [threading.Thread(target=self._loop, args=(i, w, coordinator), daemon=True,
+                                    name=f"flipgraph-walker-{i}") for i, w in enumerate(walkers)]
+        for t in threads:
+            t.start()
+        try:
+            while not coordinator.wait(self.tick_seconds):
+                coordinator.tick()
+        finally:
+            coordinator.stop()
+            for t in threads:
+                t.join()

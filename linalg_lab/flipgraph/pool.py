@@ -1,0 +1,134 @@
+"""The pool of best schemes of a search, keyed by format.
+
+Each format (tensor code, sizes, ring) has its own pool: the best rank seen,
+up to ``keep`` distinct schemes of that rank (distinct up to term order and
+sign distribution), and the history of improvements. Schemes of other
+formats may enter the same :class:`SchemePool` (a meta search moves schemes
+between formats); a search reads the pool of its own format. Every scheme
+offered must verify exactly: the pool checks schemes it has not seen.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+
+from ..schemes.scheme import Scheme
+
+
+def format_of(scheme: Scheme) -> tuple:
+    """``(code, sizes, ring)`` of a scheme: the key of its pool."""
+    return scheme.code, tuple(int(x) for x in scheme.n), scheme.ring
+
+
+def scheme_key(s: Scheme) -> bytes:
+    """Identity of a scheme up to term order and, over F3/Z_T/Z, signs moved between a term's factors."""
+    rows = np.concatenate([np.asarray(a, dtype=np.int64) for a in s.factors], axis=1).copy()
+    nu, nv, _ = s.dims
+    for lo, hi in ((0, nu), (nu, nu + nv)):
+        blk = rows[:, lo:hi]
+        first = np.where((blk != 0).any(axis=1), blk[np.arange(len(blk)), (blk != 0).argmax(axis=1)], 1)
+        rows[:, lo:hi] *= first[:, None]
+        rows[:, nu + nv:] *= first[:, None]
+    if s.ring.characteristic:
+        rows %= s.ring.characteristic
+    order = np.lexsort(rows.T[::-1])
+    return rows[order].tobytes()
+
+
+def checked(s: Scheme) -> Scheme:
+    """``s`` if it verifies exactly; a walker's scheme that does not is a kernel bug, never returned."""
+    check = s.verify()
+    if not check:
+        raise RuntimeError(f"internal error: walker produced a scheme that does not verify: {check.describe()}")
+    return s
+
+
+class _FormatPool:
+    __slots__ = ("best_rank", "schemes", "history")
+
+    def __init__(self, rank: int):
+        self.best_rank = rank
+        self.schemes: dict[bytes, Scheme] = {}
+        self.history: list = []
+
+
+class SchemePool:
+    """Best schemes per format, shared by the walkers of a search (thread-safe).
+
+    Parameters
+    ----------
+    keep : int
+        Distinct schemes kept at the best rank of each format.
+    """
+
+    def __init__(self, keep: int = 1):
+        self.keep = max(int(keep), 1)
+        self.lock = threading.Lock()
+        self.t0 = time.perf_counter()
+        self._pools: dict[tuple, _FormatPool] = {}
+
+    def offer(self, scheme: Scheme, *, key: bytes | None = None, flips: int = 0, verified: bool = False) -> bool:
+        """Add ``scheme`` to its format's pool; True when it lowers that format's best rank.
+
+        A scheme not yet held is verified first (``verified=True`` skips that
+        for schemes the caller has just checked).
+        """
+        fmt = format_of(scheme)
+        key = scheme_key(scheme) if key is None else key
+        with self.lock:
+            p = self._pools.get(fmt)
+            better = p is None or scheme.rank < p.best_rank
+            wanted = better or (scheme.rank == p.best_rank and key not in p.schemes and len(p.schemes) < self.keep)
+        if not wanted:
+            return False
+        if not verified:
+            checked(scheme)
+        with self.lock:
+            p = self._pools.get(fmt)
+            if p is None or scheme.rank < p.best_rank:
+                p = self._pools[fmt] = _FormatPool(scheme.rank) if p is None else p
+                improved = bool(p.schemes)          # the first scheme of a format is no improvement
+                p.best_rank = scheme.rank
+                p.schemes = {key: scheme}
+                if improved:
+                    p.history.append((time.perf_counter() - self.t0, flips, scheme.rank))
+                return improved
+            if scheme.rank == p.best_rank and key not in p.schemes and len(p.schemes) < self.keep:
+                p.schemes[key] = scheme
+            return False
+
+    def best_rank(self, fmt) -> int | None:
+        p = self._pools.get(fmt)
+        return None if p is None else p.best_rank
+
+    def holds(self, fmt, key: bytes) -> bool:
+        p = self._pools.get(fmt)
+        return p is not None and key in p.schemes
+
+    def full(self, fmt) -> bool:
+        """True when the format's pool holds ``keep`` schemes at its best rank."""
+        p = self._pools.get(fmt)
+        return p is not None and len(p.schemes) >= self.keep
+
+    def schemes(self, fmt) -> list[Scheme]:
+        with self.lock:
+            p = self._pools.get(fmt)
+            return [] if p is None else list(p.schemes.values())
+
+    def history(self, fmt) -> list:
+        p = self._pools.get(fmt)
+        return [] if p is None else list(p.history)
+
+    def pick(self, fmt, rng) -> Scheme:
+        """A scheme of the format's best rank, uniformly at random."""
+        vals = self.schemes(fmt)
+        if not vals:
+            raise KeyError(f"no scheme for {fmt} in the pool")
+        return vals[int(rng.integers(len(vals)))]
+
+    def formats(self) -> list[tuple]:
+        with self.lock:
+            return list(self._pools)
