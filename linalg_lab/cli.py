@@ -65,7 +65,7 @@ def cmd_naive(args) -> int:
 
 
 #: Modules that add their family's sub-commands: each defines ``register(subparsers)``.
-FAMILY_COMMANDS = ("linalg_lab.flipgraph.commands", "linalg_lab.lifting.commands")
+FAMILY_COMMANDS = ("linalg_lab.schemes.commands", "linalg_lab.flipgraph.commands", "linalg_lab.lifting.commands")
 
 
 def build_parser() -> argparse.ArgumentParser:

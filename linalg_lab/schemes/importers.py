@@ -4,128 +4,507 @@ In the cyclic convention a scheme for ``<n1, n2, n3>`` lists, for each product,
 the coefficient ``c_ki`` of the output entry (i, k): the third factor indexes
 C transposed. Our :class:`Scheme` uses the output convention (W indexes the
 output (i, k) directly, DESIGN.md section 3), so the importers transpose.
+
+Three formats are read whole:
+
+- one product per line (Kauers and Moosbauer's ``.exp`` files and the
+  ``.txt`` schemes of their later repositories): :func:`parse_terms`,
+  :func:`load_terms`;
+- AlphaTensor's factor dictionaries ``factorizations_f2.npz`` and
+  ``factorizations_r.npz`` (floats such as 0.5 become exact Fractions):
+  :func:`load_alphatensor_npz`;
+- JSON with ``n``, ``u``, ``v``, ``w`` (Perminov's format):
+  :func:`load_cyclic_json`.
+
+Without ``ring=`` the ring is the one the entries imply (integers in
+{-1, 0, 1}: ZT, other integers: Z, any non-integer: Q), checked by one exact
+evaluation of the Brent equations; a scheme with integer entries that is not
+exact over Z but is modulo 2 (entries in {0, 1}) or modulo 3 is read over F2
+or F3.
 """
 
 from __future__ import annotations
 
 import json
-import re
+import math
+import zipfile
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
 from ..fields.rings import Ring, as_ring
+from ..tensors.build import matmul_tensor
 from .scheme import Scheme
 
-_GUESS_ORDER = (Ring.ZT, Ring.Z, Ring.Q, Ring.F2, Ring.F3)
+#: Floats are read as the nearest rational with a denominator up to this bound ...
+MAX_DENOMINATOR = 64
+#: ... when they lie within this relative distance of it (float32 arrays get a bound suited to their precision).
+RATIONAL_RTOL = 1e-9
+#: A float that is exactly a dyadic rational with a denominator up to this bound is taken as it is.
+MAX_DYADIC_DENOMINATOR = 2**16
+
+_FLOAT_EXACT = 2**53  # integers below this are exact in float64, so are sums and products that stay below it
+_INT64_SAFE = 2**62
 
 
+# ---------------------------------------------------------------- conventions
 def cyclic_to_output(w_cyclic, n1: int, n3: int) -> np.ndarray:
     """Columns ``k*n1 + i`` (cyclic) -> ``i*n3 + k`` (output convention)."""
-    w_cyclic = np.asarray(w_cyclic, dtype=object)
-    r = w_cyclic.shape[0]
-    return w_cyclic.reshape(r, n3, n1).transpose(0, 2, 1).reshape(r, n1 * n3)
+    return _cyclic_to_output(np.asarray(w_cyclic, dtype=object), n1, n3)
 
 
 def output_to_cyclic(w, n1: int, n3: int) -> np.ndarray:
     """Inverse of :func:`cyclic_to_output`."""
     w = np.asarray(w, dtype=object)
-    r = w.shape[0]
-    return w.reshape(r, n1, n3).transpose(0, 2, 1).reshape(r, n1 * n3)
+    return w.reshape(len(w), n1, n3).transpose(0, 2, 1).reshape(len(w), n1 * n3)
 
 
-def _with_ring(n, u, v, w, ring, source: str) -> Scheme:
-    """Build a ``gg`` scheme in the given ring, or guess the ring by exact verification."""
+def _cyclic_to_output(w: np.ndarray, n1: int, n3: int) -> np.ndarray:
+    return w.reshape(len(w), n3, n1).transpose(0, 2, 1).reshape(len(w), n1 * n3)
+
+
+# ---------------------------------------------------------------- exact rationals from floats
+def float_to_rational(x: float, rtol: float = RATIONAL_RTOL):
+    """The exact value a float in a published file stands for, or None.
+
+    Integral floats give ints; a dyadic rational with a denominator up to
+    :data:`MAX_DYADIC_DENOMINATOR` (0.5, 0.125, ...) is taken exactly; any other
+    float must lie within ``rtol`` (relative) of a rational with a denominator
+    up to :data:`MAX_DENOMINATOR` (0.333... -> 1/3). None for anything else.
+
+    Examples
+    --------
+    >>> float_to_rational(-0.125), float_to_rational(1 / 3), float_to_rational(0.1234567891)
+    (Fraction(-1, 8), Fraction(1, 3), None)
+    """
+    x = float(x)
+    if not math.isfinite(x):
+        return None
+    if x.is_integer():
+        return int(x)
+    exact = Fraction(x)
+    if exact.denominator <= MAX_DYADIC_DENOMINATOR:
+        return exact
+    near = exact.limit_denominator(MAX_DENOMINATOR)
+    if near != 0 and abs(exact - near) <= rtol * abs(near):
+        return near
+    return None
+
+
+def _exact_matrix(a, label: str, where: str) -> np.ndarray:
+    """A factor matrix as int64 (all integers) or an object array of ints and Fractions.
+
+    Floats go through :func:`float_to_rational`; a float that stands for no
+    small rational raises a ValueError naming ``where``, ``label`` (e.g.
+    ``factor u``) and the entry's (row, column) in the file.
+    """
+    a = np.asarray(a)
+    if a.dtype.kind in "biu":
+        return a.astype(np.int64)
+    if a.dtype.kind == "f":
+        rtol = max(RATIONAL_RTOL, 16 * float(np.finfo(a.dtype).eps))
+        integral = np.isfinite(a) & (a == np.rint(a))
+        if a.size and np.any(np.abs(a[integral]) >= _INT64_SAFE):
+            raise ValueError(f"{where}: {label} has an entry of magnitude 2**62 or more")
+        ints = np.zeros(a.shape, dtype=np.int64)
+        ints[integral] = a[integral]
+        if integral.all():
+            return ints
+        out = ints.astype(object)
+        for idx in zip(*np.nonzero(~integral)):
+            q = float_to_rational(a[idx], rtol)
+            if q is None:
+                raise ValueError(_not_rational(where, label, idx, a[idx], rtol))
+            out[idx] = q
+        return out
+    if a.dtype == object:
+        out = np.empty(a.shape, dtype=object)
+        for idx, x in np.ndenumerate(a):
+            out[idx] = _exact_entry(x, label, idx, where)
+        return _narrow(out)
+    raise ValueError(f"{where}: {label} has entries of dtype {a.dtype}, expected numbers")
+
+
+def _not_rational(where: str, label: str, idx, x, rtol: float) -> str:
+    return (f"{where}: {label}, entry {tuple(int(i) for i in idx)} = {float(x)!r} is not within {rtol:g} "
+            f"(relative) of a rational with denominator <= {MAX_DENOMINATOR}")
+
+
+def _exact_entry(x, label: str, idx, where: str):
+    if isinstance(x, (bool, np.bool_, int, np.integer)):
+        return int(x)
+    if isinstance(x, Fraction):
+        return int(x) if x.denominator == 1 else x
+    if isinstance(x, str):
+        try:
+            f = Fraction(x.strip())
+        except (ValueError, ZeroDivisionError):
+            raise ValueError(f"{where}: {label}, entry {tuple(idx)}: cannot read {x!r} as a number") from None
+        return int(f) if f.denominator == 1 else f
+    if isinstance(x, (float, np.floating)):
+        q = float_to_rational(x)
+        if q is None:
+            raise ValueError(_not_rational(where, label, idx, x, RATIONAL_RTOL))
+        return q
+    raise ValueError(f"{where}: {label}, entry {tuple(idx)}: expected a number, got {type(x).__name__}")
+
+
+def _narrow(a: np.ndarray) -> np.ndarray:
+    """An object array of ints and Fractions, as int64 when it holds only (small) integers."""
+    if all(not isinstance(x, Fraction) for x in a.flat) and all(abs(x) < _INT64_SAFE for x in a.flat):
+        return a.astype(np.int64)
+    return a
+
+
+# ---------------------------------------------------------------- one exact check, ring from the entries
+def _scaled_integers(a: np.ndarray) -> tuple[np.ndarray, int]:
+    """``(a * d, d)`` with d the lcm of the denominators: integer entries (int64, or Python ints)."""
+    if a.dtype != object:
+        return a, 1
+    flat = a.ravel().tolist()
+    d = math.lcm(1, *(x.denominator for x in flat if isinstance(x, Fraction)))
+    scaled = [x.numerator * (d // x.denominator) if isinstance(x, Fraction) else int(x) * d for x in flat]
+    big = max(map(abs, scaled), default=0) >= _INT64_SAFE
+    return np.array(scaled, dtype=object if big else np.int64).reshape(a.shape), d
+
+
+def _maxabs(a: np.ndarray) -> int:
+    return max((abs(int(x)) for x in a.flat), default=0) if a.dtype == object else int(np.abs(a).max(initial=0))
+
+
+def brent_product(u, v, w) -> tuple[np.ndarray, int]:
+    """``(P, d)`` with ``P = d * sum_r u[r] (x) v[r] (x) w[r]`` exact and integral.
+
+    ``u, v, w`` hold ints and Fractions (rows are products); d is the product of
+    the lcms of their denominators. When every partial sum is bounded by 2**53
+    the contraction runs in float64 BLAS, where it is exact (every intermediate
+    value is an integer that float64 represents); otherwise in int64, and in
+    Python integers past 2**62.
+    """
+    mats, d = [], 1
+    for a in (u, v, w):
+        ai, da = _scaled_integers(np.asarray(a))
+        mats.append(ai)
+        d *= da
+    ui, vi, wi = mats
+    r, nu, nv, nw = len(ui), ui.shape[1], vi.shape[1], wi.shape[1]
+    if r == 0:
+        return np.zeros((nu, nv, nw), dtype=np.int64), d
+    bound = max(1, r) * max(1, _maxabs(ui)) * max(1, _maxabs(vi)) * max(1, _maxabs(wi))
+    dtype = np.float64 if bound < _FLOAT_EXACT else np.int64 if bound < _INT64_SAFE else object
+    ui, vi, wi = (a.astype(dtype) for a in (ui, vi, wi))
+    out = np.empty((nu, nv, nw), dtype=dtype)
+    step = max(1, (1 << 21) // max(1, r * nv))  # rows of u per block: keeps the (r, block, nv) product small
+    for a0 in range(0, nu, step):
+        blk = ui[:, a0:a0 + step, None] * vi[:, None, :]
+        out[a0:a0 + step] = (blk.reshape(r, -1).T @ wi).reshape(-1, nv, nw)
+    if dtype is np.float64:
+        out = out.astype(np.int64)
+    return out, d
+
+
+def _holds(p: np.ndarray, d: int, t: np.ndarray, ring: Ring) -> bool:
+    """Does the scaled product ``p = d * sum`` equal the tensor ``t`` over ``ring``?"""
+    if ring.is_finite_field:
+        if d != 1:
+            return False
+        return bool(np.all((p - t) % ring.characteristic == 0))
+    return bool(np.all(p == (t * d if d < _INT64_SAFE else t.astype(object) * d)))
+
+
+def _implied_ring(mats) -> Ring:
+    """ZT if every entry is in {-1, 0, 1}, Z if every entry is an integer, Q otherwise."""
+    if any(a.dtype == object and any(isinstance(x, Fraction) for x in a.flat) for a in mats):
+        return Ring.Q
+    return Ring.ZT if all(_maxabs(a) <= 1 for a in mats) else Ring.Z
+
+
+def _only_01(mats) -> bool:
+    return all(bool(np.all((a == 0) | (a == 1))) for a in mats)
+
+
+def _build(n, u, v, w, ring, source: str, verify: bool = True) -> Scheme:
+    """A ``gg`` scheme from exact factors (output convention), in ``ring`` or the ring the entries imply.
+
+    The Brent equations are evaluated once (:func:`brent_product`); without
+    ``ring`` a scheme with integer entries that fails over Z is read over F2
+    (entries in {0, 1}) or F3 when it holds modulo 2 or 3.
+    """
+    mats = (u, v, w)  # int64, or object arrays holding a Fraction or a huge integer (see _exact_matrix)
     if ring is not None:
-        return Scheme("gg", n, as_ring(ring), u, v, w)
-    entries = {x for a in (u, v, w) for x in np.asarray(a, dtype=object).flat}
-    fractional = any(isinstance(x, Fraction) and x.denominator != 1 for x in entries)
-    for cand in _GUESS_ORDER:
-        if fractional and cand is not Ring.Q:
+        ring = as_ring(ring)
+        try:
+            scheme = Scheme("gg", n, ring, *mats)
+        except ValueError as exc:  # entries the ring cannot hold (a fraction over Z, a 2 over ZT)
+            raise ValueError(f"{source}: {exc}") from None
+        if verify:
+            p, d = brent_product(*scheme.factors)
+            if not _holds(p, d, matmul_tensor("gg", n), ring):
+                raise ValueError(f"{source}: the scheme does not verify over {ring}: {_failures(scheme)}; "
+                                 "pass verify=False to import it anyway")
+        return scheme
+    implied = _implied_ring(mats)
+    p, d = brent_product(*mats)
+    t = matmul_tensor("gg", n)
+    for cand in (implied, Ring.F2, Ring.F3):
+        if cand.is_finite_field and (implied is Ring.Q or (cand is Ring.F2 and not _only_01(mats))):
             continue
-        if cand is Ring.ZT and not entries <= {-1, 0, 1}:
-            continue
-        if cand is Ring.F2 and not entries <= {0, 1}:
-            continue
-        s = Scheme("gg", n, cand, u, v, w)
-        if s.verify():
-            return s
-    raise ValueError(f"{source}: the scheme verifies over none of ZT, Z, Q, F2, F3; pass ring= to import it anyway")
+        if _holds(p, d, t, cand):
+            return Scheme("gg", n, cand, *mats)
+    also = "" if implied is Ring.Q else " nor modulo 2 or 3"
+    raise ValueError(f"{source}: the scheme does not verify over {implied}{also} "
+                     f"({_failures(Scheme('gg', n, implied, *mats))}); pass ring= and verify=False to import it anyway")
 
 
-# ---------------------------------------------------------------- one term per line
-_VAR = re.compile(r"^([abc])(?:_?(\d+)_(\d+)|(\d)(\d))$")
-_COEF = re.compile(r"^(\d+(?:/\d+)?)$")
+def _failures(scheme: Scheme) -> str:
+    return scheme.verify().describe(limit=2).replace("\n ", ";")
 
 
-def _split_top(s: str, sep: str) -> list[str]:
-    parts, depth, cur = [], 0, []
-    for ch in s:
-        if ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-        if ch == sep and depth == 0:
-            parts.append("".join(cur))
-            cur = []
-        else:
-            cur.append(ch)
-    parts.append("".join(cur))
-    return parts
+# ---------------------------------------------------------------- one product per line: tokens
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # "num", "var", "op" ('+', '-', '*', '/'), "(" or ")", "end"
+    text: str
+    col: int  # 1-based column in the line
+    value: object = None  # Fraction for "num"; (letter, i, j) 0-based for "var"
 
 
-def _parse_linear_form(text: str, where: str) -> tuple[str, dict]:
-    """``'a11 - 2*a23 + 1/2 a31'`` -> ('a', {(0, 0): 1, (1, 2): -2, (2, 0): 1/2})."""
-    s = text.replace(" ", "")
-    if s.startswith("(") and s.endswith(")"):
-        s = s[1:-1]
-    if not s:
-        raise ValueError(f"{where}: empty factor")
-    terms = re.findall(r"([+-]?)([^+-]+)", s)
-    if "".join(sign + body for sign, body in terms) != s:
-        raise ValueError(f"{where}: cannot read factor {text!r}")
-    letter, form = None, {}
-    for sign, body in terms:
-        pieces = [p for p in re.split(r"\*", body) if p]
-        coef, var = Fraction(1), None
-        for p in pieces:
-            m = _VAR.match(p)
-            if m:
-                if var is not None:
-                    raise ValueError(f"{where}: a term of {text!r} has two variables")
-                var = m
-            elif _COEF.match(p):
-                coef *= Fraction(p)
+class TermSyntaxError(ValueError):
+    """A line of a one-product-per-line file that cannot be read; the message names file, line, column and reason."""
+
+
+def _tokenize(line: str, fail) -> list[_Token]:
+    """Split one line into numbers, variables ``a12`` / ``a1_12``, operators and parentheses."""
+    toks, i = [], 0
+    while i < len(line):
+        ch = line[i]
+        if ch.isspace():
+            i += 1
+        elif ch in "+-*/":
+            toks.append(_Token("op", ch, i + 1))
+            i += 1
+        elif ch in "()":
+            toks.append(_Token(ch, ch, i + 1))
+            i += 1
+        elif ch.isdigit():
+            j = i
+            while j < len(line) and line[j].isdigit():
+                j += 1
+            if j < len(line) and line[j] == "." and j + 1 < len(line) and line[j + 1].isdigit():
+                j += 1
+                while j < len(line) and line[j].isdigit():
+                    j += 1
+            toks.append(_Token("num", line[i:j], i + 1, Fraction(line[i:j])))
+            i = j
+        elif ch in "abc":
+            j = i + 1
+            if j < len(line) and line[j] == "_":
+                j += 1
+            k = j
+            while k < len(line) and (line[k].isdigit() or line[k] == "_"):
+                k += 1
+            digits = line[j:k]
+            parts = digits.split("_")
+            if len(parts) == 2 and all(p.isdigit() for p in parts):
+                idx = (int(parts[0]), int(parts[1]))
+            elif len(digits) == 2 and digits.isdigit() and line[i + 1] != "_":
+                idx = (int(digits[0]), int(digits[1]))
             else:
-                m2 = re.match(r"^(\d+(?:/\d+)?)([abc].*)$", p)  # '2a11'
-                if m2 and _VAR.match(m2.group(2)):
-                    coef *= Fraction(m2.group(1))
-                    var = _VAR.match(m2.group(2))
-                else:
-                    raise ValueError(f"{where}: cannot read term {p!r} of factor {text!r}")
-        if var is None:
-            raise ValueError(f"{where}: term {body!r} of {text!r} has no variable")
-        lt = var.group(1)
-        if letter is not None and lt != letter:
-            raise ValueError(f"{where}: factor {text!r} mixes variables {letter} and {lt}")
-        letter = lt
-        i, j = (var.group(2), var.group(3)) if var.group(2) else (var.group(4), var.group(5))
-        i, j = int(i) - 1, int(j) - 1
-        if i < 0 or j < 0:
-            raise ValueError(f"{where}: indices are 1-based, got {var.group(0)!r}")
-        form[(i, j)] = form.get((i, j), 0) + (-coef if sign == "-" else coef)
-    return letter, form
+                got = line[i:max(k, i + 1)]
+                why = "write a1_12 when an index exceeds 9" if len(digits) > 2 and digits.isdigit() else \
+                    "expected a letter a, b or c and two indices, e.g. a12 or a1_12"
+                fail(i + 1, f"cannot read variable {got!r} ({why})")
+            if idx[0] < 1 or idx[1] < 1:
+                fail(i + 1, f"indices are 1-based, got {line[i:k]!r}")
+            toks.append(_Token("var", line[i:k], i + 1, (ch, idx[0] - 1, idx[1] - 1)))
+            i = k
+        else:
+            fail(i + 1, f"unexpected character {ch!r}")
+    toks.append(_Token("end", "end of line", len(line) + 1))
+    return toks
 
 
-def parse_terms(text: str, n=None, ring=None, source: str = "<text>") -> Scheme:
+# ---------------------------------------------------------------- one product per line: values
+@dataclass
+class _Value:
+    """A constant times a product of linear forms, one per letter (a constant has none).
+
+    A value with exactly one letter keeps its constant inside the form, so that
+    ``(2*a11)`` stays a factor with coefficient 2.
+    """
+
+    coef: Fraction
+    forms: dict  # letter -> {(i, j): Fraction}
+
+    def normalised(self) -> "_Value":
+        if len(self.forms) == 1 and self.coef != 1:
+            (letter, form), = self.forms.items()
+            return _Value(Fraction(1), {letter: {k: c * self.coef for k, c in form.items()}})
+        return self
+
+
+def _describe(x: _Value) -> str:
+    if not x.forms:
+        return "a constant"
+    if len(x.forms) == 1:
+        return f"a linear form in {next(iter(x.forms))}"
+    return f"a product of factors in {', '.join(sorted(x.forms))}"
+
+
+def _add(x: _Value, y: _Value, sign: int, fail, col: int) -> _Value:
+    if not x.forms and not y.forms:
+        return _Value(x.coef + sign * y.coef, {})
+    if len(x.forms) == 1 and len(y.forms) == 1:
+        (lx, fx), = x.forms.items()
+        (ly, fy), = y.forms.items()
+        if lx != ly:
+            fail(col, f"a factor mixes variables {lx} and {ly}")
+        out = dict(fx)
+        for k, c in fy.items():
+            out[k] = out.get(k, 0) + sign * c
+        return _Value(Fraction(1), {lx: out})
+    if len(x.forms) > 1 or len(y.forms) > 1:
+        fail(col, "a sum of products is not one product (write one product per line)")
+    fail(col, f"cannot add {_describe(x)} and {_describe(y)}")
+
+
+def _mul(x: _Value, y: _Value, fail, col: int) -> _Value:
+    both = sorted(set(x.forms) & set(y.forms))
+    if both:
+        fail(col, f"two factors in {both[0]}")
+    return _Value(x.coef * y.coef, {**x.forms, **y.forms}).normalised()
+
+
+class _LineParser:
+    """Recursive descent over the tokens of one line.
+
+    Grammar (juxtaposition multiplies, as in ``2 b31`` or ``(a11) (b12) (c21)``)::
+
+        sum     := product (('+' | '-') product)*
+        product := unary (('*' | '/' | <juxtaposition>) unary)*
+        unary   := ('+' | '-') unary | primary
+        primary := number | variable | '(' sum ')'
+    """
+
+    def __init__(self, tokens, fail):
+        self.toks, self.pos, self.fail = tokens, 0, fail
+
+    @property
+    def tok(self) -> _Token:
+        return self.toks[self.pos]
+
+    def parse(self) -> _Value:
+        val = self.sum()
+        if self.tok.kind != "end":
+            hint = " (missing '(')" if self.tok.kind == ")" else ""
+            self.fail(self.tok.col, f"unexpected {self.tok.text!r}{hint}")
+        return val
+
+    def sum(self) -> _Value:
+        val = self.product()
+        while self.tok.kind == "op" and self.tok.text in "+-":
+            op = self.tok
+            self.pos += 1
+            val = _add(val, self.product(), 1 if op.text == "+" else -1, self.fail, op.col)
+        return val
+
+    def product(self) -> _Value:
+        val = self.unary()
+        while True:
+            tok = self.tok
+            if tok.kind == "op" and tok.text == "*":
+                self.pos += 1
+                val = _mul(val, self.unary(), self.fail, tok.col)
+            elif tok.kind == "op" and tok.text == "/":
+                self.pos += 1
+                den = self.unary()
+                if den.forms or den.coef == 0:
+                    self.fail(tok.col, "division by " + ("zero" if not den.forms else _describe(den)))
+                val = _Value(val.coef / den.coef, val.forms).normalised()
+            elif tok.kind in ("num", "var", "("):
+                val = _mul(val, self.unary(), self.fail, tok.col)
+            else:
+                return val
+
+    def unary(self) -> _Value:
+        tok = self.tok
+        if tok.kind == "op" and tok.text in "+-":
+            self.pos += 1
+            val = self.unary()
+            return val if tok.text == "+" else _Value(-val.coef, val.forms).normalised()
+        return self.primary()
+
+    def primary(self) -> _Value:
+        tok = self.tok
+        self.pos += 1
+        if tok.kind == "num":
+            return _Value(tok.value, {})
+        if tok.kind == "var":
+            letter, i, j = tok.value
+            return _Value(Fraction(1), {letter: {(i, j): Fraction(1)}})
+        if tok.kind == "(":
+            if self.tok.kind == ")":
+                self.fail(tok.col, "empty parentheses")
+            val = self.sum()
+            if self.tok.kind != ")":
+                self.fail(self.tok.col, f"expected ')' to close the '(' at column {tok.col}, got {self.tok.text!r}")
+            self.pos += 1
+            return val
+        self.fail(tok.col, f"expected a number, a variable or '(', got {tok.text!r}")
+
+
+def parse_product(line: str, where: str = "<line>") -> tuple[dict, dict, dict]:
+    """Read one product ``(a...)*(b...)*(c...)`` into three linear forms ``{(i, j): coefficient}``.
+
+    Every form of the published files is accepted: factors joined by ``*`` or
+    by juxtaposition, single variables without parentheses, coefficients
+    ``2*b12``, ``2b12``, ``2 b12``, ``1/2*b12``, and a sign or constant in front
+    of the whole product, ``-(a25*(-b11+2*b12+b13)*c12)``. A constant that
+    multiplies one factor stays in it (``2*a11*b11*c11``: 2 in the a factor);
+    any other (``-(...)``, ``2*(...)``, ``...*2``) goes into the c factor.
+    Indices are 1-based (0-based in the result).
+
+    Raises
+    ------
+    TermSyntaxError
+        A ``ValueError`` naming ``where``, the column, the reason and the line.
+
+    Examples
+    --------
+    >>> fa, fb, fc = parse_product("-(a25*(-b11+2*b12)*c12)")
+    >>> fa, fb, fc
+    ({(1, 4): Fraction(1, 1)}, {(0, 0): Fraction(-1, 1), (0, 1): Fraction(2, 1)}, {(0, 1): Fraction(-1, 1)})
+    """
+
+    def fail(col, reason):
+        raise TermSyntaxError(f"{where}, column {col}: {reason}: {line.strip()!r}")
+
+    val = _LineParser(_tokenize(line, fail), fail).parse()
+    if set(val.forms) != {"a", "b", "c"}:
+        got = ", ".join(sorted(val.forms)) or "none"
+        fail(1, f"expected three factors, one in each of a, b and c, got factors in {got}")
+    forms = {}
+    for letter in "abc":
+        scale = val.coef if letter == "c" else 1
+        form = {k: c * scale for k, c in val.forms[letter].items() if c != 0}
+        if not form:
+            fail(1, f"the factor in {letter} is zero")
+        forms[letter] = form
+    return forms["a"], forms["b"], forms["c"]
+
+
+# ---------------------------------------------------------------- one product per line: files
+def parse_terms(text: str, n=None, ring=None, source: str = "<text>", *, verify: bool = True) -> Scheme:
     """Read a scheme written one product per line, ``(a11+a23)*(b12-b31)*(c21)``.
 
     The third factor is in the cyclic convention: ``c_ki`` is the coefficient
     of the product in output (i, k). Lines that are blank or start with ``#``
-    are skipped. A factor of one variable may omit its parentheses;
-    coefficients may be written ``2*a11``, ``2a11`` or ``1/2*a11``; indices are
-    1-based, ``a12`` or ``a1_12`` when a size exceeds 9.
+    are skipped; each other line is one product in any of the published forms
+    (see :func:`parse_product`): ``a11*(b12+b13)*c21``,
+    ``(a13 - a32) (b12 + 2 b31) (-c13 + c45)``, ``-(a25*(-b11+2*b12+b13)*c12)``.
+    Indices are 1-based, ``a12`` or ``a1_12`` when a size exceeds 9.
 
     Parameters
     ----------
@@ -133,87 +512,69 @@ def parse_terms(text: str, n=None, ring=None, source: str = "<text>") -> Scheme:
     n : (n1, n2, n3), optional
         Sizes; inferred from the largest indices when omitted.
     ring : str, optional
-        The ring; when omitted the first of ZT, Z, Q, F2, F3 over which the
-        scheme verifies exactly is taken.
+        The ring; by default the one the entries imply (ZT, Z or Q, or F2 / F3
+        for schemes that hold only modulo 2 / 3), checked exactly once.
+    source : str
+        Names the text in error messages (the file name).
+    verify : bool
+        With ``ring`` given, False skips the exact check.
+
+    Raises
+    ------
+    ValueError
+        For a malformed line (:class:`TermSyntaxError`, naming the line number,
+        the column, the reason and the line), indices outside ``n``, or a scheme
+        that is not exact.
+
+    Examples
+    --------
+    >>> s = parse_terms("(a11)*(b11)*(c11)\\n-(a12*b21*(-c11))")
+    >>> s.n, s.rank, s.ring.value
+    ((1, 2, 1), 2, 'ZT')
     """
     forms = []
     for lineno, line in enumerate(text.splitlines(), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
             continue
-        where = f"{source}, line {lineno}"
-        parts = _split_top(line, "*") if line.count("(") else None
-        if parts is None or len(parts) != 3:
-            # factors without parentheses: split at '*' that precede a variable letter of a new factor
-            parts = _split_factors(line)
-        if len(parts) != 3:
-            raise ValueError(f"{where}: expected three factors (a...)*(b...)*(c...), got {line!r}")
-        byletter = {}
-        for p in parts:
-            letter, form = _parse_linear_form(p.strip(), where)
-            if letter in byletter:
-                raise ValueError(f"{where}: two factors in {letter}")
-            byletter[letter] = form
-        forms.append((byletter["a"], byletter["b"], byletter["c"]))
+        forms.append((lineno, parse_product(stripped, f"{source}, line {lineno}")))
     if not forms:
         raise ValueError(f"{source}: no products found")
     if n is None:
-        n1 = max([i for fa, _, _ in forms for (i, _) in fa] + [j for _, _, fc in forms for (_, j) in fc]) + 1
-        n2 = max([j for fa, _, _ in forms for (_, j) in fa] + [i for _, fb, _ in forms for (i, _) in fb]) + 1
-        n3 = max([j for _, fb, _ in forms for (_, j) in fb] + [i for _, _, fc in forms for (i, _) in fc]) + 1
-        n = (n1, n2, n3)
-    n1, n2, n3 = n
+        fa_all = [k for _, (fa, _, _) in forms for k in fa]
+        fb_all = [k for _, (_, fb, _) in forms for k in fb]
+        fc_all = [k for _, (_, _, fc) in forms for k in fc]
+        n = (max([i for i, _ in fa_all] + [j for _, j in fc_all]) + 1,
+             max([j for _, j in fa_all] + [i for i, _ in fb_all]) + 1,
+             max([j for _, j in fb_all] + [i for i, _ in fc_all]) + 1)
+    n1, n2, n3 = n = tuple(int(x) for x in n)
     r = len(forms)
     u = np.zeros((r, n1 * n2), dtype=object)
     v = np.zeros((r, n2 * n3), dtype=object)
     w = np.zeros((r, n1 * n3), dtype=object)
-    for t, (fa, fb, fc) in enumerate(forms):
+    for t, (lineno, (fa, fb, fc)) in enumerate(forms):
         for (i, j), c in fa.items():
-            _check(i < n1 and j < n2, source, t, f"a{i+1}{j+1}", n)
+            _check_index(i < n1 and j < n2, source, lineno, f"a{i + 1}{j + 1}", n)
             u[t, i * n2 + j] = c
         for (j, k), c in fb.items():
-            _check(j < n2 and k < n3, source, t, f"b{j+1}{k+1}", n)
+            _check_index(j < n2 and k < n3, source, lineno, f"b{j + 1}{k + 1}", n)
             v[t, j * n3 + k] = c
         for (k, i), c in fc.items():  # cyclic: c_ki belongs to output (i, k)
-            _check(k < n3 and i < n1, source, t, f"c{k+1}{i+1}", n)
+            _check_index(k < n3 and i < n1, source, lineno, f"c{k + 1}{i + 1}", n)
             w[t, i * n3 + k] = c
-    u, v, w = (_simplify(a) for a in (u, v, w))
-    return _with_ring(tuple(n), u, v, w, ring, source)
+    u, v, w = (_exact_matrix(a, f"factor {name}", source) for a, name in zip((u, v, w), "uvw"))
+    return _build(n, u, v, w, ring, source, verify)
 
 
-def _split_factors(line: str) -> list[str]:
-    out, cur = [], ""
-    for tok in _split_top(line, "*"):
-        if cur and re.match(r"^\s*\(?\s*[+-]?\s*[abc]", tok) and _letter(cur) != _letter(tok):
-            out.append(cur)
-            cur = tok
-        else:
-            cur = f"{cur}*{tok}" if cur else tok
-    out.append(cur)
-    return out
-
-
-def _letter(s: str) -> str | None:
-    m = re.search(r"[abc]", s)
-    return m.group(0) if m else None
-
-
-def _check(ok: bool, source: str, t: int, var: str, n) -> None:
+def _check_index(ok: bool, source: str, lineno: int, var: str, n) -> None:
     if not ok:
-        raise ValueError(f"{source}: product {t + 1} uses {var}, outside sizes {n}")
+        raise ValueError(f"{source}, line {lineno}: uses {var}, outside sizes {n}")
 
 
-def _simplify(a: np.ndarray) -> np.ndarray:
-    out = np.empty(a.shape, dtype=object)
-    for idx, x in np.ndenumerate(a):
-        out[idx] = int(x) if (isinstance(x, int) or x.denominator == 1) else x
-    return out
-
-
-def load_terms(path, n=None, ring=None) -> Scheme:
+def load_terms(path, n=None, ring=None, *, verify: bool = True) -> Scheme:
     """Read a one-product-per-line file (e.g. Kauers-Moosbauer ``.exp``); see :func:`parse_terms`."""
     path = Path(path)
-    return parse_terms(path.read_text(encoding="utf-8"), n=n, ring=ring, source=str(path))
+    return parse_terms(path.read_text(encoding="utf-8"), n=n, ring=ring, source=str(path), verify=verify)
 
 
 def _fmt_coef_term(c, name: str) -> str:
@@ -251,12 +612,54 @@ def to_terms(scheme: Scheme) -> str:
 
 
 # ---------------------------------------------------------------- AlphaTensor .npz
-def load_alphatensor_npz(path, key=None, ring=None):
+def alphatensor_keys(path) -> list[str]:
+    """The entry names ``'n1,n2,n3'`` of an AlphaTensor ``.npz`` file, in file order (nothing is unpickled)."""
+    path = Path(path)
+    _require_npz(path)
+    with zipfile.ZipFile(path) as zf:
+        return [name[:-4] for name in zf.namelist() if name.endswith(".npy")]
+
+
+def _require_npz(path: Path) -> None:
+    # np.load(allow_pickle=True) would unpickle a file that is not a zip archive: refuse it first
+    if not zipfile.is_zipfile(path):
+        if not path.exists():
+            raise FileNotFoundError(2, "No such file or directory", str(path))
+        raise ValueError(f"{path}: not an .npz archive")
+
+
+def _npz_sizes(key: str, path) -> tuple[int, int, int]:
+    parts = key.split(",")
+    if len(parts) != 3 or not all(p.strip().isdigit() and int(p) > 0 for p in parts):
+        raise ValueError(f"{path}: entry {key!r} is not named 'n1,n2,n3'")
+    return tuple(int(p) for p in parts)
+
+
+def _alphatensor_entry(n, fac, ring, where: str, verify: bool) -> Scheme:
+    n1, n2, n3 = n
+    if len(fac) != 3:
+        raise ValueError(f"{where}: expected three factor matrices u, v, w, got {len(fac)}")
+    mats = []
+    for name, f, rows in zip("uvw", fac, (n1 * n2, n2 * n3, n3 * n1)):
+        f = np.asarray(f)
+        if f.ndim != 2 or f.shape[0] != rows:
+            raise ValueError(f"{where}: factor {name} has shape {f.shape}, expected ({rows}, rank)")
+        mats.append(_exact_matrix(f, f"factor {name}", where).T)
+    if not mats[0].shape[0] == mats[1].shape[0] == mats[2].shape[0]:
+        raise ValueError(f"{where}: the factors have {', '.join(str(m.shape[0]) for m in mats)} columns, "
+                         "expected one per product (the rank)")
+    u, v, w = mats
+    return _build(n, u, v, _cyclic_to_output(w, n1, n3), ring, where, verify)
+
+
+def load_alphatensor_npz(path, key=None, ring=None, *, verify: bool = True):
     """Read AlphaTensor's factorization dictionaries (``factorizations_f2.npz`` / ``_r.npz``).
 
     Each entry ``'n1,n2,n3'`` holds the factors ``u (n1*n2, R)``, ``v (n2*n3, R)``,
     ``w (n3*n1, R)``, with w in the cyclic convention (row ``k*n1 + i`` is output
-    (i, k)). The file stores object arrays, so it is read with
+    (i, k)). Float entries are read exactly (:func:`float_to_rational`: 0.5 is
+    1/2), and a float that stands for no small rational is refused with the
+    entry named. The file stores object arrays, so it is read with
     ``allow_pickle=True``: load only files you trust.
 
     Parameters
@@ -266,9 +669,13 @@ def load_alphatensor_npz(path, key=None, ring=None):
         ``"4,4,4"`` or ``(4, 4, 4)``: return that one scheme. By default a dict
         ``{(n1, n2, n3): Scheme}`` of every entry.
     ring : str, optional
-        Ring of the schemes; guessed by exact verification when omitted.
+        Ring of the schemes; by default the ring each entry's values imply
+        (ZT, Z, Q; F2 / F3 for schemes exact only modulo 2 / 3).
+    verify : bool
+        With ``ring`` given, False skips the exact check.
     """
     path = Path(path)
+    _require_npz(path)
     with np.load(path, allow_pickle=True) as data:
         keys = list(data.keys())
         if key is not None:
@@ -278,51 +685,52 @@ def load_alphatensor_npz(path, key=None, ring=None):
             keys = [k]
         out = {}
         for k in keys:
-            try:
-                n = tuple(int(x) for x in k.split(","))
-            except ValueError:
-                raise ValueError(f"{path}: entry {k!r} is not named 'n1,n2,n3'") from None
-            fac = data[k]
-            if len(fac) != 3:
-                raise ValueError(f"{path}: entry {k!r} does not hold three factor matrices")
-            uu, vv, ww = (np.asarray(f).astype(np.int64).T.astype(object) for f in fac)
-            n1, _, n3 = n
-            out[n] = _with_ring(n, uu, vv, cyclic_to_output(ww, n1, n3), ring, f"{path}[{k}]")
+            n = _npz_sizes(k, path)
+            out[n] = _alphatensor_entry(n, data[k], ring, f"{path}[{k}]", verify)
     if key is not None:
         return next(iter(out.values()))
     return out
 
 
 # ---------------------------------------------------------------- cyclic JSON
-def load_cyclic_json(path, ring=None) -> Scheme:
+def load_cyclic_json(path, ring=None, *, verify: bool = True) -> Scheme:
     """Read a JSON scheme with ``n``, ``u``, ``v``, ``w`` (rows per product) in the cyclic convention.
 
     This is the format of Perminov's FastMatrixMultiplication repository
     (``w[r][k*n1 + i]`` is the coefficient of product r in output (i, k));
-    entries may be ints or ``"p/q"`` strings. A ``z2: true`` field means the
-    scheme is over F2, used when ``ring`` is not given.
+    entries may be ints, ``"p/q"`` strings or floats (read as
+    :func:`float_to_rational`). A ``z2: true`` field means the scheme is over
+    F2, used when ``ring`` is not given.
     """
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a JSON object, got {type(data).__name__}")
     for key in ("n", "u", "v", "w"):
         if key not in data:
             raise ValueError(f"{path}: field '{key}' is missing")
-    n = tuple(int(x) for x in data["n"])
+    try:
+        n = tuple(int(x) for x in data["n"])
+    except (TypeError, ValueError):
+        raise ValueError(f"{path}: field 'n' must hold three sizes, got {data['n']!r}") from None
     if len(n) != 3:
-        raise ValueError(f"{path}: field 'n' must hold three sizes")
-    n1, _, n3 = n
+        raise ValueError(f"{path}: field 'n' must hold three sizes, got {data['n']!r}")
+    n1, n2, n3 = n
     mats = []
-    for key in "uvw":
-        try:
-            mats.append(np.array([[Fraction(x) if isinstance(x, str) else x for x in row] for row in data[key]], dtype=object))
-        except (TypeError, ValueError) as exc:
-            raise ValueError(f"{path}: field '{key}': {exc}") from None
+    for key, cols in zip("uvw", (n1 * n2, n2 * n3, n3 * n1)):
+        rows = data[key]
+        if not isinstance(rows, list) or not all(isinstance(row, list) and len(row) == cols for row in rows):
+            raise ValueError(f"{path}: field '{key}' must be a list of rows of {cols} entries")
+        arr = np.empty((len(rows), cols), dtype=object)
+        for r, row in enumerate(rows):
+            arr[r] = row
+        mats.append(_exact_matrix(arr, f"field '{key}'", str(path)))
     if "m" in data and int(data["m"]) != len(mats[0]):
         raise ValueError(f"{path}: field 'm' is {data['m']} but 'u' has {len(mats[0])} rows")
     if ring is None and data.get("z2") is True:
         ring = "F2"
-    u, v, w = (_simplify(a) for a in mats)
-    return _with_ring(n, u, v, cyclic_to_output(w, n1, n3), ring, str(path))
+    u, v, w = mats
+    return _build(n, u, v, _cyclic_to_output(w, n1, n3), ring, str(path), verify)

@@ -1,0 +1,110 @@
+"""The ``linalg-lab import`` sub-command: published scheme files -> verified scheme files.
+
+A thin layer over the importers: one product per line (``.exp``, ``.txt``,
+anything that is not ``.npz`` or ``.json``), AlphaTensor ``.npz`` (every entry)
+and cyclic JSON (Perminov's format; a linalg-lab scheme file is loaded as it is).
+Each scheme is written with :func:`linalg_lab.schemes.save_scheme`, which
+verifies it exactly once more before writing.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from ..fields.rings import RINGS
+from .importers import alphatensor_keys, load_alphatensor_npz, load_cyclic_json, load_terms
+from .io import FORMAT, load_scheme, save_scheme
+
+
+def _tag(path: Path) -> str:
+    """The source file's stem as a file-name tag (letters, digits, '.' and '_')."""
+    return "".join(c if c.isalnum() or c in "._" else "_" for c in path.stem) or "import"
+
+
+def published_schemes(path, ring=None):
+    """Yield ``(label, loader)`` for each scheme in a published file; ``loader()`` reads it.
+
+    Loading is deferred so that one bad entry of an ``.npz`` does not stop the
+    others. ``label`` names the scheme in messages (the file, plus the entry
+    for ``.npz``).
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        for key in alphatensor_keys(path):
+            yield f"{path}[{key}]", lambda key=key: load_alphatensor_npz(path, key=key, ring=ring)
+    elif suffix == ".json":
+        def load_json():
+            try:
+                is_ours = json.loads(path.read_text(encoding="utf-8")).get("format") == FORMAT
+            except (json.JSONDecodeError, AttributeError):
+                is_ours = False
+            if is_ours:
+                s = load_scheme(path, verify=True)
+                return s if ring is None else s.with_factors(*s.factors, ring=ring)
+            return load_cyclic_json(path, ring=ring)
+        yield str(path), load_json
+    else:
+        yield str(path), lambda: load_terms(path, ring=ring)
+
+
+def cmd_import(args) -> int:
+    out = Path(args.out)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        print(f"import: --out: cannot create {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    written, failed = 0, 0
+
+    def fail(label, msg):
+        nonlocal failed
+        failed += 1
+        msg = msg if msg.startswith(label) else f"{label}: {msg}"
+        print(f"import: {msg}".replace("\n", " | "), file=sys.stderr)
+
+    for name in args.files:
+        path = Path(name)
+        try:
+            entries = list(published_schemes(path, args.ring))
+        except OSError as exc:
+            fail(str(path), f"cannot read: {exc.strerror or exc}")
+            continue
+        except ValueError as exc:  # e.g. an .npz that is not an archive
+            fail(str(path), str(exc))
+            continue
+        for label, load in entries:
+            try:
+                scheme = load()
+            except OSError as exc:
+                fail(label, f"cannot read: {exc.strerror or exc}")
+                continue
+            except ValueError as exc:
+                fail(label, str(exc))
+                continue
+            try:
+                target = save_scheme(scheme, out, tag=_tag(path), provenance={"method": "import", "parent": label})
+            except OSError as exc:
+                fail(label, f"cannot write into {out}: {exc.strerror or exc}")
+                continue
+            except ValueError as exc:  # a forced --ring under which the scheme is not exact
+                fail(label, str(exc))
+                continue
+            written += 1
+            print(f"{target}  {'x'.join(map(str, scheme.n))}  rank {scheme.rank}  {scheme.ring}")
+    if failed:
+        print(f"import: {failed} scheme(s) not converted, {written} written", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def register(sub) -> None:
+    """Add the ``import`` sub-command to the ``linalg-lab`` parser."""
+    p = sub.add_parser("import", help="convert published scheme files into verified scheme files")
+    p.add_argument("files", nargs="+", metavar="FILE",
+                   help="one-product-per-line files (.exp, .txt), AlphaTensor .npz (every entry), cyclic JSON")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.add_argument("--ring", default=None, choices=list(RINGS),
+                   help="read every scheme over this ring (default: the ring the entries imply)")
+    p.set_defaults(func=cmd_import)
