@@ -110,7 +110,7 @@ def _json_default(o):
         return float(o)
     if isinstance(o, (Path, Fraction)):
         return str(o)
-    raise TypeError(f"provenance: value {o!r} of type {type(o).__name__} is not JSON serialisable")
+    raise TypeError(f"provenance: expected JSON-serialisable values, got {type(o).__name__} {o!r}")
 
 
 def atomic_write_text(path, text: str) -> Path:
