@@ -8,7 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from linalg_lab.schemes import Scheme, SchemeFileError, load_scheme, save_scheme, scheme_filename
+from linalg_lab.schemes import (
+    Scheme, SchemeFileError, atomic_write_text, load_scheme, save_scheme, scheme_filename, scheme_files,
+    scheme_to_json,
+)
 from linalg_lab.tensors import CODES, naive_scheme, strassen_scheme
 
 
@@ -61,13 +64,15 @@ def test_filename_and_tag(tmp_path):
     assert p.name == "gg-3x3x3-r27-Z-seed7.json"
     with pytest.raises(ValueError, match="tag"):
         scheme_filename(s, tag="a/b")
+    with pytest.raises(TypeError, match="^tag: expected a str, got int 7"):
+        save_scheme(s, tmp_path, tag=7)
 
 
 def test_invalid_scheme_is_never_written(tmp_path):
     s = strassen_scheme()
     w = s.w.copy()
     w[0, 0] = 0
-    with pytest.raises(ValueError, match="does not verify"):
+    with pytest.raises(ValueError, match="^scheme: expected a scheme that verifies over Z \\(nothing written\\)"):
         save_scheme(s.with_factors(s.u, s.v, w), tmp_path)
     assert list(tmp_path.iterdir()) == []
 
@@ -154,3 +159,25 @@ def test_load_without_verify_returns_broken_scheme(tmp_path):
     p.write_text(json.dumps(mutate(lambda d: d["w"][0].__setitem__(0, 0))))
     s = load_scheme(p, verify=False)
     assert isinstance(s, Scheme) and not s.verify()
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda d: save_scheme(strassen_scheme().factors, d), "scheme"),
+    (lambda d: save_scheme(strassen_scheme(), 3), "path"),
+    (lambda d: save_scheme(strassen_scheme(), d, provenance=[("seed", 1)]), "provenance"),
+    (lambda d: load_scheme(None), "path"),
+    (lambda d: load_scheme(d / "x.json", verify="yes"), "verify"),
+    (lambda d: scheme_to_json("gg"), "scheme"),
+    (lambda d: atomic_write_text(d / "x.txt", b"bytes"), "text"),
+    (lambda d: scheme_files([d, 5]), "paths"),
+    (lambda d: scheme_files(5), "paths"),
+])
+def test_file_functions_refuse_wrong_types(tmp_path, call, name):
+    with pytest.raises(TypeError, match=rf"^{name}: expected "):
+        call(tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_scheme_files_takes_one_path_or_many(tmp_path):
+    f = save_scheme(strassen_scheme(), tmp_path)
+    assert scheme_files(tmp_path) == scheme_files([str(tmp_path)]) == scheme_files(f) == [f]

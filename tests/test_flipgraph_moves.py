@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from flip_reference import flip as ref_flip
@@ -40,16 +40,16 @@ def test_walks_preserve_validity(code, n, ring, seed, plateau):
 
 
 def random_flip(w, rng):
-    s = w.scheme()
-    r_ = s.rank
+    """A flip ``(m, r, t, b)`` drawn among all pairs of terms that share factor m; None when there is none."""
+    rank = w.scheme().rank
     words = w.words()
-    for _ in range(200):
-        m = int(rng.integers(3))
-        r, t = rng.choice(r_, size=2, replace=False)
-        if np.array_equal(words[r, m], words[t, m]):
-            b = int((m + 1 + rng.integers(2)) % 3)
-            return int(m), int(r), int(t), b
-    return None
+    pairs = [(m, r, t) for m in range(3) for r in range(rank) for t in range(rank)
+             if r != t and np.array_equal(words[r, m], words[t, m])]
+    if not pairs:
+        return None
+    m, r, t = pairs[int(rng.integers(len(pairs)))]
+    b = int((m + 1 + rng.integers(2)) % 3)
+    return m, r, t, b
 
 
 @given(ring=st.sampled_from(["F2", "F3"]), code=st.sampled_from(["gg", "ug", "gt", "ss", "kg"]),
@@ -59,10 +59,12 @@ def test_kernel_flip_matches_reference(ring, code, seed):
     rng = np.random.default_rng(seed)
     w = Walker(naive_scheme(code, sizes_for(code, 3), ring), seed)
     w.walk(int(rng.integers(0, 200)))
+    flips = 0
     for _ in range(10):
         mv = random_flip(w, rng)
         if mv is None:
             break
+        flips += 1
         before = w.scheme()
         ref = ref_flip(terms_of(before, p), *mv, p)
         red = w.flip(*mv)
@@ -74,6 +76,7 @@ def test_kernel_flip_matches_reference(ring, code, seed):
             reduced = reduce_all(ref, p)
             assert after.rank == len(reduced)
             assert scheme_of(reduced, before).verify()
+    assert flips > 0, "no flip was compared with the reference"
 
 
 @given(ring=st.sampled_from(["F2", "F3"]), seed=st.integers(0, 2**32 - 1), rot=st.integers(0, 2))
@@ -83,12 +86,12 @@ def test_kernel_plus_matches_reference(ring, seed, rot):
     w = Walker(naive_scheme("gg", (2, 3, 2), ring), seed, headroom=4)
     w.walk(50)
     s = w.scheme()
-    for _ in range(100):
-        r1, r2 = (int(x) for x in rng.choice(s.rank, size=2, replace=False))
-        if all(not np.array_equal(w.words()[r1, m], w.words()[r2, m]) for m in range(3)):
-            break
-    else:
-        return
+    # a plus transition needs two terms that share no factor
+    words = w.words()
+    pairs = [(r1, r2) for r1 in range(s.rank) for r2 in range(s.rank)
+             if r1 != r2 and all(not np.array_equal(words[r1, m], words[r2, m]) for m in range(3))]
+    assume(pairs)
+    r1, r2 = pairs[int(rng.integers(len(pairs)))]
     ref = ref_plus(terms_of(s, p), r1, r2, rot, p)
     red = w.plus(r1, r2, rot)
     after = w.scheme()

@@ -545,6 +545,14 @@ def test_cli_lift_writes_verified_files_and_a_json_summary(tmp_path, capsys):
     assert rc == 0 and again["written"][0] in summary["written"]
 
 
+def test_cli_lift_option_out_of_range_fails_before_any_file(tmp_path, capsys):
+    f = save_scheme(strassen_scheme("F2"), tmp_path / "in.json")
+    capsys.readouterr()
+    assert main(["lift", str(f), "--to", "Z", "--steps", "0", "--out", str(tmp_path / "out")]) == 2
+    assert capsys.readouterr().err.startswith("lift: steps: expected an integer >= 1, got 0")
+    assert not (tmp_path / "out").exists()
+
+
 def test_cli_lift_failure_path(fixtures_dir, tmp_path, capsys):
     rc = main(["lift", str(fixtures_dir / "km_444-47-mod2.exp"), "--to", "Q", "--out", str(tmp_path)])
     lines = capsys.readouterr().out.strip().splitlines()

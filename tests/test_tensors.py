@@ -90,13 +90,27 @@ def test_dims(code, sizes, dims):
 
 
 @pytest.mark.parametrize("code,sizes,needle", [
-    ("zz", (2, 2, 2), "code"), ("gg", (0, 2, 2), "positive"), ("ug", (2, 3, 3), "square"),
-    ("gu", (2, 2, 2), "code"), ("ss", (2, 2, 3), "square"), ("gt", (2, 3, 4), "n3 must equal n1"),
-    ("gg", "3x3", "three"), ("gg", "axbxc", "N1xN2xN3"), ("gg", (2.5, 2, 2), "integers"),
+    ("zz", (2, 2, 2), "^code: expected one of 'gg'"), ("gg", (0, 2, 2), "^sizes: expected three positive"),
+    ("ug", (2, 3, 3), "^sizes: expected n1 == n2"), ("gu", (2, 2, 2), "^code: expected one of"),
+    ("ss", (2, 2, 3), "^sizes: expected n2 == n3"), ("gt", (2, 3, 4), "^sizes: expected n3 == n1"),
+    ("gg", "3x3", "^sizes: expected three sizes"), ("gg", "axbxc", "^sizes: expected 'N1xN2xN3'"),
 ])
 def test_invalid_codes_and_sizes(code, sizes, needle):
     with pytest.raises(ValueError, match=needle):
         tensor_code(code, sizes)
+
+
+@pytest.mark.parametrize("code,sizes,name", [
+    (("g", "g"), (2, 2, 2), "code"), (None, (2, 2, 2), "code"), ("gg", (2.5, 2, 2), "sizes"),
+    ("gg", (True, 2, 2), "sizes"), ("gg", 3, "sizes"), ("gg", None, "sizes"),
+])
+def test_wrong_types_are_type_errors(code, sizes, name):
+    with pytest.raises(TypeError, match=rf"^{name}: expected "):
+        tensor_code(code, sizes)
+
+
+def test_codes_ignore_case_and_numpy_sizes_are_integers():
+    assert tensor_code("GG", np.array([2, 3, 4])) == tensor_code("gg", "2x3x4")
 
 
 @pytest.mark.parametrize("code", CODES)

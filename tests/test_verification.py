@@ -72,12 +72,11 @@ def _mutations(s: Scheme):
        data=st.data())
 def test_one_entry_change_is_caught(ring, which, data):
     s = strassen_scheme(ring) if which == "strassen" else naive_scheme(which[-2:], (2, 2, 2) if which != "naive-gg" else (2, 2, 3), ring)
-    muts = list(_mutations(s))
+    # a fraction is not an entry of F2, F3, Z_T or Z: only Q draws those mutations
+    muts = [mu for mu in _mutations(s) if ring == "Q" or not isinstance(mu[3], Fraction)]
     m, r, c, new = data.draw(st.sampled_from(muts))
     mats = [a.astype(object).copy() for a in s.factors]
     mats[m][r, c] = new
-    if ring in ("F2", "F3", "ZT", "Z") and isinstance(new, Fraction):
-        return
     changed = s.with_factors(*mats, ring="Q" if isinstance(new, Fraction) else ring)
     check = changed.verify()
     assert not check.ok

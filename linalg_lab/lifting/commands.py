@@ -147,9 +147,13 @@ def cmd_lift(args) -> int:
     if not files:
         print("lift: no scheme files found", file=sys.stderr)
         return 2
-    summary = lift_files(files, to=args.to, out=args.out, steps=args.steps, attempts=args.attempts,
-                         simplify=args.simplify, by_code=args.by_code, progress=not args.quiet,
-                         echo=(lambda line: None) if args.quiet else print)
+    try:
+        summary = lift_files(files, to=args.to, out=args.out, steps=args.steps, attempts=args.attempts,
+                             simplify=args.simplify, by_code=args.by_code, progress=not args.quiet,
+                             echo=(lambda line: None) if args.quiet else print)
+    except ValueError as exc:           # an option out of range (e.g. --steps 0): before any file
+        print(f"lift: {exc}", file=sys.stderr)
+        return 2
     print(json.dumps(summary))
     if summary["interrupted"]:
         return 130

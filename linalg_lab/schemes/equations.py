@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from ..validation import check_instance
 from .scheme import Scheme
 from .variables import input_names, output_names
 
@@ -34,6 +35,7 @@ def to_equations(scheme: Scheme) -> str:
     >>> print(to_equations(strassen_scheme()).splitlines()[0])
     m1 = (a11 + a22)(b11 + b22)
     """
+    check_instance(scheme, "scheme", Scheme)
     xs, ys = input_names(scheme.tc, 0), input_names(scheme.tc, 1)
     zs = output_names(scheme.tc)
     lines = []

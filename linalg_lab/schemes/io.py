@@ -13,20 +13,42 @@ import numpy as np
 from .. import __version__
 from ..fields.rings import Ring, as_ring, parse_rational
 from ..tensors.codes import CODES, tensor_code
+from ..validation import check_bool, check_instance
 from .scheme import Scheme
 
 FORMAT = "linalg-lab/scheme-1"
 _KEYS = ("format", "tensor", "n", "ring", "rank", "u", "v", "w", "provenance")
 
 
+_PATH = (str, os.PathLike)
+_PATH_TEXT = "a path (str or pathlib.Path)"
+
+
 class SchemeFileError(ValueError):
     """A scheme file that does not follow the format; the message names file, field and row."""
 
 
+def _check_path(path, name: str = "path") -> Path:
+    return Path(check_instance(path, name, _PATH, _PATH_TEXT))
+
+
+def _check_provenance(provenance) -> dict | None:
+    return None if provenance is None else check_instance(provenance, "provenance", dict)
+
+
 def scheme_files(paths) -> list[Path]:
-    """Expand files and folders (searched recursively for ``*.json``, hidden files skipped) into a file list."""
+    """Expand files and folders (searched recursively for ``*.json``, hidden files skipped) into a file list.
+
+    ``paths`` is one path or a sequence of paths (str or Path).
+    """
+    if isinstance(paths, _PATH):
+        paths = [paths]
+    try:
+        paths = list(paths)
+    except TypeError:
+        raise TypeError(f"paths: expected a path or a sequence of paths, got {type(paths).__name__}") from None
     files = []
-    for p in map(Path, paths):
+    for p in (_check_path(q, "paths") for q in paths):
         if p.is_dir():
             files.extend(sorted(q for q in p.rglob("*.json") if not q.name.startswith(".")))
         else:
@@ -36,10 +58,13 @@ def scheme_files(paths) -> list[Path]:
 
 def scheme_filename(scheme: Scheme, tag: str | None = None) -> str:
     """``<code>-<n1>x<n2>x<n3>-r<rank>-<ring>[-<tag>].json``."""
+    check_instance(scheme, "scheme", Scheme)
     base = f"{scheme.code}-{'x'.join(map(str, scheme.n))}-r{scheme.rank}-{scheme.ring.value}"
+    if tag is not None:
+        check_instance(tag, "tag", str)
     if tag:
         if not all(c.isalnum() or c in "._" for c in tag):
-            raise ValueError(f"tag: only letters, digits, '.' and '_' are allowed, got {tag!r}")
+            raise ValueError(f"tag: expected letters, digits, '.' and '_' only, got {tag!r}")
         base += f"-{tag}"
     return base + ".json"
 
@@ -59,6 +84,8 @@ def _matrix_json(a: np.ndarray) -> str:
 
 def scheme_to_json(scheme: Scheme, provenance: dict | None = None) -> str:
     """The text of a scheme file (keys in the order of DESIGN.md section 4)."""
+    check_instance(scheme, "scheme", Scheme)
+    provenance = _check_provenance(provenance)
     prov = {"tool": f"linalg-lab {__version__}"}
     if provenance:
         prov.update(provenance)
@@ -83,12 +110,13 @@ def _json_default(o):
         return float(o)
     if isinstance(o, (Path, Fraction)):
         return str(o)
-    raise TypeError(f"provenance: value {o!r} of type {type(o).__name__} is not JSON serialisable")
+    raise TypeError(f"provenance: expected JSON-serialisable values, got {type(o).__name__} {o!r}")
 
 
 def atomic_write_text(path, text: str) -> Path:
     """Write ``text`` to ``path`` atomically (temporary file in the same folder, then rename)."""
-    path = Path(path)
+    path = _check_path(path)
+    check_instance(text, "text", str)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -127,15 +155,20 @@ def save_scheme(scheme: Scheme, path, *, provenance: dict | None = None, tag: st
 
     Raises
     ------
+    TypeError
+        ``scheme`` is not a Scheme, ``path`` not a path, ``provenance`` not a
+        dict, ``tag`` not a string.
     ValueError
-        If the scheme does not verify over its ring (nothing is written).
+        If the scheme does not verify over its ring (nothing is written), or
+        ``tag`` has characters other than letters, digits, '.' and '_'.
     """
-    if not isinstance(scheme, Scheme):
-        raise TypeError(f"scheme: expected a Scheme, got {type(scheme).__name__}")
+    check_instance(scheme, "scheme", Scheme)
+    path = _check_path(path)
+    provenance = _check_provenance(provenance)
     check = scheme.verify()
     if not check:
-        raise ValueError(f"scheme: not written, it does not verify over {scheme.ring}: {check.describe()}")
-    path = Path(path)
+        raise ValueError(f"scheme: expected a scheme that verifies over {scheme.ring} (nothing written), "
+                         f"got one that fails: {check.describe()}")
     if path.is_dir() or str(path).endswith(os.sep):
         path = path / scheme_filename(scheme, tag)
     return atomic_write_text(path, scheme_to_json(scheme, provenance))
@@ -146,11 +179,14 @@ def load_scheme(path, *, verify: bool = True) -> Scheme:
 
     Raises
     ------
+    TypeError
+        ``path`` is not a path or ``verify`` not a bool.
     SchemeFileError
         Naming the file, the field and the row that break the format, or the
         failing Brent equations when ``verify`` is true.
     """
-    path = Path(path)
+    path = _check_path(path)
+    verify = check_bool(verify, "verify")
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -170,7 +206,12 @@ def load_scheme(path, *, verify: bool = True) -> Scheme:
 
 
 def scheme_from_dict(data, source: str = "<dict>") -> Scheme:
-    """Build a :class:`Scheme` from the parsed JSON object of a scheme file, checking every rule."""
+    """Build a :class:`Scheme` from the parsed JSON object of a scheme file, checking every rule.
+
+    A ``data`` that breaks the format raises :class:`SchemeFileError` (a
+    ``ValueError``) naming ``source``, the field and the row.
+    """
+    check_instance(source, "source", str)
 
     def fail(msg):
         raise SchemeFileError(f"{source}: {msg}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..validation import check_choice, check_instance
 from .structure import STRUCTURES, num_params, upper_index
 
 #: Products C = A B: structure of A, structure of B.
@@ -57,7 +58,25 @@ class TensorCode:
 
 
 def parse_sizes(sizes) -> tuple[int, int, int]:
-    """Accept ``"3x3x3"``, ``(3, 3, 3)`` or ``[3, 3, 3]``; return a tuple of three positive ints."""
+    """Accept ``"3x3x3"``, ``(3, 3, 3)`` or ``[3, 3, 3]``; return a tuple of three positive ints.
+
+    Raises
+    ------
+    TypeError
+        ``sizes`` is neither a string nor a sequence, or holds something
+        other than integers (``bool`` and floats included).
+    ValueError
+        A string that is not ``"N1xN2xN3"``, not three sizes, or a size < 1.
+
+    Examples
+    --------
+    >>> parse_sizes("2x3x4"), parse_sizes([2, 3, 4])
+    ((2, 3, 4), (2, 3, 4))
+    >>> parse_sizes((2, 0, 2))
+    Traceback (most recent call last):
+        ...
+    ValueError: sizes: expected three positive integers, got (2, 0, 2)
+    """
     if isinstance(sizes, str):
         parts = sizes.lower().replace("*", "x").split("x")
         try:
@@ -68,15 +87,16 @@ def parse_sizes(sizes) -> tuple[int, int, int]:
         try:
             vals = tuple(sizes)
         except TypeError:
-            raise ValueError(f"sizes: expected three positive integers, got {sizes!r}") from None
+            raise TypeError(f"sizes: expected 'N1xN2xN3' or three integers, got {type(sizes).__name__} "
+                            f"{sizes!r}") from None
         for v in vals:
             if isinstance(v, bool) or not hasattr(v, "__index__"):
-                raise ValueError(f"sizes: expected three positive integers, got {sizes!r}")
+                raise TypeError(f"sizes: expected three integers, got {type(v).__name__} {v!r} in {sizes!r}")
         vals = tuple(int(v) for v in vals)
     if len(vals) != 3:
         raise ValueError(f"sizes: expected three sizes n1, n2, n3, got {len(vals)} ({sizes!r})")
     if any(v <= 0 for v in vals):
-        raise ValueError(f"sizes: every size must be positive, got {vals}")
+        raise ValueError(f"sizes: expected three positive integers, got {vals}")
     return vals  # type: ignore[return-value]
 
 
@@ -85,25 +105,33 @@ def tensor_code(code, sizes) -> TensorCode:
 
     Raises
     ------
+    TypeError
+        For a code that is not a string, or sizes that are not integers (see
+        :func:`parse_sizes`).
     ValueError
         For an unknown code, a non-positive size, a structured operand that is
         not square, or an ``X X^T`` code whose sizes are not ``(n1, n2, n1)``.
+
+    Examples
+    --------
+    >>> tensor_code("GT", "3x2x3")
+    TensorCode(code='gt', n=(3, 2, 3))
     """
     if isinstance(code, TensorCode):
         return code
-    if not isinstance(code, str) or code not in CODES:
-        raise ValueError(f"code: unknown tensor code {code!r}; expected one of {' '.join(CODES)}")
+    code = check_choice(check_instance(code, "code", str, "a tensor code such as 'gg'"), "code", CODES)
     n1, n2, n3 = parse_sizes(sizes)
     a, b = code
     if a != "g" and n1 != n2:
         raise ValueError(
-            f"sizes: code {code!r} needs a square {STRUCTURES[a]} A (n1 == n2), got {n1}x{n2}x{n3}"
+            f"sizes: expected n1 == n2 (code {code!r} has a square {STRUCTURES[a]} A), got {n1}x{n2}x{n3}"
         )
     if b == "t":
         if n3 != n1:
-            raise ValueError(f"sizes: code {code!r} is C = X X^T with X n1 x n2, so n3 must equal n1; got {n1}x{n2}x{n3}")
+            raise ValueError(f"sizes: expected n3 == n1 (code {code!r} is C = X X^T with X n1 x n2), "
+                             f"got {n1}x{n2}x{n3}")
     elif b != "g" and n2 != n3:
         raise ValueError(
-            f"sizes: code {code!r} needs a square {STRUCTURES[b]} B (n2 == n3), got {n1}x{n2}x{n3}"
+            f"sizes: expected n2 == n3 (code {code!r} has a square {STRUCTURES[b]} B), got {n1}x{n2}x{n3}"
         )
     return TensorCode(code, (n1, n2, n3))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..validation import check_choice
+
 STRUCTURES = {
     "g": "general",
     "u": "upper triangular",
@@ -57,13 +59,14 @@ def param_of(letter: str, i: int, j: int, n_rows: int, n_cols: int) -> tuple[int
         return strict_upper_index(lo, hi, n), (1 if i < j else -1)
     if letter == "w":
         return upper_index(lo, hi, n), (1 if i <= j else -1)
-    raise ValueError(f"structure: unknown letter {letter!r}; expected one of {''.join(STRUCTURES)}")
+    raise ValueError(f"letter: expected one of {', '.join(map(repr, STRUCTURES))}, got {letter!r}")
 
 
 def operand_map(letter: str, rows: int, cols: int) -> np.ndarray:
     """Integer array ``M`` (rows, cols, nparams) with ``X[i, j] = sum_p M[i, j, p] x[p]``."""
+    letter = check_choice(letter, "letter", tuple(STRUCTURES))
     if letter != "g" and rows != cols:
-        raise ValueError(f"a {STRUCTURES[letter]} operand must be square, got {rows}x{cols}")
+        raise ValueError(f"cols: expected {rows} (a {STRUCTURES[letter]} operand is square), got {rows}x{cols}")
     m = np.zeros((rows, cols, num_params(letter, rows, cols)), dtype=np.int64)
     for i in range(rows):
         for j in range(cols):
