@@ -19,6 +19,8 @@ Example campaign file::
     # symmetry = "C3"        # optional: cyclic-symmetric walk (square gg), with
     # cubes = 2              # this many fixed cube terms
     # restart = "start"      # optional: stalled walkers restart from the start (independent descents)
+    # plateau, margin, path_limit, follow, chunk, harvest: walk settings
+    #                        # (linalg_lab.flipgraph.settings; defaults per mode there)
     workers = 2
     keep = 20
     seed = 1
@@ -41,10 +43,11 @@ from ..schemes.io import atomic_write_text, load_scheme, save_scheme, scheme_fro
 from ..tensors import naive_scheme
 from ..tensors.codes import tensor_code
 from .search import SearchResult, search
+from .settings import BY_NAME, CAMPAIGN_KEYS
 from .symmetric import default_cubes
 
-_SEARCH_KEYS = {"target_rank", "time_budget", "workers", "keep", "seed", "plateau", "margin", "path_limit", "start",
-                "follow", "symmetry", "cubes", "restart"}
+_SEARCH_KEYS = CAMPAIGN_KEYS
+_OPTION_KEYS = tuple(BY_NAME) + ("symmetry", "cubes", "restart")
 
 
 @dataclass
@@ -89,7 +92,7 @@ def load_campaign(path) -> Campaign:
             raise ValueError(f"{path}: [tensor] {key} is missing")
     try:
         tc = tensor_code(t["code"], t["sizes"])
-    except ValueError as exc:
+    except (TypeError, ValueError) as exc:
         raise ValueError(f"{path}: [tensor] {exc}") from None
     unknown = set(s) - _SEARCH_KEYS
     if unknown:
@@ -100,14 +103,14 @@ def load_campaign(path) -> Campaign:
         raise ValueError(f"{path}: [output] dir is missing")
     base = path.resolve().parent
     start = s.get("start", "naive")
-    options = {k: s[k] for k in ("plateau", "margin", "path_limit", "follow", "symmetry", "cubes", "restart") if k in s}
+    options = {k: s[k] for k in _OPTION_KEYS if k in s}
     if "symmetry" in options and "cubes" not in options:
         # resumes start from the checkpoint; stalled walkers still restart from the fresh cyclic start
         options["cubes"] = default_cubes(tc.n[0], s.get("target_rank"))
     return Campaign(
         path=path, code=tc.code, sizes=tc.n, ring=str(t["ring"]), target_rank=s.get("target_rank"),
         time_budget=float(s["time_budget"]), workers=s.get("workers"), keep=int(s.get("keep", 1)),
-        seed=s.get("seed"),
+        seed=s.get("rng", s.get("seed")),
         options=options,
         start=None if start == "naive" else (base / start),
         out_dir=base / o["dir"], catalogue=(base / o["catalogue"]) if o.get("catalogue") else None,

@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+from .settings import SETTINGS
+
 EXIT_TARGET, EXIT_TIME, EXIT_INTERRUPT = 0, 3, 130
 
 
@@ -32,9 +34,9 @@ def cmd_search(args) -> int:
     try:
         result = search(args.code, args.sizes, args.ring, target_rank=args.target_rank, time_limit=time_limit,
                         seed=args.seed, workers=args.workers, start=start, keep=args.keep, progress=not args.quiet,
-                        symmetry=args.symmetry, cubes=args.cubes, restart=args.restart, plateau=args.plateau,
-                        margin=args.margin, path_limit=args.path_limit)
-    except ValueError as exc:
+                        symmetry=args.symmetry, cubes=args.cubes, restart=args.restart,
+                        **{k.name: getattr(args, k.name) for k in SETTINGS})
+    except (ValueError, TypeError) as exc:
         print(f"search: {exc}", file=sys.stderr)
         return 2
     out = Path(args.out)
@@ -82,13 +84,9 @@ def register(sub) -> None:
     s.add_argument("--restart", default=None, choices=["pool", "start"],
                    help="where a stalled walker starts again: the pool of best schemes (default) or the start, "
                         "for independent descents (4x4x4 F2 -> 47)")
-    s.add_argument("--plateau", type=int, default=None, metavar="F",
-                   help="flips without progress before a plus transition (default 50000; C3: 16667)")
-    s.add_argument("--margin", type=int, default=None, metavar="M",
-                   help="climb at most M terms above a walker's best (default 3; C3: 30); "
-                        "hard rank levels want more (kg 3x3x3 F3 -> 14: 8)")
-    s.add_argument("--path-limit", type=int, default=None, metavar="F",
-                   help="flips without improvement before a walker restarts (default 5e7; --restart start: 1e7)")
+    for setting in SETTINGS:       # every walk setting, its help and defaults from one table
+        s.add_argument("--" + setting.name.replace("_", "-"), type=setting.kind, default=None, metavar=setting.metavar,
+                       help=f"{setting.help} (default {setting.describe_defaults()})")
     s.add_argument("--out", required=True, metavar="DIR")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_search)
