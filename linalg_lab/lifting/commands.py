@@ -1,7 +1,7 @@
 """Sub-commands of the lifting family: ``linalg-lab lift`` and ``linalg-lab catalogue``.
 
 A thin layer over :func:`linalg_lab.lifting.lift` and
-:func:`linalg_lab.lifting.catalogue.write_catalogue_index`.
+:func:`linalg_lab.schemes.catalogue.write_catalogue_index`.
 """
 
 from __future__ import annotations
@@ -150,7 +150,7 @@ def cmd_lift(args) -> int:
 
 
 def cmd_catalogue(args) -> int:
-    from .catalogue import catalogue_index, write_catalogue_index
+    from ..schemes.catalogue import catalogue_index, write_catalogue_index
 
     root = Path(args.dir)
     try:

@@ -48,6 +48,7 @@ Examples
 c11 = m1 + m4 - m5 + m7
 """
 
+from .catalogue import catalogue_best, catalogue_index, scan_catalogue, write_catalogue_index
 from .equations import to_equations
 from .identity import canonical_key, canonical_terms, packed_key, unit_normal
 from .importers import (
@@ -56,6 +57,7 @@ from .importers import (
 )
 from .invariants import factor_ranks, rank_profile, sandwich
 from .io import FORMAT, SchemeFileError, atomic_write_text, load_scheme, save_scheme, scheme_filename, scheme_files, scheme_from_dict, scheme_to_json
+from .known_ranks import known_rank
 from .packed import MAX_PACKED, PackedScheme, pack, pack_rows, unpack, unpack_rows
 from .scheme import Scheme, Verification
 from .standard import naive_scheme, strassen_scheme
@@ -63,10 +65,11 @@ from .transforms import gl_action, permute, rotate, transpose
 
 __all__ = [
     "FORMAT", "MAX_PACKED", "PackedScheme", "Scheme", "SchemeFileError", "Verification",
-    "atomic_write_text", "canonical_key", "canonical_terms",
-    "cyclic_to_output", "factor_ranks", "gl_action", "load_alphatensor_npz",
+    "atomic_write_text", "canonical_key", "canonical_terms", "catalogue_best", "catalogue_index",
+    "cyclic_to_output", "factor_ranks", "gl_action", "known_rank", "load_alphatensor_npz",
     "load_cyclic_json", "load_scheme", "load_terms", "naive_scheme", "output_to_cyclic", "pack", "pack_rows",
     "packed_key", "parse_terms", "permute", "rank_profile", "rotate", "sandwich", "save_scheme",
-    "scheme_filename", "scheme_files", "scheme_from_dict", "scheme_to_json",
+    "scan_catalogue", "scheme_filename", "scheme_files", "scheme_from_dict", "scheme_to_json",
     "strassen_scheme", "to_equations", "to_terms", "transpose", "unit_normal", "unpack", "unpack_rows",
+    "write_catalogue_index",
 ]
