@@ -25,7 +25,7 @@ rational numbers", ACM SIGSAM Bulletin 16(2), 1982.
 
 Examples
 --------
->>> from linalg_lab.tensors import strassen_scheme
+>>> from linalg_lab.schemes import strassen_scheme
 >>> from linalg_lab.lifting import lift
 >>> res = lift(strassen_scheme("F2"), to="Z")
 >>> res.ok, res.ring_needed

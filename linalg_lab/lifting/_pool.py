@@ -21,7 +21,7 @@ def reduce_mod(scheme: Scheme, ring) -> Scheme:
 
     Examples
     --------
-    >>> from linalg_lab.tensors import strassen_scheme
+    >>> from linalg_lab.schemes import strassen_scheme
     >>> reduce_mod(strassen_scheme(), "F3").ring.value
     'F3'
     """

@@ -84,7 +84,7 @@ def lift_files(paths, to="Q", out=".", steps=10, attempts=4, by_code=False, prog
     --------
     >>> import tempfile
     >>> from linalg_lab.schemes import save_scheme
-    >>> from linalg_lab.tensors import strassen_scheme
+    >>> from linalg_lab.schemes import strassen_scheme
     >>> d = Path(tempfile.mkdtemp())
     >>> f = save_scheme(strassen_scheme("F2"), d)
     >>> lift_files([f], to="Z", out=d / "out", echo=lambda line: None)["lifted"]

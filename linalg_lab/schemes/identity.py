@@ -186,8 +186,9 @@ def packed_key(u, v, w, ring, signs=None) -> bytes:
     ----------
     u, v, w : numpy.ndarray of uint64
         Factor words of shape ``(rank, planes)`` or ``(rank, planes, words)``:
-        one plane over F2 (bit j = coefficient j), two planes over F3 and Z_T
-        (plane 0 holds the coefficients +1, plane 1 the coefficients -1); with
+        one plane over F2 (bit j = coefficient j; a second plane, as the
+        walkers keep, is ignored), two planes over F3 and Z_T (plane 0 holds
+        the coefficients +1, plane 1 the coefficients -1); with
         a ``words`` axis, word k holds the coefficients 64 k to 64 k + 63.
     ring : {"F2", "F3", "ZT"} or Ring
     signs : array_like of int, optional
@@ -221,9 +222,9 @@ def packed_key(u, v, w, ring, signs=None) -> bytes:
             raise TypeError(f"{name}: expected uint64 words, got dtype {a.dtype}")
         if a.ndim == 2:
             a = a[:, :, None]
-        if a.ndim != 3 or a.shape[1] != planes:
+        if a.ndim != 3 or not (a.shape[1] == planes or (ring is Ring.F2 and a.shape[1] == 2)):
             raise ValueError(f"{name}: expected shape (rank, {planes}) or (rank, {planes}, words), got {a.shape}")
-        fs.append(a)
+        fs.append(a[:, :planes])
     u, v, w = fs
     if not (len(u) == len(v) == len(w)):
         raise ValueError(f"u, v, w: must have the same number of rows, got {len(u)}, {len(v)}, {len(w)}")

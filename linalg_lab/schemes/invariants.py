@@ -76,7 +76,7 @@ def factor_ranks(scheme: Scheme) -> np.ndarray:
 
     Examples
     --------
-    >>> from linalg_lab.tensors import strassen_scheme
+    >>> from linalg_lab.schemes import strassen_scheme
     >>> factor_ranks(strassen_scheme("F2"))[0]
     array([2, 2, 2])
     """
@@ -106,7 +106,7 @@ def rank_profile(scheme: Scheme) -> tuple:
 
     Examples
     --------
-    >>> from linalg_lab.tensors import naive_scheme, strassen_scheme
+    >>> from linalg_lab.schemes import naive_scheme, strassen_scheme
     >>> rank_profile(strassen_scheme("F2"))
     (((1, 1, 1), 6), ((2, 2, 2), 1))
     >>> rank_profile(naive_scheme("gg", "2x2x2", "F2"))

@@ -43,7 +43,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from ..fields.rings import Ring, parse_rational
+from ..fields.rings import Ring, as_ring, parse_rational
 from .scheme import Scheme
 
 
@@ -98,8 +98,8 @@ def ring_matrix(name: str, mat, size: int, ring) -> tuple[np.ndarray, np.ndarray
     >>> mi.tolist()
     [[1, -1], [-1, 2]]
     """
-    from ..fields.rings import as_ring
-    from .invariants import _row_reduce   # the one exact elimination (mod p, or over Q with p = 0)
+    # the one exact elimination (mod p, or over Q with p = 0); imported here since invariants imports this module
+    from .invariants import _row_reduce
 
     ring = as_ring(ring)
     rows = _entries(name, mat, size, ring)
