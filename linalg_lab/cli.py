@@ -50,7 +50,7 @@ def cmd_show(args) -> int:
 
 def cmd_naive(args) -> int:
     from .schemes import save_scheme
-    from .tensors import naive_scheme
+    from .schemes import naive_scheme
 
     try:
         s = naive_scheme(args.code, args.sizes, args.ring)

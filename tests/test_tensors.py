@@ -129,3 +129,32 @@ def test_strassen_is_rank_7():
     u, v, w = strassen_factors()
     assert u.shape == (7, 4)
     assert np.array_equal(np.einsum("ra,rb,rg->abg", u, v, w), matmul_tensor("gg", "2x2x2"))
+
+
+def test_importing_tensors_does_not_import_schemes():
+    # tensors is the lower layer: it reaches the Scheme-valued helpers only when they are asked for
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = str(Path(__file__).resolve().parents[1])     # this checkout's package, not an installed one
+    env = {**os.environ, "PYTHONPATH": repo + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    code = (
+        "import sys, linalg_lab.tensors as t\n"
+        "assert 'linalg_lab.schemes' not in sys.modules, sorted(m for m in sys.modules if m.startswith('linalg_lab'))\n"
+        "from linalg_lab.tensors import naive_scheme, strassen_scheme\n"
+        "import linalg_lab.schemes.standard as std\n"
+        "assert naive_scheme is std.naive_scheme and strassen_scheme is std.strassen_scheme\n"
+        "assert t.__file__.startswith(%r), t.__file__\n"
+        "print('ok')\n" % repo
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, cwd=repo, env=env)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
+
+
+def test_unknown_attribute_of_tensors_is_an_attribute_error():
+    import linalg_lab.tensors as t
+
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        t.nope  # noqa: B018

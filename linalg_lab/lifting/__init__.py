@@ -1,4 +1,4 @@
-"""Lifting schemes from F2/F3 to Z_T, Z and Q, and the verified catalogue ``schemes/``.
+"""Lifting schemes from F2/F3 to Z_T, Z and Q.
 
 - :func:`hensel_lift`: Hensel lifting of the Brent equations from F_p to
   Z/(p^(steps+1)) with packed GF(p) elimination (p = 2, 3);
@@ -7,9 +7,13 @@
   scheme needs (Z_T, Z or Q);
 - :func:`ternary_lift`: signs for an F2 scheme that make it exact over Z
   (propagation and backtracking), or a proof that none exist;
-- :func:`lift`: all of the above behind one call, returning a :class:`LiftResult`;
-- :func:`catalogue_index`: the index ``schemes/README.md`` next to the best
-  ranks known in the literature.
+- :func:`lift`: all of the above behind one call, returning a :class:`LiftResult`.
+
+The verified catalogue ``schemes/`` and the literature table moved to
+:mod:`linalg_lab.schemes.catalogue` and :mod:`linalg_lab.schemes.known_ranks`
+(``linalg_lab.lifting.catalogue`` and ``linalg_lab.lifting.known_ranks`` still
+import them); the GL action used by :mod:`linalg_lab.lifting._pool` is
+:func:`linalg_lab.schemes.gl_action`.
 
 References
 ----------
@@ -21,7 +25,7 @@ rational numbers", ACM SIGSAM Bulletin 16(2), 1982.
 
 Examples
 --------
->>> from linalg_lab.tensors import strassen_scheme
+>>> from linalg_lab.schemes import strassen_scheme
 >>> from linalg_lab.lifting import lift
 >>> res = lift(strassen_scheme("F2"), to="Z")
 >>> res.ok, res.ring_needed

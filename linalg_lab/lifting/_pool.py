@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..fields.rings import Ring, as_ring
-from ..schemes import Scheme
+from ..schemes import Scheme, canonical_key, gl_action, unit_normal
+from ..schemes.transforms import ring_matrix
 
 
 def reduce_mod(scheme: Scheme, ring) -> Scheme:
@@ -20,7 +21,7 @@ def reduce_mod(scheme: Scheme, ring) -> Scheme:
 
     Examples
     --------
-    >>> from linalg_lab.tensors import strassen_scheme
+    >>> from linalg_lab.schemes import strassen_scheme
     >>> reduce_mod(strassen_scheme(), "F3").ring.value
     'F3'
     """
@@ -64,28 +65,30 @@ def random_unimodular(n: int, rng=None, moves: int = 6) -> tuple[np.ndarray, np.
 
 
 def gg_symmetry(scheme: Scheme, p, q, r, p_inv, q_inv, r_inv) -> Scheme:
-    """Transform a ``gg`` scheme by ``(A, B, C) -> (P A Q^-1, Q B R^-1, P C R^-1)``.
+    """Transform a ``gg`` scheme by ``(A, B, C) -> (P A Q^-1, Q B R^-1, P C R^-1)`` with ``(P, Q, R) = (p_inv, q_inv, r_inv)``.
 
-    The new factors are ``U_r -> P^-T U_r Q^T``, ``V_r -> Q^-T V_r R^T`` and
-    ``W_r -> P W_r R^-1`` (factors read as matrices); with integer matrices
-    and integer inverses the result is exact over the same ring.
+    A thin alias of :func:`linalg_lab.schemes.gl_action` applied to the
+    inverses: the new factors are ``U_r -> p^-T U_r q^T``,
+    ``V_r -> q^-T V_r r^T`` and ``W_r -> p W_r r^-1`` (factors read as
+    matrices). ``p_inv`` etc. must be the inverses of ``p`` etc. over the
+    ring. A scheme over Z_T is acted on over Z (the result is a Z scheme).
     """
+    if not isinstance(scheme, Scheme):
+        raise TypeError(f"scheme: expected a Scheme, got {type(scheme).__name__}")
+    if scheme.ring is Ring.ZT:
+        scheme = scheme.with_factors(*scheme.factors, ring=Ring.Z)
     if scheme.code != "gg":
         raise ValueError(f"scheme: basis changes are implemented for code 'gg', got {scheme.code!r}")
-    n1, n2, n3 = scheme.n
-    rank = scheme.rank
-    u = np.asarray(scheme.u, dtype=np.int64).reshape(rank, n1, n2)
-    v = np.asarray(scheme.v, dtype=np.int64).reshape(rank, n2, n3)
-    w = np.asarray(scheme.w, dtype=np.int64).reshape(rank, n1, n3)
-    u2 = np.einsum("ia,rab,jb->rij", p_inv.T, u, q)
-    v2 = np.einsum("ia,rab,jb->rij", q_inv.T, v, r)
-    w2 = np.einsum("ia,rab,bj->rij", p, w, r_inv)
-    ring = Ring.Z if scheme.ring is Ring.ZT else scheme.ring
-    return scheme.with_factors(u2.reshape(rank, -1), v2.reshape(rank, -1), w2.reshape(rank, -1), ring=ring)
+    for name, m, m_inv, size in (("p", p, p_inv, scheme.n[0]), ("q", q, q_inv, scheme.n[1]), ("r", r, r_inv, scheme.n[2])):
+        _, inv = ring_matrix(f"{name}_inv", m_inv, size, scheme.ring)
+        mat, _ = ring_matrix(name, m, size, scheme.ring)
+        if not np.array_equal(inv, mat):
+            raise ValueError(f"{name}_inv: not the inverse of {name} over {scheme.ring}")
+    return gl_action(scheme, p_inv, q_inv, r_inv)
 
 
 def random_gg_symmetry(scheme: Scheme, rng=None) -> Scheme:
-    """:func:`gg_symmetry` with random unimodular P, Q, R."""
+    """:func:`gg_symmetry` with random unimodular P, Q, R (a Z_T scheme is read over Z)."""
     g = np.random.default_rng(rng)
     n1, n2, n3 = scheme.n
     (p, pi), (q, qi), (r, ri) = (random_unimodular(k, g) for k in (n1, n2, n3))
@@ -109,23 +112,18 @@ def random_flips(scheme: Scheme, flips: int, rng=None) -> Scheme:
         tries += 1
         pos = int(g.integers(3))
         a = facs[pos]
-        if p == 3:
-            keys = [_f3_key(row) for row in a]
-        else:
-            keys = [row.tobytes() for row in a]
+        units, normal = unit_normal(a, ring)     # factors equal up to a unit share one normal row
         groups: dict = {}
-        for t, k in enumerate(keys):
-            groups.setdefault(k, []).append(t)
+        for t, row in enumerate(normal):
+            groups.setdefault(row.tobytes(), []).append(t)
         cand = [ts for ts in groups.values() if len(ts) > 1]
         if not cand:
             continue
         ts = cand[int(g.integers(len(cand)))]
         r, s = (int(x) for x in g.choice(ts, size=2, replace=False))
         b, c = facs[(pos + 1) % 3], facs[(pos + 2) % 3]
-        # make factor pos of s equal to that of r (over F3 they may differ by sign)
-        sign = 1
-        if p == 3 and not np.array_equal(a[r] % 3, a[s] % 3):
-            sign = -1
+        # make factor pos of s equal to that of r (they may differ by a sign)
+        sign = int(units[r] * units[s])
         nb = b[r] + sign * b[s]
         nc = c[s] - c[r]              # term s: a[s] (x) b[s] (x) c[s] = a[r] (x) (sign b[s]) (x) c[s]
         if p:
@@ -141,14 +139,6 @@ def random_flips(scheme: Scheme, flips: int, rng=None) -> Scheme:
     if p == 3:
         facs = [((f + 1) % 3) - 1 for f in facs]
     return Scheme(scheme.code, scheme.n, ring, *facs)
-
-
-def _f3_key(row: np.ndarray) -> bytes:
-    r = row % 3
-    nz = np.flatnonzero(r)
-    if len(nz) and r[nz[0]] == 2:
-        r = (-r) % 3
-    return r.tobytes()
 
 
 def scrambled_pool(scheme: Scheme, count: int, ring="F2", flips: int = 200, rng=None) -> list[Scheme]:
@@ -181,15 +171,10 @@ def scrambled_pool(scheme: Scheme, count: int, ring="F2", flips: int = 200, rng=
         elif s.ring is not ring:
             raise ValueError(f"ring: cannot move a scheme over {s.ring} to {ring}")
         s = random_flips(s, flips, g)
-        key = _key(s)
+        key = canonical_key(s)
         if key in seen:
             continue
         seen.add(key)
         out.append(s)
     return out
 
-
-def _key(s: Scheme) -> bytes:
-    rows = np.concatenate([np.asarray(a, dtype=np.int64) for a in s.factors], axis=1)
-    order = np.lexsort(rows.T[::-1])
-    return rows[order].tobytes()

@@ -148,7 +148,7 @@ def canonicalize(scheme: Scheme) -> Scheme:
 
     Examples
     --------
-    >>> from linalg_lab.tensors import strassen_scheme
+    >>> from linalg_lab.schemes import strassen_scheme
     >>> s = strassen_scheme("Q")
     >>> t = s.with_factors(s.u * 2, s.v * -1, s.w, ring="Q")   # 2u (x) -v (x) w: not exact any more
     >>> canonicalize(t).ring.value

@@ -1,7 +1,7 @@
 """Sub-commands of the lifting family: ``linalg-lab lift`` and ``linalg-lab catalogue``.
 
 A thin layer over :func:`linalg_lab.lifting.lift` and
-:func:`linalg_lab.lifting.catalogue.write_catalogue_index`.
+:func:`linalg_lab.schemes.catalogue.write_catalogue_index`.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def lift_files(paths, to="Q", out=".", steps=10, attempts=4, by_code=False, prog
     --------
     >>> import tempfile
     >>> from linalg_lab.schemes import save_scheme
-    >>> from linalg_lab.tensors import strassen_scheme
+    >>> from linalg_lab.schemes import strassen_scheme
     >>> d = Path(tempfile.mkdtemp())
     >>> f = save_scheme(strassen_scheme("F2"), d)
     >>> lift_files([f], to="Z", out=d / "out", echo=lambda line: None)["lifted"]
@@ -161,7 +161,7 @@ def cmd_lift(args) -> int:
 
 
 def cmd_catalogue(args) -> int:
-    from .catalogue import catalogue_index, write_catalogue_index
+    from ..schemes.catalogue import catalogue_index, write_catalogue_index
 
     root = Path(args.dir)
     try:

@@ -167,7 +167,7 @@ def brent_jacobian(u, v, w, p: int, colpos=None) -> JacobianRecord:
 
     Examples
     --------
-    >>> from linalg_lab.tensors import strassen_scheme
+    >>> from linalg_lab.schemes import strassen_scheme
     >>> s = strassen_scheme()
     >>> rec = brent_jacobian(s.u, s.v, s.w, 2)
     >>> rec.ncols, rec.rank <= 64
@@ -297,7 +297,7 @@ def hensel_lift(scheme: Scheme, steps: int = 10, *, rng=None, colpos=None, stop_
 
     Examples
     --------
-    >>> from linalg_lab.tensors import strassen_scheme
+    >>> from linalg_lab.schemes import strassen_scheme
     >>> h = hensel_lift(strassen_scheme("F2"))
     >>> h.ok, h.exact
     (True, True)

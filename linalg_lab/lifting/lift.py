@@ -201,7 +201,7 @@ def lift(scheme: Scheme, to="Q", steps: int = 10, *, attempts: int = 4, rng=0, m
 
     Examples
     --------
-    >>> from linalg_lab.tensors import strassen_scheme
+    >>> from linalg_lab.schemes import strassen_scheme
     >>> res = lift(strassen_scheme("F3"), to="Z")
     >>> res.ok, res.ring_needed, bool(res.scheme.verify())
     (True, 'ZT', True)

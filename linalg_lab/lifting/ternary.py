@@ -320,7 +320,7 @@ def ternary_lift(scheme: Scheme, max_nodes: int = 1_000_000) -> TernaryLift:
 
     Examples
     --------
-    >>> from linalg_lab.tensors import strassen_scheme
+    >>> from linalg_lab.schemes import strassen_scheme
     >>> res = ternary_lift(strassen_scheme("F2"))
     >>> res.ok, res.scheme.ring.value, bool(res.scheme.verify())
     (True, 'ZT', True)

@@ -1,27 +1,75 @@
-"""Schemes: the :class:`Scheme` model, exact verification, files, importers and packing.
+"""Schemes: the :class:`Scheme` value, exact verification, identity, transforms, files and the catalogue.
+
+Conventions
+-----------
+A scheme of rank R for a bilinear map with tensor ``T`` (codes and parameter
+orders: :mod:`linalg_lab.tensors`) is three matrices ``U`` (R x nU), ``V``
+(R x nV), ``W`` (R x nW) over a ring (F2, F3, Z_T = {-1, 0, 1}, Z or Q) with
+
+    ``sum_r U[r, a] V[r, b] W[r, g] == T[a, b, g]``  for every a, b, g.
+
+Product r is ``m_r = (U[r] . x) (V[r] . y)`` and ``z[g] = sum_r W[r, g] m_r``:
+this is the **output convention** (``W`` indexes the outputs directly, not the
+transposed "cyclic" convention of some published files; the importers convert).
+For ``gg`` a factor row read as a matrix is ``U_r`` (n1 x n2), ``V_r`` (n2 x n3),
+``W_r`` (n1 x n3), row-major.
+
+Scheme files (:mod:`.io`): one JSON object per file, named
+``<code>-<n1>x<n2>x<n3>-r<rank>-<ring>[-<tag>].json``, with keys ``format``
+(``"linalg-lab/scheme-1"``), ``tensor``, ``n``, ``ring``, ``rank``, ``u``,
+``v``, ``w`` and a free-form ``provenance``. Entries are JSON integers
+(F2: {0, 1}; F3 and Z_T: {-1, 0, 1}) or, over Q, integers and ``"p/q"``
+strings. A file is written only after exact verification over its ring.
+
+Where each part lives
+---------------------
+- :mod:`.scheme`: the :class:`Scheme` value and :class:`Verification`;
+  :mod:`.standard`: :func:`naive_scheme`, :func:`strassen_scheme`;
+- :mod:`.identity`: :func:`canonical_key` (the one answer to "the same
+  scheme?": same tensor, ring and terms up to order and units) and its packed
+  twin :func:`packed_key`;
+- :mod:`.transforms`: :func:`gl_action` (``A -> P A Q^-1``, ``B -> Q B R^-1``,
+  ``C -> P C R^-1`` over every ring), :func:`permute`, :func:`rotate`,
+  :func:`transpose`; :mod:`.invariants`: factor ranks and :func:`rank_profile`;
+- :mod:`.moves`: the flip, reduction and plus transition in plain Python over
+  F2 / F3 (the reference for the numba kernels of :mod:`linalg_lab.flipgraph`);
+- :mod:`.io`, :mod:`.importers`, :mod:`.equations`: files, published formats, text;
+  :mod:`.packed`: bit-packing for the kernels;
+- :mod:`.catalogue`, :mod:`.known_ranks`: the verified catalogue ``schemes/``
+  and the literature table of best known ranks (:func:`known_rank`).
+
+Layers: :mod:`linalg_lab.fields` -> :mod:`linalg_lab.tensors` -> this package
+-> the families (flipgraph, lifting, ...); a lower layer never imports a higher one.
 
 Examples
 --------
->>> from linalg_lab.tensors import strassen_scheme
->>> from linalg_lab.schemes import to_equations
+>>> from linalg_lab.schemes import strassen_scheme, to_equations
 >>> print(to_equations(strassen_scheme()).splitlines()[-4])
 c11 = m1 + m4 - m5 + m7
 """
 
+from .catalogue import catalogue_best, catalogue_index, scan_catalogue, write_catalogue_index
 from .equations import to_equations
+from .identity import canonical_key, canonical_terms, packed_key, unit_normal
 from .importers import (
     cyclic_to_output, load_alphatensor_npz, load_cyclic_json, load_terms, output_to_cyclic,
     parse_terms, to_terms,
 )
 from .invariants import factor_ranks, rank_profile, sandwich
 from .io import FORMAT, SchemeFileError, atomic_write_text, load_scheme, save_scheme, scheme_filename, scheme_files, scheme_from_dict, scheme_to_json
+from .known_ranks import known_rank
 from .packed import MAX_PACKED, PackedScheme, pack, pack_rows, unpack, unpack_rows
 from .scheme import Scheme, Verification
+from .standard import naive_scheme, strassen_scheme
+from .transforms import gl_action, permute, rotate, transpose
 
 __all__ = [
     "FORMAT", "MAX_PACKED", "PackedScheme", "Scheme", "SchemeFileError", "Verification",
-    "atomic_write_text", "cyclic_to_output", "factor_ranks", "load_alphatensor_npz", "load_cyclic_json",
-    "load_scheme", "load_terms", "output_to_cyclic", "pack", "pack_rows", "parse_terms", "rank_profile", "sandwich",
-    "save_scheme", "scheme_filename", "scheme_files", "scheme_from_dict", "scheme_to_json", "to_equations",
-    "to_terms", "unpack", "unpack_rows",
+    "atomic_write_text", "canonical_key", "canonical_terms", "catalogue_best", "catalogue_index",
+    "cyclic_to_output", "factor_ranks", "gl_action", "known_rank", "load_alphatensor_npz",
+    "load_cyclic_json", "load_scheme", "load_terms", "naive_scheme", "output_to_cyclic", "pack", "pack_rows",
+    "packed_key", "parse_terms", "permute", "rank_profile", "rotate", "sandwich", "save_scheme",
+    "scan_catalogue", "scheme_filename", "scheme_files", "scheme_from_dict", "scheme_to_json",
+    "strassen_scheme", "to_equations", "to_terms", "transpose", "unit_normal", "unpack", "unpack_rows",
+    "write_catalogue_index",
 ]

@@ -31,7 +31,7 @@ def to_equations(scheme: Scheme) -> str:
 
     Examples
     --------
-    >>> from linalg_lab.tensors import strassen_scheme
+    >>> from linalg_lab.schemes import strassen_scheme
     >>> print(to_equations(strassen_scheme()).splitlines()[0])
     m1 = (a11 + a22)(b11 + b22)
     """

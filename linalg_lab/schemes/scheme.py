@@ -126,7 +126,7 @@ class Scheme:
 
     Examples
     --------
-    >>> from linalg_lab.tensors import strassen_scheme
+    >>> from linalg_lab.schemes import strassen_scheme
     >>> s = strassen_scheme()
     >>> s.rank, bool(s.verify())
     (7, True)

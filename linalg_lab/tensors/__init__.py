@@ -1,6 +1,17 @@
 """Tensors of bilinear maps: general and structured matrix products.
 
-Codes and parameter orders follow DESIGN.md section 3.
+Conventions (DESIGN.md section 3): a bilinear map ``z = f(x, y)`` has the
+tensor ``T`` with ``z[g] = sum_{a,b} T[a, b, g] x[a] y[b]``. A code is two
+letters, the structures of A and of B (``g`` general, ``u`` upper, ``l``
+lower triangular, ``s`` symmetric, ``k`` skew, ``w`` skew with a free
+diagonal), or a letter and ``t`` for ``C = X X^T``. Sizes are ``n1 x n2`` for
+A and ``n2 x n3`` for B. The general product ``gg`` has
+``T[i*n2 + j, j*n3 + k, i*n3 + k] = 1``.
+
+Layering: this package sits directly above :mod:`linalg_lab.fields` and never
+imports :mod:`linalg_lab.schemes` when it is imported. ``naive_scheme`` and
+``strassen_scheme`` live in :mod:`linalg_lab.schemes.standard`; they are
+reachable from here too, imported on first use.
 
 Examples
 --------
@@ -9,26 +20,21 @@ Examples
 (16, 16, 10)
 """
 
+import importlib as _importlib
+
 from .build import matmul_tensor, tensor_dims
 from .codes import CODES, GRAM_CODES, PRODUCT_CODES, TensorCode, parse_sizes, tensor_code
 from .naive import naive_factors, strassen_factors
 from .structure import STRUCTURES, operand_map, structured_matrix, strict_upper_index, upper_index
 
-
-def naive_scheme(code, sizes, ring="Z"):
-    """The naive scheme of ``code`` at ``sizes`` as a :class:`linalg_lab.schemes.Scheme`."""
-    from ..schemes import Scheme
-
-    u, v, w = naive_factors(code, sizes)
-    return Scheme(code, sizes, ring, u, v, w)
+# Scheme-valued helpers belong to the layer above; import them only when asked for.
+_FROM_SCHEMES = ("naive_scheme", "strassen_scheme")
 
 
-def strassen_scheme(ring="Z"):
-    """Strassen's rank-7 scheme for 2x2x2 as a :class:`linalg_lab.schemes.Scheme`."""
-    from ..schemes import Scheme
-
-    u, v, w = strassen_factors()
-    return Scheme("gg", (2, 2, 2), ring, u, v, w)
+def __getattr__(name):
+    if name in _FROM_SCHEMES:
+        return getattr(_importlib.import_module("linalg_lab.schemes.standard"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [
