@@ -39,8 +39,9 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..schemes.catalogue import catalogue_best
 from ..schemes.io import atomic_write_text, load_scheme, save_scheme, scheme_from_dict, scheme_to_json
-from ..tensors import naive_scheme
+from ..schemes.standard import naive_scheme
 from ..tensors.codes import tensor_code
 from .search import SearchResult, search
 from .settings import BY_NAME, CAMPAIGN_KEYS
@@ -118,16 +119,6 @@ def load_campaign(path) -> Campaign:
     )
 
 
-def _catalogue_best(folder: Path, code: str, sizes, ring: str) -> int | None:
-    prefix = f"{code}-{'x'.join(map(str, sizes))}-r"
-    best = None
-    for f in (folder / code).glob(prefix + "*.json") if (folder / code).is_dir() else []:
-        parts = f.stem[len(prefix):].split("-")
-        if len(parts) >= 2 and parts[1] == ring and parts[0].isdigit():
-            best = int(parts[0]) if best is None else min(best, int(parts[0]))
-    return best
-
-
 def _write_checkpoint(c: Campaign, seconds: float, flips: int, schemes) -> None:
     data = {"campaign": str(c.path), "seconds_used": seconds, "flips": flips,
             "schemes": [json.loads(scheme_to_json(s)) for s in schemes]}
@@ -173,7 +164,7 @@ def run_campaign(path, *, progress: bool = True) -> SearchResult:
         c.out_dir.mkdir(parents=True, exist_ok=True)
         save_scheme(s, c.out_dir, provenance=prov)
         if c.catalogue is not None:
-            held = _catalogue_best(c.catalogue, s.code, s.n, s.ring.value)
+            held = catalogue_best(c.catalogue, s.code, s.n, s.ring.value)
             if held is None or s.rank < held:
                 (c.catalogue / s.code).mkdir(parents=True, exist_ok=True)
                 path = save_scheme(s, c.catalogue / s.code, provenance=prov)

@@ -13,8 +13,7 @@ from __future__ import annotations
 import threading
 import time
 
-import numpy as np
-
+from ..schemes.identity import canonical_key
 from ..schemes.scheme import Scheme
 
 
@@ -24,18 +23,9 @@ def format_of(scheme: Scheme) -> tuple:
 
 
 def scheme_key(s: Scheme) -> bytes:
-    """Identity of a scheme up to term order and, over F3/Z_T/Z, signs moved between a term's factors."""
-    rows = np.concatenate([np.asarray(a, dtype=np.int64) for a in s.factors], axis=1).copy()
-    nu, nv, _ = s.dims
-    for lo, hi in ((0, nu), (nu, nu + nv)):
-        blk = rows[:, lo:hi]
-        first = np.where((blk != 0).any(axis=1), blk[np.arange(len(blk)), (blk != 0).argmax(axis=1)], 1)
-        rows[:, lo:hi] *= first[:, None]
-        rows[:, nu + nv:] *= first[:, None]
-    if s.ring.characteristic:
-        rows %= s.ring.characteristic
-    order = np.lexsort(rows.T[::-1])
-    return rows[order].tobytes()
+    """Identity of a scheme up to term order and units moved between a term's factors
+    (:func:`linalg_lab.schemes.canonical_key`)."""
+    return canonical_key(s)
 
 
 def checked(s: Scheme) -> Scheme:

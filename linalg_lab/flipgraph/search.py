@@ -17,7 +17,7 @@ import numpy as np
 
 from ..fields.rings import Ring, as_ring
 from ..schemes.scheme import Scheme
-from ..tensors import naive_scheme
+from ..schemes.standard import naive_scheme
 from ..tensors.codes import tensor_code
 from ..validation import check_instance, check_int, check_real
 from .coordinator import Coordinator

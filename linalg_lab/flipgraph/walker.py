@@ -6,6 +6,7 @@ import numpy as np
 
 from ..fields.rings import Ring
 from ..schemes.packed import MAX_PACKED, pack_rows, unpack_rows
+from ..schemes.identity import packed_key
 from ..schemes.scheme import Scheme
 from . import _kernels as K
 from .state import (CELLS_PER_UNIT, M_BEST, M_FLIPS, M_PLUS, M_RANK, M_REDUCTIONS, M_REJECTED, M_SINCE, P_MARGIN,
@@ -203,9 +204,7 @@ class Walker(KernelState):
         return self._to_scheme(self.bestF, self.bestS, self.best_rank)
 
     def key(self) -> bytes:
-        """Canonical key of the current scheme (term order ignored)."""
+        """Canonical key of the current scheme (:func:`linalg_lab.schemes.packed_key`: term order and signs ignored)."""
         r = self.rank
         f = self.F.reshape(-1, CELLS_PER_UNIT, 2)[:r]
-        rows = np.concatenate([f[:, 0], f[:, 1], f[:, 2], self.S[:r, None].astype(np.uint64)], axis=1)
-        order = np.lexsort(rows.T[::-1])
-        return rows[order].tobytes()
+        return packed_key(f[:, 0], f[:, 1], f[:, 2], self.ring, signs=self.S[:r])

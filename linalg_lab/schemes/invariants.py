@@ -18,7 +18,6 @@ from collections import Counter
 import numpy as np
 
 from ..fields.elimination import exact_rank as _exact_rank
-from ..fields.elimination import row_reduce as _row_reduce
 from ..fields.rings import Ring
 from .scheme import Scheme
 from .transforms import gl_action

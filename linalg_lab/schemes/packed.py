@@ -20,6 +20,7 @@ from ..fields.packing import pack_rows as _pack
 from ..fields.packing import unpack_rows as _unpack
 from ..fields.rings import Ring
 from ..tensors.codes import TensorCode, tensor_code
+from .identity import packed_key
 from .scheme import Scheme
 
 MAX_PACKED = 64
@@ -44,10 +45,9 @@ class PackedScheme:
         return len(self.u)
 
     def key(self) -> bytes:
-        """A canonical key: equal for schemes that differ only in the order of their terms."""
-        rows = np.concatenate([self.u, self.v, self.w], axis=1)
-        order = np.lexsort(rows.T[::-1])
-        return rows[order].tobytes()
+        """A canonical key: equal for schemes that differ only in the order of their terms and signs
+        (:func:`linalg_lab.schemes.identity.packed_key`)."""
+        return packed_key(self.u, self.v, self.w, self.ring)
 
 
 def _check_packable(scheme: Scheme) -> None:
