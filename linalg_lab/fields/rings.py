@@ -79,13 +79,14 @@ def as_ring(ring) -> Ring:
     """Return ``ring`` as a :class:`Ring`, accepting a Ring or its name (case-insensitive)."""
     if isinstance(ring, Ring):
         return ring
-    if isinstance(ring, str):
-        key = ring.strip().upper()
-        if key == "Z_T":
-            key = "ZT"
-        for r in Ring:
-            if r.value.upper() == key:
-                return r
+    if not isinstance(ring, str):
+        raise TypeError(f"ring: expected one of {', '.join(RINGS)} (a Ring or its name), got {type(ring).__name__}")
+    key = ring.strip().upper()
+    if key == "Z_T":
+        key = "ZT"
+    for r in Ring:
+        if r.value.upper() == key:
+            return r
     raise ValueError(f"ring: expected one of {', '.join(RINGS)}, got {ring!r}")
 
 
