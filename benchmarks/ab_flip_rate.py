@@ -29,6 +29,8 @@ CONFIGS = [("gg 3x3x3 F2", "3x3x3", "F2", 0), ("gg 3x3x3 F3", "3x3x3", "F3", 0),
 
 
 def _import(tree: Path, name: str, folder: Path):
+    shutil.rmtree(folder / name, ignore_errors=True)
+    # copy2 keeps the files' times, so numba's cache of this folder stays valid from one run to the next
     shutil.copytree(tree / "linalg_lab", folder / name, ignore=shutil.ignore_patterns("__pycache__"))
     # the package names itself in a few absolute imports: point them at the copy
     for f in (folder / name).rglob("*.py"):
@@ -65,7 +67,8 @@ def main():
     ap.add_argument("--flips", type=int, default=200_000)
     args = ap.parse_args()
     os.environ.setdefault("NUMBA_CACHE_DIR", str(Path.home() / ".cache" / "linalg-lab" / "numba-ab"))
-    folder = Path(tempfile.mkdtemp(prefix="ab-flip-rate-"))
+    folder = Path(tempfile.gettempdir()) / "linalg-lab-ab-flip-rate"
+    folder.mkdir(exist_ok=True)
     sys.path.insert(0, str(folder))
     try:
         pkgs = {"A": ("ab_base", _import(args.base, "ab_base", folder)),
@@ -84,7 +87,8 @@ def main():
             print(f"{label:<28} {statistics.median(rates['A']):>17.4g} {statistics.median(rates['B']):>16.4g} "
                   f"{statistics.median(ratios):>13.3f}", flush=True)
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        for name in ("ab_base", "ab_new"):
+            shutil.rmtree(folder / name, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from linalg_lab.fields import RING_F2, RING_F3, RING_ZT, Ring, exact_inverse, exact_rank, pack_rows, unpack_rows
 from linalg_lab.fields import words as W
+from linalg_lab.fields.elimination import back_substitute2, eliminate2
 
 CODES = {"F2": RING_F2, "F3": RING_F3, "ZT": RING_ZT}
 
@@ -115,3 +116,14 @@ def test_exact_inverse_mod_p_matches_galois(p, n, seed):
         assert inv is None
     else:
         assert np.array_equal(np.array(inv), np.linalg.inv(g))
+
+
+@given(st.integers(1, 8), st.integers(1, 130), st.integers(0, 2**32 - 1))
+def test_gf2_elimination_gives_the_reduced_echelon_form_of_galois(m, n, seed):
+    rows = np.random.default_rng(seed).integers(0, 2, (m, n))
+    a = pack_rows(rows, "F2")
+    rank, _, pivcols, _ = eliminate2(a, n)
+    red = unpack_rows(back_substitute2(a, rank, pivcols)[:, None, :], n, "F2")
+    ref = galois.GF(2)(rows).row_reduce()
+    assert rank == np.linalg.matrix_rank(galois.GF(2)(rows))
+    assert np.array_equal(red, np.asarray(ref[:rank]))

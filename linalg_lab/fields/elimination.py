@@ -327,6 +327,19 @@ def solve3(a, rank, swaps, pivcols, scales, lmult, b, ncols):
     return x, ok
 
 
+def back_substitute2(a, rank: int, pivcols) -> np.ndarray:
+    """Reduced row echelon form over GF(2) of an :func:`eliminate2` result: the first ``rank``
+    rows of plane 0, each pivot column cleared above its pivot. Returns (rank, nw) words."""
+    red = np.array(a[:rank, 0, :], dtype=np.uint64, copy=True)
+    for k in range(rank - 1, -1, -1):
+        c = int(pivcols[k])
+        w, b = c >> 6, np.uint64(c & 63)
+        hit = np.flatnonzero((red[:k, w] >> b) & np.uint64(1))
+        if len(hit):
+            red[hit] ^= red[k]
+    return red
+
+
 # ----------------------------------------------------------------------------- exact
 def row_reduce(rows: list, p: int) -> list[int]:
     """Reduce ``rows`` (lists of ints mod p, or Fractions when p = 0) to reduced echelon form in place.

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..fields.elimination import eliminate2
+from ..fields.elimination import back_substitute2, eliminate2
 from ..fields.packing import pack_rows, unpack_rows
 from ..fields.rings import Ring
 from ..schemes import Scheme
@@ -158,14 +158,7 @@ class _Problem:
         hw, hb = n >> 6, np.uint64(n & 63)
         if rank < m and np.any((rest[:, hw] >> hb) & np.uint64(1)):
             return False
-        # back elimination to reduced echelon form on the packed rows
-        red = a[:rank, 0, :].copy()
-        for k in range(rank - 1, -1, -1):
-            c = int(pivcols[k])
-            w_, b_ = c >> 6, np.uint64(c & 63)
-            hit = np.flatnonzero((red[:k, w_] >> b_) & np.uint64(1))
-            if len(hit):
-                red[hit] ^= red[k]
+        red = back_substitute2(a, rank, pivcols)
         self.pivot_vars = {int(free[int(c)]) for c in pivcols}
         bits = unpack_rows(red[:, None, :], ncols, Ring.F2)
         rr, cc = np.nonzero(bits[:, :n])
