@@ -7,8 +7,8 @@ F3 and Z_T share the representation; they differ in addition only: over F3
 1 + 1 = -1, over Z_T a sum that would leave {-1, 0, 1} is a failure, and the
 move that asked for it is not applied (Perminov's ternary flip graph).
 
-Every function here is a small ``numba`` function compiled inline into its
-callers (the flip kernels, the lifting kernels) and written with plain word
+Every function here is a small ``numba`` function that LLVM inlines into its
+callers (the flip kernels, the lifting kernels), written with plain word
 operations only, so that CUDA device functions can be compiled from the same
 source. A ring is passed as its integer code (:data:`RING_F2`, :data:`RING_F3`,
 :data:`RING_ZT`; ``Ring.code``), never as a characteristic: Z_T has none.
@@ -38,7 +38,8 @@ RING_NAMES = ("F2", "F3", "ZT")
 ZERO = np.uint64(0)
 ONE = np.uint64(1)
 
-_inline = dict(cache=True, _nrt=False, inline="always")
+# plain numba functions: LLVM inlines them into the kernels (numba-level inlining would only cost compile time)
+_inline = dict(cache=True, _nrt=False)
 
 
 @njit(**_inline)

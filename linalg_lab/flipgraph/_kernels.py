@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..fields.words import add, is_zero, normalise, scale, subtract
+from ..fields.words import RING_F2, RING_F3, add, is_zero, normalise, scale, subtract
 from .state import (M_BEST, M_BEST_FLIPS, M_CAP, M_DIRECT, M_FLEN, M_FLIPS, M_GEN0, M_HBITS, M_PLUS, M_RANK,
                     M_REDUCTIONS, M_REJECTED, M_RING, M_SINCE, M_STACK, M_SYM, M_TMASK, M_USED0, P_MARGIN,
                     P_MAX_FLIPS, P_PLATEAU, P_STOP_AT_DROP, P_TARGET)
@@ -36,11 +36,15 @@ U64 = np.uint64
 _u = np.uint64
 ONE = np.uint64(1)
 
+# The flip body is inlined into the walk at numba level, once per common (ring, layout) so that each copy
+# sees them as constants; everything below it is left to LLVM's inliner, which keeps compile time down
+# (a cold compile of the walk takes less time than the two separate kernels it replaced).
 _inline = dict(cache=True, _nrt=False, inline="always")
+_leaf = dict(cache=True, _nrt=False)
 
 
 # --------------------------------------------------------------------- random numbers
-@njit(**_inline)
+@njit(**_leaf)
 def _rand(rng):
     """xorshift64* step on rng[0]; returns a uint64."""
     x = rng[0]
@@ -51,14 +55,14 @@ def _rand(rng):
     return x * U64(0x2545F4914F6CDD1D)
 
 
-@njit(**_inline)
+@njit(**_leaf)
 def _randint(rng, n):
     """Uniform in [0, n) for 0 < n < 2**31 by multiply-shift (no division in the inner loop)."""
     return np.int64(((_rand(rng) >> U64(32)) * U64(n)) >> U64(32))
 
 
 # --------------------------------------------------------------------- cells
-@njit(**_inline)
+@njit(**_leaf)
 def _rot(i, d):
     """(i + d) mod 3 for i in 0..2, d in 0..2."""
     t = i + d
@@ -67,30 +71,31 @@ def _rot(i, d):
     return t
 
 
-@njit(**_inline)
-def _tab(st, x):
-    return (x & 3) & st.meta[M_TMASK]
+@njit(**_leaf)
+def _tab(tmask, x):
+    """Table of cell x: its position (general walk, tmask 3) or the one table (symmetric walk, tmask 0)."""
+    return (x & 3) & tmask
 
 
-@njit(**_inline)
+@njit(**_leaf)
 def _same(st, x, y):
     return st.F[_u(x), 0] == st.F[_u(y), 0] and st.F[_u(x), 1] == st.F[_u(y), 1]
 
 
-@njit(**_inline)
+@njit(**_leaf)
 def _zero(st, x):
     return is_zero(st.F[_u(x), 0], st.F[_u(x), 1])
 
 
 # --------------------------------------------------------------------- tables
-@njit(**_inline)
+@njit(**_leaf)
 def _hash(k0, k1, hbits):
     # Fibonacci hashing: one multiply; the top bits mix all key bits well enough for linear probing
     h = (k0 ^ (k1 << U64(32)) ^ (k1 >> U64(32))) * U64(0x9E3779B97F4A7C15)
     return np.int64(h >> U64(64 - hbits))
 
 
-@njit(**_inline)
+@njit(**_leaf)
 def _find(st, m, k0, k1, g, hbits, direct):
     if direct > 0:
         i = np.int64(k0 | (k1 << U64(direct)))
@@ -104,7 +109,7 @@ def _find(st, m, k0, k1, g, hbits, direct):
     return i, False
 
 
-@njit(**_inline)
+@njit(**_leaf)
 def _insert(st, m, x):
     """Enter cell x into table m."""
     meta = st.meta
@@ -138,7 +143,7 @@ def _insert(st, m, x):
         meta[M_FLEN] = n + 1
 
 
-@njit(**_inline)
+@njit(**_leaf)
 def _remove(st, m, x):
     """Take cell x out of table m."""
     meta = st.meta
@@ -165,9 +170,9 @@ def _remove(st, m, x):
 
 
 @njit(**_inline)
-def _set(st, x, a0, a1):
+def _set(st, x, a0, a1, tmask):
     """Give cell x the factor (a0, a1), keeping its table entry in step (zero factors are not entered)."""
-    m = _tab(st, x)
+    m = _tab(tmask, x)
     if st.tslot[_u(x)] >= 0:
         _remove(st, m, x)
     st.F[_u(x), 0] = a0
@@ -193,16 +198,17 @@ def _rebuild(st, m):
     meta[M_FLEN] = j
     meta[M_GEN0 + m] += 1
     meta[M_USED0 + m] = 0
+    tmask = meta[M_TMASK]
     for t in range(meta[M_RANK]):
         for k in range(3):
             x = 4 * t + k
-            if _tab(st, x) == m:
+            if _tab(tmask, x) == m:
                 st.tslot[_u(x)] = -1
                 if not _zero(st, x):
                     _insert(st, m, x)
 
 
-@njit(**_inline)
+@njit(**_leaf)
 def _push(st, x):
     """Remember that cell x changed: a reduction may now be possible there."""
     n = st.meta[M_STACK]
@@ -250,9 +256,10 @@ def init_state(st, units, ring, hbits, direct, symmetric):
             st.S[_u(out)] = st.S[_u(t)]
             out += 1
     meta[M_RANK] = out
+    tmask = meta[M_TMASK]
     for k in range(3):
         for t in range(out):
-            _insert(st, _tab(st, 4 * t + k), 4 * t + k)
+            _insert(st, _tab(tmask, 4 * t + k), 4 * t + k)
     # merge units that are equal in two positions right away (a general term is
     # checked from two of its factors, an orbit from all three rotations)
     checks = 3 if symmetric else 2
@@ -270,23 +277,24 @@ def init_state(st, units, ring, hbits, direct, symmetric):
 def _delete_unit(st, o):
     """Remove unit o (a term, or an orbit of three); the last unit moves into index o."""
     meta = st.meta
+    tmask = meta[M_TMASK]
     for k in range(3):
         x = 4 * o + k
         if st.tslot[_u(x)] >= 0:
-            _remove(st, _tab(st, x), x)
+            _remove(st, _tab(tmask, x), x)
     last = meta[M_RANK] - 1
     if o != last:
         for k in range(3):
             y = 4 * last + k
             if st.tslot[_u(y)] >= 0:
-                _remove(st, _tab(st, y), y)
+                _remove(st, _tab(tmask, y), y)
             st.F[_u(4 * o + k), 0] = st.F[_u(y), 0]
             st.F[_u(4 * o + k), 1] = st.F[_u(y), 1]
         st.S[_u(o)] = st.S[_u(last)]
         for k in range(3):
             x = 4 * o + k
             if not _zero(st, x):
-                _insert(st, _tab(st, x), x)
+                _insert(st, _tab(tmask, x), x)
     meta[M_RANK] = last
     # pending checks follow the renaming
     for i in range(meta[M_STACK]):
@@ -303,6 +311,7 @@ def _reduce(st):
     units whose terms agree in two positions. Returns the number of reductions."""
     meta = st.meta
     ring = meta[M_RING]
+    tmask = meta[M_TMASK]
     done = 0
     while meta[M_STACK] > 0:
         n = meta[M_STACK] - 1
@@ -317,7 +326,7 @@ def _reduce(st):
             done += 1
             continue
         slot = st.tslot[_u(x)]
-        m = _tab(st, x)
+        m = _tab(tmask, x)
         if slot < 0 or st.cnt[_u(m), _u(slot)] < 2:
             continue
         y = st.head[_u(m), _u(slot)]
@@ -344,7 +353,7 @@ def _reduce(st):
                     ok, c0, c1 = add(ring, a0, a1, b0, b1)
                     if ok:
                         s, c0, c1 = normalise(c0, c1)
-                        _set(st, tgt, c0, c1)
+                        _set(st, tgt, c0, c1, tmask)
                         st.S[_u(o)] = s
                         # o may move if o2 is the last unit: push first, _delete_unit renames it
                         _push(st, tgt)
@@ -357,7 +366,7 @@ def _reduce(st):
 
 # --------------------------------------------------------------------- moves
 @njit(**_inline)
-def flip(st, x, y, d):
+def flip(st, x, y, d, ring, tmask):
     """Flip the terms read from cells x and y (different units, equal factor a).
 
     With b the factor ``d`` places after a and c the remaining one:
@@ -365,9 +374,10 @@ def flip(st, x, y, d):
     the signs of the units absorbed into B. For an orbit this is the flip and
     its two rotated images at once. Returns the reductions that followed, or
     -1 when the move was refused (a Z_T coefficient would leave {-1, 0, 1}).
+    ``ring`` and ``tmask`` are those of ``meta`` (passed in so that the walk's
+    specialised copies see them as constants).
     """
     meta = st.meta
-    ring = meta[M_RING]
     o1 = x >> 2
     o2 = y >> 2
     i = x & 3
@@ -384,14 +394,14 @@ def flip(st, x, y, d):
         return -1
     sx, s0, s1 = normalise(s0, s1)
     sy, d0, d1 = normalise(d0, d1)
-    _set(st, xb, s0, s1)
+    _set(st, xb, s0, s1, tmask)
     st.S[_u(o1)] = sx
-    _set(st, yc, d0, d1)
+    _set(st, yc, d0, d1, tmask)
     st.S[_u(o2)] = st.S[_u(o2)] * sy
     # a reduction is only possible where a changed factor is zero or now shared
-    if is_zero(s0, s1) or st.cnt[_u(_tab(st, xb)), _u(st.tslot[_u(xb)])] >= 2:
+    if is_zero(s0, s1) or st.cnt[_u(_tab(tmask, xb)), _u(st.tslot[_u(xb)])] >= 2:
         _push(st, xb)
-    if is_zero(d0, d1) or st.cnt[_u(_tab(st, yc)), _u(st.tslot[_u(yc)])] >= 2:
+    if is_zero(d0, d1) or st.cnt[_u(_tab(tmask, yc)), _u(st.tslot[_u(yc)])] >= 2:
         _push(st, yc)
     if meta[M_STACK] == 0:
         return 0
@@ -409,6 +419,7 @@ def plus(st, x, y):
     meta = st.meta
     ring = meta[M_RING]
     sym = meta[M_SYM]
+    tmask = meta[M_TMASK]
     o1 = x >> 2
     o2 = y >> 2
     i = x & 3
@@ -443,11 +454,11 @@ def plus(st, x, y):
     st.F[_u(nw), 1] = st.F[_u(w1), 1]
     st.S[_u(t)] = sd * st.S[_u(o1)]
     # (u2, v2, W2 - W1) at w2 and (u1 + u2, v1, W1) at u1
-    _remove(st, _tab(st, w2), w2)
+    _remove(st, _tab(tmask, w2), w2)
     st.F[_u(w2), 0] = e0
     st.F[_u(w2), 1] = e1
     st.S[_u(o2)] = se
-    _remove(st, _tab(st, u1), u1)
+    _remove(st, _tab(tmask, u1), u1)
     st.F[_u(u1), 0] = f0
     st.F[_u(u1), 1] = f1
     st.S[_u(o1)] = sf * st.S[_u(o1)]
@@ -456,11 +467,11 @@ def plus(st, x, y):
         z = 4 * t + k
         st.tslot[_u(z)] = -1
         if not _zero(st, z):
-            _insert(st, _tab(st, z), z)
+            _insert(st, _tab(tmask, z), z)
     if not is_zero(e0, e1):
-        _insert(st, _tab(st, w2), w2)
+        _insert(st, _tab(tmask, w2), w2)
     if not is_zero(f0, f1):
-        _insert(st, _tab(st, u1), u1)
+        _insert(st, _tab(tmask, u1), u1)
     _push(st, u1)
     _push(st, w2)
     if sym:
@@ -502,8 +513,8 @@ def _plus_pair(st, rng, rank, sym):
     return -1, -1
 
 
-@njit(cache=True, _nrt=False, nogil=True)
-def walk(st):
+@njit(**_inline)
+def _walk(st, ring, sym):
     """Random walk: up to ``params[P_MAX_FLIPS]`` flips, reductions taken at once,
     plus transitions after ``params[P_PLATEAU]`` flips without improvement.
 
@@ -524,8 +535,8 @@ def walk(st):
     margin = params[P_MARGIN]
     stop_drop = params[P_STOP_AT_DROP]
     cap = meta[M_CAP]
-    sym = meta[M_SYM]
-    ntab = st.sgen.shape[0]
+    tmask = 0 if sym else 3
+    ntab = 1 if sym else 3
     done = 0
     misses = 0
     while done < max_flips:
@@ -580,7 +591,16 @@ def walk(st):
         if sym and (x >> 2) == (y >> 2):
             misses += 1             # two factors of one orbit: no flip there
             continue
-        red = flip(st, x, y, 1 + np.int64((z >> U64(31)) & ONE))
+        d = 1 + np.int64((z >> U64(31)) & ONE)
+        # the ring and the layout reach the move body as constants in the common cases
+        if ring == RING_F2 and tmask == 3:
+            red = flip(st, x, y, d, RING_F2, 3)
+        elif ring == RING_F3 and tmask == 3:
+            red = flip(st, x, y, d, RING_F3, 3)
+        elif ring == RING_F2:
+            red = flip(st, x, y, d, RING_F2, 0)
+        else:
+            red = flip(st, x, y, d, ring, tmask)
         if red < 0:
             meta[M_REJECTED] += 1
             misses += 1
@@ -604,3 +624,9 @@ def walk(st):
                 for q in range(rank):
                     st.bestS[_u(q)] = st.S[_u(q)]
     return done
+
+
+@njit(cache=True, _nrt=False, nogil=True)
+def walk(st):
+    """Random walk on ``st`` (see :func:`_walk`); returns the number of flips done in this call."""
+    return _walk(st, st.meta[M_RING], st.meta[M_SYM])

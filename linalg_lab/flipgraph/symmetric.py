@@ -274,7 +274,7 @@ class SymmetricWalker(KernelState):
             raise ValueError(f"x, y: occurrences {x} and {y} hold different factors")
         if d not in (1, 2):
             raise ValueError(f"d: expected 1 or 2, got {d!r}")
-        red = K.flip(self.st, cx, cy, d)
+        red = K.flip(self.st, cx, cy, d, self.ring_code, 0)
         self.meta[M_FLIPS] += 1
         self.meta[M_REDUCTIONS] += red
         return int(red)

@@ -167,7 +167,7 @@ class Walker(KernelState):
             raise ValueError(f"r, s: terms {r} and {s} do not share their factor at position {m}")
         if b == m or not 0 <= b < 3:
             raise ValueError(f"b: must be a position other than m={m}, got {b}")
-        red = K.flip(self.st, 4 * r + m, 4 * s + m, (b - m) % 3)
+        red = K.flip(self.st, 4 * r + m, 4 * s + m, (b - m) % 3, self.ring_code, 3)
         self.meta[M_FLIPS] += 1
         self.meta[M_REDUCTIONS] += red
         return int(red)
