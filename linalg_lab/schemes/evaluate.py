@@ -1,6 +1,6 @@
 """Exact evaluation of a scheme's tensor ``sum_r U[r] (x) V[r] (x) W[r]``: the one routine behind verification.
 
-Every exact check of the Brent equations in the package goes through
+Every exact verification of a scheme in the package goes through
 :func:`scaled_product`: :meth:`Scheme.verify` (via :func:`brent_failures`) and
 the importers (via :func:`brent_product`).
 
