@@ -24,6 +24,10 @@ strings. A file is written only after exact verification over its ring.
 Where each part lives
 ---------------------
 - :mod:`.scheme`: the :class:`Scheme` value and :class:`Verification`;
+  :mod:`.evaluate`: the one exact evaluation of ``sum_r U[r] V[r] W[r]``
+  (:func:`scaled_product`, :func:`brent_failures`, :func:`brent_product`)
+  behind every verification, rows scaled to integers over Q, float64 BLAS
+  where provably exact, primes and Chinese remaindering past 2**53;
   :mod:`.standard`: :func:`naive_scheme`, :func:`strassen_scheme`;
 - :mod:`.identity`: :func:`canonical_key` (the one answer to "the same
   scheme?": same tensor, ring and terms up to order and units) and its packed
@@ -51,9 +55,10 @@ c11 = m1 + m4 - m5 + m7
 from .catalogue import catalogue_best, catalogue_index, scan_catalogue, write_catalogue_index
 from .equations import to_equations
 from .identity import canonical_key, canonical_terms, packed_key, unit_normal
+from .evaluate import brent_failures, brent_product, integer_product, integer_rows, scaled_product
 from .importers import (
-    cyclic_to_output, load_alphatensor_npz, load_cyclic_json, load_terms, output_to_cyclic,
-    parse_terms, to_terms,
+    TermSyntaxError, alphatensor_keys, cyclic_to_output, float_to_rational, load_alphatensor_npz,
+    load_cyclic_json, load_terms, output_to_cyclic, parse_product, parse_terms, to_terms,
 )
 from .invariants import factor_ranks, rank_profile, sandwich
 from .io import FORMAT, SchemeFileError, atomic_write_text, load_scheme, save_scheme, scheme_filename, scheme_files, scheme_from_dict, scheme_to_json
@@ -64,12 +69,13 @@ from .standard import naive_scheme, strassen_scheme
 from .transforms import gl_action, permute, rotate, transpose
 
 __all__ = [
-    "FORMAT", "MAX_PACKED", "PackedScheme", "Scheme", "SchemeFileError", "Verification",
-    "atomic_write_text", "canonical_key", "canonical_terms", "catalogue_best", "catalogue_index",
-    "cyclic_to_output", "factor_ranks", "gl_action", "known_rank", "load_alphatensor_npz",
+    "FORMAT", "MAX_PACKED", "PackedScheme", "Scheme", "SchemeFileError", "TermSyntaxError", "Verification",
+    "alphatensor_keys", "atomic_write_text", "brent_failures", "brent_product", "canonical_key",
+    "canonical_terms", "catalogue_best", "catalogue_index", "cyclic_to_output", "factor_ranks",
+    "float_to_rational", "gl_action", "integer_product", "integer_rows", "known_rank", "load_alphatensor_npz",
     "load_cyclic_json", "load_scheme", "load_terms", "naive_scheme", "output_to_cyclic", "pack", "pack_rows",
-    "packed_key", "parse_terms", "permute", "rank_profile", "rotate", "sandwich", "save_scheme",
-    "scan_catalogue", "scheme_filename", "scheme_files", "scheme_from_dict", "scheme_to_json",
+    "packed_key", "parse_product", "parse_terms", "permute", "rank_profile", "rotate", "sandwich", "save_scheme",
+    "scaled_product", "scan_catalogue", "scheme_filename", "scheme_files", "scheme_from_dict", "scheme_to_json",
     "strassen_scheme", "to_equations", "to_terms", "transpose", "unit_normal", "unpack", "unpack_rows",
     "write_catalogue_index",
 ]

@@ -36,6 +36,7 @@ import numpy as np
 
 from ..fields.rings import Ring, as_ring
 from ..tensors.build import matmul_tensor
+from .evaluate import brent_product
 from .scheme import Scheme
 
 #: Floats are read as the nearest rational with a denominator up to this bound ...
@@ -45,7 +46,6 @@ RATIONAL_RTOL = 1e-9
 #: A float that is exactly a dyadic rational with a denominator up to this bound is taken as it is.
 MAX_DYADIC_DENOMINATOR = 2**16
 
-_FLOAT_EXACT = 2**53  # integers below this are exact in float64, so are sums and products that stay below it
 _INT64_SAFE = 2**62
 
 
@@ -159,50 +159,11 @@ def _narrow(a: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- one exact check, ring from the entries
-def _scaled_integers(a: np.ndarray) -> tuple[np.ndarray, int]:
-    """``(a * d, d)`` with d the lcm of the denominators: integer entries (int64, or Python ints)."""
-    if a.dtype != object:
-        return a, 1
-    flat = a.ravel().tolist()
-    d = math.lcm(1, *(x.denominator for x in flat if isinstance(x, Fraction)))
-    scaled = [x.numerator * (d // x.denominator) if isinstance(x, Fraction) else int(x) * d for x in flat]
-    big = max(map(abs, scaled), default=0) >= _INT64_SAFE
-    return np.array(scaled, dtype=object if big else np.int64).reshape(a.shape), d
-
-
 def _maxabs(a: np.ndarray) -> int:
     return max((abs(int(x)) for x in a.flat), default=0) if a.dtype == object else int(np.abs(a).max(initial=0))
 
 
-def brent_product(u, v, w) -> tuple[np.ndarray, int]:
-    """``(P, d)`` with ``P = d * sum_r u[r] (x) v[r] (x) w[r]`` exact and integral.
-
-    ``u, v, w`` hold ints and Fractions (rows are products); d is the product of
-    the lcms of their denominators. When every partial sum is bounded by 2**53
-    the contraction runs in float64 BLAS, where it is exact (every intermediate
-    value is an integer that float64 represents); otherwise in int64, and in
-    Python integers past 2**62.
-    """
-    mats, d = [], 1
-    for a in (u, v, w):
-        ai, da = _scaled_integers(np.asarray(a))
-        mats.append(ai)
-        d *= da
-    ui, vi, wi = mats
-    r, nu, nv, nw = len(ui), ui.shape[1], vi.shape[1], wi.shape[1]
-    if r == 0:
-        return np.zeros((nu, nv, nw), dtype=np.int64), d
-    bound = max(1, r) * max(1, _maxabs(ui)) * max(1, _maxabs(vi)) * max(1, _maxabs(wi))
-    dtype = np.float64 if bound < _FLOAT_EXACT else np.int64 if bound < _INT64_SAFE else object
-    ui, vi, wi = (a.astype(dtype) for a in (ui, vi, wi))
-    out = np.empty((nu, nv, nw), dtype=dtype)
-    step = max(1, (1 << 21) // max(1, r * nv))  # rows of u per block: keeps the (r, block, nv) product small
-    for a0 in range(0, nu, step):
-        blk = ui[:, a0:a0 + step, None] * vi[:, None, :]
-        out[a0:a0 + step] = (blk.reshape(r, -1).T @ wi).reshape(-1, nv, nw)
-    if dtype is np.float64:
-        out = out.astype(np.int64)
-    return out, d
+# brent_product (the exact evaluation, shared with Scheme.verify) lives in .evaluate and is re-exported here
 
 
 def _holds(p: np.ndarray, d: int, t: np.ndarray, ring: Ring) -> bool:

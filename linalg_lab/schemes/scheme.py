@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from math import lcm
 
 import numpy as np
 
@@ -12,6 +11,7 @@ from ..fields.rings import Ring, as_ring, parse_rational
 from ..tensors.build import matmul_tensor
 from ..tensors.codes import TensorCode, tensor_code
 from ..tensors.structure import operand_map
+from .evaluate import brent_failures, scaled_product
 from .variables import input_names, output_names
 
 _INT64_SAFE = 2**62
@@ -196,56 +196,38 @@ class Scheme:
 
     # -- exact verification ------------------------------------------------
     def product_tensor(self) -> np.ndarray:
-        """``sum_r U[r,a] V[r,b] W[r,g]`` computed exactly (int64, or Python ints / Fractions)."""
-        u, v, w = self.factors
-        nu, nv, nw = self.dims
-        if any(a.dtype == object for a in (u, v, w)):
-            u, v, w = (a.astype(object) for a in (u, v, w))
-        else:
-            bound = self.rank * max(1, _maxabs(u)) * max(1, _maxabs(v)) * max(1, _maxabs(w))
-            if bound >= _INT64_SAFE:
-                u, v, w = (a.astype(object) for a in (u, v, w))
-        uv = (u[:, :, None] * v[:, None, :]).reshape(self.rank, nu * nv)
-        if self.rank == 0:
-            return np.zeros((nu, nv, nw), dtype=np.int64)
-        return (uv.T @ w).reshape(nu, nv, nw)
+        """``sum_r U[r,a] V[r,b] W[r,g]`` computed exactly (int64, or Python ints / Fractions).
+
+        The evaluation is :func:`~linalg_lab.schemes.evaluate.scaled_product`.
+        """
+        p, d = scaled_product(*self.factors)
+        if d == 1:
+            return p
+        out = np.empty(p.shape, dtype=object)
+        for idx, x in np.ndenumerate(p):
+            f = Fraction(int(x), d)
+            out[idx] = f if f.denominator != 1 else int(f)
+        return out
 
     def verify(self) -> Verification:
         """Check every Brent equation exactly over the scheme's ring.
 
         Over F2 and F3 the equations are taken modulo p; over ZT, Z and Q they
-        are exact integer / rational identities (Q through Python Fractions).
+        are exact integer / rational identities. The evaluation is
+        :func:`~linalg_lab.schemes.evaluate.brent_failures` (integer BLAS where
+        provably exact, rows scaled to integers over Q).
 
         Returns
         -------
         Verification
             Truthy iff the scheme is exact; lists the failing equations otherwise.
         """
-        t = self.tensor
-        if self.ring is Ring.Q and self.is_rational:
-            p = self._scaled_product()
-            scale = self._q_scale()
-            bad = np.argwhere(p != t.astype(object) * scale)
-            got = lambda a, b, g: Fraction(p[a, b, g], scale)  # noqa: E731
-        else:
-            p = self.product_tensor()
-            bad = np.argwhere(~self.ring.equal(p, t))
-            got = lambda a, b, g: self.ring.canonical(np.int64(p[a, b, g] % self.ring.characteristic)) if self.ring.is_finite_field else p[a, b, g]  # noqa: E731
-        failures = [(int(a), int(b), int(g), _plain(got(a, b, g)), int(t[a, b, g])) for a, b, g in bad]
+        failures = brent_failures(*self.factors, self.tensor, self.ring)
         return Verification(not failures, failures, (input_names(self.tc, 0), input_names(self.tc, 1), output_names(self.tc)))
 
     def is_valid(self) -> bool:
         """``bool(self.verify())``."""
         return self.verify().ok
-
-    def _q_scale(self) -> int:
-        return _denominator_lcm(self.u) * _denominator_lcm(self.v) * _denominator_lcm(self.w)
-
-    def _scaled_product(self) -> np.ndarray:
-        # scale each factor matrix to integers: the product scales by the lcm product
-        ints = [(_scale_to_int(a)) for a in self.factors]
-        uv = (ints[0][:, :, None] * ints[1][:, None, :]).reshape(self.rank, -1)
-        return (uv.T @ ints[2]).reshape(self.dims)
 
     # -- using the scheme ----------------------------------------------------
     def evaluate(self, x, y) -> np.ndarray:
@@ -304,29 +286,4 @@ def _params_of(letter: str, mat: np.ndarray) -> np.ndarray:
     for p in range(m.shape[2]):
         i, j = np.argwhere(m[:, :, p] == 1)[0]
         out[p] = mat[i, j]
-    return out
-
-
-def _maxabs(a: np.ndarray) -> int:
-    return int(np.abs(a).max()) if a.size else 0
-
-
-def _plain(x):
-    if isinstance(x, Fraction):
-        return x if x.denominator != 1 else int(x.numerator)
-    return int(x)
-
-
-def _denominator_lcm(a: np.ndarray) -> int:
-    if a.dtype != object:
-        return 1
-    return lcm(1, *(x.denominator for x in a.flat if isinstance(x, Fraction)))
-
-
-def _scale_to_int(a: np.ndarray) -> np.ndarray:
-    d = _denominator_lcm(a)
-    out = np.empty(a.shape, dtype=object)
-    for idx, x in np.ndenumerate(a):
-        f = x * d
-        out[idx] = int(f.numerator) if isinstance(f, Fraction) else int(f)
     return out
