@@ -1,5 +1,5 @@
 """Numba CPU kernels of the flip graph: one set of move bodies for the general
-and the cyclic-symmetric walks, over F2 and F3 (and Z_T, once its walker lands).
+and the cyclic-symmetric walks, over F2, F3 and Z_T = {-1, 0, 1}.
 
 Every function takes the walker's :class:`~linalg_lab.flipgraph.state.WalkerState`
 ``st`` (layout, cells and tables are described there) and works on *cells*: the
@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..fields.words import RING_F2, RING_F3, add, is_zero, normalise, scale, subtract
+from ..fields.words import RING_F2, RING_F3, RING_ZT, add, is_zero, normalise, scale, subtract
 from .state import (M_BEST, M_BEST_FLIPS, M_CAP, M_DIRECT, M_FLEN, M_FLIPS, M_GEN0, M_HBITS, M_PLUS, M_RANK,
                     M_REDUCTIONS, M_REJECTED, M_RING, M_SINCE, M_STACK, M_SYM, M_TMASK, M_USED0, P_MARGIN,
                     P_MAX_FLIPS, P_PLATEAU, P_STOP_AT_DROP, P_TARGET)
@@ -372,8 +372,9 @@ def flip(st, x, y, d, ring, tmask):
     With b the factor ``d`` places after a and c the remaining one:
     a (x) B_x (x) c_x + a (x) B_y (x) c_y = a (x) (B_x + B_y) (x) c_x + a (x) B_y (x) (c_y - c_x),
     the signs of the units absorbed into B. For an orbit this is the flip and
-    its two rotated images at once. Returns the reductions that followed, or
-    -1 when the move was refused (a Z_T coefficient would leave {-1, 0, 1}).
+    its two rotated images at once. Over Z_T, when that sum would leave
+    {-1, 0, 1}, the flip with multiplier -1 is tried. Returns the reductions
+    that followed, or -1 when the move was refused (both overflow).
     ``ring`` and ``tmask`` are those of ``meta`` (passed in so that the walk's
     specialised copies see them as constants).
     """
@@ -391,7 +392,14 @@ def flip(st, x, y, d, ring, tmask):
     ok1, s0, s1 = add(ring, b10, b11, b20, b21)
     ok2, d0, d1 = subtract(ring, st.F[_u(yc), 0], st.F[_u(yc), 1], st.F[_u(xc), 0], st.F[_u(xc), 1])
     if not (ok1 and ok2):
-        return -1
+        if ring != RING_ZT:
+            return -1
+        # Z_T has two multipliers: a (x) (B_x - B_y) (x) c_x + a (x) B_y (x) (c_y + c_x) is the same sum.
+        # Trying it when the first overflows turns most refused flips into moves.
+        ok1, s0, s1 = subtract(ring, b10, b11, b20, b21)
+        ok2, d0, d1 = add(ring, st.F[_u(yc), 0], st.F[_u(yc), 1], st.F[_u(xc), 0], st.F[_u(xc), 1])
+        if not (ok1 and ok2):
+            return -1
     sx, s0, s1 = normalise(s0, s1)
     sy, d0, d1 = normalise(d0, d1)
     _set(st, xb, s0, s1, tmask)

@@ -67,10 +67,11 @@ def cmd_campaign(args) -> int:
 
 
 def register(sub) -> None:
-    s = sub.add_parser("search", help="flip-graph search for a low-rank scheme over F2 or F3")
+    s = sub.add_parser("search", help="flip-graph search for a low-rank scheme over F2, F3 or ZT")
     s.add_argument("code", metavar="CODE")
     s.add_argument("sizes", metavar="N1xN2xN3")
-    s.add_argument("--ring", default="F2", choices=["F2", "F3"])
+    s.add_argument("--ring", default="F2", choices=["F2", "F3", "ZT"],
+                   help="coefficients: F2, F3, or ZT = {-1, 0, 1} (schemes over Z directly)")
     s.add_argument("--target-rank", type=int, default=None)
     s.add_argument("--time-limit", type=float, default=None, help="seconds (default 60 when no target is given)")
     s.add_argument("--seed", type=int, default=None)

@@ -87,7 +87,9 @@ def _as_start(start, tc, ring: Ring, name: str = "start") -> list[Scheme]:
                 raise ValueError(f"{name}: scheme is over {s.ring}, the search over {ring}")
             if s.is_rational:
                 raise ValueError(f"{name}: a scheme with fractions cannot be reduced mod p")
-            s = s.with_factors(s.u, s.v, s.w, ring=ring)   # Z / ZT schemes reduce mod p
+            if ring is Ring.ZT and any(np.abs(np.asarray(a, dtype=np.int64)).max(initial=0) > 1 for a in s.factors):
+                raise ValueError(f"{name}: a scheme over {s.ring} with entries outside {{-1, 0, 1}} is not a Z_T scheme")
+            s = s.with_factors(s.u, s.v, s.w, ring=ring)   # Z / ZT schemes reduce mod p; Z schemes in {-1,0,1} are Z_T
         if not s.verify():
             raise ValueError(f"{name}: the starting scheme does not verify over {ring}")
         out.append(s)
@@ -154,7 +156,10 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
         Tensor code (``"gg"``, ``"ug"``, ``"gt"``, ...; DESIGN.md section 3).
     sizes : str or sequence of int
         ``"3x3x3"`` or ``(3, 3, 3)``.
-    ring : {"F2", "F3"}
+    ring : {"F2", "F3", "ZT"}
+        Over ``"ZT"`` every coefficient stays in {-1, 0, 1} (a move that
+        would create +-2 is never applied), so every scheme found is a scheme
+        over Z, usable on real matrices as it is (Perminov's ternary flip graph).
     target_rank : int, optional
         Stop when a scheme of this rank (or lower) is found and ``keep``
         distinct schemes at the best rank are collected.
@@ -237,8 +242,10 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
     """
     tc = tensor_code(code, sizes)
     ring = as_ring(ring)
-    if ring not in (Ring.F2, Ring.F3):
-        raise ValueError(f"ring: the flip-graph search works over F2 or F3, got {ring}")
+    if ring not in (Ring.F2, Ring.F3, Ring.ZT):
+        raise ValueError(f"ring: the flip-graph search works over F2, F3 or ZT, got {ring}")
+    if ring is Ring.ZT and symmetry is not None:
+        raise ValueError("symmetry: the cyclic-symmetric walk over ZT is not available yet (F2 and F3 are)")
     if target_rank is not None:
         target_rank = check_int(target_rank, "target_rank", minimum=1)
     if time_limit is not None:

@@ -32,11 +32,10 @@ class KernelState:
 
     def _allocate(self, tables: int, units: int, per_table: int, rng, factor_bits: int = 0) -> None:
         """Arrays for ``units`` terms (or orbits), ``per_table`` factor cells in each of ``tables`` tables."""
-        if self.ring not in (Ring.F2, Ring.F3):
-            raise ValueError(
-                f"scheme: flip-graph walks need a scheme over F2 or F3, got {self.ring}"
-                + (" (Z_T walks arrive with the ternary flip graph; a Z_T scheme is never walked mod 3)"
-                   if self.ring is Ring.ZT else ""))
+        if self.ring not in (Ring.F2, Ring.F3, Ring.ZT):
+            raise ValueError(f"scheme: flip-graph walks need a scheme over F2, F3 or ZT, got {self.ring}"
+                             + ("; reduce it mod 2 or 3, or walk over ZT if its entries are in {-1, 0, 1}"
+                                if self.ring is Ring.Z else ""))
         self.rng = np.random.default_rng(rng)
         self.ring_code = self.ring.code
         hbits = max(7, int(np.ceil(np.log2(16 * per_table))))
@@ -105,12 +104,14 @@ class KernelState:
 
 
 class Walker(KernelState):
-    """A random walk on the flip graph of one tensor, over F2 or F3.
+    """A random walk on the flip graph of one tensor, over F2, F3 or Z_T = {-1, 0, 1}.
 
     Parameters
     ----------
     scheme : Scheme
-        Starting scheme over F2 or F3 (it need not be reduced).
+        Starting scheme over F2, F3 or ZT (it need not be reduced). Over ZT
+        every coefficient stays in {-1, 0, 1}: a move that would create +-2
+        is not applied (counted in :attr:`rejected`).
     rng : numpy.random.Generator
         Source of the kernel's seed.
     headroom : int
@@ -159,7 +160,7 @@ class Walker(KernelState):
         return self._run(flips, target, plateau, margin, stop_below)
 
     def flip(self, m: int, r: int, s: int, b: int) -> int:
-        """One flip of terms r, s sharing position m, sum into position b; returns reductions."""
+        """One flip of terms r, s sharing position m, sum into position b; returns reductions (-1: refused over Z_T)."""
         self._check_terms(r, s)
         if not 0 <= m < 3:
             raise ValueError(f"m: expected a position 0, 1 or 2, got {m}")
@@ -168,6 +169,9 @@ class Walker(KernelState):
         if b == m or not 0 <= b < 3:
             raise ValueError(f"b: must be a position other than m={m}, got {b}")
         red = K.flip(self.st, 4 * r + m, 4 * s + m, (b - m) % 3, self.ring_code, 3)
+        if red < 0:                   # over Z_T both multipliers would leave {-1, 0, 1}: nothing changed
+            self.meta[M_REJECTED] += 1
+            return -1
         self.meta[M_FLIPS] += 1
         self.meta[M_REDUCTIONS] += red
         return int(red)
