@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from linalg_lab.cli import main as cli_main
 from linalg_lab.fields import Ring
-from linalg_lab.flipgraph import Walker, search
+from linalg_lab.flipgraph import SymmetricWalker, Walker, search
+from linalg_lab.flipgraph.symmetric import cyclic_start, expand, orbits_of
 from linalg_lab.schemes import Scheme, load_scheme, naive_scheme
 from linalg_lab.tensors import CODES
 
@@ -73,8 +74,6 @@ def test_ternary_search_reaches_laderman_rank_over_z():
 
 
 def test_ternary_search_errors():
-    with pytest.raises(ValueError, match="symmetry: the cyclic-symmetric walk over ZT"):
-        search("gg", "3x3x3", "ZT", target_rank=23, symmetry="C3")
     with pytest.raises(ValueError, match="not a Z_T scheme"):
         search("gg", "2x2x2", "ZT", target_rank=7, start=naive_scheme("gg", "2x2x2", "Z").with_factors(
             *(2 * np.asarray(a) for a in naive_scheme("gg", "2x2x2", "Z").factors[:2]),
@@ -90,3 +89,20 @@ def test_cli_ternary_search(tmp_path, capsys):
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     s = load_scheme(out["path"])
     assert s.ring is Ring.ZT and s.rank == 7 and s.verify() and _ternary(s)
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), cubes=st.integers(1, 3), flips=st.integers(1, 3000))
+def test_ternary_symmetric_walks_stay_invariant_exact_and_ternary(seed, cubes, flips):
+    w = SymmetricWalker(expand(3, "ZT", *cyclic_start(3, "ZT", cubes)), seed)
+    w.walk(flips, plateau=200, margin=6)
+    s = w.scheme()
+    assert s.ring is Ring.ZT and _ternary(s) and s.verify()
+    fixed, orbits = orbits_of(s)                  # still invariant under the cyclic shift
+    assert len(fixed) + 3 * len(orbits) == s.rank == w.rank
+
+
+def test_ternary_symmetric_search_reaches_23():
+    res = search("gg", "3x3x3", "ZT", target_rank=23, symmetry="C3", rng=2, workers=2, time_limit=120)
+    assert res.target_reached and _ternary(res.best) and res.best.verify()
+    orbits_of(res.best)

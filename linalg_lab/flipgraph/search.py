@@ -244,8 +244,6 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
     ring = as_ring(ring)
     if ring not in (Ring.F2, Ring.F3, Ring.ZT):
         raise ValueError(f"ring: the flip-graph search works over F2, F3 or ZT, got {ring}")
-    if ring is Ring.ZT and symmetry is not None:
-        raise ValueError("symmetry: the cyclic-symmetric walk over ZT is not available yet (F2 and F3 are)")
     if target_rank is not None:
         target_rank = check_int(target_rank, "target_rank", minimum=1)
     if time_limit is not None:

@@ -137,11 +137,11 @@ def expand(n: int, ring, fixed, orbits) -> Scheme:
 
 
 def _normal(vec, p):
-    """(sign, vector) with the first nonzero entry made 1 (mod p)."""
-    vec = np.asarray(vec, np.int64) % p
+    """(sign, vector) with the first nonzero entry made 1 (mod p; over Z_T, p = 0, in the integers)."""
+    vec = np.asarray(vec, np.int64) % p if p else np.asarray(vec, np.int64)
     nz = np.flatnonzero(vec)
-    if p == 3 and len(nz) and vec[nz[0]] == 2:
-        return -1, (-vec) % p
+    if len(nz) and vec[nz[0]] == (2 if p == 3 else -1):
+        return -1, ((-vec) % p if p else -vec)
     return 1, vec
 
 
@@ -153,17 +153,19 @@ def orbits_of(scheme: Scheme) -> tuple[list, list]:
     tc = scheme.tc
     if tc.code != "gg" or len(set(tc.n)) != 1:
         raise ValueError(f"scheme: cyclic symmetry needs a square product gg nxnxn, got {tc.label()}")
-    if scheme.ring not in (Ring.F2, Ring.F3):
-        raise ValueError(f"scheme: expected a scheme over F2 or F3, got {scheme.ring}")
+    if scheme.ring not in (Ring.F2, Ring.F3, Ring.ZT):
+        raise ValueError(f"scheme: expected a scheme over F2, F3 or ZT, got {scheme.ring}")
     n = tc.n[0]
-    p = scheme.ring.characteristic
+    p = scheme.ring.characteristic          # 0 over Z_T: coefficients add in the integers
     counts: dict[tuple, int] = {}
     for r in range(scheme.rank):
         su, a = _normal(scheme.u[r], p)
         sv, b = _normal(scheme.v[r], p)
         sw, c = _normal(_transpose_vec(n, scheme.w[r]), p)
         key = (a.tobytes(), b.tobytes(), c.tobytes())
-        counts[key] = (counts.get(key, 0) + su * sv * sw) % p
+        counts[key] = counts.get(key, 0) + su * sv * sw
+        if p:
+            counts[key] %= p
     fixed, orbits = [], []
     vec = (lambda bts: np.frombuffer(bts, dtype=np.int64).copy())
     for key in list(counts):
@@ -171,6 +173,8 @@ def orbits_of(scheme: Scheme) -> tuple[list, list]:
         if coef == 0:
             continue
         a, b, c = key
+        if not p and abs(coef) != 1:
+            raise ValueError(f"scheme: a term occurs with coefficient {coef}; a Z_T orbit needs +-1")
         sign = 1 if coef == 1 else -1
         if a == b == c:
             fixed.append((sign, vec(a)))
@@ -185,7 +189,7 @@ def orbits_of(scheme: Scheme) -> tuple[list, list]:
 
 
 class SymmetricWalker(KernelState):
-    """A random walk on the cyclic-symmetric flip graph of ``gg nxnxn`` over F2 or F3.
+    """A random walk on the cyclic-symmetric flip graph of ``gg nxnxn`` over F2, F3 or Z_T.
 
     Same interface as :class:`~linalg_lab.flipgraph.Walker` (``walk``,
     ``rank``, ``best_rank``, ``scheme``, ``best``, ``load``), with ranks in
@@ -231,7 +235,7 @@ class SymmetricWalker(KernelState):
         self.S[:] = 1
         if orbits:
             rows = np.array([np.concatenate([o[1], o[2], o[3]]) for o in orbits]).reshape(-1, self.n * self.n)
-            words = pack_rows(rows % self.p, self.ring)
+            words = pack_rows(rows % self.p if self.p else rows, self.ring)
             cells = self.F.reshape(-1, CELLS_PER_UNIT, 2)
             cells[: len(orbits), :3, : words.shape[1]] = words.reshape(len(orbits), 3, -1)
             self.S[: len(orbits)] = [o[0] for o in orbits]

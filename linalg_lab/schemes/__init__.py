@@ -37,6 +37,9 @@ Where each part lives
   :func:`transpose`; :mod:`.invariants`: factor ranks and :func:`rank_profile`;
 - :mod:`.moves`: the flip, reduction and plus transition in plain Python over
   F2 / F3 (the reference for the numba kernels of :mod:`linalg_lab.flipgraph`);
+- :mod:`.meta_moves`: maps between formats (:func:`project`, :func:`extend`,
+  :func:`product`, :func:`merge`, :func:`double`) with their rank rules;
+  :mod:`.cost`: :func:`additive_complexity` (Perminov's count of additions);
 - :mod:`.io`, :mod:`.importers`, :mod:`.equations`: files, published formats, text;
   :mod:`.packed`: bit-packing for the kernels;
 - :mod:`.catalogue`, :mod:`.known_ranks`: the verified catalogue ``schemes/``
@@ -52,6 +55,8 @@ Examples
 c11 = m1 + m4 - m5 + m7
 """
 
+from .cost import additive_complexity
+from .meta_moves import double, extend, merge, naive_extension, product, project
 from .catalogue import catalogue_best, catalogue_index, scan_catalogue, write_catalogue_index
 from .equations import to_equations
 from .identity import canonical_key, canonical_terms, packed_key, unit_normal
@@ -77,5 +82,6 @@ __all__ = [
     "packed_key", "parse_product", "parse_terms", "permute", "rank_profile", "rotate", "sandwich", "save_scheme",
     "scaled_product", "scan_catalogue", "scheme_filename", "scheme_files", "scheme_from_dict", "scheme_to_json",
     "strassen_scheme", "to_equations", "to_terms", "transpose", "unit_normal", "unpack", "unpack_rows",
-    "write_catalogue_index",
+    "write_catalogue_index", "additive_complexity", "double", "extend", "merge", "naive_extension", "product",
+    "project",
 ]
