@@ -24,10 +24,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..fields.words import RING_F2, RING_F3, RING_ZT, add, is_zero, normalise, scale, subtract
-from .state import (M_BEST, M_BEST_FLIPS, M_CAP, M_DIRECT, M_FLEN, M_FLIPS, M_GEN0, M_HBITS, M_PLUS, M_RANK,
-                    M_REDUCTIONS, M_REJECTED, M_RING, M_SINCE, M_STACK, M_SYM, M_TMASK, M_USED0, P_MARGIN,
-                    P_MAX_FLIPS, P_PLATEAU, P_STOP_AT_DROP, P_TARGET)
+from ..fields.words import RING_F2, RING_F3, RING_ZT, add, is_zero, normalise, popcount, scale, subtract
+from .state import (M_BEST, M_BEST_COST, M_BEST_FLIPS, M_CAP, M_COST, M_DIRECT, M_FLEN, M_FLIPS, M_GEN0, M_HBITS,
+                    M_PLUS, M_RANK, M_REDUCTIONS, M_REJECTED, M_RING, M_SINCE, M_STACK, M_SYM, M_TMASK, M_USED0,
+                    P_MARGIN, P_MAX_FLIPS, P_PLATEAU, P_STOP_AT_DROP, P_TARGET)
 
 U64 = np.uint64
 # Every array index goes through _u: numba wraps negative indices around for
@@ -522,6 +522,36 @@ def _plus_pair(st, rng, rank, sym):
 
 
 @njit(**_inline)
+def _draw_flip(st, rng, nflip, hbits, hmask):
+    """A random flip ``(x, y, d)``: one random word picks the slot, the order of its two cells and
+    the sum position (a slot with more than two cells draws its pair separately)."""
+    z = _rand(rng)
+    e = st.flist[_u(np.int64(((z >> U64(32)) * U64(nflip)) >> U64(32)))]
+    m = e >> hbits
+    slot = e & hmask
+    c = st.cnt[_u(m), _u(slot)]
+    x = st.head[_u(m), _u(slot)]
+    y = st.nxt[_u(x)]
+    if c > 2:
+        a = _randint(rng, c)
+        b = _randint(rng, c - 1)
+        if b >= a:
+            b += 1
+        k = 0
+        t = st.head[_u(m), _u(slot)]
+        while t >= 0:
+            if k == a:
+                x = t
+            if k == b:
+                y = t
+            k += 1
+            t = st.nxt[_u(t)]
+    elif (z >> U64(30)) & ONE:
+        x, y = y, x
+    return x, y, 1 + np.int64((z >> U64(31)) & ONE)
+
+
+@njit(**_inline)
 def _walk(st, ring, sym):
     """Random walk: up to ``params[P_MAX_FLIPS]`` flips, reductions taken at once,
     plus transitions after ``params[P_PLATEAU]`` flips without improvement.
@@ -572,34 +602,10 @@ def _walk(st, ring, sym):
             elif nflip == 0:
                 break
             meta[M_SINCE] = 0
-        # one random word picks the flip, the order of its two cells and the sum position
-        z = _rand(rng)
-        e = st.flist[_u(np.int64(((z >> U64(32)) * U64(nflip)) >> U64(32)))]
-        m = e >> hbits
-        slot = e & hmask
-        c = st.cnt[_u(m), _u(slot)]
-        x = st.head[_u(m), _u(slot)]
-        y = st.nxt[_u(x)]
-        if c > 2:
-            a = _randint(rng, c)
-            b = _randint(rng, c - 1)
-            if b >= a:
-                b += 1
-            k = 0
-            t = st.head[_u(m), _u(slot)]
-            while t >= 0:
-                if k == a:
-                    x = t
-                if k == b:
-                    y = t
-                k += 1
-                t = st.nxt[_u(t)]
-        elif (z >> U64(30)) & ONE:
-            x, y = y, x
+        x, y, d = _draw_flip(st, rng, nflip, hbits, hmask)
         if sym and (x >> 2) == (y >> 2):
             misses += 1             # two factors of one orbit: no flip there
             continue
-        d = 1 + np.int64((z >> U64(31)) & ONE)
         # the ring and the layout reach the move body as constants in the common cases
         if ring == RING_F2 and tmask == 3:
             red = flip(st, x, y, d, RING_F2, 3)
@@ -638,3 +644,75 @@ def _walk(st, ring, sym):
 def walk(st):
     """Random walk on ``st`` (see :func:`_walk`); returns the number of flips done in this call."""
     return _walk(st, st.meta[M_RING], st.meta[M_SYM])
+
+
+# --------------------------------------------------------------------- cost walk
+@njit(**_leaf)
+def _weight(st, x):
+    return popcount(st.F[_u(x), 0] | st.F[_u(x), 1])
+
+
+@njit(cache=True, _nrt=False)
+def nonzeros(st):
+    """Nonzero coefficients of the current scheme (general walk): nnz(U) + nnz(V) + nnz(W)."""
+    total = 0
+    for t in range(st.meta[M_RANK]):
+        for k in range(3):
+            total += _weight(st, 4 * t + k)
+    return total
+
+
+@njit(cache=True, _nrt=False, nogil=True)
+def cost_walk(st):
+    """Flips without plus transitions, keeping the scheme of lowest (rank, nonzero coefficients).
+
+    The additive-complexity minimiser's walk (general walks only): up to
+    ``params[P_MAX_FLIPS]`` attempts; the best scheme goes to ``bestF``/``bestS``
+    with its count in ``meta[M_BEST_COST]``. The count is kept up to date from
+    the two cells a flip changes (a full recount after a reduction).
+    Returns the flips done.
+    """
+    meta = st.meta
+    rng = st.rng
+    ring = meta[M_RING]
+    hbits = meta[M_HBITS]
+    half = (1 << hbits) >> 1
+    hmask = (1 << hbits) - 1
+    cost = nonzeros(st)
+    if meta[M_BEST_COST] == 0:
+        meta[M_BEST_COST] = cost
+    done = 0
+    for _ in range(st.params[P_MAX_FLIPS]):
+        for m in range(3):
+            if meta[M_USED0 + m] > half:
+                _rebuild(st, m)
+        nflip = meta[M_FLEN]
+        if nflip == 0:
+            break
+        x, y, d = _draw_flip(st, rng, nflip, hbits, hmask)
+        xb = 4 * (x >> 2) + _rot(x & 3, d)
+        yc = 4 * (y >> 2) + _rot(y & 3, 3 - d)
+        before = _weight(st, xb) + _weight(st, yc)
+        red = flip(st, x, y, d, ring, 3)
+        if red < 0:
+            meta[M_REJECTED] += 1
+            continue
+        done += 1
+        meta[M_FLIPS] += 1
+        if red > 0:
+            meta[M_REDUCTIONS] += red
+            cost = nonzeros(st)
+        else:
+            cost += _weight(st, xb) + _weight(st, yc) - before
+        rank = meta[M_RANK]
+        if rank < meta[M_BEST] or (rank == meta[M_BEST] and cost < meta[M_BEST_COST]):
+            meta[M_BEST] = rank
+            meta[M_BEST_COST] = cost
+            meta[M_BEST_FLIPS] = meta[M_FLIPS]
+            for q in range(4 * rank):
+                st.bestF[_u(q), 0] = st.F[_u(q), 0]
+                st.bestF[_u(q), 1] = st.F[_u(q), 1]
+            for q in range(rank):
+                st.bestS[_u(q)] = st.S[_u(q)]
+    meta[M_COST] = cost
+    return done

@@ -1,4 +1,4 @@
-"""CLI sub-commands of the flip-graph family: ``search`` and ``campaign``."""
+"""CLI sub-commands of the flip-graph family: ``search``, ``optimize`` and ``campaign``."""
 
 from __future__ import annotations
 
@@ -66,6 +66,23 @@ def cmd_campaign(args) -> int:
     return _exit_code(result)
 
 
+def cmd_optimize(args) -> int:
+    from ..schemes import SchemeFileError, load_scheme, save_scheme
+    from .optimize import optimize_additions
+
+    try:
+        scheme = load_scheme(args.file)
+        res = optimize_additions(scheme, time_limit=args.time_limit, rng=args.seed)
+    except (SchemeFileError, ValueError, TypeError) as exc:
+        print(f"optimize: {exc}", file=sys.stderr)
+        return 2
+    prov = dict(res.provenance(), parent=str(args.file), seed=args.seed)
+    path = save_scheme(res.scheme, Path(args.out), provenance=prov, tag=f"add{res.after}")
+    print(json.dumps({"path": str(path), "rank": res.scheme.rank, "additions_before": res.before,
+                      "additions": res.after, "seconds": round(res.seconds, 3), "flips": res.flips}))
+    return 0
+
+
 def register(sub) -> None:
     s = sub.add_parser("search", help="flip-graph search for a low-rank scheme over F2, F3 or ZT")
     s.add_argument("code", metavar="CODE")
@@ -91,6 +108,13 @@ def register(sub) -> None:
     s.add_argument("--out", required=True, metavar="DIR")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_search)
+
+    o = sub.add_parser("optimize", help="fewest additions at the same rank: flips and sandwiches, cheapest kept")
+    o.add_argument("file", metavar="FILE")
+    o.add_argument("--out", required=True, metavar="DIR")
+    o.add_argument("--time-limit", type=float, default=10.0, help="seconds of walking (default 10)")
+    o.add_argument("--seed", type=int, default=None)
+    o.set_defaults(func=cmd_optimize)
 
     c = sub.add_parser("campaign", help="run or resume a campaign file (TOML) with checkpoints")
     c.add_argument("file", metavar="FILE")

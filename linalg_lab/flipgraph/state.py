@@ -77,6 +77,8 @@ M_DIRECT = 18        # > 0: direct-address tables, slot = plane0 | plane1 << M_D
 M_SYM = 19           # 1: cyclic-symmetric walk (units are orbits, one table)
 M_TMASK = 20         # table of cell x is (x & 3) & M_TMASK: 3 for the general walk, 0 for the symmetric one
 M_REJECTED = 21      # moves refused because a Z_T coefficient would leave {-1, 0, 1}
+M_COST = 22          # cost walks: nonzero coefficients of the current scheme
+M_BEST_COST = 23     # cost walks: nonzero coefficients of the best scheme (0: not measured yet)
 META_SIZE = 24
 
 # params layout

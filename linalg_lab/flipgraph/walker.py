@@ -9,8 +9,8 @@ from ..schemes.packed import MAX_PACKED, pack_rows, unpack_rows
 from ..schemes.identity import packed_key
 from ..schemes.scheme import Scheme
 from . import _kernels as K
-from .state import (CELLS_PER_UNIT, M_BEST, M_FLIPS, M_PLUS, M_RANK, M_REDUCTIONS, M_REJECTED, M_SINCE, P_MARGIN,
-                    P_MAX_FLIPS, P_PLATEAU, P_STOP_AT_DROP, P_TARGET, allocate)
+from .state import (CELLS_PER_UNIT, M_BEST, M_BEST_COST, M_FLIPS, M_PLUS, M_RANK, M_REDUCTIONS, M_REJECTED,
+                    M_SINCE, P_MARGIN, P_MAX_FLIPS, P_PLATEAU, P_STOP_AT_DROP, P_TARGET, allocate)
 
 
 DIRECT_SLACK_BITS = 6
@@ -158,6 +158,17 @@ class Walker(KernelState):
     def walk(self, flips: int, *, target: int = 0, plateau: int = 0, margin: int = 2, stop_below: int = 0) -> int:
         """Run up to ``flips`` flips (see :func:`linalg_lab.flipgraph._kernels.walk`); returns flips done."""
         return self._run(flips, target, plateau, margin, stop_below)
+
+    def cost_walk(self, flips: int) -> int:
+        """Up to ``flips`` flips without plus transitions, keeping in :meth:`best` the scheme of lowest
+        (rank, number of nonzero coefficients) met; returns flips done (see :func:`._kernels.cost_walk`)."""
+        self.params[P_MAX_FLIPS] = flips
+        return int(K.cost_walk(self.st))
+
+    @property
+    def best_nonzeros(self) -> int:
+        """Nonzero coefficients of :meth:`best` after a :meth:`cost_walk` (0 before any)."""
+        return int(self.meta[M_BEST_COST])
 
     def flip(self, m: int, r: int, s: int, b: int) -> int:
         """One flip of terms r, s sharing position m, sum into position b; returns reductions (-1: refused over Z_T)."""

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from ..fields.rings import Ring
 from ..tensors.codes import CODES
+from .cost import additive_complexity
 from .io import atomic_write_text, load_scheme
 from .known_ranks import known_rank, known_rank_sources, known_ranks
 
@@ -54,6 +55,8 @@ class CatalogueEntry:
         Z_T ⊂ Z ⊂ Q, and F2 / F3 when it reduces there (no denominator divisible by p).
     method : str
         From the file's provenance (``method`` or ``tool``).
+    additions : int or None
+        Its additive complexity (:func:`linalg_lab.schemes.additive_complexity`).
     """
 
     path: str
@@ -63,6 +66,7 @@ class CatalogueEntry:
     rank: int
     holds: frozenset
     method: str
+    additions: int | None = None
 
 
 def _holds(scheme) -> frozenset:
@@ -131,7 +135,7 @@ def scan_catalogue(root) -> list[CatalogueEntry]:
             prov = {}
         method = _describe(prov)
         entries.append(CatalogueEntry(f.relative_to(root).as_posix(), s.code, tuple(s.n), s.ring.value, s.rank,
-                                      _holds(s), method))
+                                      _holds(s), method, additive_complexity(s)))
     return entries
 
 
@@ -199,12 +203,20 @@ def catalogue_index(root, known=None) -> str:
         "*ours*: the best rank of a file we hold, per ring. A scheme over Z_T is also one over Z and Q; an "
         "integer scheme (or a rational one whose denominators are prime to p) reduces to one over F_p and "
         "counts there too. *lit.*: the best rank known in the literature (sources below). `-`: none. "
-        "A `*` marks a ring where ours equals the literature figure. Only the formats we hold a file for "
+        "A `*` marks a ring where ours equals the literature figure. *ZT additions*: the additive complexity "
+        "(nnz(U) + nnz(V) + nnz(W) - 2R - outputs, Perminov's count) of our cheapest Z_T scheme at our best Z_T rank. "
+        "Only the formats we hold a file for "
         f"are listed; the literature table (`linalg_lab.schemes.known_ranks`) has {len(lit)} formats.",
         "",
-        "| code | size | ours F2 | ours F3 | ours ZT | ours Z | ours Q | lit. F2 | lit. ZT | lit. Z | lit. Q | notes |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| code | size | ours F2 | ours F3 | ours ZT | ours Z | ours Q | lit. F2 | lit. ZT | lit. Z | lit. Q "
+        "| ZT additions | notes |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    # the cheapest of our Z_T schemes at our best Z_T rank, per format
+    zt_cost: dict = {}
+    for e in entries:
+        if "ZT" in e.holds and e.additions is not None and ours[(e.code, e.n)].get("ZT") == e.rank:
+            zt_cost[(e.code, e.n)] = min(zt_cost.get((e.code, e.n), e.additions), e.additions)
     for key in keys:
         code, n = key
         mine = ours[key]
@@ -215,6 +227,7 @@ def catalogue_index(root, known=None) -> str:
             star = "*" if x is not None and known_row.get(r) is not None and x <= known_row[r] else ""
             cells.append(_cell(x) + star)
         cells += [_cell(known_row[r]) for r in LIT_RINGS]
+        cells.append(_cell(zt_cost.get(key)))
         notes = (lit.get((code, tuple(sorted(n)) if code == "gg" else n)) or {}).get("notes", "").replace("|", "/")
         lines.append(f"| {code} | {'x'.join(map(str, n))} | " + " | ".join(cells) + f" | {notes} |")
     lines += ["", "## Files", ""]
@@ -224,10 +237,11 @@ def catalogue_index(root, known=None) -> str:
     for e in entries:
         by_code.setdefault(e.code, []).append(e)
     for code in sorted(by_code, key=lambda c: (CODES.index(c) if c in CODES else 99, c)):
-        lines += [f"### {code}", "", "| file | size | rank | ring | method |", "|---|---|---|---|---|"]
+        lines += [f"### {code}", "", "| file | size | rank | ring | additions | method |", "|---|---|---|---|---|---|"]
         for e in sorted(by_code[code], key=lambda e: (e.n, e.rank, e.ring, e.path)):
             method = e.method.replace("|", "/")
-            lines.append(f"| [{Path(e.path).name}]({e.path}) | {'x'.join(map(str, e.n))} | {e.rank} | {e.ring} | {method} |")
+            lines.append(f"| [{Path(e.path).name}]({e.path}) | {'x'.join(map(str, e.n))} | {e.rank} | {e.ring} "
+                         f"| {_cell(e.additions)} | {method} |")
         lines.append("")
     lines += ["## Sources of the literature figures", ""]
     lines += [f"- {s}" for s in sources]

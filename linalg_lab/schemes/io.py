@@ -14,6 +14,7 @@ from .. import __version__
 from ..fields.rings import Ring, as_ring, parse_rational
 from ..tensors.codes import CODES, tensor_code
 from ..validation import check_bool, check_instance
+from .cost import additive_complexity
 from .scheme import Scheme
 
 FORMAT = "linalg-lab/scheme-1"
@@ -171,6 +172,8 @@ def save_scheme(scheme: Scheme, path, *, provenance: dict | None = None, tag: st
                          f"got one that fails: {check.describe()}")
     if path.is_dir() or str(path).endswith(os.sep):
         path = path / scheme_filename(scheme, tag)
+    provenance = dict(provenance or {})
+    provenance.setdefault("additions", additive_complexity(scheme))     # Perminov's count, recorded with every file
     return atomic_write_text(path, scheme_to_json(scheme, provenance))
 
 

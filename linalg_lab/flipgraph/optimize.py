@@ -1,0 +1,135 @@
+"""Additive-complexity minimiser: flips and sandwiches at constant rank, keeping the cheapest scheme met.
+
+Among schemes of one rank, the one with the fewest additions is the one to
+use (Perminov's additive complexity, :func:`linalg_lab.schemes.additive_complexity`).
+Two kinds of moves keep the rank: flips (a reduction only lowers it, which is
+better still) and sandwiches, the isotropies ``A -> P A Q^-1, B -> Q B R^-1``
+(:func:`linalg_lab.schemes.gl_action`) by elementary matrices ``I +- E_ij``,
+whose inverses are ternary too; over Z_T a sandwich that would leave
+{-1, 0, 1} is not taken. Some schemes have no flip at all (every rank-7
+scheme for 2x2 matrices), and sandwiches move them. :func:`optimize_additions`
+alternates chunks of flips, in the numba kernel
+:func:`~linalg_lab.flipgraph._kernels.cost_walk` that keeps the count of
+nonzero coefficients up to date flip by flip, with random sandwiches, and
+returns the cheapest scheme it met, verified.
+
+Examples
+--------
+>>> from linalg_lab.schemes import naive_scheme
+>>> from linalg_lab.flipgraph import search
+>>> s7 = search("gg", "2x2x2", "ZT", target_rank=7, rng=3, workers=1).best
+>>> res = optimize_additions(s7, max_flips=20_000, rng=0)
+>>> res.scheme.rank, res.after <= res.before, bool(res.scheme.verify())
+(7, True, True)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..schemes.cost import additive_complexity
+from ..schemes.scheme import Scheme
+from ..schemes.transforms import gl_action
+from ..validation import check_instance, check_int, check_real
+from .pool import checked
+from .search import _seed_sequence
+from .walker import Walker
+
+
+@dataclass
+class OptimizeResult:
+    """What the minimiser found: ``scheme`` (verified), its additive complexity ``after``, the start's ``before``."""
+
+    scheme: Scheme
+    before: int
+    after: int
+    flips: int
+    seconds: float
+    ok: bool = True
+    message: str = ""
+
+    def provenance(self) -> dict:
+        return {"method": "additive-complexity minimiser (flips at constant rank)", "additions": self.after,
+                "additions_before": self.before, "flips": self.flips, "seconds": round(self.seconds, 3)}
+
+
+def _random_sandwich(scheme: Scheme, rng) -> Scheme | None:
+    """The scheme moved by one elementary isotropy ``I +- E_ij`` on A, B or C's index space; None if not ternary."""
+    n = scheme.n
+    mats = [np.eye(k, dtype=np.int64) for k in n]
+    which = [q for q in range(3) if n[q] >= 2]
+    if not which:
+        return None
+    q = which[int(rng.integers(len(which)))]
+    i, j = rng.choice(n[q], 2, replace=False)
+    mats[q][i, j] = 1 if scheme.ring.value == "F2" else int(rng.choice([-1, 1]))
+    try:
+        return gl_action(scheme, *mats)
+    except ValueError:              # over Z_T some coefficient would leave {-1, 0, 1}
+        return None
+
+
+def optimize_additions(scheme: Scheme, *, time_limit: float | None = 10.0, max_flips: int | None = None,
+                       rng=None, chunk: int = 4096, sandwiches: int = 4) -> OptimizeResult:
+    """Walk flips at constant rank from ``scheme`` and return the scheme with the fewest additions.
+
+    Parameters
+    ----------
+    scheme : Scheme
+        A scheme over F2, F3 or ZT (the flip graph's rings).
+    time_limit : float, optional
+        Seconds of walking (default 10); None: only ``max_flips`` bounds it.
+    max_flips : int, optional
+        Flips in total.
+    rng : None, int, SeedSequence or Generator
+    chunk : int
+        Flips per kernel call (the time limit is checked between calls).
+    sandwiches : int
+        Random sandwiches tried between two chunks of flips (``gg`` schemes; 0: flips only).
+
+    Returns
+    -------
+    OptimizeResult
+        ``after <= before``; the scheme may have a lower rank if a reduction appeared.
+    """
+    check_instance(scheme, "scheme", Scheme)
+    if time_limit is None and max_flips is None:
+        raise ValueError("time_limit, max_flips: give at least one, or the walk never ends")
+    if time_limit is not None:
+        time_limit = check_real(time_limit, "time_limit", minimum=0.0, strict_minimum=True)
+    if max_flips is not None:
+        max_flips = check_int(max_flips, "max_flips", minimum=1)
+    chunk = check_int(chunk, "chunk", minimum=1)
+    sandwiches = check_int(sandwiches, "sandwiches", minimum=0)
+    if scheme.code != "gg":
+        sandwiches = 0                 # the isotropies here are those of general products
+    before = additive_complexity(scheme)
+    ss = _seed_sequence(rng, None).spawn(2)
+    g = np.random.default_rng(ss[0])
+    w = Walker(scheme, np.random.default_rng(ss[1]), headroom=2)
+    best, after = scheme, before
+    t0 = time.perf_counter()
+    done = spent = 0           # flips done; budget spent (a round without any flip spends a chunk)
+    while (max_flips is None or spent < max_flips) and (time_limit is None or time.perf_counter() - t0 < time_limit):
+        n = w.cost_walk(chunk if max_flips is None else min(chunk, max_flips - spent))
+        done += n
+        spent += n if n else chunk
+        found = w.best()
+        cost = additive_complexity(found)
+        if (found.rank, cost) < (best.rank, after):
+            best, after = checked(found), cost
+        if sandwiches == 0:
+            if n == 0:
+                break                  # no flip anywhere and no sandwich: nothing more to explore
+            continue
+        # leave the current scheme by a few sandwiches; the walk goes on from there
+        current = w.scheme()
+        for _ in range(sandwiches):
+            moved = _random_sandwich(current, g)
+            if moved is not None:
+                current = moved
+        w.load(current)
+    return OptimizeResult(best, before, after, done, time.perf_counter() - t0)
