@@ -130,3 +130,21 @@ def test_thread_executor_surfaces_worker_errors():
 
     with pytest.raises(ValueError, match="boom"):
         search("gg", "2x2x2", "F2", target_rank=6, workers=2, rng=0, executor=Broken(), time_limit=5)
+
+
+def test_pool_keeps_the_cheaper_scheme_among_equal_ranks():
+    from linalg_lab.schemes import additive_complexity
+    costly = max((search("gg", "2x2x2", "ZT", target_rank=7, rng=s, workers=1).best for s in range(4)),
+                 key=additive_complexity)
+    cheap = strassen_scheme("ZT")
+    assert additive_complexity(costly) > additive_complexity(cheap) == 18
+    pool = SchemePool(keep=1)
+    fmt = ("gg", (2, 2, 2), cheap.ring)
+    pool.offer(costly)
+    assert not pool.offer(cheap)                    # same rank: no improvement, but it takes the costlier's place
+    assert pool.schemes(fmt) == [cheap]
+    assert not pool.offer(costly) and pool.schemes(fmt) == [cheap]
+    two = SchemePool(keep=2)
+    two.offer(costly)
+    two.offer(cheap)
+    assert [additive_complexity(s) for s in two.schemes(fmt)] == sorted(additive_complexity(s) for s in (costly, cheap))

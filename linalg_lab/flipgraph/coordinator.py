@@ -14,7 +14,7 @@ import threading
 import time
 
 from .executor import StepReport, StepRequest
-from .pool import SchemePool, scheme_key
+from .pool import SchemePool
 
 
 class Coordinator:
@@ -128,10 +128,8 @@ class Coordinator:
             self.my_best[i] = rep.best_rank
             self.last_best_flips[i] = rep.total_flips
         if rep.current is not None:
-            if rep.rank == self.best_rank and not self.pool.full(self.fmt):
-                key = scheme_key(rep.current)
-                if not self.pool.holds(self.fmt, key):
-                    self.pool.offer(rep.current, key=key, flips=flips)
+            if rep.rank == self.best_rank:      # the pool keeps it if it is new and (when full) cheaper
+                self.pool.offer(rep.current, flips=flips)
             if self._snap_wanted:
                 with self._snap:
                     self._snapshots.setdefault(i, rep.current)

@@ -2,7 +2,8 @@
 
 Each format (tensor code, sizes, ring) has its own pool: the best rank seen,
 up to ``keep`` distinct schemes of that rank (distinct up to term order and
-sign distribution), and the history of improvements. Schemes of other
+sign distribution; among equal ranks the cheaper in additions are kept), and
+the history of improvements. Schemes of other
 formats may enter the same :class:`SchemePool` (a meta search moves schemes
 between formats); a search reads the pool of its own format. Every scheme
 offered must verify exactly: the pool checks schemes it has not seen.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import threading
 import time
 
+from ..schemes.cost import additive_complexity
 from ..schemes.identity import canonical_key
 from ..schemes.scheme import Scheme
 
@@ -37,11 +39,12 @@ def checked(s: Scheme) -> Scheme:
 
 
 class _FormatPool:
-    __slots__ = ("best_rank", "schemes", "history")
+    __slots__ = ("best_rank", "schemes", "costs", "history")
 
     def __init__(self, rank: int):
         self.best_rank = rank
         self.schemes: dict[bytes, Scheme] = {}
+        self.costs: dict[bytes, int] = {}        # additive complexity of each scheme held
         self.history: list = []
 
 
@@ -63,16 +66,20 @@ class SchemePool:
     def offer(self, scheme: Scheme, *, key: bytes | None = None, flips: int = 0, verified: bool = False) -> bool:
         """Add ``scheme`` to its format's pool; True when it lowers that format's best rank.
 
-        A scheme not yet held is verified first (``verified=True`` skips that
-        for schemes the caller has just checked).
+        At the best rank a pool holds up to ``keep`` distinct schemes; when it
+        is full, a scheme with fewer additions (:func:`~linalg_lab.schemes.additive_complexity`)
+        takes the place of the costliest. A scheme not yet held is verified
+        first (``verified=True`` skips that for schemes the caller has just checked).
         """
         fmt = format_of(scheme)
-        key = scheme_key(scheme) if key is None else key
-        with self.lock:
+        cost = additive_complexity(scheme)
+        with self.lock:                      # cheap refusals first: no key, no verification
             p = self._pools.get(fmt)
-            better = p is None or scheme.rank < p.best_rank
-            wanted = better or (scheme.rank == p.best_rank and key not in p.schemes and len(p.schemes) < self.keep)
-        if not wanted:
+            if p is not None and (scheme.rank > p.best_rank or (
+                    scheme.rank == p.best_rank and len(p.schemes) >= self.keep and cost >= max(p.costs.values()))):
+                return False
+        key = scheme_key(scheme) if key is None else key
+        if p is not None and scheme.rank == p.best_rank and key in p.schemes:
             return False
         if not verified:
             checked(scheme)
@@ -82,12 +89,18 @@ class SchemePool:
                 p = self._pools[fmt] = _FormatPool(scheme.rank) if p is None else p
                 improved = bool(p.schemes)          # the first scheme of a format is no improvement
                 p.best_rank = scheme.rank
-                p.schemes = {key: scheme}
+                p.schemes, p.costs = {key: scheme}, {key: cost}
                 if improved:
                     p.history.append((time.perf_counter() - self.t0, flips, scheme.rank))
                 return improved
-            if scheme.rank == p.best_rank and key not in p.schemes and len(p.schemes) < self.keep:
+            if scheme.rank == p.best_rank and key not in p.schemes:
+                if len(p.schemes) >= self.keep:
+                    worst = max(p.costs, key=p.costs.get)
+                    if cost >= p.costs[worst]:
+                        return False
+                    del p.schemes[worst], p.costs[worst]
                 p.schemes[key] = scheme
+                p.costs[key] = cost
             return False
 
     def best_rank(self, fmt) -> int | None:
@@ -104,9 +117,13 @@ class SchemePool:
         return p is not None and len(p.schemes) >= self.keep
 
     def schemes(self, fmt) -> list[Scheme]:
+        """The schemes of the format's best rank, cheapest first (fewest additions; ties in arrival order)."""
         with self.lock:
             p = self._pools.get(fmt)
-            return [] if p is None else list(p.schemes.values())
+            if p is None:
+                return []
+            order = sorted(p.schemes, key=p.costs.get)
+            return [p.schemes[k] for k in order]
 
     def history(self, fmt) -> list:
         p = self._pools.get(fmt)
