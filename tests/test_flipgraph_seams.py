@@ -23,7 +23,9 @@ class SequentialExecutor(Executor):
         while any(r is not None for r in requests) and not coordinator.stopped:
             for i, w in enumerate(walkers):
                 if requests[i] is not None:
-                    requests[i] = coordinator.receive(i, advance(w, requests[i]))
+                    report = advance(w, requests[i])
+                    walkers[i] = report.walker
+                    requests[i] = coordinator.receive(i, report)
             coordinator.tick()
 
 
@@ -148,3 +150,11 @@ def test_pool_keeps_the_cheaper_scheme_among_equal_ranks():
     two.offer(costly)
     two.offer(cheap)
     assert [additive_complexity(s) for s in two.schemes(fmt)] == sorted(additive_complexity(s) for s in (costly, cheap))
+
+
+def test_advance_to_another_format_gives_a_new_walker():
+    w = Walker(naive_scheme("gg", "2x2x2", "ZT"), 0)
+    rep = advance(w, StepRequest(1000, plateau=100, load=naive_scheme("gg", "2x2x3", "ZT")))
+    assert rep.walker is not w and rep.walker.tc.n == (2, 2, 3) and rep.walker.scheme().verify()
+    same = advance(rep.walker, StepRequest(10, load=naive_scheme("gg", "2x2x3", "ZT")))
+    assert same.walker is rep.walker

@@ -20,6 +20,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..schemes.scheme import Scheme
 from .pool import checked
 
@@ -36,7 +38,7 @@ class StepRequest:
     report_below: int = 0            # return the walker's best scheme when its rank is below this
     collect_at: int = 0              # return the current scheme when its rank is this
     snapshot: bool = False           # return the current scheme whatever its rank
-    load: Scheme | None = None       # load this scheme before walking (a restart)
+    load: Scheme | None = None       # load this scheme before walking (a restart; another format: a new walker)
 
 
 @dataclass
@@ -51,19 +53,29 @@ class StepReport:
     best_rank: int
     best: Scheme | None = None       # verified
     current: Scheme | None = None    # not verified (the pool checks what it keeps)
+    walker: object = None            # the walker after the step: a new one when ``load`` changed the format
 
 
 def advance(walker, request: StepRequest) -> StepReport:
-    """The pure step: load if asked, walk ``request.flips`` flips, report."""
+    """The pure step: load if asked, walk ``request.flips`` flips, report.
+
+    A scheme of another format (a meta move of the meta search) gets a new
+    walker of the same kind, seeded from the old one's generator; the report
+    carries it in ``walker`` and the executor keeps that one from then on.
+    """
     if request.load is not None:
-        walker.load(request.load)
+        if request.load.tc != walker.tc or request.load.ring != walker.ring:
+            walker = type(walker)(request.load, np.random.default_rng(walker.rng.integers(2**63)))
+        else:
+            walker.load(request.load)
     kw = {} if request.margin is None else {"margin": request.margin}
     n = walker.walk(request.flips, target=request.target, plateau=request.plateau, stop_below=request.stop_below, **kw)
     best = checked(walker.best()) if walker.best_rank < request.report_below else None
     rank = walker.rank
     current = walker.scheme() if request.snapshot or (request.collect_at and rank == request.collect_at) else None
     return StepReport(flips=n, total_flips=walker.flips, plus_transitions=walker.plus_transitions,
-                      reductions=walker.reductions, rank=rank, best_rank=walker.best_rank, best=best, current=current)
+                      reductions=walker.reductions, rank=rank, best_rank=walker.best_rank, best=best, current=current,
+                      walker=walker)
 
 
 class Executor:
@@ -84,7 +96,9 @@ class ThreadExecutor(Executor):
         try:
             request = coordinator.first(i)
             while request is not None:
-                request = coordinator.receive(i, advance(walker, request))
+                report = advance(walker, request)
+                walker = report.walker
+                request = coordinator.receive(i, report)
         except BaseException as exc:   # surface worker errors in the caller
             coordinator.fail(exc)
 
