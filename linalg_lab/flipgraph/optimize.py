@@ -52,7 +52,7 @@ class OptimizeResult:
     message: str = ""
 
     def provenance(self) -> dict:
-        return {"method": "additive-complexity minimiser (flips at constant rank)", "additions": self.after,
+        return {"method": "additive-complexity minimiser (flips and sandwiches at constant rank)", "additions": self.after,
                 "additions_before": self.before, "flips": self.flips, "seconds": round(self.seconds, 3)}
 
 
@@ -74,7 +74,7 @@ def _random_sandwich(scheme: Scheme, rng) -> Scheme | None:
 
 def optimize_additions(scheme: Scheme, *, time_limit: float | None = 10.0, max_flips: int | None = None,
                        rng=None, chunk: int = 4096, sandwiches: int = 4) -> OptimizeResult:
-    """Walk flips at constant rank from ``scheme`` and return the scheme with the fewest additions.
+    """Walk flips and sandwiches at constant rank from ``scheme``; return the scheme with the fewest additions.
 
     Parameters
     ----------
@@ -132,4 +132,5 @@ def optimize_additions(scheme: Scheme, *, time_limit: float | None = 10.0, max_f
             if moved is not None:
                 current = moved
         w.load(current)
-    return OptimizeResult(best, before, after, done, time.perf_counter() - t0)
+    return OptimizeResult(best, before, after, done, time.perf_counter() - t0,
+                          message=f"{before} -> {after} additions at rank {best.rank}")
