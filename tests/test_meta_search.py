@@ -130,3 +130,11 @@ def test_bad_arguments_name_them(kwargs, exc, name):
     args.update(kwargs)
     with pytest.raises(exc, match=f"^{name}"):
         meta_search(args.pop("formats"), args.pop("ring"), progress=False, **args)
+
+
+def test_a_new_best_spreads_to_other_formats():
+    # 4x4x4 rank 49 is Strassen x Strassen: once 2x2x2 reaches 7, the product move carries it over
+    res = meta_search("2x2x2,4x4x4", "ZT", time_limit=10, workers=1, rng=5, meta_probability=0.0, progress=False)
+    s = res.best[(4, 4, 4)]
+    assert res.best[(2, 2, 2)].rank == 7 and s.rank == 49 and s.verify() and res.stopped == "known"
+    assert any(f == (4, 4, 4) and r == 49 for _, f, r in res.history)

@@ -3,9 +3,9 @@
 A population of walkers shares one :class:`~.pool.SchemePool` holding the best
 scheme of every target format (stored in the canonical ordering
 ``n1 <= n2 <= n3``). Each walker walks the flip graph of its current format a
-chunk at a time and offers its best to the pool; after a step, with
-probability ``meta_probability`` (always, once its format is at its known
-rank), it takes a meta move (:mod:`linalg_lab.schemes.meta_moves`) from the
+chunk at a time and offers its best to the pool; after a step that did not
+lower its own best rank, with probability ``meta_probability`` (always, once
+its format is at its known rank), it takes a meta move (:mod:`linalg_lab.schemes.meta_moves`) from the
 stored schemes:
 
 - ``restart``: the best stored scheme of a random target format;
@@ -60,6 +60,8 @@ KINDS = ("restart", "project", "extend", "product", "merge")
 #: Seconds between two checkpoints, and between two tables on stderr.
 CHECKPOINT_SECONDS = 5.0
 TABLE_SECONDS = 10.0
+#: Meta moves tried at most after one improvement (see :meth:`MetaCoordinator.offer_and_spread`).
+SPREAD_LIMIT = 64
 _ORDERS = tuple(itertools.permutations(range(3)))
 
 
@@ -292,6 +294,10 @@ class MetaCoordinator:
         self.monitor = monitor
         self.known = {f: known_target(f, ring) for f in self.formats}
         self.moves = _moves(self.formats)
+        # the moves that take a format's scheme somewhere else, by source format
+        self.spread = {f: [m for ms in self.moves.values() for m in ms if any(g == f for g, _ in m.sources)]
+                       for f in self.formats}
+        self.spread_rng = np.random.default_rng(rngs[0].integers(2**63)) if rngs else np.random.default_rng()
         n = len(rngs)
         self.current = [self.formats[i % len(self.formats)] for i in range(n)]
         self.visited = [{f} for f in self.current]
@@ -365,6 +371,23 @@ class MetaCoordinator:
             self.on_improve(scheme)
         return True
 
+    def offer_and_spread(self, scheme: Scheme, verified: bool) -> bool:
+        """:meth:`offer`; on a new best, offer at once what every meta move from it gives (and so on,
+        up to ``SPREAD_LIMIT`` moves): Strassen's 7 makes 2x2x4 rank 14 and 4x4x4 rank 49 without a walk."""
+        if not self.offer(scheme, verified):
+            return False
+        queue, tried = [tuple(scheme.n)], 0
+        while queue and tried < SPREAD_LIMIT and not self._stop.is_set():
+            f = queue.pop(0)
+            for m in self.spread[f]:
+                if self.done(m.result) or tried >= SPREAD_LIMIT:
+                    continue
+                tried += 1
+                s = m.apply(self.pool, self.key, self.spread_rng)
+                if s.rank < self.best_rank(m.result) and self.offer(checked(s), verified=True):
+                    queue.append(m.result)
+        return True
+
     # ------------------------------------------------------------------ requests
     def _request(self, i: int) -> StepRequest | None:
         if self._stop.is_set():
@@ -385,13 +408,15 @@ class MetaCoordinator:
         with self._lock:
             self.flips += rep.flips
         if rep.best is not None:
-            self.offer(rep.best, verified=True)
-        if self.my_best[i] is None or rep.best_rank < self.my_best[i]:
+            self.offer_and_spread(rep.best, verified=True)
+        progressed = self.my_best[i] is None or rep.best_rank < self.my_best[i]
+        if progressed:
             self.my_best[i] = rep.best_rank
             self.last_best_flips[i] = rep.total_flips
         rng = self.rngs[i]
         f = self.current[i]
-        if self.done(f) or rng.random() < self.meta_probability:
+        # a walker still descending keeps its format; a stalled one takes a meta move with some probability
+        if self.done(f) or (not progressed and rng.random() < self.meta_probability):
             self._meta(i, rep, forced=self.done(f))
         else:
             s = self.settings
@@ -417,22 +442,22 @@ class MetaCoordinator:
         self.my_best[i] = scheme.rank
 
     def _meta(self, i: int, rep: StepReport, forced: bool) -> None:
-        """One meta move for walker ``i``: from or to its format (when ``forced``: to an unfinished format)."""
+        """One meta move for walker ``i`` towards a format not at its known rank: from or to its own
+        format, or (``forced``: its format is done) from anywhere; a restart goes to a random such format."""
         rng = self.rngs[i]
         f = self.current[i]
         open_ = [g for g in self.formats if not self.done(g)]
         if forced and not open_:
             return
+        choices = open_ or self.formats
         for kind in rng.permutation(KINDS):
             if kind == "restart":
-                choices = open_ if forced else self.formats
                 g = choices[int(rng.integers(len(choices)))]
                 move = None
             else:
-                cands = self.moves[kind]
-                if forced:
-                    cands = [m for m in cands if not self.done(m.result)]
-                else:
+                # moves towards a format not yet at its known rank; unless forced, from or to this one
+                cands = [m for m in self.moves[kind] if not self.done(m.result)]
+                if not forced:
                     cands = [m for m in cands if m.result == f or any(src == f for src, _ in m.sources)]
                 if not cands:
                     continue
@@ -441,7 +466,7 @@ class MetaCoordinator:
                 scheme = self.pool.pick(self.key(g), rng)
             else:
                 scheme = checked(move.apply(self.pool, self.key, rng))
-                self.offer(scheme, verified=True)
+                self.offer_and_spread(scheme, verified=True)
             with self._lock:
                 self.taken[str(kind)] += 1
             self._load(i, scheme, rep)
@@ -529,7 +554,8 @@ def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=N
         format's best and the seconds used); when it exists, the search
         resumes from it with the time left.
     meta_probability : float
-        Probability that a walker takes a meta move after a step.
+        Probability that a walker takes a meta move after a step that did not
+        lower its best rank (a walker still descending keeps its format).
     chunk : int, optional
         Flips per step (default of the pool mode, :mod:`.settings`).
     progress : bool
