@@ -83,7 +83,7 @@ def parse_formats(formats) -> list[tuple]:
     Examples
     --------
     >>> len(parse_formats("2..5")), parse_formats("3x2x2,2x2x3, 2x2x2")
-    (20, [(2, 2, 2), (2, 2, 3)])
+    (20, [(2, 2, 3), (2, 2, 2)])
     """
     if isinstance(formats, str):
         text = formats.strip()
