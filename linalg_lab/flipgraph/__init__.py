@@ -21,6 +21,7 @@ multiplication", ISSAC 2024.
 """
 
 from .executor import Executor, StepReport, StepRequest, ThreadExecutor, advance
+from .meta_search import MetaSearchResult, meta_search
 from .pool import SchemePool
 from .restart import Restart
 from .search import SearchResult, search
@@ -28,5 +29,5 @@ from .settings import SearchSettings
 from .symmetric import SymmetricWalker
 from .walker import Walker
 
-__all__ = ["Executor", "Restart", "SchemePool", "SearchResult", "SearchSettings", "StepReport", "StepRequest",
-           "SymmetricWalker", "ThreadExecutor", "Walker", "advance", "search"]
+__all__ = ["Executor", "MetaSearchResult", "Restart", "SchemePool", "SearchResult", "SearchSettings", "StepReport", "StepRequest",
+           "SymmetricWalker", "ThreadExecutor", "Walker", "advance", "meta_search", "search"]

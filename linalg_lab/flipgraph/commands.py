@@ -1,4 +1,4 @@
-"""CLI sub-commands of the flip-graph family: ``search``, ``optimize`` and ``campaign``."""
+"""CLI sub-commands of the flip-graph family: ``search``, ``optimize``, ``meta`` and ``campaign``."""
 
 from __future__ import annotations
 
@@ -83,6 +83,20 @@ def cmd_optimize(args) -> int:
     return 0
 
 
+def cmd_meta(args) -> int:
+    from .meta_search import meta_search
+
+    try:
+        result = meta_search(args.formats, args.ring, time_limit=args.time_limit, workers=args.workers, rng=args.seed,
+                             out=args.out, checkpoint=args.checkpoint, meta_probability=args.meta_probability,
+                             progress=not args.quiet)
+    except (ValueError, TypeError) as exc:
+        print(f"meta: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(dict(result.summary(), out=str(args.out))))
+    return EXIT_INTERRUPT if result.stopped == "interrupt" else 0
+
+
 def register(sub) -> None:
     s = sub.add_parser("search", help="flip-graph search for a low-rank scheme over F2, F3 or ZT")
     s.add_argument("code", metavar="CODE")
@@ -115,6 +129,21 @@ def register(sub) -> None:
     o.add_argument("--time-limit", type=float, default=10.0, help="seconds of walking (default 10)")
     o.add_argument("--seed", type=int, default=None)
     o.set_defaults(func=cmd_optimize)
+
+    m = sub.add_parser("meta", help="meta search: walkers over many formats, schemes moved between them by meta moves")
+    m.add_argument("--ring", default="ZT", choices=["F2", "F3", "ZT"])
+    m.add_argument("--formats", required=True, metavar="SPEC",
+                   help="'2..5' (every n1 <= n2 <= n3 with sizes 2..5) or a list like '2x2x3,3x3x3'")
+    m.add_argument("--time-limit", type=float, required=True, help="seconds in total (over resumes)")
+    m.add_argument("--out", required=True, metavar="DIR", help="folder for every improvement and the final bests")
+    m.add_argument("--workers", type=int, default=None, help="parallel walkers (default: all cores)")
+    m.add_argument("--seed", type=int, default=None)
+    m.add_argument("--checkpoint", default=None, metavar="FILE", help="checkpoint JSON: written every few seconds, "
+                                                                       "resumed from when it exists")
+    m.add_argument("--meta-probability", type=float, default=0.1, metavar="P",
+                   help="probability of a meta move after each step of a walker (default 0.1)")
+    m.add_argument("--quiet", action="store_true", help="no table on stderr")
+    m.set_defaults(func=cmd_meta)
 
     c = sub.add_parser("campaign", help="run or resume a campaign file (TOML) with checkpoints")
     c.add_argument("file", metavar="FILE")

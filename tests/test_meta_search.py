@@ -1,0 +1,140 @@
+"""The meta search: verified bests in the right formats, meta moves between formats, checkpoints, the CLI."""
+
+import json
+
+import numpy as np
+import pytest
+
+from linalg_lab.cli import main as cli_main
+from linalg_lab.flipgraph import meta_search
+from linalg_lab.flipgraph.meta_search import _moves, canonical, parse_formats
+from linalg_lab.flipgraph.pool import SchemePool
+from linalg_lab.schemes import load_scheme, naive_scheme, strassen_scheme
+from linalg_lab.schemes.known_ranks import known_rank
+
+
+SMALL = [(2, 2, 2), (2, 2, 3), (2, 3, 3), (3, 3, 3)]
+
+
+def test_parse_formats():
+    fmts = parse_formats("2..5")
+    assert len(fmts) == 20 and all(a <= b <= c for a, b, c in fmts) and len(set(fmts)) == 20
+    assert parse_formats("2..3") == SMALL
+    assert parse_formats("3x2x2, 2x2x3,2x3x2,3x3x3") == [(2, 2, 3), (3, 3, 3)]
+    assert parse_formats([(3, 2, 2), "2x2x2"]) == [(2, 2, 3), (2, 2, 2)]
+
+
+@pytest.mark.parametrize("ring", ["ZT", "F2"])
+def test_meta_search_small_formats(ring):
+    res = meta_search("2..3", ring, time_limit=5, workers=2, rng=1, progress=False)
+    assert list(res.best) == SMALL
+    for n, s in res.best.items():
+        assert s.code == "gg" and tuple(s.n) == n and s.ring.value == ring and s.verify()
+        if ring == "ZT":
+            assert all(np.isin(np.asarray(a), [-1, 0, 1]).all() for a in s.factors)
+    assert res.best[(2, 2, 2)].rank == 7
+    assert [row[0] for row in res.table()] == ["2x2x2", "2x2x3", "2x3x3", "3x3x3"]
+    assert all(row[2] == known_rank("gg", n, ring) for row, n in zip(res.table(), SMALL))
+    assert res.flips > 0 and res.seconds > 0
+
+
+def test_walkers_change_formats_with_meta_moves():
+    res = meta_search("2..3", "ZT", time_limit=3, workers=2, rng=2, meta_probability=1.0, progress=False)
+    assert sum(res.moves.values()) > 0
+    assert max(len(v) for v in res.visited) > 1
+    assert all(s.verify() and tuple(s.n) == n for n, s in res.best.items())
+
+
+def test_every_meta_move_gives_its_format_and_rank_rule():
+    fmts = parse_formats("2x2x2,2x2x3,2x2x4,2x3x3,4x4x4")
+    pool = SchemePool(1)
+    start = {f: canonical(naive_scheme("gg", f, "ZT")) for f in fmts}
+    start[(2, 2, 2)] = strassen_scheme("ZT")
+    for s in start.values():
+        pool.offer(s, verified=True)
+    key = lambda f: ("gg", f, start[f].ring)      # noqa: E731
+    rng = np.random.default_rng(0)
+    moves = _moves(fmts)
+    assert all(moves[k] for k in ("project", "extend", "product", "merge"))
+    for kind, cands in moves.items():
+        for m in cands:
+            s = m.apply(pool, key, rng)
+            assert tuple(s.n) == m.result and s.verify() and np.abs(np.asarray(s.u)).max() <= 1
+            ranks = [start[f].rank for f, _ in m.sources]
+            if kind == "project":
+                assert s.rank <= ranks[0]
+            elif kind == "extend":
+                f = list(m.sources[0][0])
+                f.pop(m.axis)
+                assert s.rank == ranks[0] + f[0] * f[1]
+            elif kind == "product":
+                assert s.rank == ranks[0] * ranks[1]
+            else:
+                assert s.rank == ranks[0] + ranks[1]
+    prod = [m for m in moves["product"] if m.result == (4, 4, 4)]
+    assert prod and prod[0].apply(pool, key, rng).rank == 49           # Strassen x Strassen
+
+
+def test_checkpoint_resumes(tmp_path):
+    ck = tmp_path / "meta.json"
+    first = meta_search("2..4", "ZT", time_limit=2, workers=2, rng=3, checkpoint=ck, progress=False)
+    data = json.loads(ck.read_text())
+    assert data["seconds_used"] == pytest.approx(first.seconds_total) and first.seconds_total == first.seconds
+    ranks = {n: s.rank for n, s in first.best.items()}
+    second = meta_search("2..4", "ZT", time_limit=4, workers=2, rng=4, checkpoint=ck, progress=False)
+    # the resumed pool starts from the checkpoint: every improvement beats the checkpointed rank
+    assert all(r < ranks[f] for _, f, r in second.history)
+    assert all(second.best[n].rank <= ranks[n] for n in ranks)
+    assert second.seconds_total == pytest.approx(first.seconds_total + second.seconds)
+    assert json.loads(ck.read_text())["seconds_used"] == pytest.approx(second.seconds_total)
+    if second.stopped == "time":
+        assert second.seconds_total == pytest.approx(4, abs=0.5)
+    with pytest.raises(ValueError, match="time_limit"):
+        meta_search("2..4", "ZT", time_limit=second.seconds_total, workers=1, checkpoint=ck, progress=False)
+
+
+def test_cli_writes_files(tmp_path, capsys):
+    out = tmp_path / "out"
+    rc = cli_main(["meta", "--ring", "ZT", "--formats", "2x2x2,3x2x2", "--time-limit", "3", "--out", str(out),
+                   "--workers", "2", "--seed", "0", "--quiet"])
+    assert rc == 0
+    last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert [row[0] for row in last["table"]] == ["2x2x2", "2x2x3"] and last["formats"] == 2
+    files = sorted(out.glob("*.json"))
+    schemes = [load_scheme(p) for p in files]           # load_scheme verifies
+    assert schemes and all(tuple(s.n) in [(2, 2, 2), (2, 2, 3)] for s in schemes)
+    for label, ours, _ in last["table"]:                 # each format's best is written
+        assert (out / f"gg-{label}-r{ours}-ZT.json").exists()
+
+
+def test_cli_bad_arguments(tmp_path, capsys):
+    rc = cli_main(["meta", "--formats", "2x2", "--time-limit", "1", "--out", str(tmp_path)])
+    assert rc == 2 and "formats" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kwargs, exc, name", [
+    (dict(formats="2x2"), ValueError, "formats"),
+    (dict(formats="2..x"), ValueError, "formats"),
+    (dict(formats=""), ValueError, "formats"),
+    (dict(formats=3), TypeError, "formats"),
+    (dict(formats="0x2x2"), ValueError, "formats"),
+    (dict(ring="Q"), ValueError, "ring"),
+    (dict(time_limit=0), ValueError, "time_limit"),
+    (dict(time_limit="1"), TypeError, "time_limit"),
+    (dict(workers=0), ValueError, "workers"),
+    (dict(meta_probability=1.5), ValueError, "meta_probability"),
+    (dict(chunk=0), ValueError, "chunk"),
+])
+def test_bad_arguments_name_them(kwargs, exc, name):
+    args = dict(formats="2..2", ring="ZT", time_limit=1)
+    args.update(kwargs)
+    with pytest.raises(exc, match=f"^{name}"):
+        meta_search(args.pop("formats"), args.pop("ring"), progress=False, **args)
+
+
+def test_a_new_best_spreads_to_other_formats():
+    # 4x4x4 rank 49 is Strassen x Strassen: once 2x2x2 reaches 7, the product move carries it over
+    res = meta_search("2x2x2,4x4x4", "ZT", time_limit=10, workers=1, rng=5, meta_probability=0.0, progress=False)
+    s = res.best[(4, 4, 4)]
+    assert res.best[(2, 2, 2)].rank == 7 and s.rank == 49 and s.verify() and res.stopped == "known"
+    assert any(f == (4, 4, 4) and r == 49 for _, f, r in res.history)
