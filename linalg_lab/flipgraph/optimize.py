@@ -93,7 +93,10 @@ def optimize_additions(scheme: Scheme, *, time_limit: float | None = 10.0, max_f
     Returns
     -------
     OptimizeResult
-        ``after <= before``; the scheme may have a lower rank if a reduction appeared.
+        Never worse in (rank, additions), compared lexicographically: at the
+        start's rank ``after <= before``; when a flip opened a reduction the
+        scheme has a lower rank, which counts as better even if it costs
+        more additions.
     """
     check_instance(scheme, "scheme", Scheme)
     if time_limit is None and max_flips is None:
