@@ -13,11 +13,11 @@ from __future__ import annotations
 import threading
 import time
 
-from .executor import StepReport, StepRequest
+from .executor import RunState, StepReport, StepRequest
 from .pool import SchemePool
 
 
-class Coordinator:
+class Coordinator(RunState):
     """Shared state and decisions of one search over one format.
 
     Parameters
@@ -54,43 +54,21 @@ class Coordinator:
         self.pending: list = [None] * n
         self.last: list[StepReport | None] = [None] * n
         self.flips = 0
-        self.error: BaseException | None = None
-        self._stop = threading.Event()
         self._lock = threading.Lock()
         self._snap = threading.Condition(self._lock)
         self._snap_wanted = False
         self._snapshots: dict[int, object] = {}
-        self.t0 = time.perf_counter()
+        self._start_run()
 
     # ------------------------------------------------------------------ state
     @property
     def best_rank(self) -> int:
         return self.pool.best_rank(self.fmt)
 
-    @property
-    def stopped(self) -> bool:
-        return self._stop.is_set()
-
     def stop(self) -> None:
-        self._stop.set()
-        with self._snap:
+        super().stop()
+        with self._snap:                 # wake a snapshot() waiting for walkers that will not report
             self._snap.notify_all()
-
-    def wait(self, seconds: float) -> bool:
-        """Sleep up to ``seconds`` or until the search stops; True when stopped."""
-        return self._stop.wait(seconds)
-
-    def fail(self, exc: BaseException) -> None:
-        self.error = exc
-        self.stop()
-
-    def tick(self) -> None:
-        if self.monitor is not None:
-            self.monitor(self)
-
-    @property
-    def seconds(self) -> float:
-        return time.perf_counter() - self.t0
 
     # ------------------------------------------------------------------ requests
     def _harvesting(self) -> bool:

@@ -18,6 +18,7 @@ every few tens of milliseconds (progress, time limit, checkpoints).
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,6 +77,42 @@ def advance(walker, request: StepRequest) -> StepReport:
     return StepReport(flips=n, total_flips=walker.flips, plus_transitions=walker.plus_transitions,
                       reductions=walker.reductions, rank=rank, best_rank=walker.best_rank, best=best, current=current,
                       walker=walker)
+
+
+class RunState:
+    """What every coordinator shares with the executors that drive it: stopping, waiting, failing, the clock.
+
+    Subclasses define ``first(i)`` and ``receive(i, report)`` (the requests)
+    and may extend :meth:`stop` and :meth:`tick`.
+    """
+
+    def _start_run(self) -> None:
+        self.error: BaseException | None = None
+        self._stop = threading.Event()
+        self.t0 = time.perf_counter()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to ``seconds`` or until the run stops; True when stopped."""
+        return self._stop.wait(seconds)
+
+    def fail(self, exc: BaseException) -> None:
+        self.error = exc
+        self.stop()
+
+    @property
+    def seconds(self) -> float:
+        return time.perf_counter() - self.t0
+
+    def tick(self) -> None:
+        if self.monitor is not None:
+            self.monitor(self)
 
 
 class Executor:

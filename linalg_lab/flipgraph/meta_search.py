@@ -33,7 +33,6 @@ import json
 import os
 import sys
 import threading
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,7 +48,7 @@ from ..schemes.scheme import Scheme
 from ..schemes.standard import naive_scheme
 from ..schemes.transforms import permute
 from ..validation import check_choice, check_instance, check_int, check_real
-from .executor import Executor, StepReport, StepRequest, ThreadExecutor
+from .executor import Executor, RunState, StepReport, StepRequest, ThreadExecutor
 from .pool import SchemePool, checked
 from .search import _seed_sequence
 from .settings import SearchSettings
@@ -258,7 +257,7 @@ class MetaSearchResult:
 
 
 # ----------------------------------------------------------------------------- coordinator
-class MetaCoordinator:
+class MetaCoordinator(RunState):
     """Shared state and decisions of a meta search (thread-safe; the executor's coordinator).
 
     Parameters
@@ -307,11 +306,9 @@ class MetaCoordinator:
         self.taken: Counter = Counter()
         self.history: list = []
         self.flips = 0
-        self.error: BaseException | None = None
         self.stopped_by: str | None = None
-        self._stop = threading.Event()
         self._lock = threading.Lock()
-        self.t0 = time.perf_counter()
+        self._start_run()
 
     # ------------------------------------------------------------------ state
     def key(self, f) -> tuple:
@@ -329,27 +326,8 @@ class MetaCoordinator:
         return any(k is not None for k in self.known.values()) and all(
             self.done(f) for f in self.formats if self.known[f] is not None)
 
-    @property
-    def stopped(self) -> bool:
-        return self._stop.is_set()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def wait(self, seconds: float) -> bool:
-        return self._stop.wait(seconds)
-
-    def fail(self, exc: BaseException) -> None:
-        self.error = exc
-        self.stop()
-
-    @property
-    def seconds(self) -> float:
-        return time.perf_counter() - self.t0
-
     def tick(self) -> None:
-        if self.monitor is not None:
-            self.monitor(self)
+        super().tick()
         if self.all_done():
             self.stopped_by = self.stopped_by or "known"
             self.stop()
