@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from flip_reference import flip as ref_flip
 from flip_reference import plus as ref_plus
 from flip_reference import reduce_all, term_set
+from flip_reference import split as ref_split
 from linalg_lab.flipgraph import Walker
 from linalg_lab.schemes import Scheme
 from linalg_lab.tensors import CODES, naive_scheme
@@ -101,6 +102,38 @@ def test_kernel_plus_matches_reference(ring, seed, rot):
         assert term_set(after, p) == term_set(scheme_of(ref, s), p)
     else:
         assert after.rank == len(reduce_all(ref, p))
+
+
+@given(ring=st.sampled_from(["F2", "F3"]), seed=st.integers(0, 2**32 - 1), m=st.integers(0, 2),
+       code=st.sampled_from(["gg", "ug", "kg"]))
+def test_kernel_split_matches_reference(ring, seed, m, code):
+    p = 2 if ring == "F2" else 3
+    rng = np.random.default_rng(seed)
+    w = Walker(naive_scheme(code, sizes_for(code, 2), ring), seed, headroom=4)
+    w.walk(50)
+    s = w.scheme()
+    words = w.words()
+    pairs = [(r, q) for r in range(s.rank) for q in range(s.rank)
+             if r != q and words[q, m].any() and not np.array_equal(words[r, m], words[q, m])]
+    assume(pairs)
+    r, q = pairs[int(rng.integers(len(pairs)))]
+    ref = ref_split(terms_of(s, p), r, m, q, p)
+    assert w.split(r, m, q) == 0
+    after = w.scheme()
+    assert after.verify() and after.rank == s.rank + 1
+    assert term_set(after, p) == term_set(scheme_of(ref, s), p)
+
+
+@given(code=st.sampled_from(CODES), ring=st.sampled_from(["F2", "F3"]), seed=st.integers(0, 2**32 - 1))
+@settings(max_examples=40, deadline=None)
+def test_walks_with_splits_preserve_validity(code, ring, seed):
+    start = naive_scheme(code, sizes_for(code, 2), ring)
+    w = Walker(start, seed, headroom=8)
+    for _ in range(3):
+        w.walk(400, plateau=40, margin=4, split=60)
+        assert w.scheme().verify() and w.best().verify()
+    if start.rank >= 4:                   # (tiny tensors may never leave their start)
+        assert w.plus_transitions > 0
 
 
 def test_reduction_merges_and_drops():

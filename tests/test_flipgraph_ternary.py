@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from linalg_lab.cli import main as cli_main
@@ -30,6 +30,39 @@ def test_ternary_walks_stay_exact_and_ternary(code, n, seed, plateau):
         assert s.ring is Ring.ZT and _ternary(s)
         assert s.verify(), (code, seed)          # exact over Z
         assert w.best().verify() and w.best_rank <= start.rank
+
+
+@given(code=st.sampled_from(CODES), n=st.integers(2, 3), seed=st.integers(0, 2**32 - 1), split=st.sampled_from([50, 100]))
+@settings(max_examples=30, deadline=None)
+def test_ternary_walks_with_splits_stay_exact_and_ternary(code, n, seed, split):
+    start = naive_scheme(code, (n, n, n), "ZT")
+    w = Walker(start, seed, headroom=8)
+    for _ in range(4):
+        w.walk(300, plateau=30, margin=4, split=split)
+        s = w.scheme()
+        assert _ternary(s) and s.verify(), (code, seed)
+    if start.rank >= 4:                   # (tiny tensors may never leave their start)
+        assert w.plus_transitions > 0
+
+
+@settings(max_examples=100, deadline=None)
+@given(code=st.sampled_from(["gg", "ug"]), seed=st.integers(0, 2**32 - 1), m=st.integers(0, 2))
+def test_a_ternary_split_keeps_the_tensor_or_changes_nothing(code, seed, m):
+    w = Walker(naive_scheme(code, (2, 2, 2), "ZT"), seed, headroom=4)
+    w.walk(60)
+    before = w.scheme()
+    rng = np.random.default_rng(seed)
+    r, q = rng.choice(before.rank, 2, replace=False)
+    words = w.words()
+    assume(words[q, m].any() and not np.array_equal(words[r, m], words[q, m]))
+    res = w.split(int(r), m, int(q))
+    after = w.scheme()
+    assert _ternary(after)
+    assert np.array_equal(after.product_tensor(), before.product_tensor())
+    if res < 0:
+        assert after == before and w.rejected == 1
+    else:
+        assert after.rank == before.rank + 1
 
 
 @st.composite

@@ -16,7 +16,8 @@ Moves (Kauers & Moosbauer, "Flip graphs for matrix multiplication", 2022;
 Arai, Ichikawa & Hukushima, "Adaptive flip graph algorithm", 2024; the
 symmetric walk of Moosbauer & Poole, 2025): flip, reduction (merge of two
 units equal in two positions, or removal of a unit with a zero factor) and
-plus transition (rank + 1 term, or + 1 orbit).
+plus transition and split (rank + 1 term, or + 1 orbit; the split is one of
+Perminov's moves for the ternary flip graph, 2025).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from numba import njit
 from ..fields.words import RING_F2, RING_F3, RING_ZT, add, is_zero, normalise, popcount, scale, subtract
 from .state import (M_BEST, M_BEST_COST, M_BEST_FLIPS, M_CAP, M_COST, M_DIRECT, M_FLEN, M_FLIPS, M_GEN0, M_HBITS,
                     M_PLUS, M_RANK, M_REDUCTIONS, M_REJECTED, M_RING, M_SINCE, M_STACK, M_SYM, M_TMASK, M_USED0,
-                    P_MARGIN, P_MAX_FLIPS, P_PLATEAU, P_STOP_AT_DROP, P_TARGET)
+                    P_MARGIN, P_MAX_FLIPS, P_PLATEAU, P_SPLIT, P_STOP_AT_DROP, P_TARGET)
 
 U64 = np.uint64
 # Every array index goes through _u: numba wraps negative indices around for
@@ -490,6 +491,69 @@ def plus(st, x, y):
     return _reduce(st)
 
 
+@njit(cache=True, _nrt=False)
+def split(st, x, y):
+    """Split the term read from cell x by the factor a' of cell y (another unit, same table): one unit more.
+
+    (a, b, c) = (a', b, c) + (a - a', b, c), or over Z_T, when a - a' would
+    leave {-1, 0, 1}, (a, b, c) = (-a', b, c) + (a + a', b, c). The first
+    half now shares a' with y's unit, so flips open up where there were none.
+    No reduction is looked for: the two halves share b and c and would merge
+    straight back. Returns 0, or -1 when refused (a' equal to a, zero, or a Z_T overflow).
+    """
+    meta = st.meta
+    ring = meta[M_RING]
+    tmask = meta[M_TMASK]
+    if _same(st, x, y) or _zero(st, y):
+        return -1
+    o1 = x >> 2
+    i = x & 3
+    y0 = st.F[_u(y), 0]
+    y1 = st.F[_u(y), 1]
+    sign = st.S[_u(o1)]
+    ok, d0, d1 = subtract(ring, st.F[_u(x), 0], st.F[_u(x), 1], y0, y1)
+    keep = sign
+    if not ok:
+        ok, d0, d1 = add(ring, st.F[_u(x), 0], st.F[_u(x), 1], y0, y1)
+        if not ok:
+            return -1
+        keep = -sign
+    sd, d0, d1 = normalise(d0, d1)
+    t = meta[M_RANK]
+    for k in range(3):
+        st.F[_u(4 * t + k), 0] = st.F[_u(4 * o1 + k), 0]
+        st.F[_u(4 * t + k), 1] = st.F[_u(4 * o1 + k), 1]
+    st.F[_u(4 * t + i), 0] = d0
+    st.F[_u(4 * t + i), 1] = d1
+    st.S[_u(t)] = sign * sd
+    _set(st, x, y0, y1, tmask)
+    st.S[_u(o1)] = keep
+    meta[M_RANK] = t + 1
+    for k in range(3):
+        z = 4 * t + k
+        st.tslot[_u(z)] = -1
+        if not _zero(st, z):
+            _insert(st, _tab(tmask, z), z)
+    return 0
+
+
+@njit(**_inline)
+def _split_pair(st, rng, rank, sym):
+    """A cell to split and a donor cell of another unit in the same table; (-1, -1) after 32 misses."""
+    for _ in range(32):
+        r1 = _randint(rng, rank)
+        r2 = _randint(rng, rank)
+        if r1 == r2:
+            continue
+        i = _randint(rng, 3)
+        j = _randint(rng, 3) if sym else i
+        x = 4 * r1 + i
+        y = 4 * r2 + j
+        if not _same(st, x, y) and not _zero(st, y):
+            return x, y
+    return -1, -1
+
+
 # --------------------------------------------------------------------- the walk
 @njit(**_inline)
 def _plus_pair(st, rng, rank, sym):
@@ -554,7 +618,8 @@ def _draw_flip(st, rng, nflip, hbits, hmask):
 @njit(**_inline)
 def _walk(st, ring, sym):
     """Random walk: up to ``params[P_MAX_FLIPS]`` flips, reductions taken at once,
-    plus transitions after ``params[P_PLATEAU]`` flips without improvement.
+    plus transitions after ``params[P_PLATEAU]`` flips without improvement
+    (``params[P_SPLIT]`` percent of them splits instead, :func:`split`).
 
     Stops early when the rank (in units) reaches ``params[P_TARGET]`` (or drops
     below ``params[P_STOP_AT_DROP]`` when that is positive). Whenever the rank
@@ -572,6 +637,7 @@ def _walk(st, ring, sym):
     plateau = params[P_PLATEAU]
     margin = params[P_MARGIN]
     stop_drop = params[P_STOP_AT_DROP]
+    split_pct = params[P_SPLIT]
     cap = meta[M_CAP]
     tmask = 0 if sym else 3
     ntab = 1 if sym else 3
@@ -589,14 +655,22 @@ def _walk(st, ring, sym):
         if nflip == 0 or misses > 64 or want_plus:
             misses = 0
             if rank < meta[M_BEST] + margin and rank + 1 < cap and rank >= 2:
-                x, y = _plus_pair(st, rng, rank, sym)
-                if x >= 0:
-                    red = plus(st, x, y)
-                    if red >= 0:
-                        meta[M_REDUCTIONS] += red
-                        meta[M_PLUS] += 1
-                    else:
-                        meta[M_REJECTED] += 1
+                if split_pct > 0 and _randint(rng, 100) < split_pct:
+                    x, y = _split_pair(st, rng, rank, sym)
+                    if x >= 0:
+                        if split(st, x, y) >= 0:
+                            meta[M_PLUS] += 1
+                        else:
+                            meta[M_REJECTED] += 1
+                else:
+                    x, y = _plus_pair(st, rng, rank, sym)
+                    if x >= 0:
+                        red = plus(st, x, y)
+                        if red >= 0:
+                            meta[M_REDUCTIONS] += red
+                            meta[M_PLUS] += 1
+                        else:
+                            meta[M_REJECTED] += 1
                 meta[M_SINCE] = 0
                 continue
             elif nflip == 0:

@@ -35,6 +35,7 @@ class StepRequest:
     target: int = 0                  # stop at this rank (terms)
     plateau: int = 0
     margin: int | None = None        # None: the walker's own default
+    split: int = 0                   # percent of plateau escapes that split a term
     stop_below: int = 0              # stop as soon as the rank drops below this (the pool's best)
     report_below: int = 0            # return the walker's best scheme when its rank is below this
     collect_at: int = 0              # return the current scheme when its rank is this
@@ -70,6 +71,8 @@ def advance(walker, request: StepRequest) -> StepReport:
         else:
             walker.load(request.load)
     kw = {} if request.margin is None else {"margin": request.margin}
+    if request.split:
+        kw["split"] = request.split
     n = walker.walk(request.flips, target=request.target, plateau=request.plateau, stop_below=request.stop_below, **kw)
     best = checked(walker.best()) if walker.best_rank < request.report_below else None
     rank = walker.rank

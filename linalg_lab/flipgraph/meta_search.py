@@ -374,7 +374,7 @@ class MetaCoordinator(RunState):
         f = self.current[i]
         best = self.best_rank(f)
         req = StepRequest(s.chunk, target=self.known[f] or 0, plateau=s.plateau, margin=s.margin,
-                          stop_below=best, report_below=best)
+                          split=s.split, stop_below=best, report_below=best)
         req.load, self.pending[i] = self.pending[i], None
         return req
 

@@ -68,6 +68,9 @@ SETTINGS = (
     Setting("margin", {"pool": 3, "C3": 30, "C3-small": 30},
             "climb at most this many terms above a walker's best rank; hard rank levels want more "
             "(kg 3x3x3 F3 -> 14: 8)", metavar="M"),
+    Setting("split", {"pool": 0},
+            "percent of plateau escapes that split a term, (a, b, c) = (a', b, c) + (a - a', b, c) with a' "
+            "another term's factor, instead of a plus transition (Perminov's ternary moves)", metavar="PCT"),
     Setting("path_limit", {"pool": 50_000_000, "start": 10_000_000, "C3": 33_000_000, "C3-small": 1_000_000},
             "flips without improvement on a path before the walker restarts"),
     Setting("follow", {"pool": 0.25, "start": 0.0, "C3": 0.0, "C3-small": 0.0},
@@ -97,6 +100,7 @@ class SearchSettings:
 
     plateau: int
     margin: int
+    split: int
     path_limit: int
     follow: float
     chunk: int
@@ -121,7 +125,8 @@ class SearchSettings:
             elif s.kind is float:
                 v = check_real(v, s.name, minimum=0.0, maximum=1.0)
             else:
-                v = check_int(v, s.name, minimum=1 if s.name in ("path_limit", "chunk", "harvest") else 0)
+                v = check_int(v, s.name, minimum=1 if s.name in ("path_limit", "chunk", "harvest") else 0,
+                              maximum=100 if s.name == "split" else None)
             values[s.name] = v
         return cls(**values)
 

@@ -64,7 +64,7 @@ M_USED0 = 1          # 1, 2, 3: used slots per table in the current generation
 M_GEN0 = 4           # 4, 5, 6: generation per table
 M_FLEN = 7           # length of flist
 M_FLIPS = 8          # flips done in total
-M_PLUS = 9           # plus transitions in total
+M_PLUS = 9           # plus transitions and splits in total
 M_REDUCTIONS = 10    # reductions in total
 M_BEST = 11          # best rank (in units) seen by this walk
 M_SINCE = 12         # flips since the last improvement (local plateau counter)
@@ -87,6 +87,7 @@ P_TARGET = 1         # stop as soon as rank <= target
 P_PLATEAU = 2        # plus transition after this many flips without improvement (0: never)
 P_MARGIN = 3         # plus transitions only while rank < best + margin
 P_STOP_AT_DROP = 4   # if > 0, stop when rank < this value
+P_SPLIT = 5          # percent of plateau escapes that split a term instead of a plus transition
 PARAMS_SIZE = 8
 
 STACK_CAP = 64

@@ -10,7 +10,7 @@ from ..schemes.identity import packed_key
 from ..schemes.scheme import Scheme
 from . import _kernels as K
 from .state import (CELLS_PER_UNIT, M_BEST, M_BEST_COST, M_FLIPS, M_PLUS, M_RANK, M_REDUCTIONS, M_REJECTED,
-                    M_SINCE, P_MARGIN, P_MAX_FLIPS, P_PLATEAU, P_STOP_AT_DROP, P_TARGET, allocate)
+                    M_SINCE, P_MARGIN, P_MAX_FLIPS, P_PLATEAU, P_SPLIT, P_STOP_AT_DROP, P_TARGET, allocate)
 
 
 DIRECT_SLACK_BITS = 6
@@ -51,8 +51,9 @@ class KernelState:
         self.F, self.S, self.meta, self.bestF, self.bestS, self.params = st.F, st.S, st.meta, st.bestF, st.bestS, st.params
         st.rng[:] = _seed_word(self.rng)
 
-    def _run(self, flips, target, plateau, margin, stop_below) -> int:
+    def _run(self, flips, target, plateau, margin, stop_below, split=0) -> int:
         pr = self.params
+        pr[P_SPLIT] = split
         pr[P_MAX_FLIPS] = flips
         pr[P_TARGET] = target
         pr[P_PLATEAU] = plateau
@@ -155,9 +156,13 @@ class Walker(KernelState):
         return int(self.meta[M_BEST])
 
     # ------------------------------------------------------------------ moves
-    def walk(self, flips: int, *, target: int = 0, plateau: int = 0, margin: int = 2, stop_below: int = 0) -> int:
-        """Run up to ``flips`` flips (see :func:`linalg_lab.flipgraph._kernels.walk`); returns flips done."""
-        return self._run(flips, target, plateau, margin, stop_below)
+    def walk(self, flips: int, *, target: int = 0, plateau: int = 0, margin: int = 2, stop_below: int = 0,
+             split: int = 0) -> int:
+        """Run up to ``flips`` flips (see :func:`linalg_lab.flipgraph._kernels.walk`); returns flips done.
+
+        ``split`` percent of the plateau escapes split a term instead of a plus transition.
+        """
+        return self._run(flips, target, plateau, margin, stop_below, split)
 
     def cost_walk(self, flips: int) -> int:
         """Up to ``flips`` flips without plus transitions, keeping in :meth:`best` the scheme of lowest
@@ -196,6 +201,19 @@ class Walker(KernelState):
         self.meta[M_PLUS] += 1
         self.meta[M_REDUCTIONS] += red
         return int(red)
+
+    def split(self, r: int, m: int, s: int) -> int:
+        """Split term r by term s's factor at position m (rank + 1, :func:`._kernels.split`); -1 when refused."""
+        self._check_terms(r, s)
+        if not 0 <= m < 3:
+            raise ValueError(f"m: expected a position 0, 1 or 2, got {m}")
+        if self.rank + 2 > self.cap:
+            raise ValueError("no capacity left for a split")
+        if K.split(self.st, 4 * r + m, 4 * s + m) < 0:
+            self.meta[M_REJECTED] += 1
+            return -1
+        self.meta[M_PLUS] += 1
+        return 0
 
     def _check_terms(self, r, s):
         if not (0 <= r < self.rank and 0 <= s < self.rank and r != s):

@@ -8,10 +8,12 @@ another of the same tensor:
   zero (then :func:`reduce` lowers it);
 - :func:`reduce`: drop terms with a zero factor and merge two terms whose
   factors agree (up to sign) in two positions, until none is left;
-- :func:`plus`: the plus transition, rank + 1, which leaves a plateau.
+- :func:`plus`: the plus transition, rank + 1, which leaves a plateau;
+- :func:`split`: a term's factor a written as a' + (a - a'), a' another
+  term's factor in the same position: rank + 1 (Perminov's ternary moves).
 
 The term-level functions (:func:`flip_terms`, :func:`plus_terms`,
-:func:`reduce_terms`) work on lists of ``(u, v, w)`` integer vectors, the
+:func:`split_terms`, :func:`reduce_terms`) work on lists of ``(u, v, w)`` integer vectors, the
 form the kernel tests compare move by move. The fast moves are the numba
 kernels of :mod:`linalg_lab.flipgraph`.
 
@@ -20,6 +22,8 @@ References
 .. [1] M. Kauers and J. Moosbauer, "Flip graphs for matrix multiplication", ISSAC 2023.
 .. [2] J. Arai, Y. Ichikawa and K. Hukushima, "Adaptive flip graph algorithm for
    matrix multiplication", ISSAC 2024 (the plus transition).
+.. [3] A. I. Perminov, "Fast matrix multiplication via ternary meta flip
+   graphs", 2025 (splits and sandwiches on the ternary flip graph).
 
 Examples
 --------
@@ -135,6 +139,27 @@ def plus_terms(terms, r1, r2, rot, p):
     t3[mu], t3[mv], t3[mw] = b[mu], (b[mv] - a[mv]) % p, a[mw]
     out = [x for i, x in enumerate(terms) if i not in (r1, r2)]
     return out + [tuple(t1), tuple(t2), tuple(t3)]
+
+
+def split_terms(terms, r, m, s, p):
+    """Split term r by term s's factor a' in position m: (a, b, c) = (a', b, c) + (a - a', b, c), rank + 1.
+
+    a' is taken normalised (first nonzero entry 1), as the kernels store it;
+    the first half replaces term r and the second is appended.
+    """
+    st = signed_terms(terms, p)
+    (sr, fr), (_, fs) = st[r], st[s]
+    if np.array_equal(fr[m], fs[m]) or not fs[m].any():
+        raise ValueError(f"s: term {s}'s factor {m} is zero or equal to term {r}'s; the split would be trivial")
+    first, second = list(fr), list(fr)
+    first[m] = fs[m]
+    second[m] = (fr[m] - fs[m]) % p
+    k = (m + 1) % 3                      # the sign of term r goes into another position
+    first[k] = (sr * first[k]) % p
+    second[k] = (sr * second[k]) % p
+    out = list(terms)
+    out[r] = tuple(first)
+    return out + [tuple(second)]
 
 
 def reduce_terms(terms, p):
@@ -257,3 +282,21 @@ def plus(scheme: Scheme, r1: int, r2: int, rot: int = 0) -> Scheme:
         raise ValueError(f"r2: must differ from r1 = {r1}")
     rot = _check_position("rot", rot)
     return from_terms(plus_terms(terms_of(scheme), r1, r2, rot, p), scheme)
+
+
+def split(scheme: Scheme, r: int, m: int, s: int) -> Scheme:
+    """Split term ``r`` by term ``s``'s factor in position ``m``: an exact scheme of rank + 1.
+
+    Examples
+    --------
+    >>> from linalg_lab.schemes import naive_scheme
+    >>> t = split(naive_scheme("gg", "2x2x2", "F3"), 0, 1, 1)
+    >>> t.rank, bool(t.verify())
+    (9, True)
+    """
+    p = _prime(scheme)
+    r, s = _check_term("r", r, scheme.rank), _check_term("s", s, scheme.rank)
+    if r == s:
+        raise ValueError(f"s: must differ from r = {r}")
+    m = _check_position("m", m)
+    return from_terms(split_terms(terms_of(scheme), r, m, s, p), scheme)
