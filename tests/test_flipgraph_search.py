@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from linalg_lab.flipgraph.settings import SearchSettings
+
 from linalg_lab.flipgraph import search
 from linalg_lab.flipgraph.campaign import load_campaign, run_campaign
 from linalg_lab.flipgraph import Restart
@@ -299,4 +301,7 @@ def test_campaign_file_errors(tmp_path):
 @pytest.mark.parametrize("path", sorted((REPO / "search").glob("*.toml")), ids=lambda p: p.name)
 def test_shipped_campaign_files_parse(path):
     c = load_campaign(path)
-    assert c.time_budget > 0 and c.ring in ("F2", "F3")
+    assert c.time_budget > 0 and c.ring in ("F2", "F3", "ZT") and c.target_rank is not None
+    walk = {k: v for k, v in c.options.items() if k not in ("symmetry", "cubes", "restart")}
+    SearchSettings.resolve(**walk)          # every walk setting is known and in range
+

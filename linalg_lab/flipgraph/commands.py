@@ -89,7 +89,7 @@ def cmd_meta(args) -> int:
     try:
         result = meta_search(args.formats, args.ring, time_limit=args.time_limit, workers=args.workers, rng=args.seed,
                              out=args.out, checkpoint=args.checkpoint, meta_probability=args.meta_probability,
-                             progress=not args.quiet)
+                             split=args.split, progress=not args.quiet)
     except (ValueError, TypeError) as exc:
         print(f"meta: {exc}", file=sys.stderr)
         return 2
@@ -142,6 +142,8 @@ def register(sub) -> None:
                                                                        "resumed from when it exists")
     m.add_argument("--meta-probability", type=float, default=0.1, metavar="P",
                    help="probability of a meta move after each step of a walker (default 0.1)")
+    m.add_argument("--split", type=int, default=None, metavar="PCT",
+                   help="percent of plateau escapes that split a term instead of a plus transition (default 0)")
     m.add_argument("--quiet", action="store_true", help="no table on stderr")
     m.set_defaults(func=cmd_meta)
 

@@ -506,7 +506,7 @@ def _write_checkpoint(path: Path, ring: str, formats, seconds_used: float, schem
 
 # ----------------------------------------------------------------------------- the search
 def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=None, checkpoint=None,
-                meta_probability=0.1, chunk=None, progress=True, on_improve=None,
+                meta_probability=0.1, chunk=None, split=None, progress=True, on_improve=None,
                 executor=None) -> MetaSearchResult:
     """Search many formats at once, moving good schemes between them by meta moves.
 
@@ -536,6 +536,9 @@ def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=N
         lower its best rank (a walker still descending keeps its format).
     chunk : int, optional
         Flips per step (default of the pool mode, :mod:`.settings`).
+    split : int, optional
+        Percent of plateau escapes that split a term instead of a plus
+        transition (:mod:`.settings`; default 0).
     progress : bool
         Print the table of best ranks against the known ranks on stderr every few seconds.
     on_improve : callable, optional
@@ -560,7 +563,7 @@ def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=N
     time_limit = check_real(time_limit, "time_limit", minimum=0.0, strict_minimum=True)
     workers = check_int(os.cpu_count() or 1 if workers is None else workers, "workers", minimum=1)
     meta_probability = check_real(meta_probability, "meta_probability", minimum=0.0, maximum=1.0)
-    settings = SearchSettings.resolve("pool", chunk=chunk)
+    settings = SearchSettings.resolve("pool", chunk=chunk, split=split)
     if out is not None:
         out = Path(check_instance(out, "out", (str, os.PathLike)))
     if checkpoint is not None:
