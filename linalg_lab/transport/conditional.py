@@ -44,7 +44,10 @@ def _flat(x, name: str, n: int | None = None, what: str = "") -> np.ndarray:
 
 
 def _labels(c, name: str, n: int, what: str) -> np.ndarray:
-    arr = check_matrix(c, name, dtype=None, ndim=None)
+    kind = np.asarray(c).dtype.kind if c is not None else None
+    # text labels are kept as text (the "numeric" default of check_matrix refuses them)
+    dtype = str if kind == "U" else bytes if kind == "S" else None
+    arr = check_matrix(c, name, dtype=dtype, ndim=None)
     if arr.ndim != 1:
         raise ValueError(f"{name}: expected 1-D class labels, got shape {arr.shape}")
     if arr.shape[0] != n:
