@@ -5,7 +5,7 @@ of ``Y``, partial optimal transport of mass ``m = k w`` is a min-cost flow of
 value ``k`` with unit capacities (divide by ``w``), and network flows with
 integer data have integral optimal solutions: its value is ``w`` times the
 minimum cost of a *k-matching* (k disjoint pairs). Successive shortest paths
-(SSP) on the assignment flow network builds min-cost k-matchings for
+(SSP) on the assignment flow network builds the min-cost k-matchings for
 ``k = 1, 2, ...`` one augmentation at a time, so one run of ``O(n^3)`` gives the
 whole path ``k -> cost(k)`` — where POT's ``partial_wasserstein`` solves one
 linear program per mass. The kernel is in
@@ -19,7 +19,7 @@ with ``a = point_mass * ones(n)`` and ``b = point_mass * ones(n')``; for
 What is nested and what is not: SSP never un-matches a point, so the points
 transported at mass ``k w`` are the first ``k`` of ``row_order`` and of
 ``col_order`` (an optimal support for every k at once); the *pairing* inside
-them changes from one k to the next. :func:`partial_assignment` returns the
+them may change from one k to the next. :func:`partial_assignment` returns the
 optimal k-matching itself (it runs the SSP up to ``k``); equivalently, the
 optimal assignment between ``X[row_order[:k]]`` and ``Y[col_order[:k]]``.
 
@@ -35,8 +35,8 @@ References
 .. [2] R. Jonker and A. Volgenant, "A shortest augmenting path algorithm for
    dense and sparse linear assignment problems", *Computing* 38, 1987.
 .. [3] N. Bonneel and D. Coeurjolly, "SPOT: sliced partial optimal
-   transport", *ACM TOG* 38(4), 2019 (the 1-D case, where the pairs are
-   nested too).
+   transport", *ACM TOG* 38(4), 2019 (the 1-D case, also for every
+   mass at once).
 """
 
 from __future__ import annotations
