@@ -65,6 +65,15 @@ def test_opt_lambda_is_pots_lagrangian_plus_the_mass_term_and_the_lp_form(seed, 
     assert value == pytest.approx(log["objective"] + lam * (p.sum() + q.sum()), rel=1e-12)
 
 
+@settings(deadline=None, max_examples=10)
+@given(seed=seeds, n=sizes, m=sizes, lam=lams)
+def test_opt_lambda_does_not_move_with_a_far_translation(seed, n, m, lam):
+    rng = np.random.default_rng(seed)
+    (X, p), (Y, q) = cloud(rng, n), cloud(rng, m, shift=0.5)
+    shift = np.array([1e6, -3e5])
+    assert opt_lambda(X + shift, p, Y + shift, q, lam) == pytest.approx(opt_lambda(X, p, Y, q, lam), rel=1e-9)
+
+
 def test_opt_lambda_between_far_clouds_destroys_and_creates_everything():
     rng = np.random.default_rng(1)
     (X, p), (Y, q) = cloud(rng, 5), cloud(rng, 6, shift=100.0)

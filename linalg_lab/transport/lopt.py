@@ -26,6 +26,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from scipy.spatial.distance import cdist
 
 from ..validation import check_histogram, check_instance, check_matrix, check_real
 from .partial import partial_wasserstein_lagrange
@@ -76,9 +77,8 @@ def _cloud(X, p, names):
 
 
 def _sq_dist(X, Y):
-    """Squared Euclidean distances, clipped at 0 (the expansion can round below)."""
-    D = (X * X).sum(axis=1)[:, None] + (Y * Y).sum(axis=1)[None, :] - 2.0 * (X @ Y.T)
-    return np.maximum(D, 0.0, out=D)
+    """Squared Euclidean distances from the differences (the |x|^2 + |y|^2 - 2 x.y expansion cancels badly)."""
+    return cdist(X, Y, "sqeuclidean")
 
 
 def _check_lam(lam, name="lam"):
