@@ -390,6 +390,8 @@ def partial_wasserstein_lagrange(a, b, M, reg_m=None, nb_dummies=None, numIterma
     if rows.size == 0 or cols.size == 0:
         plan = np.zeros(M.shape)
         info = {"result_code": _OPTIMAL, "warning": None, "numItermax": 0, "nb_dummies": (0, 0)}
+        # zero duals on the masses (no pair of them gains); rows / columns without mass get feasible values
+        f, g = _fill_duals(f, g, M, reg_m, np.flatnonzero(a > 0), np.flatnonzero(b > 0))
     else:
         block = M[np.ix_(rows, cols)]
         block -= reg_m
