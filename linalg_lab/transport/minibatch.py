@@ -23,7 +23,7 @@ from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 
 from ..validation import check_bool, check_int, check_matrix, check_real, check_rng
-from .partial import partial_wasserstein
+from .partial import _frobenius, partial_wasserstein
 
 __all__ = ["minibatch_partial_ot"]
 
@@ -53,7 +53,7 @@ def _batch_solver(batch_size, mass, reg, numItermax, stopThr):
 
     def solve_entropic(C):
         plan = np.asarray(entropic_partial_wasserstein(w, w, C, reg, m=mass, **kwargs))
-        return float(np.vdot(plan, C)), plan
+        return _frobenius(plan, C), plan
     return solve_entropic
 
 

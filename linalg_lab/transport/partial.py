@@ -139,6 +139,11 @@ def _augmented_emd(a, b, block, dummy_row_mass, dummy_col_mass, corner, nb_dummi
     return plan, u[:n].copy(), v[:nt].copy(), U, V, info
 
 
+def _frobenius(A, B) -> float:
+    """``<A, B>`` by einsum: ``np.vdot`` goes to a threaded BLAS that can stall for ms on a busy machine."""
+    return float(np.einsum("ij,ij->", A, B))
+
+
 def _scatter(sub, rows, cols, shape):
     """Embed the block ``sub`` (on ``rows`` x ``cols``; None = all) in a zero matrix of ``shape``."""
     if rows is None and cols is None:
@@ -284,7 +289,7 @@ def partial_wasserstein(a, b, M, m=None, nb_dummies=None, numItermax=None, log=F
         plan = _scatter(sub, rows, cols, M.shape)
     if not log:
         return plan
-    cost = float(np.vdot(plan, M))
+    cost = _frobenius(plan, M)
     info.update(cost=cost, partial_w_dist=cost, mass=float(plan.sum()), u=f, v=g, mass_dual=t)
     return plan, info
 
@@ -407,7 +412,7 @@ def partial_wasserstein_lagrange(a, b, M, reg_m=None, nb_dummies=None, numIterma
         plan = _scatter(sub, full_rows, full_cols, M.shape)
     if not log:
         return plan
-    cost = float(np.vdot(plan, M))
+    cost = _frobenius(plan, M)
     mass = float(plan.sum())
     info.update(cost=cost, objective=cost - reg_m * mass, mass=mass, reg_m=reg_m, u=f, v=g)
     return plan, info
