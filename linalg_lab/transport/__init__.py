@@ -7,4 +7,47 @@ marginal penalty, ``numItermax`` and ``stopThr``, ``log=True`` returning
 ``(result, dict)``, and names ending in ``2`` returning the value instead of
 the plan. Numpy arrays in, numpy arrays out; inputs are never modified.
 Arguments are checked by :mod:`linalg_lab.validation`.
+
+Public API
+----------
+* exact partial OT: :func:`partial_wasserstein`, :func:`partial_wasserstein2`,
+  :func:`partial_wasserstein_lagrange` (POT's network simplex on the
+  problem with dummy points, iteration limits that fit the size);
+* the whole partial path for uniform masses in any dimension:
+  :func:`partial_wasserstein_path`, :func:`partial_assignment`;
+* LOPT (Bai et al. 2023): :func:`lopt_embedding`, :func:`lopt_distance`,
+  :func:`lopt_distances`, :func:`lopt_interpolate`, :func:`opt_lambda`;
+* mini-batch partial OT (m-POT, BoMb): :func:`minibatch_partial_ot`;
+* conditional OT (C^2OT): :func:`conditional_coupling`, :func:`condition_ratio`.
+
+Examples
+--------
+>>> import numpy as np
+>>> from linalg_lab.transport import partial_wasserstein2
+>>> M = np.array([[0.0, 1.0], [1.0, 0.0]])
+>>> float(partial_wasserstein2([], [], M, m=0.5))
+0.0
 """
+
+from .conditional import condition_ratio, conditional_coupling
+from .lopt import LOPTEmbedding, lopt_distance, lopt_distances, lopt_embedding, lopt_interpolate, opt_lambda
+from .minibatch import minibatch_partial_ot
+from .partial import partial_wasserstein, partial_wasserstein2, partial_wasserstein_lagrange
+from .path import partial_assignment, partial_wasserstein_path
+
+__all__ = [
+    "LOPTEmbedding",
+    "condition_ratio",
+    "conditional_coupling",
+    "lopt_distance",
+    "lopt_distances",
+    "lopt_embedding",
+    "lopt_interpolate",
+    "minibatch_partial_ot",
+    "opt_lambda",
+    "partial_assignment",
+    "partial_wasserstein",
+    "partial_wasserstein2",
+    "partial_wasserstein_lagrange",
+    "partial_wasserstein_path",
+]
