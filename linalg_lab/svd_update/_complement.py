@@ -74,7 +74,9 @@ def touched_rows(Y):
     if sp.issparse(Y):
         Y = sp.csr_array(Y)
         omega = np.flatnonzero(np.diff(Y.indptr))
-        return omega, Y[omega]
+        Yo = Y[omega]  # a copy: canonicalising it leaves the caller's matrix alone
+        Yo.sum_duplicates()
+        return omega, Yo
     omega = np.flatnonzero(np.any(Y != 0, axis=1))
     return omega, Y[omega]
 
@@ -108,7 +110,8 @@ def _noise(Yt_Y_diag: np.ndarray, s: int, k: int) -> float:
 
 def _col_sq_norms(Y) -> np.ndarray:
     if sp.issparse(Y):
-        return np.asarray(Y.multiply(Y).sum(axis=0)).ravel()
+        Y = sp.csr_array(Y)
+        return np.bincount(Y.indices, weights=Y.data * Y.data, minlength=Y.shape[1])
     return np.einsum("ij,ij->j", Y, Y)
 
 
@@ -160,39 +163,34 @@ def _golub_kahan(gmul, s: int, l: int, rng, tol: float):
     in ``R^s`` (``Z^T Z a = G a``). Both are fully re-orthogonalised. Returns
     the coefficient block ``A`` and ``G A``.
     """
+    A, GA, Qr = np.empty((s, l)), np.empty((s, l)), np.empty((s, l + 1))
     q = rng.standard_normal(s)
-    q /= np.linalg.norm(q)
-    Qs, As, GAs = [q], [], []
-    a = q.copy()
+    Qr[:, 0] = q / np.linalg.norm(q)
+    a = Qr[:, 0].copy()
     floor = np.sqrt(max(tol, 0.0))
-    for j in range(l):
+    j = 0
+    while j < l:
         ga = gmul(a)
-        if As:  # re-orthogonalise a against previous left vectors (G inner product)
-            Aprev, GAprev = np.column_stack(As), np.column_stack(GAs)
-            coef = GAprev.T @ a
-            a = a - Aprev @ coef
-            ga = ga - GAprev @ coef
+        if j:  # re-orthogonalise a against the previous left vectors (G inner product)
+            coef = GA[:, :j].T @ a
+            a = a - A[:, :j] @ coef
+            ga = ga - GA[:, :j] @ coef
         alpha = np.sqrt(max(float(a @ ga), 0.0))
         if alpha <= floor:
             break
-        a, ga = a / alpha, ga / alpha
-        As.append(a)
-        GAs.append(ga)
-        if j == l - 1:
+        A[:, j], GA[:, j] = a / alpha, ga / alpha
+        j += 1
+        if j == l or j >= s:
             break
-        r = ga - alpha * Qs[-1]
-        Qm = np.column_stack(Qs)
+        r = GA[:, j - 1] - alpha * Qr[:, j - 1]
         for _ in range(2):
-            r = r - Qm @ (Qm.T @ r)
+            r = r - Qr[:, :j] @ (Qr[:, :j].T @ r)
         beta = float(np.linalg.norm(r))
-        if beta <= floor * 1e-3 or len(Qs) >= s:
+        if beta <= floor * 1e-3:
             break
-        q = r / beta
-        Qs.append(q)
-        a = q - beta * a
-    if not As:
-        return np.zeros((s, 0)), np.zeros((s, 0))
-    return np.column_stack(As), np.column_stack(GAs)
+        Qr[:, j] = r / beta
+        a = Qr[:, j] - beta * A[:, j - 1]
+    return A[:, :j], GA[:, :j]
 
 
 def dense_basis(X: np.ndarray, Y):
