@@ -30,8 +30,13 @@ recomputation at every batch.
 
 Usage::
 
-    python benchmarks/svd_update.py            # 100000 x 10000, k = 64, 100 batches (minutes)
-    python benchmarks/svd_update.py --quick    # small sizes (seconds)
+    python benchmarks/svd_update.py            # 100000 x 10000, k = 64, 100 batches (about 5 minutes,
+                                               # mostly Zha-Simon and IncSVD's exact method)
+    python benchmarks/svd_update.py --quick    # small sizes (about 10 s)
+
+On a machine shared with other jobs, ``OPENBLAS_NUM_THREADS=1`` avoids
+oversubscribed BLAS threads (which slowed every method about tenfold in our
+runs on a loaded 2-core machine).
 """
 
 from __future__ import annotations
@@ -53,9 +58,25 @@ QUICK = dict(m=8_000, n=4_000, density=2.5e-4, k=16, n_batches=10, peer_exact_ba
 L, RPI_POWER = 10, 1
 
 
-def make_problem(m, n, density, seed=0):
-    """The sparse test matrix (``csr_matrix``, as IncSVD requires)."""
-    return sp.csr_matrix(sp.random(m, n, density=density, format="csr", rng=seed))
+def make_problem(m, n, density, seed=0, clusters=0, affinity=0.9):
+    """The sparse test matrix (``csr_matrix``, as IncSVD requires), values uniform in [0, 1).
+
+    ``clusters = 0``: ``scipy.sparse.random`` (the benchmark's matrix).
+    ``clusters = c``: row ``i`` and column ``j`` belong to cluster ``i % c``,
+    ``j % c``, and a nonzero falls in its row's cluster with probability
+    ``affinity`` -- a block structure (like user-item data) whose leading
+    ``c`` singular values stand out.
+    """
+    if not clusters:
+        return sp.csr_matrix(sp.random(m, n, density=density, format="csr", rng=seed))
+    rng = np.random.default_rng(seed)
+    nnz = int(round(density * m * n))
+    rows = rng.integers(0, m, nnz)
+    inside = rng.random(nnz) < affinity
+    cols = np.where(inside, rows % clusters + clusters * rng.integers(0, n // clusters, nnz), rng.integers(0, n, nnz))
+    A = sp.csr_matrix((rng.random(nnz), (rows, cols)), shape=(m, n))
+    A.sum_duplicates()
+    return A
 
 
 def batches(A, n_batches):
@@ -150,16 +171,28 @@ def _sv_err(s, s_ref):
     return float(np.abs(s - s_ref).max() / s_ref[0])
 
 
-def error_curve(m=20_000, n=2_000, density=5e-4, k=16, n_batches=20, seed=0,
+def error_curve(m=20_000, n=2_000, density=1e-3, k=16, n_batches=20, seed=0, clusters=10,
                 methods=("sparse", "zha-simon", "rpi")):
     """Per-batch errors of SVD updating (ours, Zha-Simon, recomputation), for the notebook.
 
-    Returns a dict of arrays: ``"rows"`` (rows of the matrix after each
-    batch), one entry per method and ``"recompute"`` (``svds`` of the whole
-    current matrix), each the relative error ``||A_t - U diag(s) V^T||_F /
-    ||A_t||_F``; ``"time_<method>"`` holds the per-batch update times.
+    The protocol of :func:`rows` on a smaller matrix (:func:`make_problem`,
+    block-structured by default; ``clusters=0`` for the benchmark's uniform
+    one): the rank-``k`` SVD of the first half of the rows, the rest added in
+    ``n_batches`` batches, and after every batch a recomputation with
+    ``svds`` of the whole current matrix ``A_t``.
+
+    Returns a dict of arrays: ``"rows"`` (rows of ``A_t``), one entry per
+    method and ``"recompute"``, each the relative error ``||A_t - U diag(s)
+    V^T||_F / ||A_t||_F``; ``"excess_<method>"``, that error over the
+    recomputation's minus one; ``"sv_<method>"``, ``max_i |s_i -
+    s_i^rec| / s_1^rec``; ``"time_<method>"``, the update times [s].
+
+    Examples
+    --------
+    >>> out = error_curve(m=2000, n=400, k=4, n_batches=3)   # doctest: +SKIP
+    >>> out["sparse"], out["zha-simon"], out["recompute"]    # doctest: +SKIP
     """
-    A = make_problem(m, n, density, seed)
+    A = make_problem(m, n, density, seed, clusters=clusters)
     blocks = batches(A, n_batches)
     m0 = m // 2
     start = TruncatedSVDState.from_matrix(A[:m0], k, solver="svds", rng=seed, l=L, power_iters=RPI_POWER)
@@ -167,6 +200,7 @@ def error_curve(m=20_000, n=2_000, density=5e-4, k=16, n_batches=20, seed=0,
     out = {"rows": [], "recompute": []}
     out.update({meth: [] for meth in methods})
     out.update({f"time_{meth}": [] for meth in methods})
+    out.update({f"sv_{meth}": [] for meth in methods})
     rows = m0
     for E in blocks:
         rows += E.shape[0]
@@ -179,8 +213,14 @@ def error_curve(m=20_000, n=2_000, density=5e-4, k=16, n_batches=20, seed=0,
             out[meth].append(residual(At, *_factors(st)) / norm)
         U, s, Vt = svds(At, k=k, tol=0, v0=np.random.default_rng(seed).standard_normal(min(At.shape)))
         out["recompute"].append(residual(At, U, s, Vt.T) / norm)
+        s_rec = np.sort(s)[::-1]
+        for meth, st in states.items():
+            out[f"sv_{meth}"].append(_sv_err(st.s, s_rec))
         out["rows"].append(rows)
-    return {key: np.asarray(val) for key, val in out.items()}
+    out = {key: np.asarray(val) for key, val in out.items()}
+    for meth in methods:
+        out[f"excess_{meth}"] = out[meth] / out["recompute"] - 1
+    return out
 
 
 def rows(quick: bool = False) -> list[dict]:

@@ -129,8 +129,20 @@ class TruncatedSVDState:
     QR of the dense ``n x s`` complement and ``O((m + n) k (k + s))`` on
     rotating all singular vectors. ``"gkl"`` / ``"rpi"`` replace
     ``(k + s)^3`` by ``(k + s)(k + l)^2``. No dense block of ``n x s`` (or
-    ``m x s``) is ever formed from a sparse update, except by
-    ``"zha-simon"``.
+    ``m x s``) is ever formed from a sparse update (for ``s <= n``), except
+    by ``"zha-simon"``.
+
+    Why ``max_cond``: the touched rows of ``U'`` are written as
+    ``Z K^{-1}`` and ``U = U' K`` is formed later, so rounding errors in
+    ``U'`` reach ``U`` multiplied by ``cond(K)``, in every later update too.
+    ``K`` is a product of the small rotations ``T`` of all updates so far;
+    ``T`` is nearly orthogonal when the update mostly rotates the singular
+    vectors, and nearly singular when a new singular vector is almost
+    orthogonal to all old ones (it then cannot be written as ``X' K``). Past
+    ``max_cond`` (``1e3``: at most three digits at stake) ``K`` is folded
+    into ``U'`` in place (``O(m k^2)``, no inverse needed) and ``U`` is
+    re-orthonormalised (Cholesky QR, then the SVD of the ``k x k`` core),
+    which also resets the slow drift from orthonormality.
 
     Accuracy: the sparse method agrees with Zha-Simon to rounding, except
     when the update lies *almost* (not exactly) inside the current singular
@@ -532,7 +544,8 @@ class TruncatedSVDState:
     def _apply_dense(self, Yu, Yv, s) -> None:
         """Zha & Simon: explicit complements, a dense SVD, all singular vectors rotated."""
         k = self.k
-        U, V = self.U, self.V
+        U = self._u.rows() if self._Ku is None else self.U  # read-only views: no copy
+        V = self._v.rows() if self._Kv is None else self.V
         Ls, Qs = [], []
         for X, Y in ((U, Yu), (V, Yv)):
             if Y is None:
