@@ -44,6 +44,8 @@ __all__ = ["Basis", "dense_basis", "implicit_basis", "touched_rows"]
 
 #: Pivoted Cholesky stops at ``PSTRF_NOISE * (s + k) * eps * max ||y_j||^2``.
 PSTRF_NOISE = 10.0
+#: GKL / RPI use a dense copy of ``Y[omega]`` up to this many entries (1.6 MB).
+DENSE_PRODUCT_MAX = 200_000
 
 
 @dataclass
@@ -134,8 +136,16 @@ def implicit_basis(rows_of_X, K, Y, *, kind="exact", l=10, power_iters=1, rng=No
         S, R = _pivoted_cholesky(G, tol)
         return Basis(omega, Yo, C, S, R)
 
-    def gmul(A):  # G @ A without forming G
-        return np.asarray(Yo.T @ (Yo @ A)) - C.T @ (C @ A)
+    # G @ A without forming G; a small Y[omega] is densified (cheaper than
+    # sparse products' per-call overhead, and at most DENSE_PRODUCT_MAX entries)
+    if sp.issparse(Yo) and Yo.shape[0] * s > DENSE_PRODUCT_MAX:
+        Yf, Yb = Yo, sp.csr_array(Yo.T)
+    else:
+        Yf = Yo.toarray() if sp.issparse(Yo) else Yo
+        Yb = Yf.T
+
+    def gmul(A):
+        return Yb @ (Yf @ A) - C.T @ (C @ A)
 
     if kind == "rpi":
         A = rng.standard_normal((s, l))
