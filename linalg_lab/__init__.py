@@ -1,7 +1,7 @@
 """linalg-lab: algorithmic linear algebra.
 
 Families (one sub-package each): ``tensors``, ``fields``, ``schemes``,
-``flipgraph``, ``lifting``, ``factorization``, ``transport``, ``svd_update``.
+``flipgraph``, ``lifting``, ``factorization``, ``transport``, ``svd_update``, ``completion``, ``projection``.
 Sub-packages are imported lazily so that ``import linalg_lab`` stays cheap.
 """
 
@@ -9,7 +9,7 @@ __version__ = "0.1.0"
 
 import importlib as _importlib
 
-_FAMILIES = ("tensors", "fields", "schemes", "flipgraph", "lifting", "factorization", "transport", "svd_update")
+_FAMILIES = ("tensors", "fields", "schemes", "flipgraph", "lifting", "factorization", "transport", "svd_update", "completion", "projection")
 
 
 def __getattr__(name):

@@ -74,6 +74,7 @@ __all__ = [
     "check_real",
     "check_rng",
     "check_rtol",
+    "check_symmetric_psd",
     "check_tolerance",
     "check_vector",
     "rank_cutoff",
