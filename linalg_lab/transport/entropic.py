@@ -186,7 +186,7 @@ def entropic_partial_wasserstein(a, b, M, reg, m=None, numItermax=10000, stopThr
     else:
         log_u[rows] = 0.0
         log_v[cols] = 0.0
-    if warn and not info["converged"]:
+    if warn and stopThr > 0 and not info["converged"]:
         warnings.warn(f"entropic_partial_wasserstein: violation {info['violation']:.3g} > stopThr {stopThr:.3g} "
                       f"after {info['n_iter']} cycles; raise numItermax or reg", UserWarning, stacklevel=2)
     if not log:
@@ -216,6 +216,7 @@ def entropic_partial_wasserstein2(a, b, M, reg, m=None, numItermax=10000, stopTh
     >>> round(entropic_partial_wasserstein2([0.1, 0.2], [0.1, 0.1], M, 0.01, 0.15), 6)
     0.025
     """
+    log = check_bool(log, "log")
     plan, info = entropic_partial_wasserstein(a, b, M, reg, m, numItermax, stopThr, True, accelerate=accelerate,
                                               warn=warn)
     value = info["partial_w_dist"]
@@ -288,7 +289,7 @@ def _solve(a, b, M, reg, mass, max_iter, stop_thr, accelerate):
             x -= top
             lams[0] += top
     P, v = _k.plan_and_violation(M, a, b, mass, reg, f, g, lams[0], rows_eq, cols_eq)
-    converged = bool(v <= stop_thr) if stop_thr > 0 or converged else False
+    converged = converged or bool(v <= stop_thr)  # the stopping test passed (on the same plan, up to rounding)
     info = dict(n_iter=it, n_newton=n_newton, n_absorb=n_absorb, err=errs, violation=float(v), converged=converged)
     return P, f, g, float(lams[0]), info
 

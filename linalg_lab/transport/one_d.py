@@ -139,7 +139,9 @@ def partial_cost_curve_1d(x, y, p=1):
     >>> partial_cost_curve_1d([0.0, 1.0, 5.0], [1.5, 4.0], p=2).tolist()
     [0.0, 0.25, 1.25]
     """
-    costs = partial_wasserstein_1d(x, y, None, p)[2]
+    x = _points(x, "x")
+    y = _points(y, "y")
+    costs = _solve(x, y, min(len(x), len(y)), check_real(p, "p", minimum=1))[2]
     out = np.zeros(len(costs) + 1)
     np.cumsum(costs, out=out[1:])
     return out
