@@ -22,7 +22,8 @@ def _lp_costs(x, y, p):
     out = [0.0]
     for k in range(1, min(n, n2) + 1):
         res = linprog(C, A_ub=A, b_ub=np.ones(n + n2), A_eq=np.ones((1, n * n2)), b_eq=[k], bounds=(0, None),
-                      method="highs")
+                      method="highs", options=dict(primal_feasibility_tolerance=1e-10,
+                                                   dual_feasibility_tolerance=1e-10))
         assert res.status == 0
         out.append(res.fun)
     return np.array(out)
