@@ -119,6 +119,32 @@ def test_small_reg_converges(m_frac):
     assert -1e-9 <= value - exact <= reg * m * np.log(M.size / m) + 1e-9
 
 
+def test_near_full_mass_needs_the_block_cycles():
+    # m close to min(sum a, sum b) at small reg: the three-projection cycles overshoot the mass and stall,
+    # the (f, lam) / (g, lam) block cycles that take over when they stagnate do not
+    a, b, M = _problem(0, 60, 50, uniform=True)
+    reg = 1e-3 * M.max()
+    G, log = entropic_partial_wasserstein(a, b, M, reg, 0.99, numItermax=2000, log=True)
+    assert log["converged"] and log["violation"] < 1e-9 and log["n_block_cycles"] > 0
+    with pytest.warns(UserWarning, match="stopThr"):
+        _, plain = entropic_partial_wasserstein(a, b, M, reg, 0.99, numItermax=2000, log=True, accelerate=False)
+    assert plain["violation"] > 1e-6 and plain["n_block_cycles"] == plain["n_newton"] == 0
+
+
+@settings(deadline=None, max_examples=30)
+@given(seed=st.integers(0, 2**31), n=st.integers(1, 30), frac=st.floats(0.01, 1.0), spread=st.floats(0.0, 30.0))
+def test_water_filling(seed, n, frac, spread):
+    # theta with sum_i min(cap_i, theta s_i) = mass, the mass step of the block cycles
+    from linalg_lab.transport._entropic_kernels import _cap_scale
+
+    rng = np.random.default_rng(seed)
+    logcap = rng.normal(size=n) - 3
+    logs = spread * rng.normal(size=n)
+    mass = frac * np.exp(logcap).sum()
+    theta = np.exp(_cap_scale(logcap, logs, mass))
+    assert np.minimum(np.exp(logcap), theta * np.exp(logs)).sum() == pytest.approx(mass, rel=1e-9)
+
+
 def test_warns_when_not_converged():
     a, b, M = _problem(1, 20, 20)
     with pytest.warns(UserWarning, match="stopThr"):
