@@ -119,8 +119,9 @@ def entropic_partial_wasserstein(a, b, M, reg, m=None, numItermax=10000, stopThr
         Maximum number of cycles (one cycle = the three projections, or the
         two blocks; Newton steps are not counted).
     stopThr : float, default 1e-9
-        Stop when the violation is ``<= stopThr``; ``0`` runs exactly
-        ``numItermax`` of POT's cycles (as POT's default does).
+        Stop when the violation is ``<= stopThr`` (absolute, in the units of
+        the masses: scale it with them); ``0`` runs exactly ``numItermax`` of
+        POT's cycles (as POT's default does).
     log : bool, default False
         Also return a dict: ``n_iter`` (cycles), ``n_block_cycles`` (how many of
         them were block cycles), ``n_newton`` (accepted Newton steps),
