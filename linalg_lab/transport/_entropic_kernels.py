@@ -19,6 +19,10 @@ A row or column sum below ``SMALL`` (its mass has underflowed in ``K``) is
 recomputed by an exact log-sum-exp when it decides the update; such a row's
 contributions are then computed exactly too. The row pass also accumulates the
 column sums needed by the column step, so a cycle reads ``M``/``K`` once.
+
+:func:`blocks` runs the other cycle of the same dual ascent: ``(f, lam)`` then
+``(g, lam)`` maximised jointly (water filling, :func:`_cap_scale`), two passes
+per cycle; the driver switches to it when the three-projection cycle stalls.
 """
 
 from __future__ import annotations

@@ -24,7 +24,6 @@ The numba kernels are in :mod:`linalg_lab.transport._entropic_kernels`.
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
