@@ -13,6 +13,11 @@ Public API
 * exact partial OT: :func:`partial_wasserstein`, :func:`partial_wasserstein2`,
   :func:`partial_wasserstein_lagrange` (POT's network simplex on the
   problem with dummy points, iteration limits that fit the size);
+* entropic partial OT (log-domain Bregman/Dykstra, O(nm) per cycle):
+  :func:`entropic_partial_wasserstein`, :func:`entropic_partial_wasserstein2`;
+* 1-D partial OT, exact for every mass at once, and sliced partial OT:
+  :func:`partial_wasserstein_1d`, :func:`partial_cost_curve_1d`,
+  :func:`sliced_partial_wasserstein`, :func:`sliced_partial_cost_curve`;
 * the whole partial path for uniform masses in any dimension:
   :func:`partial_wasserstein_path`, :func:`partial_assignment`;
 * LOPT (Bai et al. 2023): :func:`lopt_embedding`, :func:`lopt_distance`,
@@ -30,15 +35,20 @@ Examples
 """
 
 from .conditional import condition_ratio, conditional_coupling
+from .entropic import entropic_partial_wasserstein, entropic_partial_wasserstein2
 from .lopt import LOPTEmbedding, lopt_distance, lopt_distances, lopt_embedding, lopt_interpolate, opt_lambda
 from .minibatch import minibatch_partial_ot
 from .partial import partial_wasserstein, partial_wasserstein2, partial_wasserstein_lagrange
+from .one_d import partial_cost_curve_1d, partial_wasserstein_1d
 from .path import partial_assignment, partial_wasserstein_path
+from .sliced import sliced_partial_cost_curve, sliced_partial_wasserstein
 
 __all__ = [
     "LOPTEmbedding",
     "condition_ratio",
     "conditional_coupling",
+    "entropic_partial_wasserstein",
+    "entropic_partial_wasserstein2",
     "lopt_distance",
     "lopt_distances",
     "lopt_embedding",
@@ -46,8 +56,12 @@ __all__ = [
     "minibatch_partial_ot",
     "opt_lambda",
     "partial_assignment",
+    "partial_cost_curve_1d",
     "partial_wasserstein",
     "partial_wasserstein2",
+    "partial_wasserstein_1d",
     "partial_wasserstein_lagrange",
     "partial_wasserstein_path",
+    "sliced_partial_cost_curve",
+    "sliced_partial_wasserstein",
 ]
