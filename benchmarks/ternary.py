@@ -1,6 +1,6 @@
 """Ternary (Z_T = {-1, 0, 1}) flip-graph search: time to rank next to F2 and F3, and to the known figures.
 
-Usage:  python benchmarks/ternary.py [--long]
+Usage:  python benchmarks/ternary.py [--long] [--split PCT] [--follow P]
 
 Every row is the median over seeds of ``search(..., workers=2)`` from the naive
 scheme on this 2-core machine, printed next to the issue's target. A Z_T
@@ -49,7 +49,12 @@ def run(sizes, ring, target, seeds, limit, **kw):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--long", action="store_true")
+    ap.add_argument("--split", type=int, default=None, metavar="PCT",
+                    help="percent of plateau escapes that split a term (search setting split)")
+    ap.add_argument("--follow", type=float, default=None, metavar="P",
+                    help="probability per chunk that a walker behind the best restarts from the pool")
     args = ap.parse_args()
+    walk = {k: v for k, v in (("split", args.split), ("follow", args.follow)) if v is not None}
     print(f"{'benchmark (naive -> rank, 2 cores, median s)':<48} {'target':>8} {'F2':>8} {'F3':>8} {'ZT':>8}")
     rows = [("3x3x3", 23, range(5), 60, {})]
     if args.long:
@@ -58,7 +63,7 @@ def main():
     for sizes, target, seeds, limit, kw in rows:
         cells = []
         for ring in ("F2", "F3", "ZT"):
-            med, ok, n = run(sizes, ring, target, seeds, limit, **kw)
+            med, ok, n = run(sizes, ring, target, seeds, limit, **kw, **walk)
             cells.append(f"{med:.2f}" + ("" if ok == n else f" ({ok}/{n})"))
         goal = TARGETS[sizes, target]
         label = f"gg {sizes} -> {target}" + (" (C3)" if kw else "")
