@@ -139,3 +139,22 @@ def test_ternary_symmetric_search_reaches_23():
     res = search("gg", "3x3x3", "ZT", target_rank=23, symmetry="C3", rng=2, workers=2, time_limit=120)
     assert res.target_reached and _ternary(res.best) and res.best.verify()
     orbits_of(res.best)
+
+
+@settings(max_examples=25, deadline=None)
+@given(sizes=st.sampled_from([(2, 2, 2), (2, 3, 2), (3, 3, 3)]), ring=st.sampled_from(["F2", "F3", "ZT"]),
+       seed=st.integers(0, 2**32 - 1), count=st.integers(1, 6))
+def test_random_sandwiches_keep_the_rank_exactness_and_the_ternary_set(sizes, ring, seed, count):
+    from linalg_lab.schemes import random_sandwich
+
+    start = naive_scheme("gg", sizes, ring)
+    moved = random_sandwich(start, np.random.default_rng(seed), count)
+    assert moved.rank == start.rank and moved.verify()
+    if ring == "ZT":
+        assert _ternary(moved)
+
+
+def test_search_with_sandwiched_restarts_reaches_laderman_over_zt():
+    res = search("gg", "3x3x3", "ZT", target_rank=23, rng=5, workers=1, path_limit=20_000, sandwich=3, split=20,
+                 time_limit=60)
+    assert res.rank == 23 and _ternary(res.best) and res.best.verify()

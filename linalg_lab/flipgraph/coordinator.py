@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 import time
 
+from ..schemes.transforms import random_sandwich
 from .executor import RunState, StepReport, StepRequest
 from .pool import SchemePool
 
@@ -128,6 +129,9 @@ class Coordinator(RunState):
         stale = rep.total_flips - self.last_best_flips[i] > s.path_limit
         if behind or (stale and not harvesting):
             scheme = self.restart(rng) if stale and not behind else self.pool.pick(self.fmt, rng)
+            if s.sandwich and scheme.code == "gg":
+                # an isomorphic start whose ternary neighbourhood differs (the GL action commutes with flips)
+                scheme = random_sandwich(scheme, rng, s.sandwich)
             self.pending[i] = scheme
             self.my_best[i] = scheme.rank
             self.last_best_flips[i] = rep.total_flips

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..schemes.cost import additive_complexity
 from ..schemes.scheme import Scheme
-from ..schemes.transforms import gl_action
+from ..schemes.transforms import random_sandwich
 from ..validation import check_instance, check_int, check_real
 from .pool import checked
 from .search import _seed_sequence
@@ -54,22 +54,6 @@ class OptimizeResult:
     def provenance(self) -> dict:
         return {"method": "additive-complexity minimiser (flips and sandwiches at constant rank)", "additions": self.after,
                 "additions_before": self.before, "flips": self.flips, "seconds": round(self.seconds, 3)}
-
-
-def _random_sandwich(scheme: Scheme, rng) -> Scheme | None:
-    """The scheme moved by one elementary isotropy ``I +- E_ij`` on A, B or C's index space; None if not ternary."""
-    n = scheme.n
-    mats = [np.eye(k, dtype=np.int64) for k in n]
-    which = [q for q in range(3) if n[q] >= 2]
-    if not which:
-        return None
-    q = which[int(rng.integers(len(which)))]
-    i, j = rng.choice(n[q], 2, replace=False)
-    mats[q][i, j] = 1 if scheme.ring.value == "F2" else int(rng.choice([-1, 1]))
-    try:
-        return gl_action(scheme, *mats)
-    except ValueError:              # over Z_T some coefficient would leave {-1, 0, 1}
-        return None
 
 
 def optimize_additions(scheme: Scheme, *, time_limit: float | None = 10.0, max_flips: int | None = None,
@@ -130,10 +114,6 @@ def optimize_additions(scheme: Scheme, *, time_limit: float | None = 10.0, max_f
             continue
         # leave the current scheme by a few sandwiches; the walk goes on from there
         current = w.scheme()
-        for _ in range(sandwiches):
-            moved = _random_sandwich(current, g)
-            if moved is not None:
-                current = moved
-        w.load(current)
+        w.load(random_sandwich(current, g, sandwiches))
     return OptimizeResult(best, before, after, done, time.perf_counter() - t0,
                           message=f"{before} -> {after} additions at rank {best.rank}")

@@ -139,8 +139,8 @@ def _symmetric_start(symmetry, cubes, start, tc, ring, target_rank, restart=None
 
 def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None, workers=None, start=None,
            keep=1, *, rng=None, symmetry=None, cubes=None, restart=None, max_flips=None, plateau=None, margin=None,
-           split=None, path_limit=None, follow=None, chunk=None, harvest=None, executor=None, progress=False, on_improve=None,
-           on_tick=None, tick=1.0) -> SearchResult:
+           split=None, sandwich=None, path_limit=None, follow=None, chunk=None, harvest=None, executor=None,
+           progress=False, on_improve=None, on_tick=None, tick=1.0) -> SearchResult:
     """Search the flip graph of a matrix multiplication tensor for a low-rank scheme.
 
     Several walkers walk from the starting scheme(s): each flip keeps the
@@ -275,7 +275,7 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
         policy = policy or Restart.fresh(cubes)
         make = SymmetricWalker
     settings = SearchSettings.resolve(mode_for(symmetry, policy.kind, tc.n[0]), plateau=plateau, margin=margin,
-                                      split=split, path_limit=path_limit, follow=follow, chunk=chunk, harvest=harvest)
+                                      split=split, sandwich=sandwich, path_limit=path_limit, follow=follow, chunk=chunk, harvest=harvest)
     headroom = settings.margin + 8
     if symmetry is not None:
         headroom = (headroom + 2) // 3 + 4          # in orbits

@@ -71,6 +71,9 @@ SETTINGS = (
     Setting("split", {"pool": 0},
             "percent of plateau escapes that split a term, (a, b, c) = (a', b, c) + (a - a', b, c) with a' "
             "another term's factor, instead of a plus transition (Perminov's ternary moves)", metavar="PCT"),
+    Setting("sandwich", {"pool": 0},
+            "random elementary sandwiches (I +- E_ij on A, B or C) applied to the scheme a walker restarts "
+            "from, gg only; over Z_T only those that keep every coefficient in {-1, 0, 1}", metavar="K"),
     Setting("path_limit", {"pool": 50_000_000, "start": 10_000_000, "C3": 33_000_000, "C3-small": 1_000_000},
             "flips without improvement on a path before the walker restarts"),
     Setting("follow", {"pool": 0.25, "start": 0.0, "C3": 0.0, "C3-small": 0.0},
@@ -101,6 +104,7 @@ class SearchSettings:
     plateau: int
     margin: int
     split: int
+    sandwich: int
     path_limit: int
     follow: float
     chunk: int

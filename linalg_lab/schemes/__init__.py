@@ -71,7 +71,7 @@ from .known_ranks import known_rank
 from .packed import MAX_PACKED, PackedScheme, pack, pack_rows, unpack, unpack_rows
 from .scheme import Scheme, Verification
 from .standard import naive_scheme, strassen_scheme
-from .transforms import gl_action, permute, rotate, transpose
+from .transforms import gl_action, permute, random_sandwich, rotate, transpose
 
 __all__ = [
     "FORMAT", "MAX_PACKED", "PackedScheme", "Scheme", "SchemeFileError", "TermSyntaxError", "Verification",
@@ -79,7 +79,7 @@ __all__ = [
     "canonical_terms", "catalogue_best", "catalogue_index", "cyclic_to_output", "factor_ranks",
     "float_to_rational", "gl_action", "integer_product", "integer_rows", "known_rank", "load_alphatensor_npz",
     "load_cyclic_json", "load_scheme", "load_terms", "naive_scheme", "output_to_cyclic", "pack", "pack_rows",
-    "packed_key", "parse_product", "parse_terms", "permute", "rank_profile", "rotate", "sandwich", "save_scheme",
+    "packed_key", "parse_product", "parse_terms", "permute", "random_sandwich", "rank_profile", "rotate", "sandwich", "save_scheme",
     "scaled_product", "scan_catalogue", "scheme_filename", "scheme_files", "scheme_from_dict", "scheme_to_json",
     "strassen_scheme", "to_equations", "to_terms", "transpose", "unit_normal", "unpack", "unpack_rows",
     "write_catalogue_index", "additive_complexity", "double", "extend", "merge", "naive_extension", "product",

@@ -192,6 +192,39 @@ def gl_action(scheme: Scheme, P, Q, R) -> Scheme:
     return scheme.with_factors(u2.reshape(rank, -1), v2.reshape(rank, -1), w2.reshape(rank, -1))
 
 
+def random_sandwich(scheme: Scheme, rng, count: int = 1) -> Scheme:
+    """``scheme`` moved by ``count`` random elementary isotropies ``I +- E_ij`` (``gg`` schemes).
+
+    Each step picks one of A, B, C's index spaces and an elementary matrix
+    ``I + s E_ij`` (``s = 1`` over F2, else a random sign), whose inverse
+    ``I - s E_ij`` is ternary too, and applies it by :func:`gl_action`. Over
+    Z_T a step that would take a coefficient out of {-1, 0, 1} is skipped
+    (Perminov's random ternary sandwiching), so the result may be ``scheme``
+    itself. The rank and exactness never change.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from linalg_lab.schemes import naive_scheme
+    >>> t = random_sandwich(naive_scheme("gg", "3x3x3", "ZT"), np.random.default_rng(0), count=5)
+    >>> t.rank, bool(t.verify()), set(np.unique(t.u)) <= {-1, 0, 1}
+    (27, True, True)
+    """
+    _check_gg(scheme, "a random sandwich")
+    n = scheme.n
+    which = [q for q in range(3) if n[q] >= 2]
+    for _ in range(count if which else 0):
+        mats = [np.eye(k, dtype=np.int64) for k in n]
+        q = which[int(rng.integers(len(which)))]
+        i, j = rng.choice(n[q], 2, replace=False)
+        mats[q][i, j] = 1 if scheme.ring is Ring.F2 else int(rng.choice([-1, 1]))
+        try:
+            scheme = gl_action(scheme, *mats)
+        except ValueError:              # over Z_T some coefficient would leave {-1, 0, 1}
+            continue
+    return scheme
+
+
 def _matrices(scheme: Scheme, u, v, w, sizes) -> Scheme:
     rank = scheme.rank
     return Scheme("gg", sizes, scheme.ring, u.reshape(rank, -1), v.reshape(rank, -1), w.reshape(rank, -1))
