@@ -176,6 +176,27 @@ def cold_start_mass_potential(M, mass, reg):
 
 
 @njit(**_opts)
+def _stabilise(f, f0, g, g0, lam, lam0, inv, vs, absorb):
+    """Absorb the potentials into the stored kernel when asked or when a log-scaling passes TAU, else
+    refresh the column scalings ``vs`` against it; returns (absorbed, the absorbed mass potential)."""
+    if not absorb:
+        worst = 0.0
+        for i in range(f.shape[0]):
+            worst = max(worst, abs(f[i] - f0[i]))
+        for j in range(g.shape[0]):
+            worst = max(worst, abs(g[j] - g0[j] + lam - lam0))
+        absorb = worst * inv > TAU
+    if absorb:
+        f0[:] = f
+        g0[:] = g
+        vs[:] = 1.0
+        return True, lam
+    for j in range(g.shape[0]):
+        vs[j] = math.exp((g[j] - g0[j] + lam - lam0) * inv)
+    return False, lam0
+
+
+@njit(**_opts)
 def dykstra(M, a, b, mass, reg, f, g, lams, K, f0, g0, fresh, max_iter, stop_thr, check_every, err, rows_eq, cols_eq):
     """Run at most ``max_iter`` cycles from the potentials ``(f, g, lams[0])``, updated in place.
 
@@ -204,22 +225,8 @@ def dykstra(M, a, b, mass, reg, f, g, lams, K, f0, g0, fresh, max_iter, stop_thr
     n_err = 0
     it = 0
     while it < max_iter:
-        if not absorb:
-            worst = 0.0
-            for i in range(n):
-                worst = max(worst, abs(f[i] - f0[i]))
-            for j in range(m):
-                worst = max(worst, abs(g[j] - g0[j] + lam - lam0))
-            absorb = worst * inv > TAU
-        if absorb:
-            n_absorb += 1
-            f0[:] = f
-            g0[:] = g
-            lam0 = lam
-            vs[:] = 1.0
-        else:
-            for j in range(m):
-                vs[j] = math.exp((g[j] - g0[j] + lam - lam0) * inv)
+        absorb, lam0 = _stabilise(f, f0, g, g0, lam, lam0, inv, vs, absorb)
+        n_absorb += absorb
         check = it % check_every == 0
         _row_pass(M, K, absorb, vs, loga, f, f0, g, lam, inv, reg, check, rows_eq, f_new, col, col_old, row_res)
         absorb = False
@@ -366,22 +373,8 @@ def blocks(M, a, b, mass, reg, f, g, lams, K, f0, g0, fresh, max_iter, stop_thr,
     n_err = 0
     it = 0
     while it < max_iter:
-        if not absorb:
-            worst = 0.0
-            for i in range(n):
-                worst = max(worst, abs(f[i] - f0[i]))
-            for j in range(m):
-                worst = max(worst, abs(g[j] - g0[j] + lam - lam0))
-            absorb = worst * inv > TAU
-        if absorb:
-            n_absorb += 1
-            f0[:] = f
-            g0[:] = g
-            lam0 = lam
-            vs[:] = 1.0
-        else:
-            for j in range(m):
-                vs[j] = math.exp((g[j] - g0[j] + lam - lam0) * inv)
+        absorb, lam0 = _stabilise(f, f0, g, g0, lam, lam0, inv, vs, absorb)
+        n_absorb += absorb
         check = it % check_every == 0
         _block_pass(M, K, absorb, vs, f, f0, g, lam, inv, check, logs, col_old)
         absorb = False
