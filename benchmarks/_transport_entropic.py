@@ -23,8 +23,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 import warnings
 
 import numpy as np
@@ -32,15 +30,9 @@ import ot
 
 from linalg_lab.transport.entropic import entropic_partial_wasserstein
 from linalg_lab.transport.one_d import partial_wasserstein_1d
+from _timing import timed
 
 
-def _timed(fn, repeat=1):
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return out, statistics.median(times)
 
 
 def _clouds(n, seed=0):
@@ -76,8 +68,8 @@ def _pot_quiet(fn):
 def _row_converged(n):
     a, b, M = _clouds(n)
     reg, m = 0.05 * M.max(), 0.8
-    (G, log), t_ours = _timed(lambda: entropic_partial_wasserstein(a, b, M, reg, m, stopThr=1e-12, log=True), 3)
-    (ref, rlog), t_pot = _timed(lambda: ot.partial.entropic_partial_wasserstein(a, b, M, reg, m, numItermax=20000,
+    (G, log), t_ours = timed(lambda: entropic_partial_wasserstein(a, b, M, reg, m, stopThr=1e-12, log=True), 3)
+    (ref, rlog), t_pot = timed(lambda: ot.partial.entropic_partial_wasserstein(a, b, M, reg, m, numItermax=20000,
                                                                                   stopThr=1e-15, log=True))
     diff = _rel(G, ref)
     return dict(row=f"entropic partial, converged, n = {n}, reg = 0.05 max(M), m = 0.8",
@@ -90,8 +82,8 @@ def _row_converged(n):
 def _row_equal_iterations(n, iters=20):
     a, b, M = _clouds(n)
     reg, m = 0.01 * M.max(), 0.8
-    G, t_ours = _timed(lambda: entropic_partial_wasserstein(a, b, M, reg, m, numItermax=iters, stopThr=0), 3)
-    ref, t_pot = _timed(lambda: ot.partial.entropic_partial_wasserstein(a, b, M, reg, m, numItermax=iters))
+    G, t_ours = timed(lambda: entropic_partial_wasserstein(a, b, M, reg, m, numItermax=iters, stopThr=0), 3)
+    ref, t_pot = timed(lambda: ot.partial.entropic_partial_wasserstein(a, b, M, reg, m, numItermax=iters))
     diff = _rel(G, ref)
     ratio = t_pot / t_ours
     return dict(row=f"entropic partial, {iters} cycles each, n = {n}, reg = 0.01 max(M), m = 0.8",
@@ -102,10 +94,10 @@ def _row_equal_iterations(n, iters=20):
 def _row_small_reg(n):
     a, b, M = _clouds(n)
     reg, m = 1e-3 * M.max(), 0.8
-    (G, log), t_ours = _timed(lambda: entropic_partial_wasserstein(a, b, M, reg, m, log=True))
+    (G, log), t_ours = timed(lambda: entropic_partial_wasserstein(a, b, M, reg, m, log=True))
     pot = _pot_quiet(lambda: ot.partial.entropic_partial_wasserstein(a, b, M, reg, m))
     pot_nan = bool(np.isnan(pot).any())
-    plog, t_plog = _timed(lambda: _pot_quiet(lambda: ot.partial.entropic_partial_wasserstein(
+    plog, t_plog = timed(lambda: _pot_quiet(lambda: ot.partial.entropic_partial_wasserstein(
         a, b, M, reg, m, method="sinkhorn_log")))
     off = _rel(plog, G)
     excess = max(float((plog.sum(1) - a).max()), float((plog.sum(0) - b).max()), abs(float(plog.sum()) - m))
@@ -121,8 +113,8 @@ def _row_small_reg(n):
 def _row_1d(n, p):
     rng = np.random.default_rng(0)
     x, y = rng.normal(size=n), rng.normal(size=n) + 0.3
-    (ix, iy, c), t_ours = _timed(lambda: partial_wasserstein_1d(x, y, p=p), 3)
-    (_, _, c_pot), t_pot = _timed(lambda: ot.partial.partial_wasserstein_1d(x, y, p=p))
+    (ix, iy, c), t_ours = timed(lambda: partial_wasserstein_1d(x, y, p=p), 3)
+    (_, _, c_pot), t_pot = timed(lambda: ot.partial.partial_wasserstein_1d(x, y, p=p))
     cs, cs_pot = np.cumsum(c), np.cumsum(c_pot)
     diff = float(np.abs(cs - cs_pot).max() / cs_pot[-1])
     # exactness of ours at a few k: the sorted matching of the points it selected

@@ -21,11 +21,10 @@ memory about 3.5 GB).
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 import warnings
 
 import numpy as np
+from _timing import timed
 
 
 def _clouds(n, nt=None, seed=0):
@@ -36,12 +35,8 @@ def _clouds(n, nt=None, seed=0):
 
 
 def _timed(fn, repeats=1):
-    times, out = [], None
-    for _ in range(repeats):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times), out
+    out, t = timed(fn, repeats)
+    return t, out
 
 
 def _warm_up():

@@ -20,8 +20,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 import ot
@@ -29,15 +27,9 @@ from scipy.optimize import linear_sum_assignment
 
 from linalg_lab.transport.conditional import conditional_coupling
 from linalg_lab.transport.path import partial_assignment, partial_wasserstein_path
+from _timing import timed
 
 
-def _timed(fn, repeat=1):
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return out, statistics.median(times)
 
 
 def _warm_up():
@@ -51,10 +43,10 @@ def _path_row(n, seed=0):
     M = ot.dist(rng.standard_normal((n, 2)), rng.standard_normal((n, 2)) + 0.5)
     a = np.full(n, 1.0 / n)
     ks = np.unique(np.linspace(n / 20, n, 20).round().astype(int))
-    (_, costs), t_ours = _timed(lambda: partial_wasserstein_path(M, metric="precomputed"), repeat=3)
+    (_, costs), t_ours = timed(lambda: partial_wasserstein_path(M, metric="precomputed"), repeat=3)
     t_pot, worst = 0.0, 0.0
     for k in ks:
-        ref, t = _timed(lambda: ot.partial.partial_wasserstein2(a, a, M, m=k / n, numItermax=10**7))
+        ref, t = timed(lambda: ot.partial.partial_wasserstein2(a, a, M, m=k / n, numItermax=10**7))
         t_pot += t
         worst = max(worst, abs(float(ref) - costs[k]) / abs(float(ref)))
     return {
@@ -73,8 +65,8 @@ def _single_mass_row(n, seed=1):
     M = ot.dist(rng.standard_normal((n, 2)), rng.standard_normal((n, 2)) + 0.5)
     a = np.full(n, 1.0 / n)
     k = n // 2
-    (rows, cols), t_ours = _timed(lambda: partial_assignment(M, k), repeat=3)
-    G, t_pot = _timed(lambda: ot.partial.partial_wasserstein(a, a, M, m=k / n, numItermax=10**7))
+    (rows, cols), t_ours = timed(lambda: partial_assignment(M, k), repeat=3)
+    G, t_pot = timed(lambda: ot.partial.partial_wasserstein(a, a, M, m=k / n, numItermax=10**7))
     ours, ref = M[rows, cols].sum() / n, float((G * M).sum())
     rel = abs(ours - ref) / ref
     return {
@@ -92,10 +84,10 @@ def _c2ot_row(n, seed=2, target=0.2):
     rng = np.random.default_rng(seed)
     x0, x1 = rng.standard_normal((n, 8)), rng.standard_normal((n, 8))
     c = rng.standard_normal((n, 16))
-    (rows, cols, info), t_ours = _timed(
+    (rows, cols, info), t_ours = timed(
         lambda: conditional_coupling(x0, x1, c, c, target_ratio=target, metric="cosine", log=True), repeat=3)
     M = ot.dist(x0, x1)
-    _, t_lsa = _timed(lambda: linear_sum_assignment(M), repeat=3)
+    _, t_lsa = timed(lambda: linear_sum_assignment(M), repeat=3)
     gap = abs(info["ratio"] - target)
     return {
         "row": f"C^2OT weight search (r = {target}) + assignment, batch {n}, cosine conditions",

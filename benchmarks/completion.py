@@ -24,11 +24,10 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 import scipy.linalg as sla
+from _timing import timed
 
 from linalg_lab.completion import (
     estimate_gram,
@@ -44,13 +43,6 @@ TARGET = 0.12
 MOONSHOT = 0.05
 
 
-def _timed(fn, repeat=1):
-    times, out = [], None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return out, statistics.median(times)
 
 
 def _eig_ratio(X, r):
@@ -62,7 +54,7 @@ def errors(n, d=100, seed=0, *, with_soft_impute=False):
     """Subspace errors (sin of the largest principal angle) of every method on one instance, and our time."""
     X, V, _ = random_instance(n, d, len(SCALES), scales=SCALES, rng=seed)
     r = len(SCALES)
-    res, t = _timed(lambda: one_sided_complete(X, r, rng=seed))
+    res, t = timed(lambda: one_sided_complete(X, r, rng=seed))
     out = {
         "n": n, "d": d, "seed": seed,
         "ours": sin_theta(res.components, V),
@@ -74,7 +66,7 @@ def errors(n, d=100, seed=0, *, with_soft_impute=False):
         "observed_fraction": res.observed_fraction,
     }
     if with_soft_impute:
-        si, t_si = _timed(lambda: soft_impute(X, r))
+        si, t_si = timed(lambda: soft_impute(X, r))
         out["soft_impute"], out["soft_impute_time"] = sin_theta(si.components, V), t_si
     return out
 
@@ -87,7 +79,7 @@ def sweep(ns=(10000, 20000, 30000, 50000, 70000, 100000), seeds=(0, 1, 2), d=100
 def rows(quick: bool = False) -> list[dict]:
     n, d = (5000, 40) if quick else (50000, 100)
     e = errors(n, d, seed=0, with_soft_impute=True)
-    _, t = _timed(lambda: one_sided_complete(random_instance(n, d, 3, scales=SCALES, rng=0)[0], 3), repeat=3)
+    _, t = timed(lambda: one_sided_complete(random_instance(n, d, 3, scales=SCALES, rng=0)[0], 3), repeat=3)
     size = f"n = {n}, d = {d}, rank 3, sigma (3, 3, 3), 2 entries per row"
     target = f"sin theta <= {TARGET} (moonshot {MOONSHOT})"
     return [

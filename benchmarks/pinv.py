@@ -24,24 +24,13 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 import scipy
 import scipy.linalg as sla
 
 from linalg_lab.factorization import randomized_pinv, rank_cutoff
-
-
-def _timed(fn, repeat=1, times=None):
-    times = [] if times is None else times
-    out = None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return out, statistics.median(times)
+from _timing import timed
 
 
 def _relerr(X, ref):
@@ -65,7 +54,7 @@ def main(argv=None):
     print(f"A: {m} x {n}, exact rank {r}; sketch k = l = {k}; seed {args.seed}; "
           f"numpy {np.__version__}, scipy {scipy.__version__}")
 
-    (U, s, Vt), t_svd = _timed(lambda: sla.svd(A, full_matrices=False))
+    (U, s, Vt), t_svd = timed(lambda: sla.svd(A, full_matrices=False))
     ref = (Vt[:r].T / s[:r]) @ U[:, :r].T
     cut = rank_cutoff(s[0], A.shape)
     print(f"reference: truncated-SVD pinv (rank {r}) from scipy.linalg.svd, {t_svd:.1f} s; "
@@ -73,12 +62,12 @@ def main(argv=None):
           f"keeps {int(np.count_nonzero(s > cut))}; numpy's 1e-15 * sigma_1 keeps "
           f"{int(np.count_nonzero(s > 1e-15 * s[0]))}")
 
-    X_sp, t_sp = _timed(lambda: sla.pinv(A))
+    X_sp, t_sp = timed(lambda: sla.pinv(A))
     rank_sp = int(np.count_nonzero(s > max(m, n) * np.finfo(float).eps * s[0]))
     randomized_pinv(A, k, rng=args.seed)  # warm-up (first-call overheads), not timed
     runs: list[float] = []
-    op, t_ours = _timed(lambda: randomized_pinv(A, k, rng=args.seed), args.repeat, runs)
-    X_ours, t_dense = _timed(lambda: randomized_pinv(A, k, rng=args.seed).toarray(), args.repeat)
+    op, t_ours = timed(lambda: randomized_pinv(A, k, rng=args.seed), args.repeat, runs)
+    X_ours, t_dense = timed(lambda: randomized_pinv(A, k, rng=args.seed).toarray(), args.repeat)
 
     rows = [
         ("scipy.linalg.pinv(A)", "peer", t_sp, rank_sp, _relerr(X_sp, ref)),
@@ -86,7 +75,7 @@ def main(argv=None):
         (f"randomized_pinv(A, {k}).toarray()", "ours", t_dense, op.rank, _relerr(X_ours, ref)),
     ]
     if args.numpy:
-        X_np, t_np = _timed(lambda: np.linalg.pinv(A))
+        X_np, t_np = timed(lambda: np.linalg.pinv(A))
         rank_np = int(np.count_nonzero(s > 1e-15 * s[0]))
         rows.insert(1, ("numpy.linalg.pinv(A) [rcond 1e-15]", "peer", t_np, rank_np,
                         _relerr(X_np, ref)))
