@@ -537,7 +537,7 @@ def split(st, x, y):
     return 0
 
 
-@njit(**_inline)
+@njit(**_leaf)
 def _split_pair(st, rng, rank, sym):
     """A cell to split and a donor cell of another unit in the same table; (-1, -1) after 32 misses."""
     for _ in range(32):
@@ -583,6 +583,31 @@ def _plus_pair(st, rng, rank, sym):
                 j = i
             return 4 * r1 + i, 4 * r2 + j
     return -1, -1
+
+
+@njit(**_leaf)
+def _escape(st, rng, rank, sym, split_pct):
+    """Leave a plateau: a split (``split_pct`` percent of the time) or a plus transition.
+
+    Rare next to flips, so it is a call rather than inlined: the walk's hot loop stays small.
+    """
+    meta = st.meta
+    if split_pct > 0 and _randint(rng, 100) < split_pct:
+        x, y = _split_pair(st, rng, rank, sym)
+        if x >= 0:
+            if split(st, x, y) >= 0:
+                meta[M_PLUS] += 1
+            else:
+                meta[M_REJECTED] += 1
+        return
+    x, y = _plus_pair(st, rng, rank, sym)
+    if x >= 0:
+        red = plus(st, x, y)
+        if red >= 0:
+            meta[M_REDUCTIONS] += red
+            meta[M_PLUS] += 1
+        else:
+            meta[M_REJECTED] += 1
 
 
 @njit(**_inline)
@@ -655,22 +680,7 @@ def _walk(st, ring, sym):
         if nflip == 0 or misses > 64 or want_plus:
             misses = 0
             if rank < meta[M_BEST] + margin and rank + 1 < cap and rank >= 2:
-                if split_pct > 0 and _randint(rng, 100) < split_pct:
-                    x, y = _split_pair(st, rng, rank, sym)
-                    if x >= 0:
-                        if split(st, x, y) >= 0:
-                            meta[M_PLUS] += 1
-                        else:
-                            meta[M_REJECTED] += 1
-                else:
-                    x, y = _plus_pair(st, rng, rank, sym)
-                    if x >= 0:
-                        red = plus(st, x, y)
-                        if red >= 0:
-                            meta[M_REDUCTIONS] += red
-                            meta[M_PLUS] += 1
-                        else:
-                            meta[M_REJECTED] += 1
+                _escape(st, rng, rank, sym, split_pct)
                 meta[M_SINCE] = 0
                 continue
             elif nflip == 0:
