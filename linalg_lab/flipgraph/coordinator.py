@@ -84,8 +84,7 @@ class Coordinator(RunState):
             # at the target: walk without plus transitions and collect distinct schemes
             req = StepRequest(s.harvest, target=self.target - 1, plateau=0, collect_at=best)
         else:
-            req = StepRequest(s.chunk, target=self.target or 0, plateau=s.plateau, margin=s.margin,
-                              split=s.split, stop_below=best, collect_at=best if self.keep > 1 else 0)
+            req = StepRequest.walking(s, self.target or 0, stop_below=best, collect_at=best if self.keep > 1 else 0)
         req.report_below = best
         req.snapshot = self._snap_wanted and i not in self._snapshots
         req.load, self.pending[i] = self.pending[i], None

@@ -42,6 +42,12 @@ class StepRequest:
     snapshot: bool = False           # return the current scheme whatever its rank
     load: Scheme | None = None       # load this scheme before walking (a restart; another format: a new walker)
 
+    @classmethod
+    def walking(cls, settings, target: int = 0, **fields) -> "StepRequest":
+        """A step of ``settings.chunk`` flips with the search settings' plateau, margin and split."""
+        return cls(settings.chunk, target=target, plateau=settings.plateau, margin=settings.margin,
+                   split=settings.split, **fields)
+
 
 @dataclass
 class StepReport:

@@ -373,8 +373,7 @@ class MetaCoordinator(RunState):
         s = self.settings
         f = self.current[i]
         best = self.best_rank(f)
-        req = StepRequest(s.chunk, target=self.known[f] or 0, plateau=s.plateau, margin=s.margin,
-                          split=s.split, stop_below=best, report_below=best)
+        req = StepRequest.walking(s, self.known[f] or 0, stop_below=best, report_below=best)
         req.load, self.pending[i] = self.pending[i], None
         return req
 
