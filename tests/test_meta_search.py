@@ -138,3 +138,44 @@ def test_a_new_best_spreads_to_other_formats():
     s = res.best[(4, 4, 4)]
     assert res.best[(2, 2, 2)].rank == 7 and s.rank == 49 and s.verify() and res.stopped == "known"
     assert any(f == (4, 4, 4) and r == 49 for _, f, r in res.history)
+
+
+def test_start_seeds_the_pool_from_schemes_files_folders_and_checkpoints(tmp_path):
+    from linalg_lab.schemes import save_scheme
+    from linalg_lab.schemes.transforms import permute
+
+    # a Z scheme with entries in {-1, 0, 1} is a Z_T start; an ordering other than the sorted one is sorted
+    strassen_z = strassen_scheme("Z")
+    res = meta_search("2x2x2,4x4x4", "ZT", time_limit=5, workers=1, rng=0, start=strassen_z, progress=False)
+    assert res.best[(2, 2, 2)].rank == 7 and res.best[(4, 4, 4)].rank == 49 and res.stopped == "known"
+    assert res.history == [] or all(f == (4, 4, 4) for _, f, _ in res.history)
+
+    folder = tmp_path / "bests"
+    save_scheme(permute(naive_scheme("gg", (2, 2, 3), "ZT"), (2, 0, 1)), folder)     # 3x2x2: sorted to 2x2x3
+    save_scheme(strassen_scheme("ZT"), folder)
+    save_scheme(naive_scheme("gg", (5, 5, 6), "ZT"), folder)                          # not a target: skipped
+    ck = tmp_path / "ck.json"
+    meta_search("2x2x2", "ZT", time_limit=1, workers=1, rng=0, checkpoint=ck, start=folder, progress=False)
+    res = meta_search("2x2x2,2x2x3", "ZT", time_limit=1, workers=1, rng=1, start=[ck, folder], progress=False)
+    assert res.best[(2, 2, 2)].rank == 7
+    assert all(tuple(s.n) == n and s.verify() for n, s in res.best.items())
+
+
+@pytest.mark.parametrize("start, exc, match", [
+    ("no/such/folder", ValueError, "start: .*does not exist"),
+    (3, TypeError, "start"),
+    (strassen_scheme("F3"), ValueError, "start: scheme is over F3"),
+])
+def test_bad_start_names_it(start, exc, match):
+    with pytest.raises(exc, match=match):
+        meta_search("2x2x2", "ZT", time_limit=1, workers=1, start=start, progress=False)
+
+
+def test_cli_start(tmp_path, capsys):
+    from linalg_lab.schemes import save_scheme
+
+    save_scheme(strassen_scheme("ZT"), tmp_path / "in")
+    rc = cli_main(["meta", "--formats", "2x2x2,2x2x4", "--time-limit", "3", "--out", str(tmp_path / "out"),
+                   "--workers", "1", "--seed", "0", "--quiet", "--start", str(tmp_path / "in")])
+    last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert rc == 0 and last["table"][0] == ["2x2x2", 7, 7] and last["table"][1][1] == 14    # merge of two 7s

@@ -88,7 +88,8 @@ def cmd_meta(args) -> int:
 
     try:
         result = meta_search(args.formats, args.ring, time_limit=args.time_limit, workers=args.workers, rng=args.seed,
-                             out=args.out, checkpoint=args.checkpoint, meta_probability=args.meta_probability,
+                             out=args.out, checkpoint=args.checkpoint, start=args.start,
+                             meta_probability=args.meta_probability,
                              split=args.split, progress=not args.quiet)
     except (ValueError, TypeError) as exc:
         print(f"meta: {exc}", file=sys.stderr)
@@ -140,6 +141,9 @@ def register(sub) -> None:
     m.add_argument("--seed", type=int, default=None)
     m.add_argument("--checkpoint", default=None, metavar="FILE", help="checkpoint JSON: written every few seconds, "
                                                                        "resumed from when it exists")
+    m.add_argument("--start", nargs="+", default=None, metavar="PATH",
+                   help="schemes to start from besides the naive ones: scheme files, folders of them or "
+                        "meta-search checkpoints (those of other formats are skipped)")
     m.add_argument("--meta-probability", type=float, default=0.1, metavar="P",
                    help="probability of a meta move after each step of a walker (default 0.1)")
     m.add_argument("--split", type=int, default=None, metavar="PCT",

@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from ..fields.rings import as_ring
-from ..schemes.io import atomic_write_text, save_scheme, scheme_from_dict, scheme_to_json
+from ..schemes.io import SchemeFileError, atomic_write_text, load_scheme, save_scheme, scheme_from_dict, scheme_to_json
 from ..schemes.known_ranks import known_rank
 from ..schemes.meta_moves import extend, merge, product, project
 from ..schemes.packed import MAX_PACKED
@@ -50,7 +50,7 @@ from ..schemes.transforms import permute
 from ..validation import check_choice, check_instance, check_int, check_real
 from .executor import Executor, RunState, StepReport, StepRequest, ThreadExecutor
 from .pool import SchemePool, checked
-from .search import _seed_sequence
+from .search import _seed_sequence, over_ring
 from .settings import SearchSettings
 from .walker import Walker
 
@@ -503,9 +503,51 @@ def _write_checkpoint(path: Path, ring: str, formats, seconds_used: float, schem
     atomic_write_text(path, json.dumps(data))
 
 
+def _starting_schemes(start, ring: str, formats) -> list[Scheme]:
+    """The ``start`` schemes of the target formats over ``ring`` (sorted ordering), each verified.
+
+    ``start`` is a Scheme, a scheme file, a folder of scheme files, a meta
+    search checkpoint, or a sequence of those; schemes of other formats or
+    other tensor codes are skipped.
+    """
+    if isinstance(start, (Scheme, str, os.PathLike)):
+        items = [start]
+    else:
+        try:
+            items = list(start)
+        except TypeError:
+            raise TypeError(f"start: expected a Scheme, a path or a sequence of them, got {type(start).__name__}") \
+                from None
+    found: list[Scheme] = []
+    for item in items:
+        if isinstance(item, Scheme):
+            found.append(item)
+            continue
+        path = Path(check_instance(item, "start", (Scheme, str, os.PathLike)))
+        if not path.exists():
+            raise ValueError(f"start: {path} does not exist")
+        files = sorted(path.glob("*.json")) if path.is_dir() else [path]
+        for f in files:
+            try:
+                data = json.loads(f.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise ValueError(f"start: cannot read {f}: {exc}") from None
+            if isinstance(data, dict) and data.get("kind") == "meta search":
+                found += _read_checkpoint(f, data.get("ring"))[1]
+            else:
+                try:
+                    found.append(load_scheme(f))
+                except SchemeFileError as exc:
+                    raise ValueError(f"start: {exc}") from None
+    targets = set(formats)
+    ring_value = as_ring(ring)
+    return [canonical(over_ring(s, ring_value, "start")) for s in found
+            if s.code == "gg" and tuple(sorted(s.n)) in targets]
+
+
 # ----------------------------------------------------------------------------- the search
 def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=None, checkpoint=None,
-                meta_probability=0.1, chunk=None, split=None, progress=True, on_improve=None,
+                start=None, meta_probability=0.1, chunk=None, split=None, progress=True, on_improve=None,
                 executor=None) -> MetaSearchResult:
     """Search many formats at once, moving good schemes between them by meta moves.
 
@@ -530,6 +572,13 @@ def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=N
         JSON file written atomically every few seconds and at the end (every
         format's best and the seconds used); when it exists, the search
         resumes from it with the time left.
+    start : Scheme, str, Path or sequence of them, optional
+        Schemes to start from besides the naive ones: schemes, scheme
+        files, folders of scheme files or meta-search checkpoints (say the
+        bests of a run over fewer formats, or the catalogue). Those of
+        target formats enter the pool in sorted ordering, each verified over
+        ``ring`` (a Z scheme with entries in {-1, 0, 1} counts as Z_T; Z and
+        Z_T schemes reduce mod p for F2 and F3); the others are skipped.
     meta_probability : float
         Probability that a walker takes a meta move after a step that did not
         lower its best rank (a walker still descending keeps its format).
@@ -583,6 +632,9 @@ def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=N
             s = canonical(s)
             if tuple(s.n) in naive and s.code == "gg":
                 pool.offer(s)              # verifies
+    if start is not None:
+        for s in _starting_schemes(start, ring, fmts):
+            pool.offer(s, verified=True)
     remaining = time_limit - used
     if remaining <= 0:
         raise ValueError(f"time_limit: the budget of {time_limit:g} s is used up ({used:.1f} s in {checkpoint})")

@@ -82,20 +82,26 @@ def _as_start(start, tc, ring: Ring, name: str = "start") -> list[Scheme]:
             raise TypeError(f"{name}: expected a Scheme or a list of Schemes, got {type(s).__name__}")
         if s.tc != tc:
             raise ValueError(f"{name}: scheme is for {s.tc.label()}, the search for {tc.label()}")
-        if s.ring is not ring:
-            if s.ring.is_finite_field:
-                raise ValueError(f"{name}: scheme is over {s.ring}, the search over {ring}")
-            if s.is_rational:
-                raise ValueError(f"{name}: a scheme with fractions cannot be reduced mod p")
-            if ring is Ring.ZT and any(np.abs(np.asarray(a, dtype=np.int64)).max(initial=0) > 1 for a in s.factors):
-                raise ValueError(f"{name}: a scheme over {s.ring} with entries outside {{-1, 0, 1}} is not a Z_T scheme")
-            s = s.with_factors(s.u, s.v, s.w, ring=ring)   # Z / ZT schemes reduce mod p; Z schemes in {-1,0,1} are Z_T
-        if not s.verify():
-            raise ValueError(f"{name}: the starting scheme does not verify over {ring}")
-        out.append(s)
+        out.append(over_ring(s, ring, name))
     if not out:
         raise ValueError(f"{name}: empty list of schemes")
     return out
+
+
+def over_ring(s: Scheme, ring: Ring, name: str = "start") -> Scheme:
+    """``s`` as a verified scheme over the walk ring ``ring``: Z / Z_T schemes reduce mod p, a Z scheme with
+    entries in {-1, 0, 1} is a Z_T scheme; anything else raises a ``ValueError`` naming ``name``."""
+    if s.ring is not ring:
+        if s.ring.is_finite_field:
+            raise ValueError(f"{name}: scheme is over {s.ring}, the search over {ring}")
+        if s.is_rational:
+            raise ValueError(f"{name}: a scheme with fractions cannot be reduced mod p")
+        if ring is Ring.ZT and any(np.abs(np.asarray(a, dtype=np.int64)).max(initial=0) > 1 for a in s.factors):
+            raise ValueError(f"{name}: a scheme over {s.ring} with entries outside {{-1, 0, 1}} is not a Z_T scheme")
+        s = s.with_factors(s.u, s.v, s.w, ring=ring)
+    if not s.verify():
+        raise ValueError(f"{name}: the {s.tc.label()} scheme does not verify over {ring}")
+    return s
 
 
 def _seed_sequence(rng, seed) -> np.random.SeedSequence:
