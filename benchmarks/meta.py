@@ -1,10 +1,12 @@
 """Meta flip-graph search over many formats: best rank per format against the best known rank.
 
 Usage:  python benchmarks/meta.py [--formats 2..5] [--ring ZT] [--time-limit 7200] [--seed 2]
-                                  [--workers 2] [--out DIR] [--checkpoint FILE] [--then 2..6 --then-time S]
+                                  [--workers 2] [--out DIR] [--checkpoint FILE] [--start PATH ...]
+                                  [--then 2..6 --then-time S]
 
 Runs ``meta_search`` from the naive schemes (or resumes ``--checkpoint``, whose
-recorded seconds count towards ``--time-limit``) and prints one row per format:
+recorded seconds count towards ``--time-limit``; ``--start`` adds schemes to
+start from, e.g. the bests of a run over fewer formats) and prints one row per format:
 our best rank, the best known rank of ``../shared/known_ranks.csv`` for the ring
 (the Z_T column for ``--ring ZT``), whether it is reached, when this run first
 reached it, and the additive complexity of our scheme; then the count matched.
@@ -14,7 +16,7 @@ random integer matrices.
 
 The issue's target: all 20 formats with 2 <= n1 <= n2 <= n3 <= 5 at the known
 Z_T rank in 2 hours on 2 cores; then the same over the 35 formats with sizes up
-to 6 (``--then 2..6``), reporting the count.
+to 6 (``--then 2..6``, which starts from the first run's bests), reporting the count.
 """
 
 from __future__ import annotations
@@ -68,6 +70,8 @@ def main() -> int:
     ap.add_argument("--split", type=int, default=None, metavar="PCT")
     ap.add_argument("--out", default=None, help="folder for every improvement (default: none written)")
     ap.add_argument("--checkpoint", default=None, help="resume from / write to this checkpoint")
+    ap.add_argument("--start", nargs="+", default=None, metavar="PATH",
+                    help="scheme files, folders or checkpoints to start from besides the naive schemes")
     ap.add_argument("--then", default=None, metavar="FORMATS", help="a second run over these formats (e.g. 2..6)")
     ap.add_argument("--then-time", type=float, default=7200.0, metavar="S")
     ap.add_argument("--quiet", action="store_true", help="no live table on stderr")
@@ -79,10 +83,12 @@ def main() -> int:
         runs.append((args.then, args.then_time,
                      None if args.checkpoint is None else f"{args.checkpoint}.{suffix}",
                      None if args.out is None else f"{args.out}-{suffix}"))
+    start = args.start
     for formats, limit, checkpoint, out in runs:
         t0 = time.perf_counter()
         res = meta_search(formats, args.ring, time_limit=limit, workers=args.workers, rng=args.seed,
-                          checkpoint=checkpoint, out=out, split=args.split, progress=not args.quiet)
+                          checkpoint=checkpoint, out=out, start=start, split=args.split, progress=not args.quiet)
+        start = list(res.best.values()) + list(start or [])
         report(res, f"meta {args.ring} {formats} (seed {args.seed}, {args.workers} workers)")
         print(f"(wall {time.perf_counter() - t0:.0f} s with compilation and checks)", file=sys.stderr)
     return 0
