@@ -112,6 +112,18 @@ def test_settings_are_the_single_source_of_defaults():
         SearchSettings.resolve("pool", bogus=1)
 
 
+def test_ring_specific_defaults_apply_only_to_their_ring():
+    from linalg_lab.fields.rings import Ring
+
+    # Z_T descents need longer paths: independent descents and the C3 walk over Z_T default to 3e8
+    assert SearchSettings.resolve("start", "ZT").path_limit == SearchSettings.resolve("C3", Ring.ZT).path_limit == 300_000_000
+    assert SearchSettings.resolve("start", "F2").path_limit == SearchSettings.resolve("start").path_limit == 10_000_000
+    assert SearchSettings.resolve("C3", "F3").path_limit == 33_000_000
+    assert SearchSettings.resolve("pool", "ZT") == SearchSettings.resolve("pool")
+    assert SearchSettings.resolve("C3-small", "ZT").path_limit == 1_000_000
+    assert SearchSettings.resolve("start", "ZT", path_limit=5).path_limit == 5          # given values win
+
+
 @given(units=st.integers(1, 40), tables=st.sampled_from([1, 3]), hbits=st.integers(7, 10), batch=st.integers(1, 5))
 def test_state_layout_with_a_batch_axis(units, tables, hbits, batch):
     one = allocate(units, tables, hbits)

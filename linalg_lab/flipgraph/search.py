@@ -280,7 +280,7 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
             fresh = list(policy.schemes)
         policy = policy or Restart.fresh(cubes)
         make = SymmetricWalker
-    settings = SearchSettings.resolve(mode_for(symmetry, policy.kind, tc.n[0]), plateau=plateau, margin=margin,
+    settings = SearchSettings.resolve(mode_for(symmetry, policy.kind, tc.n[0]), ring, plateau=plateau, margin=margin,
                                       split=split, sandwich=sandwich, path_limit=path_limit, follow=follow, chunk=chunk, harvest=harvest)
     headroom = settings.margin + 8
     if symmetry is not None:

@@ -16,6 +16,8 @@ Examples
 (50000, 3, 10000000, 0.0)
 >>> SearchSettings.resolve(mode="C3", plateau=20000).plateau
 20000
+>>> SearchSettings.resolve(mode="start", ring="ZT").path_limit
+300000000
 """
 
 from __future__ import annotations
@@ -35,7 +37,10 @@ class Setting:
     kind: type = int
     metavar: str = "F"
 
-    def default(self, mode: str):
+    def default(self, mode: str, ring: str | None = None):
+        """The default in ``mode``, or its ``"mode/ring"`` entry where the ring needs another value."""
+        if ring is not None and f"{mode}/{ring}" in self.defaults:
+            return self.defaults[f"{mode}/{ring}"]
         if mode == "C3-small" and mode not in self.defaults:
             mode = "C3"
         return self.defaults.get(mode, self.defaults["pool"])
@@ -49,6 +54,9 @@ class Setting:
             value = self.default(mode)
             if value != self.default(like):
                 parts.append(f"{label}: {_fmt(value)}")
+            for key, v in self.defaults.items():
+                if key.startswith(mode + "/"):
+                    parts.append(f"{label} over {key.split('/')[1]}: {_fmt(v)}")
         return "; ".join(parts)
 
 
@@ -74,7 +82,10 @@ SETTINGS = (
     Setting("sandwich", {"pool": 0},
             "random elementary sandwiches (I +- E_ij on A, B or C) applied to the scheme a walker restarts "
             "from, gg only; over Z_T only those that keep every coefficient in {-1, 0, 1}", metavar="K"),
-    Setting("path_limit", {"pool": 50_000_000, "start": 10_000_000, "C3": 33_000_000, "C3-small": 1_000_000},
+    # Z_T descents pause far longer between reductions than F2 ones (4x4x4 to 49, 5x5x5 C3 to 96: 3e8 flips
+    # without progress lets a descent finish; the F2 values cut most of them short)
+    Setting("path_limit", {"pool": 50_000_000, "start": 10_000_000, "start/ZT": 300_000_000,
+                           "C3": 33_000_000, "C3/ZT": 300_000_000, "C3-small": 1_000_000},
             "flips without improvement on a path before the walker restarts"),
     Setting("follow", {"pool": 0.25, "start": 0.0, "C3": 0.0, "C3-small": 0.0},
             "probability per chunk that a walker behind the best rank restarts from the pool", kind=float, metavar="P"),
@@ -111,8 +122,9 @@ class SearchSettings:
     harvest: int
 
     @classmethod
-    def resolve(cls, mode: str = "pool", **given) -> "SearchSettings":
-        """Defaults of ``mode`` overridden by the ``given`` values that are not None, validated.
+    def resolve(cls, mode: str = "pool", ring=None, **given) -> "SearchSettings":
+        """Defaults of ``mode`` (over ``ring``, where a default depends on it) overridden by the
+        ``given`` values that are not None, validated.
 
         Errors name the setting: ``TypeError`` for a wrong type, ``ValueError`` for a value out of range.
         """
@@ -121,11 +133,12 @@ class SearchSettings:
         unknown = set(given) - set(BY_NAME)
         if unknown:
             raise TypeError(f"{', '.join(sorted(unknown))}: not a search setting (known: {', '.join(BY_NAME)})")
+        ring = None if ring is None else str(getattr(ring, "value", ring))
         values = {}
         for s in SETTINGS:
             v = given.get(s.name)
             if v is None:
-                v = s.default(mode)
+                v = s.default(mode, ring)
             elif s.kind is float:
                 v = check_real(v, s.name, minimum=0.0, maximum=1.0)
             else:
