@@ -7,7 +7,7 @@ import pytest
 
 from linalg_lab.cli import main as cli_main
 from linalg_lab.flipgraph import meta_search
-from linalg_lab.flipgraph.meta_search import _moves, canonical, parse_formats
+from linalg_lab.flipgraph.formats import canonical, format_moves, parse_formats
 from linalg_lab.flipgraph.pool import SchemePool
 from linalg_lab.schemes import load_scheme, naive_scheme, strassen_scheme
 from linalg_lab.schemes.known_ranks import known_rank
@@ -54,7 +54,7 @@ def test_every_meta_move_gives_its_format_and_rank_rule():
         pool.offer(s, verified=True)
     key = lambda f: ("gg", f, start[f].ring)      # noqa: E731
     rng = np.random.default_rng(0)
-    moves = _moves(fmts)
+    moves = format_moves(fmts)
     assert all(moves[k] for k in ("project", "extend", "product", "merge"))
     for kind, cands in moves.items():
         for m in cands:

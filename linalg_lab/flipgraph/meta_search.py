@@ -28,11 +28,8 @@ D. Perminov, "Fast matrix multiplication via ternary meta flip graphs", 2025.
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
-import sys
-import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,164 +38,18 @@ import numpy as np
 
 from ..fields.rings import as_ring
 from ..schemes.io import SchemeFileError, atomic_write_text, load_scheme, save_scheme, scheme_from_dict, scheme_to_json
-from ..schemes.known_ranks import known_rank
-from ..schemes.meta_moves import extend, merge, product, project
-from ..schemes.packed import MAX_PACKED
 from ..schemes.scheme import Scheme
 from ..schemes.standard import naive_scheme
-from ..schemes.transforms import permute
 from ..validation import check_choice, check_instance, check_int, check_real
-from .executor import Executor, RunState, StepReport, StepRequest, ThreadExecutor
+from .executor import Executor, ThreadExecutor
+from .formats import canonical, format_label, known_target, parse_formats
+from .meta_coordinator import MetaCoordinator, MetaTable
 from .pool import SchemePool, checked
 from .search import _seed_sequence, over_ring
 from .settings import SearchSettings
 from .walker import Walker
 
 RINGS = ("F2", "F3", "ZT")
-KINDS = ("restart", "project", "extend", "product", "merge")
-#: Seconds between two checkpoints, and between two tables on stderr.
-CHECKPOINT_SECONDS = 5.0
-TABLE_SECONDS = 10.0
-#: Meta moves tried at most after one improvement (see :meth:`MetaCoordinator.offer_and_spread`).
-SPREAD_LIMIT = 64
-_ORDERS = tuple(itertools.permutations(range(3)))
-
-
-# ----------------------------------------------------------------------------- formats
-def _label(n) -> str:
-    return "x".join(map(str, n))
-
-
-def parse_formats(formats) -> list[tuple]:
-    """The gg formats of a meta search, each as sorted sizes ``(n1, n2, n3)``, in order, without repeats.
-
-    Parameters
-    ----------
-    formats : str or sequence
-        ``"2..5"``: every ``n1 <= n2 <= n3`` with sizes in 2..5 (20 formats);
-        ``"2x2x3,3x3x3"``: a comma list; or a sequence of such strings or of
-        size triples. Every ordering of a format is the same format.
-
-    Examples
-    --------
-    >>> len(parse_formats("2..5")), parse_formats("3x2x2,2x2x3, 2x2x2")
-    (20, [(2, 2, 3), (2, 2, 2)])
-    """
-    if isinstance(formats, str):
-        text = formats.strip()
-        if ".." in text:
-            lo, _, hi = text.partition("..")
-            try:
-                lo, hi = int(lo), int(hi)
-            except ValueError:
-                raise ValueError(f"formats: expected a range like '2..5' or a list like '2x2x3,3x3x3', "
-                                 f"got {formats!r}") from None
-            if not 1 <= lo <= hi:
-                raise ValueError(f"formats: expected a range lo..hi with 1 <= lo <= hi, got {formats!r}")
-            items = list(itertools.combinations_with_replacement(range(lo, hi + 1), 3))
-        else:
-            items = [t for t in text.split(",") if t.strip()]
-    else:
-        try:
-            items = list(formats)
-        except TypeError:
-            raise TypeError(f"formats: expected a string or a sequence of formats, got {type(formats).__name__}") from None
-    out: list[tuple] = []
-    for item in items:
-        if isinstance(item, str):
-            parts = item.strip().lower().split("x")
-            try:
-                n = tuple(int(p) for p in parts)
-            except ValueError:
-                raise ValueError(f"formats: expected a format like '2x3x4', got {item!r}") from None
-        else:
-            try:
-                n = tuple(check_int(x, "formats") for x in item)
-            except TypeError:
-                raise TypeError(f"formats: expected a format like '2x3x4' or (2, 3, 4), got {item!r}") from None
-        if len(n) != 3 or min(n) < 1:
-            raise ValueError(f"formats: expected three positive sizes, got {item!r}")
-        n = tuple(sorted(n))
-        if n[1] * n[2] > MAX_PACKED:
-            raise ValueError(f"formats: {_label(n)} has factors of more than {MAX_PACKED} coefficients")
-        if n not in out:
-            out.append(n)
-    if not out:
-        raise ValueError(f"formats: expected at least one format, got {formats!r}")
-    return out
-
-
-def _sorted_order(n) -> tuple:
-    """The ordering that sorts ``n``: ``permute(s, order)`` has sizes ``sorted(n)``."""
-    return tuple(sorted(range(3), key=lambda i: n[i]))
-
-
-def canonical(scheme: Scheme) -> Scheme:
-    """``scheme`` permuted to its sorted format ``n1 <= n2 <= n3`` (itself when already sorted)."""
-    order = _sorted_order(scheme.n)
-    return scheme if order == (0, 1, 2) else permute(scheme, order)
-
-
-def known_target(n, ring: str) -> int | None:
-    """The best known rank a meta search aims at: that of ``ring`` (Z for F3: any Z scheme reduces mod 3)."""
-    return known_rank("gg", n, "Z" if ring == "F3" else ring)
-
-
-# ----------------------------------------------------------------------------- meta moves
-@dataclass(frozen=True)
-class _Move:
-    """A meta move between formats: sources (sorted formats, with the ordering each is used in) and result."""
-
-    kind: str
-    sources: tuple          # ((format, order), ...)
-    axis: int               # project / extend / merge: the dimension
-    result: tuple           # sorted format
-
-    def apply(self, pool: SchemePool, key, rng) -> Scheme:
-        schemes = [permute(pool.pick(key(f), rng), o) for f, o in self.sources]
-        if self.kind == "project":
-            s = project(schemes[0], self.axis, int(rng.integers(schemes[0].n[self.axis])))
-        elif self.kind == "extend":
-            s = extend(schemes[0], self.axis)
-        elif self.kind == "product":
-            s = product(*schemes)
-        else:
-            s = merge(*schemes, self.axis)
-        return canonical(s)
-
-
-def _moves(formats) -> dict[str, list[_Move]]:
-    """Every meta move between the target formats (the results of project, extend, product and merge)."""
-    targets = set(formats)
-    moves: dict[str, list] = {k: [] for k in KINDS[1:]}
-    ident = (0, 1, 2)
-    for f in formats:
-        for axis in range(3):
-            small = list(f)
-            small[axis] -= 1
-            if small[axis] >= 1 and tuple(sorted(small)) in targets:
-                moves["project"].append(_Move("project", ((f, ident),), axis, tuple(sorted(small))))
-            big = list(f)
-            big[axis] += 1
-            if tuple(sorted(big)) in targets:
-                moves["extend"].append(_Move("extend", ((f, ident),), axis, tuple(sorted(big))))
-    for f, g in itertools.product(formats, repeat=2):
-        seen = set()
-        for o in _ORDERS:
-            h = tuple(g[i] for i in o)
-            if h in seen:
-                continue
-            seen.add(h)
-            n = tuple(sorted(a * b for a, b in zip(f, h)))
-            if n in targets:
-                moves["product"].append(_Move("product", ((f, (0, 1, 2)), (g, o)), 0, n))
-            for axis in range(3):
-                if all(f[q] == h[q] for q in range(3) if q != axis):
-                    n = list(f)
-                    n[axis] += h[axis]
-                    if tuple(sorted(n)) in targets:
-                        moves["merge"].append(_Move("merge", ((f, (0, 1, 2)), (g, o)), axis, tuple(sorted(n))))
-    return moves
 
 
 # ----------------------------------------------------------------------------- result
@@ -242,7 +93,7 @@ class MetaSearchResult:
 
     def table(self) -> list[tuple]:
         """Rows ``(format, ours, known)``, e.g. ``("2x2x2", 7, 7)``."""
-        return [(_label(n), s.rank, self.known.get(n)) for n, s in self.best.items()]
+        return [(format_label(n), s.rank, self.known.get(n)) for n, s in self.best.items()]
 
     @property
     def matched(self) -> int:
@@ -254,234 +105,6 @@ class MetaSearchResult:
                 "seconds": round(self.seconds, 3), "seconds_total": round(self.seconds_total, 3),
                 "flips": self.flips, "stopped": self.stopped, "moves": dict(self.moves),
                 "table": [list(row) for row in self.table()]}
-
-
-# ----------------------------------------------------------------------------- coordinator
-class MetaCoordinator(RunState):
-    """Shared state and decisions of a meta search (thread-safe; the executor's coordinator).
-
-    Parameters
-    ----------
-    formats : list of tuple
-        Sorted target formats.
-    ring : str
-    pool : SchemePool
-        Holds every format's best (in sorted order).
-    settings : SearchSettings
-    rngs : list of numpy.random.Generator
-        One per walker, for its meta-move decisions.
-    meta_probability : float
-    time_limit : float
-        Seconds of this run.
-    on_improve : callable, optional
-        ``on_improve(scheme)``, from a worker thread, for each new best of a format.
-    monitor : callable, optional
-        ``monitor(coordinator)``, called by :meth:`tick`.
-    """
-
-    def __init__(self, formats, ring, pool, settings, rngs, *, meta_probability, time_limit, on_improve=None,
-                 monitor=None):
-        self.formats = list(formats)
-        self.ring = ring
-        self.ring_value = as_ring(ring)
-        self.pool = pool
-        self.settings = settings
-        self.rngs = rngs
-        self.meta_probability = meta_probability
-        self.time_limit = time_limit
-        self.on_improve = on_improve
-        self.monitor = monitor
-        self.known = {f: known_target(f, ring) for f in self.formats}
-        self.moves = _moves(self.formats)
-        # the moves that take a format's scheme somewhere else, by source format
-        self.spread = {f: [m for ms in self.moves.values() for m in ms if any(g == f for g, _ in m.sources)]
-                       for f in self.formats}
-        self.spread_rng = np.random.default_rng(rngs[0].integers(2**63)) if rngs else np.random.default_rng()
-        n = len(rngs)
-        self.current = [self.formats[i % len(self.formats)] for i in range(n)]
-        self.visited = [{f} for f in self.current]
-        self.pending: list = [None] * n
-        self.my_best = [None] * n
-        self.last_best_flips = [0] * n
-        self.taken: Counter = Counter()
-        self.history: list = []
-        self.flips = 0
-        self.stopped_by: str | None = None
-        self._lock = threading.Lock()
-        self._start_run()
-
-    # ------------------------------------------------------------------ state
-    def key(self, f) -> tuple:
-        """The pool key of sorted format ``f``."""
-        return ("gg", f, self.ring_value)
-
-    def best_rank(self, f) -> int:
-        return self.pool.best_rank(self.key(f))
-
-    def done(self, f) -> bool:
-        k = self.known[f]
-        return k is not None and self.best_rank(f) <= k
-
-    def all_done(self) -> bool:
-        return any(k is not None for k in self.known.values()) and all(
-            self.done(f) for f in self.formats if self.known[f] is not None)
-
-    def tick(self) -> None:
-        super().tick()
-        if self.all_done():
-            self.stopped_by = self.stopped_by or "known"
-            self.stop()
-        elif self.seconds >= self.time_limit:
-            self.stopped_by = self.stopped_by or "time"
-            self.stop()
-
-    # ------------------------------------------------------------------ pool
-    def offer(self, scheme: Scheme, verified: bool) -> bool:
-        """Offer a scheme of a target format (sorted); on a new best, record it and call ``on_improve``."""
-        with self._lock:
-            flips = self.flips
-        if not self.pool.offer(scheme, flips=flips, verified=verified):
-            return False
-        f = tuple(scheme.n)
-        with self._lock:
-            self.history.append((self.seconds, f, scheme.rank))
-        if self.on_improve is not None:
-            self.on_improve(scheme)
-        return True
-
-    def offer_and_spread(self, scheme: Scheme, verified: bool) -> bool:
-        """:meth:`offer`; on a new best, offer at once what every meta move from it gives (and so on,
-        up to ``SPREAD_LIMIT`` moves): Strassen's 7 makes 2x2x4 rank 14 and 4x4x4 rank 49 without a walk."""
-        if not self.offer(scheme, verified):
-            return False
-        queue, tried = [tuple(scheme.n)], 0
-        while queue and tried < SPREAD_LIMIT and not self._stop.is_set():
-            f = queue.pop(0)
-            for m in self.spread[f]:
-                if self.done(m.result) or tried >= SPREAD_LIMIT:
-                    continue
-                tried += 1
-                s = m.apply(self.pool, self.key, self.spread_rng)
-                if s.rank < self.best_rank(m.result) and self.offer(checked(s), verified=True):
-                    queue.append(m.result)
-        return True
-
-    # ------------------------------------------------------------------ requests
-    def _request(self, i: int) -> StepRequest | None:
-        if self._stop.is_set():
-            return None
-        s = self.settings
-        f = self.current[i]
-        best = self.best_rank(f)
-        req = StepRequest.walking(s, self.known[f] or 0, stop_below=best, report_below=best)
-        req.load, self.pending[i] = self.pending[i], None
-        return req
-
-    def first(self, i: int) -> StepRequest | None:
-        return self._request(i)
-
-    def receive(self, i: int, rep: StepReport) -> StepRequest | None:
-        """Merge walker ``i``'s report; choose its next start (a meta move, the pool, or its own path)."""
-        with self._lock:
-            self.flips += rep.flips
-        if rep.best is not None:
-            self.offer_and_spread(rep.best, verified=True)
-        progressed = self.my_best[i] is None or rep.best_rank < self.my_best[i]
-        if progressed:
-            self.my_best[i] = rep.best_rank
-            self.last_best_flips[i] = rep.total_flips
-        rng = self.rngs[i]
-        f = self.current[i]
-        # a walker still descending keeps its format; a stalled one takes a meta move with some probability
-        if self.done(f) or (not progressed and rng.random() < self.meta_probability):
-            self._meta(i, rep, forced=self.done(f))
-        else:
-            s = self.settings
-            behind = self.my_best[i] > self.best_rank(f) and rng.random() < s.follow
-            stale = rep.total_flips - self.last_best_flips[i] > s.path_limit
-            if behind or stale:
-                self._load(i, self.pool.pick(self.key(f), rng), rep)
-        if self.all_done():
-            self.stopped_by = self.stopped_by or "known"
-            self.stop()
-        return self._request(i)
-
-    def _load(self, i: int, scheme: Scheme, rep: StepReport) -> None:
-        f = tuple(scheme.n)
-        # a walker keeps its arrays for its own format: a scheme beyond its capacity is only offered
-        if f == self.current[i] and scheme.rank + 2 > getattr(rep.walker, "cap", 1 << 30):
-            return
-        # a walker of another format is new: its flip counter starts at 0
-        self.last_best_flips[i] = rep.total_flips if f == self.current[i] else 0
-        self.pending[i] = scheme
-        self.current[i] = f
-        self.visited[i].add(f)
-        self.my_best[i] = scheme.rank
-
-    def _meta(self, i: int, rep: StepReport, forced: bool) -> None:
-        """One meta move for walker ``i`` towards a format not at its known rank: from or to its own
-        format, or (``forced``: its format is done) from anywhere; a restart goes to a random such format."""
-        rng = self.rngs[i]
-        f = self.current[i]
-        open_ = [g for g in self.formats if not self.done(g)]
-        if forced and not open_:
-            return
-        choices = open_ or self.formats
-        for kind in rng.permutation(KINDS):
-            if kind == "restart":
-                g = choices[int(rng.integers(len(choices)))]
-                move = None
-            else:
-                # moves towards a format not yet at its known rank; unless forced, from or to this one
-                cands = [m for m in self.moves[kind] if not self.done(m.result)]
-                if not forced:
-                    cands = [m for m in cands if m.result == f or any(src == f for src, _ in m.sources)]
-                if not cands:
-                    continue
-                move = cands[int(rng.integers(len(cands)))]
-            if move is None:
-                scheme = self.pool.pick(self.key(g), rng)
-            else:
-                scheme = checked(move.apply(self.pool, self.key, rng))
-                self.offer_and_spread(scheme, verified=True)
-            with self._lock:
-                self.taken[str(kind)] += 1
-            self._load(i, scheme, rep)
-            return
-
-
-# ----------------------------------------------------------------------------- monitor
-class _Table:
-    """The live table on stderr and the checkpoints, run by the executor's calling thread."""
-
-    def __init__(self, progress, checkpoint, write_checkpoint):
-        self.progress = progress
-        self.checkpoint = checkpoint
-        self.write_checkpoint = write_checkpoint
-        self.last_table = 0.0
-        self.last_checkpoint = 0.0
-
-    def __call__(self, coord: MetaCoordinator) -> None:
-        t = coord.seconds
-        if self.progress and t - self.last_table >= TABLE_SECONDS:
-            self.last_table = t
-            self.show(coord)
-        if self.checkpoint is not None and t - self.last_checkpoint >= CHECKPOINT_SECONDS:
-            self.last_checkpoint = t
-            self.write_checkpoint(coord)
-
-    @staticmethod
-    def show(coord: MetaCoordinator) -> None:
-        cells = []
-        for f in coord.formats:
-            ours, known = coord.best_rank(f), coord.known[f]
-            mark = "*" if known is not None and ours <= known else " "
-            cells.append(f"{_label(f):>7} {ours:>4}/{'-' if known is None else known:<4}{mark}")
-        done = sum(coord.done(f) for f in coord.formats)
-        lines = [f"meta {coord.ring}: {coord.seconds:7.1f} s, {coord.flips:,} flips, "
-                 f"{done}/{len(coord.formats)} at the known rank (ours/known, * reached)"]
-        lines += ["  ".join(cells[k:k + 5]) for k in range(0, len(cells), 5)]
-        print("\n".join(lines), file=sys.stderr, flush=True)
 
 
 # ----------------------------------------------------------------------------- checkpoint
@@ -498,7 +121,7 @@ def _read_checkpoint(path: Path, ring: str) -> tuple[float, list[Scheme]]:
 
 
 def _write_checkpoint(path: Path, ring: str, formats, seconds_used: float, schemes) -> None:
-    data = {"kind": "meta search", "ring": ring, "formats": [_label(f) for f in formats],
+    data = {"kind": "meta search", "ring": ring, "formats": [format_label(f) for f in formats],
             "seconds_used": seconds_used, "schemes": [json.loads(scheme_to_json(s)) for s in schemes]}
     atomic_write_text(path, json.dumps(data))
 
@@ -664,7 +287,7 @@ def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=N
     def write_checkpoint(coord) -> None:
         _write_checkpoint(checkpoint, ring, fmts, used + coord.seconds, best_schemes(coord))
 
-    table = _Table(progress, checkpoint, write_checkpoint)
+    table = MetaTable(progress, checkpoint, write_checkpoint)
     coord = MetaCoordinator(fmts, ring, pool, settings, [np.random.default_rng(s[1]) for s in seeds],
                             meta_probability=meta_probability, time_limit=remaining, on_improve=improved,
                             monitor=table)
@@ -683,7 +306,7 @@ def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=N
         for s in best.values():
             save_scheme(s, out, provenance={"method": "meta flip graph", "seconds": round(used + seconds, 3)})
     if progress:
-        _Table.show(coord)
+        MetaTable.show(coord)
     stopped = coord.stopped_by or ("known" if coord.all_done() else "time")
     return MetaSearchResult(best=best, known=dict(coord.known), ring=ring, seconds=seconds,
                             seconds_total=used + seconds, flips=coord.flips, stopped=stopped,

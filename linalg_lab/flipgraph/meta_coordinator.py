@@ -1,0 +1,261 @@
+"""The meta search's coordinator: which format each walker walks, and when it takes a meta move.
+
+:class:`MetaCoordinator` is the executor-facing state of
+:func:`~linalg_lab.flipgraph.meta_search` (thread-safe): it merges walker
+reports into the pool of every format's best, spreads a new best along the
+meta moves at once, and picks each walker's next start. :class:`MetaTable`
+prints the live table of best ranks against the known ones and triggers
+checkpoints.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections import Counter
+
+import numpy as np
+
+from ..fields.rings import as_ring
+from ..schemes.scheme import Scheme
+from .executor import RunState, StepReport, StepRequest
+from .formats import MOVE_KINDS, format_label, format_moves, known_target
+from .pool import checked
+
+#: A walker's choices when it leaves its format: another format's best, or a meta move.
+KINDS = ("restart",) + MOVE_KINDS
+#: Seconds between two checkpoints, and between two tables on stderr.
+CHECKPOINT_SECONDS = 5.0
+TABLE_SECONDS = 10.0
+#: Meta moves tried at most after one improvement (see :meth:`MetaCoordinator.offer_and_spread`).
+SPREAD_LIMIT = 64
+
+
+class MetaCoordinator(RunState):
+    """Shared state and decisions of a meta search (thread-safe; the executor's coordinator).
+
+    Parameters
+    ----------
+    formats : list of tuple
+        Sorted target formats.
+    ring : str
+    pool : SchemePool
+        Holds every format's best (in sorted order).
+    settings : SearchSettings
+    rngs : list of numpy.random.Generator
+        One per walker, for its meta-move decisions.
+    meta_probability : float
+    time_limit : float
+        Seconds of this run.
+    on_improve : callable, optional
+        ``on_improve(scheme)``, from a worker thread, for each new best of a format.
+    monitor : callable, optional
+        ``monitor(coordinator)``, called by :meth:`tick`.
+    """
+
+    def __init__(self, formats, ring, pool, settings, rngs, *, meta_probability, time_limit, on_improve=None,
+                 monitor=None):
+        self.formats = list(formats)
+        self.ring = ring
+        self.ring_value = as_ring(ring)
+        self.pool = pool
+        self.settings = settings
+        self.rngs = rngs
+        self.meta_probability = meta_probability
+        self.time_limit = time_limit
+        self.on_improve = on_improve
+        self.monitor = monitor
+        self.known = {f: known_target(f, ring) for f in self.formats}
+        self.moves = format_moves(self.formats)
+        # the moves that take a format's scheme somewhere else, by source format
+        self.spread = {f: [m for ms in self.moves.values() for m in ms if any(g == f for g, _ in m.sources)]
+                       for f in self.formats}
+        self.spread_rng = np.random.default_rng(rngs[0].integers(2**63)) if rngs else np.random.default_rng()
+        n = len(rngs)
+        self.current = [self.formats[i % len(self.formats)] for i in range(n)]
+        self.visited = [{f} for f in self.current]
+        self.pending: list = [None] * n
+        self.my_best = [None] * n
+        self.last_best_flips = [0] * n
+        self.taken: Counter = Counter()
+        self.history: list = []
+        self.flips = 0
+        self.stopped_by: str | None = None
+        self._lock = threading.Lock()
+        self._start_run()
+
+    # ------------------------------------------------------------------ state
+    def key(self, f) -> tuple:
+        """The pool key of sorted format ``f``."""
+        return ("gg", f, self.ring_value)
+
+    def best_rank(self, f) -> int:
+        return self.pool.best_rank(self.key(f))
+
+    def done(self, f) -> bool:
+        k = self.known[f]
+        return k is not None and self.best_rank(f) <= k
+
+    def all_done(self) -> bool:
+        return any(k is not None for k in self.known.values()) and all(
+            self.done(f) for f in self.formats if self.known[f] is not None)
+
+    def tick(self) -> None:
+        super().tick()
+        if self.all_done():
+            self.stopped_by = self.stopped_by or "known"
+            self.stop()
+        elif self.seconds >= self.time_limit:
+            self.stopped_by = self.stopped_by or "time"
+            self.stop()
+
+    # ------------------------------------------------------------------ pool
+    def offer(self, scheme: Scheme, verified: bool) -> bool:
+        """Offer a scheme of a target format (sorted); on a new best, record it and call ``on_improve``."""
+        with self._lock:
+            flips = self.flips
+        if not self.pool.offer(scheme, flips=flips, verified=verified):
+            return False
+        f = tuple(scheme.n)
+        with self._lock:
+            self.history.append((self.seconds, f, scheme.rank))
+        if self.on_improve is not None:
+            self.on_improve(scheme)
+        return True
+
+    def offer_and_spread(self, scheme: Scheme, verified: bool) -> bool:
+        """:meth:`offer`; on a new best, offer at once what every meta move from it gives (and so on,
+        up to ``SPREAD_LIMIT`` moves): Strassen's 7 makes 2x2x4 rank 14 and 4x4x4 rank 49 without a walk."""
+        if not self.offer(scheme, verified):
+            return False
+        queue, tried = [tuple(scheme.n)], 0
+        while queue and tried < SPREAD_LIMIT and not self._stop.is_set():
+            f = queue.pop(0)
+            for m in self.spread[f]:
+                if self.done(m.result) or tried >= SPREAD_LIMIT:
+                    continue
+                tried += 1
+                s = m.apply(self.pool, self.key, self.spread_rng)
+                if s.rank < self.best_rank(m.result) and self.offer(checked(s), verified=True):
+                    queue.append(m.result)
+        return True
+
+    # ------------------------------------------------------------------ requests
+    def _request(self, i: int) -> StepRequest | None:
+        if self._stop.is_set():
+            return None
+        s = self.settings
+        f = self.current[i]
+        best = self.best_rank(f)
+        req = StepRequest.walking(s, self.known[f] or 0, stop_below=best, report_below=best)
+        req.load, self.pending[i] = self.pending[i], None
+        return req
+
+    def first(self, i: int) -> StepRequest | None:
+        return self._request(i)
+
+    def receive(self, i: int, rep: StepReport) -> StepRequest | None:
+        """Merge walker ``i``'s report; choose its next start (a meta move, the pool, or its own path)."""
+        with self._lock:
+            self.flips += rep.flips
+        if rep.best is not None:
+            self.offer_and_spread(rep.best, verified=True)
+        progressed = self.my_best[i] is None or rep.best_rank < self.my_best[i]
+        if progressed:
+            self.my_best[i] = rep.best_rank
+            self.last_best_flips[i] = rep.total_flips
+        rng = self.rngs[i]
+        f = self.current[i]
+        # a walker still descending keeps its format; a stalled one takes a meta move with some probability
+        if self.done(f) or (not progressed and rng.random() < self.meta_probability):
+            self._meta(i, rep, forced=self.done(f))
+        else:
+            s = self.settings
+            behind = self.my_best[i] > self.best_rank(f) and rng.random() < s.follow
+            stale = rep.total_flips - self.last_best_flips[i] > s.path_limit
+            if behind or stale:
+                self._load(i, self.pool.pick(self.key(f), rng), rep)
+        if self.all_done():
+            self.stopped_by = self.stopped_by or "known"
+            self.stop()
+        return self._request(i)
+
+    def _load(self, i: int, scheme: Scheme, rep: StepReport) -> None:
+        f = tuple(scheme.n)
+        # a walker keeps its arrays for its own format: a scheme beyond its capacity is only offered
+        if f == self.current[i] and scheme.rank + 2 > getattr(rep.walker, "cap", 1 << 30):
+            return
+        # a walker of another format is new: its flip counter starts at 0
+        self.last_best_flips[i] = rep.total_flips if f == self.current[i] else 0
+        self.pending[i] = scheme
+        self.current[i] = f
+        self.visited[i].add(f)
+        self.my_best[i] = scheme.rank
+
+    def _meta(self, i: int, rep: StepReport, forced: bool) -> None:
+        """One meta move for walker ``i`` towards a format not at its known rank: from or to its own
+        format, or (``forced``: its format is done) from anywhere; a restart goes to a random such format."""
+        rng = self.rngs[i]
+        f = self.current[i]
+        open_ = [g for g in self.formats if not self.done(g)]
+        if forced and not open_:
+            return
+        choices = open_ or self.formats
+        for kind in rng.permutation(KINDS):
+            if kind == "restart":
+                g = choices[int(rng.integers(len(choices)))]
+                move = None
+            else:
+                # moves towards a format not yet at its known rank; unless forced, from or to this one
+                cands = [m for m in self.moves[kind] if not self.done(m.result)]
+                if not forced:
+                    cands = [m for m in cands if m.result == f or any(src == f for src, _ in m.sources)]
+                if not cands:
+                    continue
+                move = cands[int(rng.integers(len(cands)))]
+            if move is None:
+                scheme = self.pool.pick(self.key(g), rng)
+            else:
+                scheme = checked(move.apply(self.pool, self.key, rng))
+                self.offer_and_spread(scheme, verified=True)
+            with self._lock:
+                self.taken[str(kind)] += 1
+            self._load(i, scheme, rep)
+            return
+
+
+# ----------------------------------------------------------------------------- monitor
+class MetaTable:
+    """The live table on stderr and the checkpoints, run by the executor's calling thread."""
+
+    def __init__(self, progress, checkpoint, write_checkpoint):
+        self.progress = progress
+        self.checkpoint = checkpoint
+        self.write_checkpoint = write_checkpoint
+        self.last_table = 0.0
+        self.last_checkpoint = 0.0
+
+    def __call__(self, coord: MetaCoordinator) -> None:
+        t = coord.seconds
+        if self.progress and t - self.last_table >= TABLE_SECONDS:
+            self.last_table = t
+            self.show(coord)
+        if self.checkpoint is not None and t - self.last_checkpoint >= CHECKPOINT_SECONDS:
+            self.last_checkpoint = t
+            self.write_checkpoint(coord)
+
+    @staticmethod
+    def show(coord: MetaCoordinator) -> None:
+        cells = []
+        for f in coord.formats:
+            ours, known = coord.best_rank(f), coord.known[f]
+            mark = "*" if known is not None and ours <= known else " "
+            cells.append(f"{format_label(f):>7} {ours:>4}/{'-' if known is None else known:<4}{mark}")
+        done = sum(coord.done(f) for f in coord.formats)
+        lines = [f"meta {coord.ring}: {coord.seconds:7.1f} s, {coord.flips:,} flips, "
+                 f"{done}/{len(coord.formats)} at the known rank (ours/known, * reached)"]
+        lines += ["  ".join(cells[k:k + 5]) for k in range(0, len(cells), 5)]
+        print("\n".join(lines), file=sys.stderr, flush=True)
+
+
+__all__ = ["KINDS", "MetaCoordinator", "MetaTable"]
