@@ -134,7 +134,24 @@ class FormatMove:
 
 
 def format_moves(formats) -> dict[str, list[FormatMove]]:
-    """Every meta move between the target formats (the results of project, extend, product and merge)."""
+    """Every meta move between the target formats (the results of project, extend, product and merge).
+
+    Parameters
+    ----------
+    formats : sequence of tuple
+        Sorted formats (:func:`parse_formats`).
+
+    Returns
+    -------
+    dict
+        Move kind -> list of :class:`FormatMove` whose sources and result are all target formats.
+
+    Examples
+    --------
+    >>> moves = format_moves([(2, 2, 2), (2, 2, 4), (4, 4, 4)])
+    >>> sorted({(m.kind, m.result) for ms in moves.values() for m in ms})
+    [('merge', (2, 2, 4)), ('product', (4, 4, 4))]
+    """
     targets = set(formats)
     moves: dict[str, list] = {k: [] for k in MOVE_KINDS}
     ident = (0, 1, 2)
