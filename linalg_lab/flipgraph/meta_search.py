@@ -234,7 +234,7 @@ def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=N
     time_limit = check_real(time_limit, "time_limit", minimum=0.0, strict_minimum=True)
     workers = check_int(os.cpu_count() or 1 if workers is None else workers, "workers", minimum=1)
     meta_probability = check_real(meta_probability, "meta_probability", minimum=0.0, maximum=1.0)
-    settings = SearchSettings.resolve("pool", chunk=chunk, split=split)
+    settings = SearchSettings.resolve("pool", ring, chunk=chunk, split=split)
     if out is not None:
         out = Path(check_instance(out, "out", (str, os.PathLike)))
     if checkpoint is not None:
