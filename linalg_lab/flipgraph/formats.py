@@ -22,7 +22,7 @@ from ..schemes.meta_moves import extend, merge, product, project
 from ..schemes.packed import MAX_PACKED
 from ..schemes.scheme import Scheme
 from ..schemes.transforms import permute
-from ..validation import check_int
+from ..tensors.codes import parse_sizes
 
 #: The meta moves between formats (a walker's ``restart`` from another format's best is not one).
 MOVE_KINDS = ("project", "extend", "product", "merge")
@@ -70,19 +70,11 @@ def parse_formats(formats) -> list[tuple]:
             raise TypeError(f"formats: expected a string or a sequence of formats, got {type(formats).__name__}") from None
     out: list[tuple] = []
     for item in items:
-        if isinstance(item, str):
-            parts = item.strip().lower().split("x")
-            try:
-                n = tuple(int(p) for p in parts)
-            except ValueError:
-                raise ValueError(f"formats: expected a format like '2x3x4', got {item!r}") from None
-        else:
-            try:
-                n = tuple(check_int(x, "formats") for x in item)
-            except TypeError:
-                raise TypeError(f"formats: expected a format like '2x3x4' or (2, 3, 4), got {item!r}") from None
-        if len(n) != 3 or min(n) < 1:
-            raise ValueError(f"formats: expected three positive sizes, got {item!r}")
+        # one parser for sizes everywhere (tensors.codes); its errors are re-raised naming ``formats``
+        try:
+            n = parse_sizes(item.strip() if isinstance(item, str) else item)
+        except (TypeError, ValueError) as exc:
+            raise type(exc)(f"formats: {str(exc).removeprefix('sizes: ')}") from None
         n = tuple(sorted(n))
         if n[1] * n[2] > MAX_PACKED:
             raise ValueError(f"formats: {format_label(n)} has factors of more than {MAX_PACKED} coefficients")
