@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 
 import numpy as np
 
@@ -44,6 +45,8 @@ def run(sizes, ring, target, seeds, limit, **kw):
             assert np.array_equal(r.best.multiply(a, b), a @ b), "a Z_T scheme must multiply integer matrices"
         times.append(r.seconds if r.target_reached else float("inf"))
         reached += r.target_reached
+        print(f"  {sizes} {ring} seed {seed}: rank {r.rank} in {r.seconds:.1f} s"
+              f"{'' if r.target_reached else f' (target {target} not reached)'}", file=sys.stderr, flush=True)
     return statistics.median(times), reached, len(seeds)
 
 

@@ -7,7 +7,7 @@ import pytest
 
 from linalg_lab.cli import main as cli_main
 from linalg_lab.flipgraph import meta_search
-from linalg_lab.flipgraph.formats import canonical, format_moves, parse_formats
+from linalg_lab.flipgraph.formats import canonical, format_moves, known_target, meta_graph, parse_formats
 from linalg_lab.flipgraph.pool import SchemePool
 from linalg_lab.schemes import load_scheme, naive_scheme, strassen_scheme
 from linalg_lab.schemes.known_ranks import known_rank
@@ -73,6 +73,22 @@ def test_every_meta_move_gives_its_format_and_rank_rule():
                 assert s.rank == ranks[0] + ranks[1]
     prod = [m for m in moves["product"] if m.result == (4, 4, 4)]
     assert prod and prod[0].apply(pool, key, rng).rank == 49           # Strassen x Strassen
+
+
+def test_meta_graph_holds_every_format_move():
+    import networkx as nx
+    fmts = parse_formats("2..4")
+    g = meta_graph("2..4", "ZT")
+    assert sorted(g.nodes) == sorted(fmts)
+    assert all(g.nodes[f]["known"] == known_target(f, "ZT") for f in fmts)
+    moves = format_moves(fmts)
+    expected = sorted((src, m.result, kind) for kind, ms in moves.items() for m in ms
+                      for src in {f for f, _ in m.sources})
+    assert sorted(g.edges(data="kind")) == expected
+    # project and extend are inverse edges; 2x2x2 seeds every format by extending
+    assert all(g.has_edge(m.result, m.sources[0][0]) for m in moves["project"])
+    assert nx.descendants(g, (2, 2, 2)) == set(fmts) - {(2, 2, 2)}
+    assert meta_graph("2..3").nodes[(2, 2, 2)]["known"] is None
 
 
 def test_checkpoint_resumes(tmp_path):

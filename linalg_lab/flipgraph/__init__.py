@@ -1,4 +1,4 @@
-"""Flip-graph search over F2 and F3.
+"""Flip-graph search over F2, F3 and Z_T, and the meta search across formats.
 
 Layout, bottom up:
 
@@ -12,6 +12,8 @@ Layout, bottom up:
   :mod:`.pool` (best schemes keyed by format), :mod:`.executor` (the pure step
   and where it runs), :mod:`.coordinator` (the shared decisions).
 - :func:`search`: orchestration; :mod:`.campaign`: checkpointed long runs.
+- :mod:`.formats` (formats, the meta moves between them, :func:`meta_graph`),
+  :mod:`.meta_coordinator` and :func:`meta_search`: many formats at once.
 
 References
 ----------
@@ -21,6 +23,7 @@ multiplication", ISSAC 2024.
 """
 
 from .executor import Executor, StepReport, StepRequest, ThreadExecutor, advance
+from .formats import meta_graph
 from .meta_search import MetaSearchResult, meta_search
 from .pool import SchemePool
 from .restart import Restart
@@ -30,4 +33,4 @@ from .symmetric import SymmetricWalker
 from .walker import Walker
 
 __all__ = ["Executor", "MetaSearchResult", "Restart", "SchemePool", "SearchResult", "SearchSettings", "StepReport", "StepRequest",
-           "SymmetricWalker", "ThreadExecutor", "Walker", "advance", "meta_search", "search"]
+           "SymmetricWalker", "ThreadExecutor", "Walker", "advance", "meta_graph", "meta_search", "search"]

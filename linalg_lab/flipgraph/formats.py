@@ -176,4 +176,47 @@ def format_moves(formats) -> dict[str, list[FormatMove]]:
     return moves
 
 
-__all__ = ["MOVE_KINDS", "FormatMove", "canonical", "format_label", "format_moves", "known_target", "parse_formats"]
+def meta_graph(formats, ring: str | None = None):
+    """The meta flip graph between ``formats`` as a :class:`networkx.MultiDiGraph`.
+
+    Nodes are the sorted formats (attributes ``label`` and ``known``, the best
+    known rank over ``ring`` or None); each :class:`FormatMove` of
+    :func:`format_moves` is an edge from each distinct source format to its
+    result (attributes ``kind`` and ``move``). Graph algorithms then answer
+    questions about a search: which formats feed a format
+    (``networkx.ancestors``), which formats a good scheme can seed
+    (``networkx.descendants``), and the picture of the whole graph.
+
+    Parameters
+    ----------
+    formats : str or sequence
+        As :func:`parse_formats`.
+    ring : {"F2", "F3", "ZT"}, optional
+        Whose known ranks to attach (as the meta search aims at them).
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> g = meta_graph("2x2x2,2x2x4,4x4x4")
+    >>> sorted(set(g.edges(data="kind")))
+    [((2, 2, 2), (2, 2, 4), 'merge'), ((2, 2, 2), (4, 4, 4), 'product')]
+    >>> g.number_of_edges((2, 2, 2), (2, 2, 4))       # two 2x2x2 side by side along each of the three axes
+    3
+    >>> sorted(nx.descendants(g, (2, 2, 2)))
+    [(2, 2, 4), (4, 4, 4)]
+    """
+    import networkx as nx      # the graph is an exploration tool: the search itself does not need networkx
+
+    fmts = parse_formats(formats)
+    g = nx.MultiDiGraph()
+    for f in fmts:
+        g.add_node(f, label=format_label(f), known=None if ring is None else known_target(f, ring))
+    for kind, moves in format_moves(fmts).items():
+        for m in moves:
+            for src in dict.fromkeys(f for f, _ in m.sources):
+                g.add_edge(src, m.result, kind=kind, move=m)
+    return g
+
+
+__all__ = ["MOVE_KINDS", "FormatMove", "canonical", "format_label", "format_moves", "known_target", "meta_graph",
+           "parse_formats"]
