@@ -7,7 +7,8 @@ Usage:  python benchmarks/meta.py [--formats 2..5] [--ring ZT] [--time-limit 720
 Runs ``meta_search`` from the naive schemes (or resumes ``--checkpoint``, whose
 recorded seconds count towards ``--time-limit``; ``--start`` adds schemes to
 start from, e.g. the bests of a run over fewer formats) and prints one row per format:
-our best rank, the best known rank of ``../shared/known_ranks.csv`` for the ring
+our best rank, the best known rank for the ring (the package's copy of the
+literature table, ``linalg_lab.schemes.known_ranks``, which a test keeps equal to ``../shared/known_ranks.csv``)
 (the Z_T column for ``--ring ZT``), whether it is reached, when this run first
 reached it, and the additive complexity of our scheme; then the count matched.
 Every scheme in the table was verified exactly (over Z with entries in
