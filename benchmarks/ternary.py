@@ -1,6 +1,7 @@
 """Ternary (Z_T = {-1, 0, 1}) flip-graph search: time to rank next to F2 and F3, and to the known figures.
 
-Usage:  python benchmarks/ternary.py [--long] [--rows 4x4x4,...] [--rings ZT,...] [--split PCT] [--follow P]
+Usage:  python benchmarks/ternary.py [--long] [--rows 4x4x4,...] [--rings ZT,...] [--seeds K,...]
+                                     [--split PCT] [--follow P] [--no-additions]
 
 Every row is the median over seeds of ``search(..., workers=2)`` from the naive
 scheme on this 2-core machine, printed next to the issue's target. A Z_T
@@ -78,6 +79,8 @@ def main():
     ap.add_argument("--rows", default=None, metavar="FORMATS", help="only these rows, e.g. 4x4x4,5x5x5")
     ap.add_argument("--rings", default="F2,F3,ZT", help="columns to run (default F2,F3,ZT; '-' for the others)")
     ap.add_argument("--no-additions", action="store_true", help="skip the minimiser table")
+    ap.add_argument("--seeds", default=None, metavar="K,...",
+                    help="run only these seeds of each row (e.g. to finish a long row in parts)")
     args = ap.parse_args()
     rings = args.rings.split(",")
     walk = {k: v for k, v in (("split", args.split), ("follow", args.follow)) if v is not None}
@@ -91,6 +94,8 @@ def main():
                  ("5x5x5", 93, range(3), 600, dict(symmetry="C3", cubes=3))]
     if args.rows:
         rows = [r for r in rows if r[0] in args.rows.split(",")]
+    if args.seeds:
+        rows = [(r[0], r[1], [int(k) for k in args.seeds.split(",")], *r[3:]) for r in rows]
     for sizes, target, seeds, limit, kw in rows:
         cells = []
         for ring in ("F2", "F3", "ZT"):
