@@ -75,6 +75,21 @@ def test_every_meta_move_gives_its_format_and_rank_rule():
     assert prod and prod[0].apply(pool, key, rng).rank == 49           # Strassen x Strassen
 
 
+def test_symmetric_walks_lift_square_formats_to_zt():
+    # 4x4x4 alone: no product move inside the targets, so 49 comes from a symmetric F2 walk lifted to Z_T
+    res = meta_search("4x4x4", "ZT", time_limit=60, workers=2, rng=1, meta_probability=1.0, progress=False)
+    s = res.best[(4, 4, 4)]
+    assert res.stopped == "known" and s.rank == 49 and s.ring.value == "ZT" and s.verify()
+    assert res.moves["symmetric"] >= 1 and res.lifted >= 1
+    assert all(abs(int(x)) <= 1 for m in (s.u, s.v, s.w) for x in np.asarray(m).ravel())
+    a = np.random.default_rng(0).integers(-50, 51, (4, 4))
+    b = np.random.default_rng(1).integers(-50, 51, (4, 4))
+    assert np.array_equal(s.multiply(a, b), a @ b)
+    off = meta_search("4x4x4", "ZT", time_limit=1, workers=2, rng=1, meta_probability=1.0, symmetric=False,
+                      progress=False)
+    assert off.moves["symmetric"] == 0 and off.lifted == 0
+
+
 def test_meta_graph_holds_every_format_move():
     import networkx as nx
     fmts = parse_formats("2..4")
@@ -140,6 +155,7 @@ def test_cli_bad_arguments(tmp_path, capsys):
     (dict(workers=0), ValueError, "workers"),
     (dict(meta_probability=1.5), ValueError, "meta_probability"),
     (dict(chunk=0), ValueError, "chunk"),
+    (dict(symmetric=1), TypeError, "symmetric"),
 ])
 def test_bad_arguments_name_them(kwargs, exc, name):
     args = dict(formats="2..2", ring="ZT", time_limit=1)

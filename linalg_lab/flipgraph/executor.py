@@ -41,6 +41,8 @@ class StepRequest:
     collect_at: int = 0              # return the current scheme when its rank is this
     snapshot: bool = False           # return the current scheme whatever its rank
     load: Scheme | None = None       # load this scheme before walking (a restart; another format: a new walker)
+    walker_type: type | None = None  # with load: the walker class to hold it (None: the current one's)
+    headroom: int | None = None      # with load into a new walker: its extra capacity (None: the class default)
 
     @classmethod
     def walking(cls, settings, target: int = 0, **fields) -> "StepRequest":
@@ -67,13 +69,17 @@ class StepReport:
 def advance(walker, request: StepRequest) -> StepReport:
     """The pure step: load if asked, walk ``request.flips`` flips, report.
 
-    A scheme of another format (a meta move of the meta search) gets a new
-    walker of the same kind, seeded from the old one's generator; the report
-    carries it in ``walker`` and the executor keeps that one from then on.
+    A scheme of another format or ring (a meta move of the meta search), or
+    one for another kind of walker (``request.walker_type``: the meta
+    search's symmetric walks), gets a new walker seeded from the old one's
+    generator; the report carries it in ``walker`` and the executor keeps
+    that one from then on.
     """
     if request.load is not None:
-        if request.load.tc != walker.tc or request.load.ring != walker.ring:
-            walker = type(walker)(request.load, np.random.default_rng(walker.rng.integers(2**63)))
+        make = request.walker_type or type(walker)
+        if request.load.tc != walker.tc or request.load.ring != walker.ring or make is not type(walker):
+            kw = {} if request.headroom is None else {"headroom": request.headroom}
+            walker = make(request.load, np.random.default_rng(walker.rng.integers(2**63)), **kw)
         else:
             walker.load(request.load)
     kw = {} if request.margin is None else {"margin": request.margin}
