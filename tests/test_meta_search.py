@@ -85,9 +85,19 @@ def test_symmetric_walks_lift_square_formats_to_zt():
     a = np.random.default_rng(0).integers(-50, 51, (4, 4))
     b = np.random.default_rng(1).integers(-50, 51, (4, 4))
     assert np.array_equal(s.multiply(a, b), a @ b)
-    off = meta_search("4x4x4", "ZT", time_limit=1, workers=2, rng=1, meta_probability=1.0, symmetric=False,
+    off = meta_search("4x4x4", "ZT", time_limit=1, workers=2, rng=1, meta_probability=1.0, f2_walks=False,
                       progress=False)
     assert off.moves["symmetric"] == 0 and off.lifted == 0
+
+
+def test_lift_walks_descend_over_f2_and_offer_only_zt_schemes():
+    res = meta_search("3x4x4", "ZT", time_limit=3, workers=2, rng=5, meta_probability=1.0, progress=False)
+    assert res.moves["lift"] >= 1 and res.moves["symmetric"] == 0      # no square format among the targets
+    s = res.best[(3, 4, 4)]
+    assert s.ring.value == "ZT" and s.verify() and s.rank < 48
+    assert all(abs(int(x)) <= 1 for m in (s.u, s.v, s.w) for x in np.asarray(m).ravel())
+    f2 = meta_search("3x4x4", "F2", time_limit=1, workers=2, rng=5, meta_probability=1.0, progress=False)
+    assert f2.moves["lift"] == 0                  # over F2 a lift walk would be a plain walk
 
 
 def test_meta_graph_holds_every_format_move():
@@ -155,7 +165,7 @@ def test_cli_bad_arguments(tmp_path, capsys):
     (dict(workers=0), ValueError, "workers"),
     (dict(meta_probability=1.5), ValueError, "meta_probability"),
     (dict(chunk=0), ValueError, "chunk"),
-    (dict(symmetric=1), TypeError, "symmetric"),
+    (dict(f2_walks=1), TypeError, "f2_walks"),
 ])
 def test_bad_arguments_name_them(kwargs, exc, name):
     args = dict(formats="2..2", ring="ZT", time_limit=1)

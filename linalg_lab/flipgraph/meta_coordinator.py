@@ -17,24 +17,23 @@ from collections import Counter
 import numpy as np
 
 from ..fields.rings import as_ring
-from ..schemes.packed import MAX_PACKED
 from ..schemes.scheme import Scheme
 from .executor import RunState, StepReport, StepRequest
 from .formats import MOVE_KINDS, canonical, format_label, format_moves, known_target
 from .pool import checked
 from .settings import SearchSettings, mode_for
+from ..schemes.standard import naive_scheme
 from .symmetric import SymmetricWalker, cyclic_start, default_cubes, expand
 from .walker import Walker
 
-#: A walker's choices when it leaves its format: another format's best, a meta move, or (square
-#: formats) a cyclic-symmetric walk over F2 whose schemes are lifted to the search's ring.
-KINDS = ("restart",) + MOVE_KINDS + ("symmetric",)
-#: Flips a walker spends in one symmetric walk before it takes a meta move again (a few minutes:
-#: the symmetric F2 walk takes 5x5x5 to 93 in a median of about 3 walker-minutes).
-SYMMETRIC_STINT = 3_000_000_000
-#: Rings a symmetric walk serves: F2 directly, Z_T through the sign lift (an F2 scheme's
-#: Z_T lifts are sign choices on its support).
-SYMMETRIC_RINGS = ("F2", "ZT")
+#: F2 walks whose schemes are lifted to the search's ring: cyclic-symmetric on the square
+#: formats (over F2 and Z_T), general descents from the naive scheme on the others (Z_T only).
+F2_KINDS = ("symmetric", "lift")
+#: A walker's choices when it leaves its format: another format's best, a meta move, or an F2 walk.
+KINDS = ("restart",) + MOVE_KINDS + F2_KINDS
+#: Flips a walker spends in one F2 walk before it takes a meta move again (a few minutes: the
+#: symmetric F2 walk takes 5x5x5 to 93 in a median of about 3 walker-minutes).
+F2_STINT = 3_000_000_000
 #: Seconds between two checkpoints, and between two tables on stderr.
 CHECKPOINT_SECONDS = 5.0
 TABLE_SECONDS = 10.0
@@ -62,14 +61,17 @@ class MetaCoordinator(RunState):
         ``on_improve(scheme)``, from a worker thread, for each new best of a format.
     monitor : callable, optional
         ``monitor(coordinator)``, called by :meth:`tick`.
-    symmetric : bool
-        Let walkers take symmetric walks on the open square formats ``n x n x n``
-        (n >= 3; over F2 and Z_T): at most a quarter of the walkers (at least
-        one) at a time, each for up to ``SYMMETRIC_STINT`` flips.
+    f2_walks : bool
+        Let walkers take F2 walks whose schemes are lifted to ``ring`` (an F2
+        scheme's Z_T lifts are sign choices on its support): symmetric walks on
+        the open square formats ``n x n x n`` (n >= 3; over F2 and Z_T), and
+        over Z_T descents from the naive F2 scheme on the other open formats;
+        at most a quarter of the walkers (at least one) at a time, each for up
+        to ``F2_STINT`` flips.
     """
 
     def __init__(self, formats, ring, pool, settings, rngs, *, meta_probability, time_limit, on_improve=None,
-                 monitor=None, symmetric=False):
+                 monitor=None, f2_walks=False):
         self.formats = list(formats)
         self.ring = ring
         self.ring_value = as_ring(ring)
@@ -93,15 +95,20 @@ class MetaCoordinator(RunState):
         self.my_best = [None] * n
         self.last_best_flips = [0] * n
         self.taken: Counter = Counter()
-        # symmetric walks: the square formats they serve, each one's settings, and per walker its
-        # format (None: a general walk) and the lowest F2 rank already tried for a lift
-        self.square = [f for f in self.formats if symmetric and ring in SYMMETRIC_RINGS and f[0] == f[2] >= 3
-                       and f[0] * f[0] <= MAX_PACKED and self.known[f] is not None]
-        self.sym_settings = {f: SearchSettings.resolve(mode_for("C3", "fresh", f[0]), "F2") for f in self.square}
-        self.sym: list = [None] * n
-        self.sym_tried = [0] * n
-        self.sym_since = [0] * n
-        self.sym_limit = max(1, n // 4)
+        # F2 walks: the formats each kind serves, and per walker its (kind, format) (None: a walk over
+        # the ring), the lowest F2 rank already tried for a lift, and its flips when the walk began
+        square = [f for f in self.formats if f[0] == f[2] >= 3 and self.known[f] is not None]
+        self.f2_formats = {
+            "symmetric": square if f2_walks and ring in ("F2", "ZT") else [],
+            "lift": [f for f in self.formats if f not in square and self.known[f] is not None]
+            if f2_walks and ring == "ZT" else []}
+        self.f2_settings = {("symmetric", f): SearchSettings.resolve(mode_for("C3", "fresh", f[0]), "F2")
+                            for f in self.f2_formats["symmetric"]}
+        self.f2_settings.update({("lift", f): SearchSettings.resolve("start", "F2") for f in self.f2_formats["lift"]})
+        self.f2: list = [None] * n
+        self.f2_tried = [0] * n
+        self.f2_since = [0] * n
+        self.f2_limit = max(1, n // 4)
         self.lifted = 0
         self.pending_type: list = [None] * n
         self.history: list = []
@@ -172,16 +179,17 @@ class MetaCoordinator(RunState):
             return None
         f = self.current[i]
         best = self.best_rank(f)
-        if self.sym[i] is not None:
+        if self.f2[i] is not None:
             # an F2 walk: report each rank below the format's best not tried for a lift yet
-            below = min(best, self.sym_tried[i] or best)
-            req = StepRequest.walking(self.sym_settings[f], self.known[f] or 0, stop_below=below, report_below=below)
+            below = min(best, self.f2_tried[i] or best)
+            req = StepRequest.walking(self.f2_settings[self.f2[i]], self.known[f] or 0, stop_below=below,
+                                      report_below=below)
         else:
             req = StepRequest.walking(self.settings, self.known[f] or 0, stop_below=best, report_below=best)
         req.load, self.pending[i] = self.pending[i], None
         req.walker_type, self.pending_type[i] = self.pending_type[i], None
         if req.walker_type is SymmetricWalker:
-            req.headroom = (self.sym_settings[f].margin + 10) // 3 + 4       # in orbits, as search()
+            req.headroom = (self.f2_settings[self.f2[i]].margin + 10) // 3 + 4       # in orbits, as search()
         return req
 
     def first(self, i: int) -> StepRequest | None:
@@ -191,8 +199,8 @@ class MetaCoordinator(RunState):
         """Merge walker ``i``'s report; choose its next start (a meta move, the pool, or its own path)."""
         with self._lock:
             self.flips += rep.flips
-        if self.sym[i] is not None:
-            return self._receive_symmetric(i, rep)
+        if self.f2[i] is not None:
+            return self._receive_f2(i, rep)
         if rep.best is not None:
             self.offer_and_spread(rep.best, verified=True)
         progressed = self.my_best[i] is None or rep.best_rank < self.my_best[i]
@@ -215,14 +223,14 @@ class MetaCoordinator(RunState):
             self.stop()
         return self._request(i)
 
-    # ------------------------------------------------------------------ symmetric walks
-    def _receive_symmetric(self, i: int, rep: StepReport) -> StepRequest | None:
-        """Walker ``i`` walks a square format's symmetric flip graph over F2: lift what beats the
-        format's best, restart fresh after ``path_limit`` flips without progress or at an unliftable
-        target, leave after ``SYMMETRIC_STINT`` flips or once the format is at its known rank."""
-        f = self.sym[i]
+    # ------------------------------------------------------------------ F2 walks
+    def _receive_f2(self, i: int, rep: StepReport) -> StepRequest | None:
+        """Walker ``i`` walks over F2: lift what beats the format's best, restart fresh after
+        ``path_limit`` flips without progress or at an unliftable target, leave after ``F2_STINT``
+        flips or once the format is at its known rank."""
+        kind, f = self.f2[i]
         if rep.best is not None:
-            self.sym_tried[i] = rep.best_rank
+            self.f2_tried[i] = rep.best_rank
             lifted = self._lift(rep.best)
             if lifted is not None:
                 with self._lock:
@@ -231,13 +239,13 @@ class MetaCoordinator(RunState):
         if rep.best_rank < self.my_best[i]:
             self.my_best[i] = rep.best_rank
             self.last_best_flips[i] = rep.total_flips
-        if self.done(f) or rep.total_flips - self.sym_since[i] > SYMMETRIC_STINT:
+        if self.done(f) or rep.total_flips - self.f2_since[i] > F2_STINT:
             self._meta(i, rep, forced=True)
-            if self.sym[i] is not None:          # nothing open elsewhere: a general walk on its own format
+            if self.f2[i] is not None:           # nothing open elsewhere: a walk over the ring on its own format
                 self._load(i, self.pool.pick(self.key(f), self.rngs[i]), rep)
-        elif (rep.total_flips - self.last_best_flips[i] > self.sym_settings[f].path_limit
+        elif (rep.total_flips - self.last_best_flips[i] > self.f2_settings[self.f2[i]].path_limit
               or rep.best_rank <= (self.known[f] or 0)):
-            self._enter_symmetric(i, f, rep)     # stalled, or at the target with no lift: a fresh start
+            self._enter_f2(i, kind, f, rep)      # stalled, or at the target with no lift: a fresh start
         if self.all_done():
             self.stopped_by = self.stopped_by or "known"
             self.stop()
@@ -247,37 +255,40 @@ class MetaCoordinator(RunState):
         """``scheme`` (over F2) as a scheme over the search's ring, or None where it has none."""
         if self.ring == "F2":
             return scheme
-        from ..lifting import lift      # lifting is only needed by Z_T symmetric walks
+        from ..lifting import lift      # lifting is only needed by the F2 walks of a Z_T search
         res = lift(scheme, self.ring)
         return res.scheme if res and res.ring_needed == self.ring else None
 
-    def _symmetric_open(self) -> list:
-        """Square formats open to a symmetric walk now (none while ``sym_limit`` walkers hold one)."""
-        if sum(f is not None for f in self.sym) >= self.sym_limit:
+    def _f2_open(self, kind: str) -> list:
+        """Open formats of an F2 walk of ``kind`` now (none while ``f2_limit`` walkers walk over F2)."""
+        if sum(w is not None for w in self.f2) >= self.f2_limit:
             return []
-        return [f for f in self.square if not self.done(f)]
+        return [f for f in self.f2_formats[kind] if not self.done(f)]
 
-    def _enter_symmetric(self, i: int, f, rep: StepReport) -> None:
-        """Walker ``i`` starts a symmetric walk of ``f`` over F2 from the cubes and unit orbits
-        (again, when it already walks ``f`` symmetrically: a fresh start)."""
-        n = f[0]
-        start = expand(n, "F2", *cyclic_start(n, "F2", default_cubes(n, self.known[f])))
-        # the same symmetric walker loads the start and keeps its counters; a new one starts at 0
-        same = isinstance(rep.walker, SymmetricWalker) and tuple(rep.walker.tc.n) == f
+    def _enter_f2(self, i: int, kind: str, f, rep: StepReport) -> None:
+        """Walker ``i`` starts an F2 walk of ``kind`` on ``f``: symmetric from the cubes and unit
+        orbits, or from the naive scheme (again, when it already walks there: a fresh start)."""
+        if kind == "symmetric":
+            start = expand(f[0], "F2", *cyclic_start(f[0], "F2", default_cubes(f[0], self.known[f])))
+            make = SymmetricWalker
+        else:
+            start, make = naive_scheme("gg", f, "F2"), Walker
+        # the same walker loads the start and keeps its counters; a new one starts at 0
+        same = self.f2[i] == (kind, f) and type(rep.walker) is make
         now = rep.total_flips if same else 0
-        if self.sym[i] is None:
-            self.sym_since[i] = now
-        self.sym[i], self.current[i] = f, f
+        if self.f2[i] is None:
+            self.f2_since[i] = now
+        self.f2[i], self.current[i] = (kind, f), f
         self.visited[i].add(f)
-        self.pending[i], self.pending_type[i] = start, SymmetricWalker
+        self.pending[i], self.pending_type[i] = start, make
         self.my_best[i] = start.rank
         self.last_best_flips[i] = now
-        self.sym_tried[i] = 0
+        self.f2_tried[i] = 0
 
     def _load(self, i: int, scheme: Scheme, rep: StepReport) -> None:
         f = tuple(scheme.n)
-        if self.sym[i] is not None:          # leaving a symmetric walk: a new general walker
-            self.sym[i] = None
+        if self.f2[i] is not None:           # leaving an F2 walk: a new walker over the ring
+            self.f2[i] = None
             self.pending_type[i] = Walker
             self.current[i] = None
         # a walker keeps its arrays for its own format: a scheme beyond its capacity is only offered
@@ -300,12 +311,12 @@ class MetaCoordinator(RunState):
             return
         choices = open_ or self.formats
         for kind in rng.permutation(KINDS):
-            if kind == "symmetric":
-                # a walker leaving a symmetric walk goes to a general one
-                square = self._symmetric_open() if self.sym[i] is None else []
-                if not square:
+            if kind in F2_KINDS:
+                # a walker leaving an F2 walk goes to a walk over the ring
+                open_f2 = self._f2_open(kind) if self.f2[i] is None else []
+                if not open_f2:
                     continue
-                self._enter_symmetric(i, square[int(rng.integers(len(square)))], rep)
+                self._enter_f2(i, kind, open_f2[int(rng.integers(len(open_f2)))], rep)
                 with self._lock:
                     self.taken[str(kind)] += 1
                 return

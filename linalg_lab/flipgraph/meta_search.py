@@ -16,9 +16,12 @@ stored schemes:
 - ``symmetric`` (square formats ``n x n x n``, n >= 3, over F2 and Z_T): a
   cyclic-symmetric walk over F2 from the fresh symmetric start (Moosbauer &
   Poole), its schemes lifted to Z_T by the sign search when they beat the
-  format's best; at most a quarter of the walkers at a time, each for a few
-  minutes (:data:`~.meta_coordinator.SYMMETRIC_STINT` flips). This is how
-  5x5x5 reaches 93 over Z_T.
+  format's best (this is how 5x5x5 reaches 93 over Z_T);
+- ``lift`` (the other formats, over Z_T): descents over F2 from the naive
+  scheme, lifted the same way (Kauers & Moosbauer's route to Z schemes).
+
+F2 walks take at most a quarter of the walkers at a time, each for a few
+minutes (:data:`~.meta_coordinator.F2_STINT` flips).
 
 Only moves whose result is a target format are taken; the result is
 verified, offered to the pool and loaded as the walker's next start (a
@@ -83,7 +86,7 @@ class MetaSearchResult:
     visited : list of set
         Per walker, the formats it walked.
     lifted : int
-        Schemes of symmetric walks lifted to the ring and offered to the pool.
+        Schemes of F2 walks lifted to the ring that beat their format's best.
     history : list of (seconds, format, rank)
         Each improvement of a format's best rank.
     """
@@ -179,7 +182,7 @@ def _starting_schemes(start, ring: str, formats) -> list[Scheme]:
 
 # ----------------------------------------------------------------------------- the search
 def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=None, checkpoint=None,
-                start=None, meta_probability=0.1, chunk=None, split=None, symmetric=True, progress=True,
+                start=None, meta_probability=0.1, chunk=None, split=None, f2_walks=True, progress=True,
                 on_improve=None, executor=None) -> MetaSearchResult:
     """Search many formats at once, moving good schemes between them by meta moves.
 
@@ -219,9 +222,9 @@ def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=N
     split : int, optional
         Percent of plateau escapes that split a term instead of a plus
         transition (:mod:`.settings`; default 0).
-    symmetric : bool
-        Take symmetric walks on the square formats (the ``symmetric`` move
-        above; over F2 and Z_T). Default True.
+    f2_walks : bool
+        Take F2 walks lifted to ``ring`` (the ``symmetric`` and ``lift``
+        moves above). Default True.
     progress : bool
         Print the table of best ranks against the known ranks on stderr every few seconds.
     on_improve : callable, optional
@@ -246,7 +249,7 @@ def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=N
     time_limit = check_real(time_limit, "time_limit", minimum=0.0, strict_minimum=True)
     workers = check_int(os.cpu_count() or 1 if workers is None else workers, "workers", minimum=1)
     meta_probability = check_real(meta_probability, "meta_probability", minimum=0.0, maximum=1.0)
-    symmetric = check_bool(symmetric, "symmetric")
+    f2_walks = check_bool(f2_walks, "f2_walks")
     settings = SearchSettings.resolve("pool", ring, chunk=chunk, split=split)
     if out is not None:
         out = Path(check_instance(out, "out", (str, os.PathLike)))
@@ -303,7 +306,7 @@ def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=N
     table = MetaTable(progress, checkpoint, write_checkpoint)
     coord = MetaCoordinator(fmts, ring, pool, settings, [np.random.default_rng(s[1]) for s in seeds],
                             meta_probability=meta_probability, time_limit=remaining, on_improve=improved,
-                            monitor=table, symmetric=symmetric)
+                            monitor=table, f2_walks=f2_walks)
     pool.t0 = coord.t0
     try:
         executor.run(walkers, coord)
