@@ -18,12 +18,12 @@ import numpy as np
 
 from ..fields.rings import as_ring
 from ..schemes.scheme import Scheme
+from ..schemes.standard import naive_scheme
 from .executor import RunState, StepReport, StepRequest
 from .formats import MOVE_KINDS, canonical, format_label, format_moves, known_target
 from .pool import checked
 from .settings import SearchSettings, mode_for
-from ..schemes.standard import naive_scheme
-from .symmetric import SymmetricWalker, cyclic_start, default_cubes, expand
+from .symmetric import SymmetricWalker, fresh_start, orbit_headroom
 from .walker import Walker
 
 #: F2 walks whose schemes are lifted to the search's ring: cyclic-symmetric on the square
@@ -189,7 +189,7 @@ class MetaCoordinator(RunState):
         req.load, self.pending[i] = self.pending[i], None
         req.walker_type, self.pending_type[i] = self.pending_type[i], None
         if req.walker_type is SymmetricWalker:
-            req.headroom = (self.f2_settings[self.f2[i]].margin + 10) // 3 + 4       # in orbits, as search()
+            req.headroom = orbit_headroom(self.f2_settings[self.f2[i]].margin)
         return req
 
     def first(self, i: int) -> StepRequest | None:
@@ -269,8 +269,7 @@ class MetaCoordinator(RunState):
         """Walker ``i`` starts an F2 walk of ``kind`` on ``f``: symmetric from the cubes and unit
         orbits, or from the naive scheme (again, when it already walks there: a fresh start)."""
         if kind == "symmetric":
-            start = expand(f[0], "F2", *cyclic_start(f[0], "F2", default_cubes(f[0], self.known[f])))
-            make = SymmetricWalker
+            start, make = fresh_start(f[0], "F2", self.known[f]), SymmetricWalker
         else:
             start, make = naive_scheme("gg", f, "F2"), Walker
         # the same walker loads the start and keeps its counters; a new one starts at 0

@@ -25,7 +25,7 @@ from .executor import Executor, ThreadExecutor
 from .pool import SchemePool, checked, format_of
 from .restart import Restart, as_restart
 from .settings import SearchSettings, mode_for, settings_doc
-from .symmetric import SymmetricWalker, cyclic_start, default_cubes, expand, orbits_of
+from .symmetric import SymmetricWalker, fresh_start, orbit_headroom, orbits_of
 from .walker import Walker
 
 
@@ -126,7 +126,7 @@ def _symmetric_start(symmetry, cubes, start, tc, ring, target_rank, restart=None
         raise ValueError(f"symmetry: the cyclic symmetry needs a square product gg nxnxn, got {tc.label()}")
     n = tc.n[0]
     if start is None or cubes is not None:
-        fresh = [expand(n, ring, *cyclic_start(n, ring, default_cubes(n, target_rank) if cubes is None else cubes))]
+        fresh = [fresh_start(n, ring, target_rank, cubes)]
     if start is None:
         return fresh, fresh
     out = _as_start(start, tc, ring)
@@ -136,7 +136,7 @@ def _symmetric_start(symmetry, cubes, start, tc, ring, target_rank, restart=None
         except ValueError as exc:
             raise ValueError(f"start: {exc}") from None
     if restart is not None and restart.kind == "fresh" and cubes is None:
-        fresh = [expand(n, ring, *cyclic_start(n, ring, default_cubes(n, target_rank)))]
+        fresh = [fresh_start(n, ring, target_rank)]
         return out, fresh
     return out, (fresh if cubes is not None else out)
 
@@ -282,9 +282,7 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
         make = SymmetricWalker
     settings = SearchSettings.resolve(mode_for(symmetry, policy.kind, tc.n[0]), ring, plateau=plateau, margin=margin,
                                       split=split, sandwich=sandwich, path_limit=path_limit, follow=follow, chunk=chunk, harvest=harvest)
-    headroom = settings.margin + 8
-    if symmetry is not None:
-        headroom = (headroom + 2) // 3 + 4          # in orbits
+    headroom = settings.margin + 8 if symmetry is None else orbit_headroom(settings.margin)
     # room for the largest scheme a walker may load: a start, or a restart scheme
     top = max(s.rank for s in starts + (fresh or []))
     seeds = [ss.spawn(2) for ss in root.spawn(workers)]      # per walker: its kernel, its restart decisions

@@ -115,6 +115,17 @@ def cyclic_start(n: int, ring, cubes=None) -> tuple[list, list]:
     return fixed, orbits
 
 
+def fresh_start(n: int, ring, target_rank: int | None = None, cubes=None) -> Scheme:
+    """The fresh symmetric start of ``gg nxnxn`` (expanded): the cubes (``cubes``, or the number
+    that suits ``target_rank``, :func:`default_cubes`) and ``T - cubes`` as orbits of unit terms."""
+    return expand(n, ring, *cyclic_start(n, ring, default_cubes(n, target_rank) if cubes is None else cubes))
+
+
+def orbit_headroom(margin: int) -> int:
+    """A symmetric walker's headroom in orbits for a ``margin`` in terms (a general walker's margin + 8)."""
+    return (margin + 8 + 2) // 3 + 4
+
+
 def _transpose_vec(n, x):
     return np.asarray(x).reshape(n, n).T.reshape(-1)
 
