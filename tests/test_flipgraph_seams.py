@@ -170,3 +170,14 @@ def test_advance_to_another_format_gives_a_new_walker():
     assert rep.walker is not w and rep.walker.tc.n == (2, 2, 3) and rep.walker.scheme().verify()
     same = advance(rep.walker, StepRequest(10, load=naive_scheme("gg", "2x2x3", "ZT")))
     assert same.walker is rep.walker
+
+
+def test_advance_beyond_the_walkers_capacity_gives_a_new_walker():
+    # a fresh descent loads the naive scheme into a walker built for a low-rank scheme of its format
+    w = Walker(strassen_scheme("ZT"), 0, headroom=0)
+    naive = naive_scheme("gg", "2x2x2", "ZT")
+    assert w.fits(strassen_scheme("ZT")) and not w.fits(naive) and not w.fits(naive_scheme("gg", "2x2x3", "ZT"))
+    with pytest.raises(ValueError, match="capacity"):
+        w.load(naive)
+    rep = advance(w, StepRequest(0, load=naive, snapshot=True))
+    assert rep.walker is not w and rep.walker.fits(naive) and rep.current.rank == 8 and rep.current.verify()

@@ -100,6 +100,17 @@ def test_lift_walks_descend_over_f2_and_offer_only_zt_schemes():
     assert f2.moves["lift"] == 0                  # over F2 a lift walk would be a plain walk
 
 
+def test_descents_walk_the_ring_from_the_naive_scheme():
+    res = meta_search("3x4x4", "ZT", time_limit=3, workers=2, rng=5, meta_probability=1.0, f2_walks=False,
+                      progress=False)
+    assert res.moves["descent"] >= 1 and res.moves["lift"] == 0 and res.lifted == 0
+    s = res.best[(3, 4, 4)]
+    assert s.ring.value == "ZT" and s.verify() and s.rank < 48
+    off = meta_search("3x4x4", "ZT", time_limit=1, workers=2, rng=5, meta_probability=1.0, f2_walks=False,
+                      descents=False, progress=False)
+    assert off.moves["descent"] == 0
+
+
 def test_meta_graph_holds_every_format_move():
     import networkx as nx
     fmts = parse_formats("2..4")
@@ -166,6 +177,7 @@ def test_cli_bad_arguments(tmp_path, capsys):
     (dict(meta_probability=1.5), ValueError, "meta_probability"),
     (dict(chunk=0), ValueError, "chunk"),
     (dict(f2_walks=1), TypeError, "f2_walks"),
+    (dict(descents="yes"), TypeError, "descents"),
 ])
 def test_bad_arguments_name_them(kwargs, exc, name):
     args = dict(formats="2..2", ring="ZT", time_limit=1)

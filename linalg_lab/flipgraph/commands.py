@@ -90,7 +90,8 @@ def cmd_meta(args) -> int:
         result = meta_search(args.formats, args.ring, time_limit=args.time_limit, workers=args.workers, rng=args.seed,
                              out=args.out, checkpoint=args.checkpoint, start=args.start,
                              meta_probability=args.meta_probability,
-                             split=args.split, f2_walks=not args.no_f2_walks, progress=not args.quiet)
+                             split=args.split, f2_walks=not args.no_f2_walks, descents=not args.no_descents,
+                             progress=not args.quiet)
     except (ValueError, TypeError) as exc:
         print(f"meta: {exc}", file=sys.stderr)
         return 2
@@ -150,6 +151,8 @@ def register(sub) -> None:
                    help="percent of plateau escapes that split a term instead of a plus transition (default 0)")
     m.add_argument("--no-f2-walks", action="store_true",
                    help="no F2 walks lifted to the ring (symmetric on square formats, descents elsewhere)")
+    m.add_argument("--no-descents", action="store_true",
+                   help="no independent descents over the ring from the naive schemes")
     m.add_argument("--quiet", action="store_true", help="no table on stderr")
     m.set_defaults(func=cmd_meta)
 

@@ -69,15 +69,15 @@ class StepReport:
 def advance(walker, request: StepRequest) -> StepReport:
     """The pure step: load if asked, walk ``request.flips`` flips, report.
 
-    A scheme of another format or ring (a meta move of the meta search), or
-    one for another kind of walker (``request.walker_type``: the meta
+    A scheme of another format or ring (a meta move of the meta search), one
+    beyond the walker's capacity (a fresh descent), or one for another kind of walker (``request.walker_type``: the meta
     search's symmetric walks), gets a new walker seeded from the old one's
     generator; the report carries it in ``walker`` and the executor keeps
     that one from then on.
     """
     if request.load is not None:
         make = request.walker_type or type(walker)
-        if request.load.tc != walker.tc or request.load.ring != walker.ring or make is not type(walker):
+        if make is not type(walker) or not walker.fits(request.load):
             kw = {} if request.headroom is None else {"headroom": request.headroom}
             walker = make(request.load, np.random.default_rng(walker.rng.integers(2**63)), **kw)
         else:

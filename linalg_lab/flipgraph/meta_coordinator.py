@@ -26,14 +26,19 @@ from .settings import SearchSettings, mode_for
 from .symmetric import SymmetricWalker, fresh_start, orbit_headroom
 from .walker import Walker
 
-#: F2 walks whose schemes are lifted to the search's ring: cyclic-symmetric on the square
-#: formats (over F2 and Z_T), general descents from the naive scheme on the others (Z_T only).
-F2_KINDS = ("symmetric", "lift")
-#: A walker's choices when it leaves its format: another format's best, a meta move, or an F2 walk.
-KINDS = ("restart",) + MOVE_KINDS + F2_KINDS
-#: Flips a walker spends in one F2 walk before it takes a meta move again (a few minutes: the
+#: Stints: long walks on one open format, each restarted fresh when it stalls. F2 walks whose
+#: schemes are lifted to the search's ring: cyclic-symmetric on the square formats (over F2 and
+#: Z_T), general descents from the naive scheme on the others (Z_T only); and descents over the
+#: ring itself from the naive scheme (a hopping walker never descends deep: 3x4x4 Z_T reaches 38
+#: by independent descents in about 30 s, but stayed at 39 for two hours of meta moves).
+STINT_KINDS = ("symmetric", "lift", "descent")
+#: Stints walked over F2 (their schemes are lifted to the ring).
+F2_STINTS = ("symmetric", "lift")
+#: A walker's choices when it leaves its format: another format's best, a meta move, or a stint.
+KINDS = ("restart",) + MOVE_KINDS + STINT_KINDS
+#: Flips a walker spends in one stint before it takes a meta move again (a few minutes: the
 #: symmetric F2 walk takes 5x5x5 to 93 in a median of about 3 walker-minutes).
-F2_STINT = 3_000_000_000
+STINT = 3_000_000_000
 #: Seconds between two checkpoints, and between two tables on stderr.
 CHECKPOINT_SECONDS = 5.0
 TABLE_SECONDS = 10.0
@@ -62,16 +67,21 @@ class MetaCoordinator(RunState):
     monitor : callable, optional
         ``monitor(coordinator)``, called by :meth:`tick`.
     f2_walks : bool
-        Let walkers take F2 walks whose schemes are lifted to ``ring`` (an F2
+        Let walkers take stints of F2 walks whose schemes are lifted to ``ring`` (an F2
         scheme's Z_T lifts are sign choices on its support): symmetric walks on
         the open square formats ``n x n x n`` (n >= 3; over F2 and Z_T), and
-        over Z_T descents from the naive F2 scheme on the other open formats;
-        at most a quarter of the walkers (at least one) at a time, each for up
-        to ``F2_STINT`` flips.
+        over Z_T descents from the naive F2 scheme on the other open formats.
+    descents : bool
+        Let walkers take stints of independent descents over ``ring`` from the
+        naive scheme of an open format (restarted from it after the ``"start"``
+        mode's ``path_limit`` flips without progress).
+
+    Stints take at most a quarter of the walkers (at least one) at a time,
+    each for up to ``STINT`` flips.
     """
 
     def __init__(self, formats, ring, pool, settings, rngs, *, meta_probability, time_limit, on_improve=None,
-                 monitor=None, f2_walks=False):
+                 monitor=None, f2_walks=False, descents=False):
         self.formats = list(formats)
         self.ring = ring
         self.ring_value = as_ring(ring)
@@ -95,20 +105,23 @@ class MetaCoordinator(RunState):
         self.my_best = [None] * n
         self.last_best_flips = [0] * n
         self.taken: Counter = Counter()
-        # F2 walks: the formats each kind serves, and per walker its (kind, format) (None: a walk over
-        # the ring), the lowest F2 rank already tried for a lift, and its flips when the walk began
+        # stints: the formats each kind serves, and per walker its (kind, format) (None: a hopping walk
+        # over the ring), the lowest F2 rank already tried for a lift, and its flips when the stint began
         square = [f for f in self.formats if f[0] == f[2] >= 3 and self.known[f] is not None]
-        self.f2_formats = {
+        self.stint_formats = {
             "symmetric": square if f2_walks and ring in ("F2", "ZT") else [],
             "lift": [f for f in self.formats if f not in square and self.known[f] is not None]
-            if f2_walks and ring == "ZT" else []}
-        self.f2_settings = {("symmetric", f): SearchSettings.resolve(mode_for("C3", "fresh", f[0]), "F2")
-                            for f in self.f2_formats["symmetric"]}
-        self.f2_settings.update({("lift", f): SearchSettings.resolve("start", "F2") for f in self.f2_formats["lift"]})
-        self.f2: list = [None] * n
-        self.f2_tried = [0] * n
-        self.f2_since = [0] * n
-        self.f2_limit = max(1, n // 4)
+            if f2_walks and ring == "ZT" else [],
+            "descent": [f for f in self.formats if self.known[f] is not None] if descents else []}
+        self.stint_settings = {("symmetric", f): SearchSettings.resolve(mode_for("C3", "fresh", f[0]), "F2")
+                            for f in self.stint_formats["symmetric"]}
+        self.stint_settings.update({("lift", f): SearchSettings.resolve("start", "F2") for f in self.stint_formats["lift"]})
+        self.stint_settings.update({("descent", f): SearchSettings.resolve("start", ring, split=settings.split)
+                                    for f in self.stint_formats["descent"]})
+        self.stint: list = [None] * n
+        self.stint_tried = [0] * n
+        self.stint_since = [0] * n
+        self.stint_limit = max(1, n // 4)
         self.lifted = 0
         self.pending_type: list = [None] * n
         self.history: list = []
@@ -179,17 +192,17 @@ class MetaCoordinator(RunState):
             return None
         f = self.current[i]
         best = self.best_rank(f)
-        if self.f2[i] is not None:
-            # an F2 walk: report each rank below the format's best not tried for a lift yet
-            below = min(best, self.f2_tried[i] or best)
-            req = StepRequest.walking(self.f2_settings[self.f2[i]], self.known[f] or 0, stop_below=below,
+        if self.stint[i] is not None:
+            # a stint: report each rank below the format's best not tried yet (for a lift, over F2)
+            below = min(best, self.stint_tried[i] or best)
+            req = StepRequest.walking(self.stint_settings[self.stint[i]], self.known[f] or 0, stop_below=below,
                                       report_below=below)
         else:
             req = StepRequest.walking(self.settings, self.known[f] or 0, stop_below=best, report_below=best)
         req.load, self.pending[i] = self.pending[i], None
         req.walker_type, self.pending_type[i] = self.pending_type[i], None
         if req.walker_type is SymmetricWalker:
-            req.headroom = orbit_headroom(self.f2_settings[self.f2[i]].margin)
+            req.headroom = orbit_headroom(self.stint_settings[self.stint[i]].margin)
         return req
 
     def first(self, i: int) -> StepRequest | None:
@@ -199,8 +212,8 @@ class MetaCoordinator(RunState):
         """Merge walker ``i``'s report; choose its next start (a meta move, the pool, or its own path)."""
         with self._lock:
             self.flips += rep.flips
-        if self.f2[i] is not None:
-            return self._receive_f2(i, rep)
+        if self.stint[i] is not None:
+            return self._receive_stint(i, rep)
         if rep.best is not None:
             self.offer_and_spread(rep.best, verified=True)
         progressed = self.my_best[i] is None or rep.best_rank < self.my_best[i]
@@ -223,29 +236,33 @@ class MetaCoordinator(RunState):
             self.stop()
         return self._request(i)
 
-    # ------------------------------------------------------------------ F2 walks
-    def _receive_f2(self, i: int, rep: StepReport) -> StepRequest | None:
-        """Walker ``i`` walks over F2: lift what beats the format's best, restart fresh after
-        ``path_limit`` flips without progress or at an unliftable target, leave after ``F2_STINT``
-        flips or once the format is at its known rank."""
-        kind, f = self.f2[i]
+    # ------------------------------------------------------------------ stints
+    def _receive_stint(self, i: int, rep: StepReport) -> StepRequest | None:
+        """Walker ``i`` walks a stint: offer what beats the format's best (an F2 walk's schemes lifted),
+        restart fresh after ``path_limit`` flips without progress or at an unliftable target, leave
+        after ``STINT`` flips or once the format is at its known rank."""
+        kind, f = self.stint[i]
         if rep.best is not None:
-            self.f2_tried[i] = rep.best_rank
-            lifted = self._lift(rep.best)
-            if lifted is not None:
-                with self._lock:
-                    self.lifted += 1
-                self.offer_and_spread(canonical(lifted), verified=True)
+            self.stint_tried[i] = rep.best_rank
+            if kind in F2_STINTS:
+                found = self._lift(rep.best)
+                if found is not None:
+                    with self._lock:
+                        self.lifted += 1
+            else:
+                found = rep.best
+            if found is not None:
+                self.offer_and_spread(canonical(found), verified=True)
         if rep.best_rank < self.my_best[i]:
             self.my_best[i] = rep.best_rank
             self.last_best_flips[i] = rep.total_flips
-        if self.done(f) or rep.total_flips - self.f2_since[i] > F2_STINT:
+        if self.done(f) or rep.total_flips - self.stint_since[i] > STINT:
             self._meta(i, rep, forced=True)
-            if self.f2[i] is not None:           # nothing open elsewhere: a walk over the ring on its own format
+            if self.stint[i] is not None:           # nothing open elsewhere: a walk over the ring on its own format
                 self._load(i, self.pool.pick(self.key(f), self.rngs[i]), rep)
-        elif (rep.total_flips - self.last_best_flips[i] > self.f2_settings[self.f2[i]].path_limit
+        elif (rep.total_flips - self.last_best_flips[i] > self.stint_settings[self.stint[i]].path_limit
               or rep.best_rank <= (self.known[f] or 0)):
-            self._enter_f2(i, kind, f, rep)      # stalled, or at the target with no lift: a fresh start
+            self._enter_stint(i, kind, f, rep)      # stalled, or at the target with no lift: a fresh start
         if self.all_done():
             self.stopped_by = self.stopped_by or "known"
             self.stop()
@@ -259,35 +276,37 @@ class MetaCoordinator(RunState):
         res = lift(scheme, self.ring)
         return res.scheme if res and res.ring_needed == self.ring else None
 
-    def _f2_open(self, kind: str) -> list:
-        """Open formats of an F2 walk of ``kind`` now (none while ``f2_limit`` walkers walk over F2)."""
-        if sum(w is not None for w in self.f2) >= self.f2_limit:
+    def _stint_open(self, kind: str) -> list:
+        """Open formats of a stint of ``kind`` now (none while ``stint_limit`` walkers walk stints)."""
+        if sum(w is not None for w in self.stint) >= self.stint_limit:
             return []
-        return [f for f in self.f2_formats[kind] if not self.done(f)]
+        return [f for f in self.stint_formats[kind] if not self.done(f)]
 
-    def _enter_f2(self, i: int, kind: str, f, rep: StepReport) -> None:
-        """Walker ``i`` starts an F2 walk of ``kind`` on ``f``: symmetric from the cubes and unit
-        orbits, or from the naive scheme (again, when it already walks there: a fresh start)."""
+    def _enter_stint(self, i: int, kind: str, f, rep: StepReport) -> None:
+        """Walker ``i`` starts a stint of ``kind`` on ``f``: symmetric from the cubes and unit orbits,
+        or from the naive scheme over F2 or (a descent) the ring; again, when it already walks there:
+        a fresh start."""
         if kind == "symmetric":
             start, make = fresh_start(f[0], "F2", self.known[f]), SymmetricWalker
         else:
-            start, make = naive_scheme("gg", f, "F2"), Walker
-        # the same walker loads the start and keeps its counters; a new one starts at 0
-        same = self.f2[i] == (kind, f) and type(rep.walker) is make
-        now = rep.total_flips if same else 0
-        if self.f2[i] is None:
-            self.f2_since[i] = now
-        self.f2[i], self.current[i] = (kind, f), f
+            start, make = naive_scheme("gg", f, "F2" if kind == "lift" else self.ring), Walker
+        # a walker that can load the start keeps its counters (executor.advance); a new one starts at 0
+        w = rep.walker
+        kept = type(w) is make and w.fits(start)
+        now = rep.total_flips if kept else 0
+        if self.stint[i] is None:
+            self.stint_since[i] = now
+        self.stint[i], self.current[i] = (kind, f), f
         self.visited[i].add(f)
         self.pending[i], self.pending_type[i] = start, make
         self.my_best[i] = start.rank
         self.last_best_flips[i] = now
-        self.f2_tried[i] = 0
+        self.stint_tried[i] = 0
 
     def _load(self, i: int, scheme: Scheme, rep: StepReport) -> None:
         f = tuple(scheme.n)
-        if self.f2[i] is not None:           # leaving an F2 walk: a new walker over the ring
-            self.f2[i] = None
+        if self.stint[i] is not None:           # leaving a stint: a new walker over the ring
+            self.stint[i] = None
             self.pending_type[i] = Walker
             self.current[i] = None
         # a walker keeps its arrays for its own format: a scheme beyond its capacity is only offered
@@ -310,12 +329,12 @@ class MetaCoordinator(RunState):
             return
         choices = open_ or self.formats
         for kind in rng.permutation(KINDS):
-            if kind in F2_KINDS:
-                # a walker leaving an F2 walk goes to a walk over the ring
-                open_f2 = self._f2_open(kind) if self.f2[i] is None else []
-                if not open_f2:
+            if kind in STINT_KINDS:
+                # a walker leaving a stint goes to a walk over the ring
+                open_stint = self._stint_open(kind) if self.stint[i] is None else []
+                if not open_stint:
                     continue
-                self._enter_f2(i, kind, open_f2[int(rng.integers(len(open_f2)))], rep)
+                self._enter_stint(i, kind, open_stint[int(rng.integers(len(open_stint)))], rep)
                 with self._lock:
                     self.taken[str(kind)] += 1
                 return

@@ -232,6 +232,10 @@ class SymmetricWalker(KernelState):
         self._allocate(1, self.cap, 3 * self.cap, rng)
         self._load(fixed, orbits)
 
+    def fits(self, scheme: Scheme) -> bool:
+        """Whether :meth:`load` takes ``scheme``: same tensor and ring, its orbits within the capacity."""
+        return scheme.tc == self.tc and scheme.ring == self.ring and len(orbits_of(scheme)[1]) + 2 <= self.cap
+
     def load(self, scheme: Scheme) -> None:
         """Start walking from a cyclic-symmetric ``scheme``, keeping the counters."""
         if scheme.tc != self.tc or scheme.ring != self.ring:

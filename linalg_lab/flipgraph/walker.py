@@ -134,6 +134,10 @@ class Walker(KernelState):
         self.load(scheme)
 
     # ------------------------------------------------------------------ state
+    def fits(self, scheme: Scheme) -> bool:
+        """Whether :meth:`load` takes ``scheme``: same tensor and ring, rank within the capacity."""
+        return scheme.tc == self.tc and scheme.ring == self.ring and scheme.rank + 2 <= self.cap
+
     def load(self, scheme: Scheme) -> None:
         """Start walking from ``scheme`` (same tensor and ring), keeping the counters."""
         if scheme.tc != self.tc or scheme.ring != self.ring:
