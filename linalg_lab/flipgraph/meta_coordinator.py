@@ -114,8 +114,9 @@ class MetaCoordinator(RunState):
             if f2_walks and ring == "ZT" else [],
             "descent": [f for f in self.formats if self.known[f] is not None] if descents else []}
         self.stint_settings = {("symmetric", f): SearchSettings.resolve(mode_for("C3", "fresh", f[0]), "F2")
-                            for f in self.stint_formats["symmetric"]}
-        self.stint_settings.update({("lift", f): SearchSettings.resolve("start", "F2") for f in self.stint_formats["lift"]})
+                               for f in self.stint_formats["symmetric"]}
+        self.stint_settings.update({("lift", f): SearchSettings.resolve("start", "F2")
+                                    for f in self.stint_formats["lift"]})
         self.stint_settings.update({("descent", f): SearchSettings.resolve("start", ring, split=settings.split)
                                     for f in self.stint_formats["descent"]})
         self.stint: list = [None] * n
