@@ -181,3 +181,20 @@ def test_advance_beyond_the_walkers_capacity_gives_a_new_walker():
         w.load(naive)
     rep = advance(w, StepRequest(0, load=naive, snapshot=True))
     assert rep.walker is not w and rep.walker.fits(naive) and rep.current.rank == 8 and rep.current.verify()
+
+
+def test_keeps_says_whether_advance_loads_or_builds_a_walker():
+    from linalg_lab.flipgraph.executor import keeps
+    from linalg_lab.flipgraph.symmetric import SymmetricWalker, fresh_start, orbits_of
+    start = fresh_start(3, "F2", 23)
+    sym = SymmetricWalker(start, np.random.default_rng(0))
+    general = Walker(naive_scheme("gg", "3x3x3", "F2"), 0)
+    walked = Walker(naive_scheme("gg", "3x3x3", "F2"), 1)
+    walked.walk(20000, plateau=1000)
+    assert keeps(sym, start) and keeps(sym, start, SymmetricWalker) and not keeps(sym, start, Walker)
+    with pytest.raises(ValueError):
+        orbits_of(walked.scheme())          # a walked scheme has lost the cyclic symmetry
+    assert not sym.fits(walked.scheme())
+    for w, s, t in [(sym, start, None), (general, start, SymmetricWalker), (general, naive_scheme("gg", "2x2x2", "F2"), None)]:
+        rep = advance(w, StepRequest(0, load=s, walker_type=t))
+        assert (rep.walker is w) == keeps(w, s, t)

@@ -66,18 +66,25 @@ class StepReport:
     walker: object = None            # the walker after the step: a new one when ``load`` changed the format
 
 
+def keeps(walker, scheme, walker_type=None) -> bool:
+    """Whether :func:`advance` loads ``scheme`` into ``walker`` (keeping its counters) rather than
+    building a new walker (of ``walker_type``, default the walker's own) whose counters start at 0."""
+    return (walker_type is None or walker_type is type(walker)) and walker.fits(scheme)
+
+
 def advance(walker, request: StepRequest) -> StepReport:
     """The pure step: load if asked, walk ``request.flips`` flips, report.
 
-    A scheme of another format or ring (a meta move of the meta search), one
-    beyond the walker's capacity (a fresh descent), or one for another kind of walker (``request.walker_type``: the meta
-    search's symmetric walks), gets a new walker seeded from the old one's
-    generator; the report carries it in ``walker`` and the executor keeps
-    that one from then on.
+    A scheme the walker does not fit (another format or ring: a meta move of
+    the meta search; beyond its capacity: a fresh descent) or one for another
+    kind of walker (``request.walker_type``: the meta search's symmetric
+    walks) gets a new walker seeded from the old one's generator
+    (:func:`keeps`); the report carries it in ``walker`` and the executor
+    keeps that one from then on.
     """
     if request.load is not None:
-        make = request.walker_type or type(walker)
-        if make is not type(walker) or not walker.fits(request.load):
+        if not keeps(walker, request.load, request.walker_type):
+            make = request.walker_type or type(walker)
             kw = {} if request.headroom is None else {"headroom": request.headroom}
             walker = make(request.load, np.random.default_rng(walker.rng.integers(2**63)), **kw)
         else:

@@ -19,7 +19,7 @@ import numpy as np
 from ..fields.rings import as_ring
 from ..schemes.scheme import Scheme
 from ..schemes.standard import naive_scheme
-from .executor import RunState, StepReport, StepRequest
+from .executor import RunState, StepReport, StepRequest, keeps
 from .formats import MOVE_KINDS, canonical, format_label, format_moves, known_target
 from .pool import checked
 from .settings import SearchSettings, mode_for
@@ -291,10 +291,8 @@ class MetaCoordinator(RunState):
             start, make = fresh_start(f[0], "F2", self.known[f]), SymmetricWalker
         else:
             start, make = naive_scheme("gg", f, "F2" if kind == "lift" else self.ring), Walker
-        # a walker that can load the start keeps its counters (executor.advance); a new one starts at 0
-        w = rep.walker
-        kept = type(w) is make and w.fits(start)
-        now = rep.total_flips if kept else 0
+        # a walker that loads the start keeps its counters; a new one starts at 0
+        now = rep.total_flips if keeps(rep.walker, start, make) else 0
         if self.stint[i] is None:
             self.stint_since[i] = now
         self.stint[i], self.current[i] = (kind, f), f
@@ -311,7 +309,7 @@ class MetaCoordinator(RunState):
             self.pending_type[i] = Walker
             self.current[i] = None
         # a walker keeps its arrays for its own format: a scheme beyond its capacity is only offered
-        if f == self.current[i] and scheme.rank + 2 > getattr(rep.walker, "cap", 1 << 30):
+        if f == self.current[i] and not rep.walker.fits(scheme):
             return
         # a walker of another format is new: its flip counter starts at 0
         self.last_best_flips[i] = rep.total_flips if f == self.current[i] else 0
