@@ -77,7 +77,9 @@ def test_every_meta_move_gives_its_format_and_rank_rule():
 
 def test_symmetric_walks_lift_square_formats_to_zt():
     # 4x4x4 alone: no product move inside the targets, so 49 comes from a symmetric F2 walk lifted to Z_T
-    res = meta_search("4x4x4", "ZT", time_limit=60, workers=2, rng=1, meta_probability=1.0, progress=False)
+    # (no descents: with two workers the one stint slot would be theirs for minutes whenever they take it first)
+    res = meta_search("4x4x4", "ZT", time_limit=60, workers=2, rng=1, meta_probability=1.0, descents=False,
+                      progress=False)
     s = res.best[(4, 4, 4)]
     assert res.stopped == "known" and s.rank == 49 and s.ring.value == "ZT" and s.verify()
     assert res.moves["symmetric"] >= 1 and res.lifted >= 1
@@ -91,7 +93,8 @@ def test_symmetric_walks_lift_square_formats_to_zt():
 
 
 def test_lift_walks_descend_over_f2_and_offer_only_zt_schemes():
-    res = meta_search("3x4x4", "ZT", time_limit=3, workers=2, rng=5, meta_probability=1.0, progress=False)
+    res = meta_search("3x4x4", "ZT", time_limit=3, workers=2, rng=5, meta_probability=1.0, descents=False,
+                      progress=False)
     assert res.moves["lift"] >= 1 and res.moves["symmetric"] == 0      # no square format among the targets
     s = res.best[(3, 4, 4)]
     assert s.ring.value == "ZT" and s.verify() and s.rank < 48
