@@ -114,6 +114,41 @@ def test_descents_walk_the_ring_from_the_naive_scheme():
     assert off.moves["descent"] == 0
 
 
+def test_stays_walk_one_format_from_its_best():
+    from linalg_lab.flipgraph import search
+    from linalg_lab.flipgraph.executor import StepReport
+    from linalg_lab.flipgraph.meta_coordinator import MetaCoordinator
+    from linalg_lab.flipgraph.settings import SearchSettings
+    from linalg_lab.flipgraph.walker import Walker
+
+    f = (2, 3, 3)
+    naive = naive_scheme("gg", f, "ZT")
+    better = search("gg", f, "ZT", target_rank=16, rng=0, workers=1).best
+    pool = SchemePool(1)
+    pool.offer(naive, verified=True)
+    pool.offer(better, verified=True)
+    settings = SearchSettings.resolve("pool", "ZT")
+    coord = MetaCoordinator([f], "ZT", pool, settings, [np.random.default_rng(0)], meta_probability=1.0,
+                            time_limit=60, stays=True)
+    assert coord.stint_formats == {"symmetric": [], "lift": [], "descent": [], "stay": [f]}
+    walker = Walker(naive, np.random.default_rng(1), headroom=8)
+
+    def report(total, best_rank):
+        return StepReport(flips=1, total_flips=total, plus_transitions=0, reductions=0, rank=best_rank,
+                          best_rank=best_rank, walker=walker)
+
+    coord._enter_stint(0, "stay", f, report(10, 18))    # a stay on 2x3x3 starts from its best
+    req = coord.first(0)
+    assert coord.stint[0] == ("stay", f) and req.load.rank == 16 and req.walker_type is Walker
+    assert req.stop_below == 16 == req.report_below
+    # stalled past the pool mode's path limit: a new start from the format's best, still in the stay
+    req = coord.receive(0, report(10 + settings.path_limit + 1, 17))
+    assert coord.stint[0] == ("stay", f) and req.load.rank == 16
+    off = MetaCoordinator([f], "ZT", pool, settings, [np.random.default_rng(0)], meta_probability=1.0,
+                          time_limit=60)
+    assert off.stint_formats["stay"] == []
+
+
 def test_meta_graph_holds_every_format_move():
     import networkx as nx
     fmts = parse_formats("2..4")
@@ -181,6 +216,7 @@ def test_cli_bad_arguments(tmp_path, capsys):
     (dict(chunk=0), ValueError, "chunk"),
     (dict(f2_walks=1), TypeError, "f2_walks"),
     (dict(descents="yes"), TypeError, "descents"),
+    (dict(stays=None), TypeError, "stays"),
 ])
 def test_bad_arguments_name_them(kwargs, exc, name):
     args = dict(formats="2..2", ring="ZT", time_limit=1)

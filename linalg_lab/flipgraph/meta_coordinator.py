@@ -26,12 +26,14 @@ from .settings import SearchSettings, mode_for
 from .symmetric import SymmetricWalker, fresh_start, orbit_headroom
 from .walker import Walker
 
-#: Stints: long walks on one open format, each restarted fresh when it stalls. F2 walks whose
+#: Stints: long walks on one open format, each restarted when it stalls. F2 walks whose
 #: schemes are lifted to the search's ring: cyclic-symmetric on the square formats (over F2 and
-#: Z_T), general descents from the naive scheme on the others (Z_T only); and descents over the
+#: Z_T), general descents from the naive scheme on the others (Z_T only); descents over the
 #: ring itself from the naive scheme (a hopping walker never descends deep: 3x4x4 Z_T reaches 38
-#: by independent descents in about 30 s, but stayed at 39 for two hours of meta moves).
-STINT_KINDS = ("symmetric", "lift", "descent")
+#: by independent descents in about 30 s, but stayed at 39 for two hours of meta moves); and
+#: stays, the plain search's walk over the ring restarted from the format's best (2x5x5 Z_T
+#: reaches 40 that way in about 4 minutes, but stayed at 41 through two hours of the others).
+STINT_KINDS = ("symmetric", "lift", "descent", "stay")
 #: Stints walked over F2 (their schemes are lifted to the ring).
 F2_STINTS = ("symmetric", "lift")
 #: A walker's choices when it leaves its format: another format's best, a meta move, or a stint.
@@ -75,13 +77,18 @@ class MetaCoordinator(RunState):
         Let walkers take stints of independent descents over ``ring`` from the
         naive scheme of an open format (restarted from it after the ``"start"``
         mode's ``path_limit`` flips without progress).
+    stays : bool
+        Let walkers take stints that walk an open format over ``ring`` with
+        ``settings``, like the plain search: restarted from the format's best
+        after ``path_limit`` flips without progress, or with probability
+        ``follow`` per step while behind it.
 
     Stints take at most a quarter of the walkers (at least one) at a time,
     each for up to ``STINT`` flips.
     """
 
     def __init__(self, formats, ring, pool, settings, rngs, *, meta_probability, time_limit, on_improve=None,
-                 monitor=None, f2_walks=False, descents=False):
+                 monitor=None, f2_walks=False, descents=False, stays=False):
         self.formats = list(formats)
         self.ring = ring
         self.ring_value = as_ring(ring)
@@ -112,13 +119,15 @@ class MetaCoordinator(RunState):
             "symmetric": square if f2_walks and ring in ("F2", "ZT") else [],
             "lift": [f for f in self.formats if f not in square and self.known[f] is not None]
             if f2_walks and ring == "ZT" else [],
-            "descent": [f for f in self.formats if self.known[f] is not None] if descents else []}
+            "descent": [f for f in self.formats if self.known[f] is not None] if descents else [],
+            "stay": [f for f in self.formats if self.known[f] is not None] if stays else []}
         self.stint_settings = {("symmetric", f): SearchSettings.resolve(mode_for("C3", "fresh", f[0]), "F2")
                                for f in self.stint_formats["symmetric"]}
         self.stint_settings.update({("lift", f): SearchSettings.resolve("start", "F2")
                                     for f in self.stint_formats["lift"]})
         self.stint_settings.update({("descent", f): SearchSettings.resolve("start", ring, split=settings.split)
                                     for f in self.stint_formats["descent"]})
+        self.stint_settings.update({("stay", f): settings for f in self.stint_formats["stay"]})
         self.stint: list = [None] * n
         self.stint_tried = [0] * n
         self.stint_since = [0] * n
@@ -262,8 +271,10 @@ class MetaCoordinator(RunState):
             if self.stint[i] is not None:           # nothing open elsewhere: a walk over the ring on its own format
                 self._load(i, self.pool.pick(self.key(f), self.rngs[i]), rep)
         elif (rep.total_flips - self.last_best_flips[i] > self.stint_settings[self.stint[i]].path_limit
-              or rep.best_rank <= (self.known[f] or 0)):
-            self._enter_stint(i, kind, f, rep)      # stalled, or at the target with no lift: a fresh start
+              or rep.best_rank <= (self.known[f] or 0)
+              or (kind == "stay" and self.my_best[i] > self.best_rank(f)
+                  and self.rngs[i].random() < self.settings.follow)):
+            self._enter_stint(i, kind, f, rep)      # stalled, at the target with no lift, or behind: a new start
         if self.all_done():
             self.stopped_by = self.stopped_by or "known"
             self.stop()
@@ -285,10 +296,12 @@ class MetaCoordinator(RunState):
 
     def _enter_stint(self, i: int, kind: str, f, rep: StepReport) -> None:
         """Walker ``i`` starts a stint of ``kind`` on ``f``: symmetric from the cubes and unit orbits,
-        or from the naive scheme over F2 or (a descent) the ring; again, when it already walks there:
-        a fresh start."""
+        from the naive scheme over F2 or (a descent) the ring, or (a stay) from the format's best;
+        again, when it already walks there: a new start."""
         if kind == "symmetric":
             start, make = fresh_start(f[0], "F2", self.known[f]), SymmetricWalker
+        elif kind == "stay":
+            start, make = self.pool.pick(self.key(f), self.rngs[i]), Walker
         else:
             start, make = naive_scheme("gg", f, "F2" if kind == "lift" else self.ring), Walker
         # a walker that loads the start keeps its counters; a new one starts at 0

@@ -20,10 +20,12 @@ stored schemes:
 - ``lift`` (the other formats, over Z_T): descents over F2 from the naive
   scheme, lifted the same way (Kauers & Moosbauer's route to Z schemes);
 - ``descent`` (every format, any ring): independent descents over the ring
-  from the naive scheme, restarted from it when they stall. A walker that
-  hops between formats never walks deep: these stints do.
+  from the naive scheme, restarted from it when they stall;
+- ``stay`` (every format, any ring): the plain search's walk over the ring,
+  restarted from the format's best when it stalls or falls behind. A walker
+  that hops between formats never walks deep: these stints do.
 
-These three stints take at most a quarter of the walkers at a time, each for a
+These four stints take at most a quarter of the walkers at a time, each for a
 few minutes (:data:`~.meta_coordinator.STINT` flips).
 
 Only moves whose result is a target format are taken; the result is
@@ -186,7 +188,7 @@ def _starting_schemes(start, ring: str, formats) -> list[Scheme]:
 # ----------------------------------------------------------------------------- the search
 def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=None, checkpoint=None,
                 start=None, meta_probability=0.1, chunk=None, split=None, f2_walks=True, descents=True,
-                progress=True, on_improve=None, executor=None) -> MetaSearchResult:
+                stays=True, progress=True, on_improve=None, executor=None) -> MetaSearchResult:
     """Search many formats at once, moving good schemes between them by meta moves.
 
     Parameters
@@ -227,6 +229,8 @@ def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=N
         transition (:mod:`.settings`; default 0).
     descents : bool
         Take ``descent`` stints (above). Default True.
+    stays : bool
+        Take ``stay`` stints (above). Default True.
     f2_walks : bool
         Take F2 walks lifted to ``ring`` (the ``symmetric`` and ``lift``
         moves above). Default True.
@@ -256,6 +260,7 @@ def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=N
     meta_probability = check_real(meta_probability, "meta_probability", minimum=0.0, maximum=1.0)
     f2_walks = check_bool(f2_walks, "f2_walks")
     descents = check_bool(descents, "descents")
+    stays = check_bool(stays, "stays")
     settings = SearchSettings.resolve("pool", ring, chunk=chunk, split=split)
     if out is not None:
         out = Path(check_instance(out, "out", (str, os.PathLike)))
@@ -312,7 +317,7 @@ def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=N
     table = MetaTable(progress, checkpoint, write_checkpoint)
     coord = MetaCoordinator(fmts, ring, pool, settings, [np.random.default_rng(s[1]) for s in seeds],
                             meta_probability=meta_probability, time_limit=remaining, on_improve=improved,
-                            monitor=table, f2_walks=f2_walks, descents=descents)
+                            monitor=table, f2_walks=f2_walks, descents=descents, stays=stays)
     pool.t0 = coord.t0
     try:
         executor.run(walkers, coord)
