@@ -2,7 +2,7 @@
 
 Usage:  python benchmarks/meta.py [--formats 2..5] [--ring ZT] [--time-limit 7200] [--seed 2]
                                   [--workers 2] [--out DIR] [--checkpoint FILE] [--start PATH ...]
-                                  [--then 2..6 --then-time S] [--no-f2-walks] [--no-descents] [--no-stays]
+                                  [--then 2..6 --then-time S] [--no-f2-walks] [--no-descents] [--stays]
 
 Runs ``meta_search`` from the naive schemes (or resumes ``--checkpoint``, whose
 recorded seconds count towards ``--time-limit``; ``--start`` adds schemes to
@@ -77,7 +77,7 @@ def main() -> int:
     ap.add_argument("--then-time", type=float, default=7200.0, metavar="S")
     ap.add_argument("--no-f2-walks", action="store_true", help="no F2 walks lifted to the ring (A/B runs)")
     ap.add_argument("--no-descents", action="store_true", help="no descent stints (A/B runs)")
-    ap.add_argument("--no-stays", action="store_true", help="no stay stints (A/B runs)")
+    ap.add_argument("--stays", action="store_true", help="stay stints too (A/B runs)")
     ap.add_argument("--quiet", action="store_true", help="no live table on stderr")
     args = ap.parse_args()
 
@@ -92,7 +92,7 @@ def main() -> int:
         t0 = time.perf_counter()
         res = meta_search(formats, args.ring, time_limit=limit, workers=args.workers, rng=args.seed,
                           checkpoint=checkpoint, out=out, start=start, split=args.split, progress=not args.quiet,
-                          f2_walks=not args.no_f2_walks, descents=not args.no_descents, stays=not args.no_stays)
+                          f2_walks=not args.no_f2_walks, descents=not args.no_descents, stays=args.stays)
         start = list(res.best.values()) + list(start or [])
         report(res, f"meta {args.ring} {formats} (seed {args.seed}, {args.workers} workers)")
         print(f"(wall {time.perf_counter() - t0:.0f} s with compilation and checks)", file=sys.stderr)

@@ -91,7 +91,7 @@ def cmd_meta(args) -> int:
                              out=args.out, checkpoint=args.checkpoint, start=args.start,
                              meta_probability=args.meta_probability,
                              split=args.split, f2_walks=not args.no_f2_walks, descents=not args.no_descents,
-                             stays=not args.no_stays,
+                             stays=args.stays,
                              progress=not args.quiet)
     except (ValueError, TypeError) as exc:
         print(f"meta: {exc}", file=sys.stderr)
@@ -154,8 +154,8 @@ def register(sub) -> None:
                    help="no F2 walks lifted to the ring (symmetric on square formats, descents elsewhere)")
     m.add_argument("--no-descents", action="store_true",
                    help="no independent descents over the ring from the naive schemes")
-    m.add_argument("--no-stays", action="store_true",
-                   help="no stays: walks over the ring on one format, restarted from its best (the plain search)")
+    m.add_argument("--stays", action="store_true",
+                   help="stays too: walks over the ring on one format, restarted from its best (the plain search)")
     m.add_argument("--quiet", action="store_true", help="no table on stderr")
     m.set_defaults(func=cmd_meta)
 
