@@ -147,6 +147,10 @@ def test_stays_walk_one_format_from_its_best():
     off = MetaCoordinator([f], "ZT", pool, settings, [np.random.default_rng(0)], meta_probability=1.0,
                           time_limit=60)
     assert off.stint_formats["stay"] == []
+    res = meta_search("3x4x4", "ZT", time_limit=2, workers=2, rng=5, meta_probability=1.0, f2_walks=False,
+                      descents=False, stays=True, progress=False)
+    assert res.moves["stay"] >= 1 and res.moves["descent"] == res.moves["lift"] == 0
+    assert res.best[(3, 4, 4)].verify() and res.best[(3, 4, 4)].rank < 48
 
 
 def test_meta_graph_holds_every_format_move():
