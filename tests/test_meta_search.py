@@ -144,6 +144,17 @@ def test_stays_walk_one_format_from_its_best():
     # stalled past the pool mode's path limit: a new start from the format's best, still in the stay
     req = coord.receive(0, report(10 + settings.path_limit + 1, 17))
     assert coord.stint[0] == ("stay", f) and req.load.rank == 16
+    # another walker lowers the format's best: with follow = 1 a stay behind it, not stalled, starts
+    # again from the new best at once
+    ahead = SchemePool(1)
+    ahead.offer(search("gg", f, "ZT", target_rank=17, rng=0, workers=1).best, verified=True)
+    follow = MetaCoordinator([f], "ZT", ahead, SearchSettings.resolve("pool", "ZT", follow=1.0),
+                             [np.random.default_rng(0)], meta_probability=1.0, time_limit=60, stays=True)
+    follow._enter_stint(0, "stay", f, report(10, 18))
+    assert follow.first(0).load.rank == 17
+    ahead.offer(better, verified=True)
+    req = follow.receive(0, report(20, 17))
+    assert follow.stint[0] == ("stay", f) and req.load is not None and req.load.rank == 16
     off = MetaCoordinator([f], "ZT", pool, settings, [np.random.default_rng(0)], meta_probability=1.0,
                           time_limit=60)
     assert off.stint_formats["stay"] == []

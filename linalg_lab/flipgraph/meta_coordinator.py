@@ -115,13 +115,13 @@ class MetaCoordinator(RunState):
         self.taken: Counter = Counter()
         # stints: the formats each kind serves, and per walker its (kind, format) (None: a hopping walk
         # over the ring), the lowest F2 rank already tried for a lift, and its flips when the stint began
-        square = [f for f in self.formats if f[0] == f[2] >= 3 and self.known[f] is not None]
+        tabulated = [f for f in self.formats if self.known[f] is not None]
+        square = [f for f in tabulated if f[0] == f[2] >= 3]
         self.stint_formats = {
             "symmetric": square if f2_walks and ring in ("F2", "ZT") else [],
-            "lift": [f for f in self.formats if f not in square and self.known[f] is not None]
-            if f2_walks and ring == "ZT" else [],
-            "descent": [f for f in self.formats if self.known[f] is not None] if descents else [],
-            "stay": [f for f in self.formats if self.known[f] is not None] if stays else []}
+            "lift": [f for f in tabulated if f not in square] if f2_walks and ring == "ZT" else [],
+            "descent": tabulated if descents else [],
+            "stay": tabulated if stays else []}
         self.stint_settings = {("symmetric", f): SearchSettings.resolve(mode_for("C3", "fresh", f[0]), "F2")
                                for f in self.stint_formats["symmetric"]}
         self.stint_settings.update({("lift", f): SearchSettings.resolve("start", "F2")
@@ -250,9 +250,11 @@ class MetaCoordinator(RunState):
     # ------------------------------------------------------------------ stints
     def _receive_stint(self, i: int, rep: StepReport) -> StepRequest | None:
         """Walker ``i`` walks a stint: offer what beats the format's best (an F2 walk's schemes lifted),
-        restart fresh after ``path_limit`` flips without progress or at an unliftable target, leave
-        after ``STINT`` flips or once the format is at its known rank."""
+        start again after ``path_limit`` flips without progress, at an unliftable target or, with
+        probability ``follow`` (stays only), while behind the format's best; leave after ``STINT``
+        flips or once the format is at its known rank."""
         kind, f = self.stint[i]
+        walk = self.stint_settings[(kind, f)]
         if rep.best is not None:
             self.stint_tried[i] = rep.best_rank
             if kind in F2_STINTS:
@@ -271,11 +273,11 @@ class MetaCoordinator(RunState):
             self._meta(i, rep, forced=True)
             if self.stint[i] is not None:           # nothing open elsewhere: a walk over the ring on its own format
                 self._load(i, self.pool.pick(self.key(f), self.rngs[i]), rep)
-        elif (rep.total_flips - self.last_best_flips[i] > self.stint_settings[self.stint[i]].path_limit
+        elif (rep.total_flips - self.last_best_flips[i] > walk.path_limit
               or rep.best_rank <= (self.known[f] or 0)
-              or (kind == "stay" and self.my_best[i] > self.best_rank(f)
-                  and self.rngs[i].random() < self.settings.follow)):
-            self._enter_stint(i, kind, f, rep)      # stalled, at the target with no lift, or behind: a new start
+              or (walk.follow > 0 and self.my_best[i] > self.best_rank(f) and self.rngs[i].random() < walk.follow)):
+            # stalled, at the target with no lift, or behind (only stays follow the format's best): a new start
+            self._enter_stint(i, kind, f, rep)
         if self.all_done():
             self.stopped_by = self.stopped_by or "known"
             self.stop()
