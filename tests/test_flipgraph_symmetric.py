@@ -10,7 +10,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from linalg_lab.flipgraph import Walker, search
-from linalg_lab.flipgraph.symmetric import SymmetricWalker, cube_blocks, cyclic_start, expand, orbits_of
+from linalg_lab.flipgraph.symmetric import SymmetricWalker, cube_blocks, default_cubes, cyclic_start, expand, orbits_of
 from linalg_lab.schemes import load_scheme
 from linalg_lab.tensors import naive_scheme
 
@@ -161,6 +161,19 @@ def test_symmetric_search_errors():
     w.walk(300)
     with pytest.raises(ValueError, match="start: .*invariant"):
         search("gg", "3x3x3", "F2", target_rank=23, symmetry="C3", start=w.scheme())
+
+
+@pytest.mark.parametrize("size,target", [("1x1x1", 3), ("2x2x2", 6), ("2x2x2", 9)])
+def test_symmetric_search_target_without_matching_cube_count(size, target):
+    # no count of cubes in 1..n has the residue 0 mod 3 for n < 3: the default
+    # cube count is one whose ranks come under the target, not an exception
+    n = int(size[0])
+    cubes = default_cubes(n, target)
+    assert 1 <= cubes <= n
+    res = search("gg", size, "F2", target_rank=target, time_limit=1, seed=0, symmetry="C3")
+    assert res.best.verify() and is_invariant(res.best)
+    assert res.target_reached == (res.rank <= target)
+    assert res.rank % 3 == cubes % 3
 
 
 def test_cli_symmetric_search(tmp_path):

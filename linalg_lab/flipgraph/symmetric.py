@@ -64,13 +64,19 @@ def cube_blocks(n: int, cubes) -> list[list[int]]:
 
 
 def default_cubes(n: int, target_rank: int | None) -> int:
-    """Number of cubes for a search: matches the target's residue mod 3 when one is given."""
+    """Number of cubes for a search: matches the target's residue mod 3 when one is given.
+
+    A C3-symmetric scheme with ``c`` cubes has a rank ``c + 3k``. When no count
+    in ``1..n`` has the target's residue (``n < 3`` and a target divisible by
+    3), the count whose ranks come closest below the target is taken: the
+    search then looks for a rank under the target.
+    """
     if target_rank is None:
         return (n + 1) // 2
     r = target_rank % 3
     k = GOOD_CUBES.get(n, {}).get(r)
     if k is None:
-        k = next(c for c in range(1, n + 1) if c % 3 == r)
+        k = min(range(1, n + 1), key=lambda c: ((r - c) % 3, -c))
     return k
 
 
