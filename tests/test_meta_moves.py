@@ -99,6 +99,47 @@ def test_reduce_merges_a_split_term_and_refuses_ternary_overflow():
     assert reduce(twice_z).rank == 8
 
 
+def _big_strassen(bits_p, bits_q, bits_r):
+    """Strassen's scheme over Z moved by unimodular matrices [[x, 1], [x - 1, 1]] with x of the given sizes."""
+    mats = [[[x, 1], [x - 1, 1]] for x in (3 ** bits_p, 7 ** bits_q, 5 ** bits_r)]
+    return gl_action(strassen_scheme("Z"), *mats)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(1, 40), st.integers(1, 40), st.integers(1, 40), st.integers(1, 40))
+def test_product_of_big_integer_schemes_stays_exact(p1, q1, r1, p2):
+    # entries up to 3^40 * 5^40 and beyond: their products leave int64 (the old einsum wrapped around silently)
+    a = _big_strassen(p1, q1, r1)
+    b = _big_strassen(p2, r1, q1)
+    s = product(a, b)
+    assert s.verify().ok
+    big = max(abs(int(x)) for f in a.factors for x in f.flat) * max(abs(int(x)) for f in b.factors for x in f.flat)
+    assume(big > 2**20)
+    # the largest entry of the product is the product of the largest entries, exactly
+    assert max(abs(int(x)) for f in s.factors for x in f.flat) <= big
+    for fa, fb, fs in zip(a.factors, b.factors, s.factors):
+        top = max(abs(int(x)) for x in fa.flat) * max(abs(int(x)) for x in fb.flat)
+        assert top in {abs(int(x)) for x in fs.flat}
+
+
+def test_meta_moves_on_entries_beyond_int64():
+    s = gl_action(strassen_scheme("Z"), [[2**70, 1], [2**70 - 1, 1]], np.eye(2, dtype=int), np.eye(2, dtype=int))
+    assert s.verify().ok and s.u.dtype == object
+    for t in (product(s, strassen_scheme("Z")), product(s, s), project(s, 0, 1), extend(s, 2), merge(s, s, 1),
+              double(s, 0), reduce(s)):
+        assert t.verify().ok
+        assert max(abs(int(x)) for f in t.factors for x in f.flat) >= 2**70
+
+
+@pytest.mark.parametrize("value", [2.0**70, -(2.0**63), np.uint64(2**64 - 1), np.int64(2**63 - 1), np.int64(-2**63)])
+def test_scheme_keeps_wide_integers_exact(value):
+    arr = np.array([[value]])
+    s = Scheme("gg", "1x1x1", "Z", arr, [[1]], [[1]])
+    assert int(s.u[0, 0]) == int(value)
+    # 1x1x1 needs u*v*w = 1: the wide entry is no scheme, and verify must say so rather than wrap to 1
+    assert not s.verify().ok
+
+
 def test_meta_move_errors():
     s = naive_scheme("gg", "2x2x2", "F2")
     with pytest.raises(ValueError, match="axis"):

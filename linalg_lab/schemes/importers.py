@@ -102,6 +102,8 @@ def _exact_matrix(a, label: str, where: str) -> np.ndarray:
     """
     a = np.asarray(a)
     if a.dtype.kind in "biu":
+        if a.size and a.dtype.kind in "iu" and (a.max() >= _INT64_SAFE or a.min() <= -_INT64_SAFE):
+            return np.array([int(x) for x in a.flat], dtype=object).reshape(a.shape)   # no wrap-around
         return a.astype(np.int64)
     if a.dtype.kind == "f":
         rtol = max(RATIONAL_RTOL, 16 * float(np.finfo(a.dtype).eps))

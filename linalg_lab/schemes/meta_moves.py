@@ -41,7 +41,7 @@ import numpy as np
 from ..fields.rings import Ring
 from ..validation import check_choice, check_instance, check_int
 from .identity import unit_normal
-from .scheme import Scheme
+from .scheme import _INT64_SAFE, Scheme
 
 
 def _check(scheme, name: str = "scheme") -> Scheme:
@@ -51,10 +51,20 @@ def _check(scheme, name: str = "scheme") -> Scheme:
     return scheme
 
 
-def _blocks(s: Scheme):
-    """Factors as (R, n1, n2), (R, n2, n3), (R, n1, n3) arrays (object dtype over Q)."""
+def _exact_dtype(*schemes: Scheme):
+    """int64 where the factors are, else object (Python ints, Fractions): the moves below stay exact."""
+    wide = any(s.ring is Ring.Q or any(f.dtype == object for f in s.factors) for s in schemes)
+    return object if wide else np.int64
+
+
+def _bound(s: Scheme) -> int:
+    return max((int(abs(x)) for f in s.factors for x in (f.max(initial=0), f.min(initial=0))), default=0)
+
+
+def _blocks(s: Scheme, dt=None):
+    """Factors as (R, n1, n2), (R, n2, n3), (R, n1, n3) arrays (object dtype over Q or for big integers)."""
     n1, n2, n3 = s.n
-    dt = object if s.ring is Ring.Q else np.int64
+    dt = _exact_dtype(s) if dt is None else dt
     return (np.asarray(s.u, dtype=dt).reshape(-1, n1, n2), np.asarray(s.v, dtype=dt).reshape(-1, n2, n3),
             np.asarray(s.w, dtype=dt).reshape(-1, n1, n3))
 
@@ -97,7 +107,7 @@ def reduce(scheme: Scheme) -> Scheme:
     """
     _check(scheme)
     ring = scheme.ring
-    facs = [np.array(a, dtype=object if ring is Ring.Q else np.int64) for a in scheme.factors]
+    facs = [np.array(a, dtype=_exact_dtype(scheme)) for a in scheme.factors]
     changed = True
     while changed:
         changed = False
@@ -198,8 +208,12 @@ def product(a: Scheme, b: Scheme) -> Scheme:
     _check(b, "b")
     if a.ring is not b.ring:
         raise ValueError(f"b: the schemes must share their ring, got {a.ring} and {b.ring}")
-    ua, va, wa = _blocks(a)
-    ub, vb, wb = _blocks(b)
+    # each entry of the product is one product of two entries: int64 only while that cannot overflow
+    dt = _exact_dtype(a, b)
+    if dt is not object and _bound(a) * _bound(b) >= _INT64_SAFE:
+        dt = object
+    ua, va, wa = _blocks(a, dt)
+    ub, vb, wb = _blocks(b, dt)
     n = [x * y for x, y in zip(a.n, b.n)]
 
     def kron(x, y):
@@ -231,9 +245,10 @@ def merge(a: Scheme, b: Scheme, axis: int) -> Scheme:
     n = list(a.n)
     n[axis] = a.n[axis] + b.n[axis]
     off = a.n[axis]
+    dt = _exact_dtype(a, b)
     parts = []
     for s, shift in ((a, 0), (b, off)):
-        u, v, w = _blocks(s)
+        u, v, w = _blocks(s, dt)
         R = s.rank
         U = np.zeros((R, n[0], n[1]), u.dtype)
         V = np.zeros((R, n[1], n[2]), u.dtype)

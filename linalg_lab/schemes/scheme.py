@@ -46,13 +46,25 @@ def _as_factor(name: str, value, ring: Ring, cols: int) -> np.ndarray:
 
 
 def _as_integers(name: str, arr: np.ndarray, ring: Ring) -> np.ndarray:
+    """Integer entries as int64 when every one is below 2**62 in size, else as Python ints (object).
+
+    The bound leaves int64 room for one sum of two entries; wider values
+    (big floats, uint64, int64 near its limits) go the exact way instead of
+    wrapping around.
+    """
     if arr.dtype == bool or (arr.dtype.kind not in "iuO"):
         if arr.dtype.kind == "f" and arr.size and np.all(np.isfinite(arr)) and np.all(arr == np.round(arr)):
-            arr = arr.astype(np.int64)
+            # an integral float is an exact integer, however large: int() keeps it
+            if np.abs(arr).max() >= _INT64_SAFE:
+                arr = np.array([int(x) for x in arr.flat], dtype=object).reshape(arr.shape)
+            else:
+                arr = arr.astype(np.int64)
         elif arr.size:
             raise ValueError(f"{name}: entries must be integers over {ring}, got dtype {arr.dtype}")
         else:
             arr = arr.astype(np.int64)
+    if arr.dtype.kind in "iu" and arr.size and (arr.max() >= _INT64_SAFE or arr.min() <= -_INT64_SAFE):
+        arr = arr.astype(object)
     if arr.dtype == object:
         vals = []
         for idx, x in np.ndenumerate(arr):
