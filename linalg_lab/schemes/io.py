@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import tempfile
+import secrets
 from fractions import Fraction
 from pathlib import Path
 
@@ -114,25 +115,186 @@ def _json_default(o):
     raise TypeError(f"provenance: expected JSON-serialisable values, got {type(o).__name__} {o!r}")
 
 
+def _write_temp(folder: Path, name: str, text: str) -> Path:
+    """Write ``text`` to a new hidden temporary file in ``folder`` (synced to disk); its path.
+
+    The file is created with mode 0666 filtered by the umask, as ``open`` would
+    (``tempfile.mkstemp`` makes 0600 files, which other users of a shared
+    catalogue could not read once renamed into place).
+    """
+    data = text.encode("utf-8")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = folder / f".{name}.{secrets.token_hex(4)}.tmp"
+        try:
+            fd = os.open(tmp, flags, 0o666)
+        except FileExistsError:
+            continue
+        break
+    else:  # pragma: no cover - 100 collisions of 32 random bits
+        raise FileExistsError(f"cannot create a temporary file in {folder}")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        _unlink(tmp)
+        raise
+    return tmp
+
+
+def _unlink(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
 def atomic_write_text(path, text: str) -> Path:
-    """Write ``text`` to ``path`` atomically (temporary file in the same folder, then rename)."""
+    """Write ``text`` to ``path`` atomically (temporary file in the same folder, then rename).
+
+    The folder is created when missing; the file gets mode 0666 filtered by the
+    umask. A failure leaves the old file (if any) as it was.
+    """
     path = _check_path(path)
     check_instance(text, "text", str)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = _write_temp(path.parent, path.name, text)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _unlink(tmp)
         raise
     return path
+
+
+def _create_new(path: Path, text: str) -> bool:
+    """Create ``path`` holding ``text`` atomically unless a file of that name exists; True if created.
+
+    The temporary file is hard-linked to ``path``, which fails when the name is
+    taken, so two processes writing into one folder never replace each other's
+    files (on a file system without hard links: check, then rename).
+    """
+    tmp = _write_temp(path.parent, path.name, text)
+    try:
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        except OSError:            # no hard links here (some network and FUSE file systems)
+            if os.path.lexists(path):
+                return False
+            os.replace(tmp, path)
+        return True
+    finally:
+        _unlink(tmp)
+
+
+def read_scheme_file(path) -> Scheme | None:
+    """The scheme held by ``path`` (format checked, not verified), or None when it is not a scheme file.
+
+    This is the test of whether a file is *ours*: only such a file is ever
+    replaced by :func:`save_scheme`.
+    """
+    path = _check_path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return scheme_from_dict(data, source=str(path))
+    except (OSError, ValueError, TypeError):   # unreadable, not UTF-8, not JSON, not our format
+        return None
+
+
+def content_tag(scheme: Scheme) -> str:
+    """A hash of the scheme's coefficients (40 hex digits); file names use a prefix of it.
+
+    Two schemes with the same coefficients have the same tag, so a scheme
+    written twice lands in one file, and different schemes of one format and
+    rank get different names.
+    """
+    check_instance(scheme, "scheme", Scheme)
+    h = hashlib.sha1()
+    for a in scheme.factors:
+        h.update(repr([[str(x) for x in row] for row in a]).encode())
+    return h.hexdigest()
+
+
+def output_folder(path, name: str = "out") -> Path:
+    """Make sure ``path`` is a writable folder (created with its parents when missing) and return it.
+
+    Called before any work starts, so that a long search never ends with
+    nowhere to write. Errors name ``name`` (the argument, flag or key).
+
+    Raises
+    ------
+    TypeError
+        ``path`` is not a path.
+    ValueError
+        ``path`` exists and is not a folder, cannot be created, or is not writable.
+    """
+    path = _check_path(path, name)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{name}: {path} exists and is not a folder (nothing written)")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"{name}: cannot create the folder {path}: {exc.strerror or exc}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ValueError(f"{name}: the folder {path} is not writable")
+    return path
+
+
+def _is_folder_path(path, raw: str) -> bool:
+    """A folder unless it names a ``.json`` file: an existing folder, a trailing separator, or no ``.json`` suffix."""
+    seps = tuple(s for s in (os.sep, os.altsep) if s)
+    return path.is_dir() or raw.endswith(seps) or path.suffix.lower() != ".json"
+
+
+def store_scheme(scheme: Scheme, folder, *, provenance: dict | None = None, tag: str | None = None) -> tuple[Path, bool]:
+    """Verify ``scheme`` and write it into ``folder`` without replacing any file; ``(path, written)``.
+
+    The file gets the standard name :func:`scheme_filename` (with ``tag``).
+    When that name is taken, the file there is left alone: if it holds this
+    very scheme (same coefficients), nothing is written and ``written`` is
+    False; otherwise the name gets a prefix of :func:`content_tag` (8 hex
+    digits, 16 or all 40 if those are taken too). So identical content always
+    maps to one file and different content never overwrites, even for two
+    processes writing into one folder at once.
+
+    Parameters and errors as :func:`save_scheme`; ``folder`` is created when missing.
+    """
+    check_instance(scheme, "scheme", Scheme)
+    folder = _check_path(folder)
+    provenance = _check_provenance(provenance)
+    scheme_filename(scheme, tag)                 # a bad tag is refused before anything is created
+    _verified(scheme)
+    folder = output_folder(folder, "path")
+    text = _file_text(scheme, provenance)
+    digest = content_tag(scheme)
+    tags = [tag] + [f"{tag}_{digest[:k]}" if tag else digest[:k] for k in (8, 16, 40)]
+    for t in tags:
+        target = folder / scheme_filename(scheme, t)
+        if read_scheme_file(target) == scheme:
+            return target, False
+        if not os.path.lexists(target) and _create_new(target, text):
+            return target, True
+        if read_scheme_file(target) == scheme:     # another writer got there first with the same scheme
+            return target, False
+    raise ValueError(f"path: every name for this {scheme.tc.label()} scheme in {folder} is taken by other files "
+                     f"({scheme_filename(scheme, tags[-1])} last)")
+
+
+def _verified(scheme: Scheme) -> None:
+    check = scheme.verify()
+    if not check:
+        raise ValueError(f"scheme: expected a scheme that verifies over {scheme.ring} (nothing written), "
+                         f"got one that fails: {check.describe()}")
+
+
+def _file_text(scheme: Scheme, provenance: dict | None) -> str:
+    provenance = dict(provenance or {})
+    provenance.setdefault("additions", additive_complexity(scheme))     # Perminov's count, recorded with every file
+    return scheme_to_json(scheme, provenance)
 
 
 def save_scheme(scheme: Scheme, path, *, provenance: dict | None = None, tag: str | None = None) -> Path:
@@ -142,8 +304,15 @@ def save_scheme(scheme: Scheme, path, *, provenance: dict | None = None, tag: st
     ----------
     scheme : Scheme
     path : str or Path
-        A file name, or an existing folder (or one ending in '/') in which the
-        standard name :func:`scheme_filename` is used.
+        A folder, or the name of a ``.json`` file. ``path`` is a folder when it
+        is an existing folder, ends in '/' or does not end in ``.json``; a
+        missing folder is created. In a folder the file gets the standard name
+        :func:`scheme_filename` and no file is ever replaced (see
+        :func:`store_scheme`: an identical scheme already there is kept, a
+        different one under that name makes this one's name carry a content
+        hash). A ``.json`` file name is written as given; an existing file is
+        replaced only if it is a scheme file (:func:`read_scheme_file`),
+        anything else is refused.
     provenance : dict, optional
         Free-form facts (seed, flips, seconds, parent, ...); ``tool`` is added.
     tag : str, optional
@@ -152,7 +321,7 @@ def save_scheme(scheme: Scheme, path, *, provenance: dict | None = None, tag: st
     Returns
     -------
     Path
-        The file written.
+        The file written (or, in a folder, the file that already held this scheme).
 
     Raises
     ------
@@ -160,21 +329,33 @@ def save_scheme(scheme: Scheme, path, *, provenance: dict | None = None, tag: st
         ``scheme`` is not a Scheme, ``path`` not a path, ``provenance`` not a
         dict, ``tag`` not a string.
     ValueError
-        If the scheme does not verify over its ring (nothing is written), or
-        ``tag`` has characters other than letters, digits, '.' and '_'.
+        If the scheme does not verify over its ring (nothing is written),
+        ``tag`` has characters other than letters, digits, '.' and '_', or
+        ``path`` names something that is not ours to replace: a file that is
+        not a scheme file, or a non-folder where a folder is meant.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from linalg_lab.schemes import strassen_scheme
+    >>> d = Path(tempfile.mkdtemp())
+    >>> save_scheme(strassen_scheme("ZT"), str(d / "out") + "/").relative_to(d).as_posix()
+    'out/gg-2x2x2-r7-ZT.json'
+    >>> save_scheme(strassen_scheme("ZT"), d / "out").name           # the same scheme: the same file
+    'gg-2x2x2-r7-ZT.json'
     """
     check_instance(scheme, "scheme", Scheme)
-    path = _check_path(path)
+    raw = os.fspath(check_instance(path, "path", _PATH, _PATH_TEXT))    # before Path() drops a trailing '/'
+    path = Path(path)
     provenance = _check_provenance(provenance)
-    check = scheme.verify()
-    if not check:
-        raise ValueError(f"scheme: expected a scheme that verifies over {scheme.ring} (nothing written), "
-                         f"got one that fails: {check.describe()}")
-    if path.is_dir() or str(path).endswith(os.sep):
-        path = path / scheme_filename(scheme, tag)
-    provenance = dict(provenance or {})
-    provenance.setdefault("additions", additive_complexity(scheme))     # Perminov's count, recorded with every file
-    return atomic_write_text(path, scheme_to_json(scheme, provenance))
+    if _is_folder_path(path, raw):
+        return store_scheme(scheme, path, provenance=provenance, tag=tag)[0]
+    scheme_filename(scheme, tag)
+    _verified(scheme)
+    if os.path.lexists(path) and read_scheme_file(path) is None:
+        raise ValueError(f"path: {path} exists and is not a linalg-lab scheme file; it is not replaced "
+                         f"(nothing written)")
+    return atomic_write_text(path, _file_text(scheme, provenance))
 
 
 def load_scheme(path, *, verify: bool = True) -> Scheme:
