@@ -6,11 +6,11 @@ Each sub-command is one call of a public function; see ``linalg-lab --help``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import signal
-import threading
 import sys
-from pathlib import Path
+import threading
 
 from . import __version__
 
@@ -49,17 +49,16 @@ def cmd_show(args) -> int:
 
 
 def cmd_naive(args) -> int:
-    from .schemes import save_scheme
     from .schemes import naive_scheme
+    from .schemes.io import output_folder, store_scheme
 
     try:
         s = naive_scheme(args.code, args.sizes, args.ring)
-    except ValueError as exc:
+        out = output_folder(args.out, "--out")
+    except (ValueError, TypeError) as exc:
         print(f"naive: {exc}", file=sys.stderr)
         return 2
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    path = save_scheme(s, out, provenance={"method": "naive", "parent": None})
+    path, _ = store_scheme(s, out, provenance={"method": "naive", "parent": None})
     print(path)
     return 0
 
@@ -99,17 +98,52 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+#: Exit status after Ctrl-C and after SIGTERM (128 + the signal number), once the best result is written.
+EXIT_SIGINT, EXIT_SIGTERM = 130, 143
+
+
+@contextlib.contextmanager
+def interrupt_signals():
+    """While the block runs, SIGTERM stops it as Ctrl-C does (``KeyboardInterrupt``); yields the signals received.
+
+    Long commands catch ``KeyboardInterrupt``, write their best result and
+    return, so ``timeout``, ``kill`` or a batch scheduler's stop keeps the
+    result just as Ctrl-C does. Only the first SIGTERM interrupts: a second one
+    while the result is being written is ignored (a scheduler follows with
+    SIGKILL if it must). SIGINT gets Python's default handler back, as a job
+    started in the background by a non-interactive shell inherits it ignored.
+    Both previous handlers are restored on exit. Outside the main thread
+    (where handlers cannot be set) nothing is changed.
+    """
+    received: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield received
+        return
+
+    def on_term(signum, frame):
+        if received:
+            return
+        received.append(signum)
+        raise KeyboardInterrupt
+
+    previous = {signal.SIGINT: signal.signal(signal.SIGINT, signal.default_int_handler),
+                signal.SIGTERM: signal.signal(signal.SIGTERM, on_term)}
+    try:
+        yield received
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    # a job started in the background by a non-interactive shell inherits SIGINT as ignored;
-    # long commands promise that an interrupt stops them cleanly, so take it back
-    if threading.current_thread() is threading.main_thread():
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        return args.func(args)
-    except KeyboardInterrupt:   # interrupted outside a search loop (e.g. while compiling kernels)
-        print("interrupted", file=sys.stderr)
-        return 130
+    with interrupt_signals() as received:
+        try:
+            rc = args.func(args)
+        except KeyboardInterrupt:   # interrupted outside a search loop (e.g. while compiling kernels)
+            print("terminated" if received else "interrupted", file=sys.stderr)
+            rc = EXIT_SIGINT
+    return EXIT_SIGTERM if received and rc == EXIT_SIGINT else rc
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -40,15 +40,76 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..schemes.catalogue import catalogue_best
-from ..schemes.io import atomic_write_text, load_scheme, save_scheme, scheme_from_dict, scheme_to_json
+from ..schemes.io import (SchemeFileError, atomic_write_text, load_scheme, output_folder, scheme_from_dict,
+                          scheme_to_json, store_scheme)
 from ..schemes.standard import naive_scheme
 from ..tensors.codes import tensor_code
+from ..validation import check_choice, check_instance, check_int, check_real
 from .search import SearchResult, search
-from .settings import BY_NAME, CAMPAIGN_KEYS
-from .symmetric import default_cubes
+from .settings import BY_NAME, CAMPAIGN_KEYS, SearchSettings
+from .symmetric import cube_blocks, default_cubes
 
 _SEARCH_KEYS = CAMPAIGN_KEYS
 _OPTION_KEYS = tuple(BY_NAME) + ("symmetry", "cubes", "restart")
+
+
+class CampaignFileError(ValueError):
+    """A campaign file that cannot be run; the message names the file, the section and the key."""
+
+
+def _path_text(value, name):
+    value = check_instance(value, name, str, "a path (a string)")
+    if not value.strip():
+        raise ValueError(f"{name}: expected a path, got an empty string")
+    return value
+
+
+def _walk_setting(value, name):
+    key = name.split()[-1]
+    try:
+        return getattr(SearchSettings.resolve("pool", **{key: value}), key)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"[search] {exc}") from None
+
+
+def _cubes(value, name):
+    if isinstance(value, list):
+        if not all(isinstance(b, list) and all(isinstance(i, int) and not isinstance(i, bool) for i in b)
+                   for b in value):
+            raise TypeError(f"{name}: expected a number of blocks or a list of lists of indices, got {value!r}")
+        return value
+    return check_int(value, name, minimum=1)
+
+
+#: How each key of a campaign file is checked: section -> key -> (required, check(value, name)).
+#: ``[search]`` holds exactly the keys of :data:`~.settings.CAMPAIGN_KEYS` (the walk settings and the
+#: search's own arguments); the walk settings are checked by :class:`~.settings.SearchSettings`.
+RULES = {
+    "tensor": {
+        "code": (True, lambda v, n: check_instance(v, n, str, "a tensor code such as 'gg'")),
+        "sizes": (True, lambda v, n: v),           # checked with the code by tensor_code
+        "ring": (True, lambda v, n: check_choice(v, n, ("F2", "F3", "ZT"))),
+    },
+    "search": {
+        "target_rank": (False, lambda v, n: check_int(v, n, minimum=1)),
+        "time_budget": (True, lambda v, n: check_real(v, n, minimum=0.0, strict_minimum=True)),
+        "workers": (False, lambda v, n: check_int(v, n, minimum=1)),
+        "keep": (False, lambda v, n: check_int(v, n, minimum=1)),
+        "seed": (False, lambda v, n: check_int(v, n, minimum=0)),
+        "rng": (False, lambda v, n: check_int(v, n, minimum=0)),
+        "start": (False, _path_text),
+        "symmetry": (False, lambda v, n: check_choice(v, n, ("C3",))),
+        "cubes": (False, _cubes),
+        "restart": (False, lambda v, n: check_choice(v, n, ("pool", "start"))),
+        **{k: (False, _walk_setting) for k in BY_NAME},
+    },
+    "output": {
+        "dir": (True, _path_text),
+        "catalogue": (False, _path_text),
+        "checkpoint_interval": (False, lambda v, n: check_real(v, n, minimum=0.0, strict_minimum=True)),
+    },
+}
+assert set(RULES["search"]) == set(CAMPAIGN_KEYS), "every [search] key of the settings table has a rule"
 
 
 @dataclass
@@ -76,46 +137,85 @@ class Campaign:
 
 
 def load_campaign(path) -> Campaign:
-    """Read and validate a campaign file; errors name the file and the key."""
-    path = Path(path)
+    """Read and validate a campaign file.
+
+    Every section and key must be known (:data:`RULES`: a misspelt key is an
+    error, not a setting silently left at its default) and every value of the
+    right type and range: ``time_budget = true`` or ``keep = 2.7`` are refused,
+    not coerced.
+
+    Raises
+    ------
+    CampaignFileError
+        A ``ValueError`` whose message names the file, the section and the
+        key (``c.toml: [search] workers: expected an integer >= 1, got str 'two'``).
+    """
+    path = Path(check_instance(path, "path", (str, Path), "a path (str or pathlib.Path)"))
+
+    def fail(msg):
+        raise CampaignFileError(f"{path}: {msg}")
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ValueError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        fail(f"cannot read: {exc.strerror or exc}")
+    except UnicodeDecodeError:
+        fail("not UTF-8 text")
     except tomllib.TOMLDecodeError as exc:
-        raise ValueError(f"{path}: not valid TOML: {exc}") from None
-    for section in ("tensor", "search", "output"):
-        if not isinstance(data.get(section), dict):
-            raise ValueError(f"{path}: section [{section}] is missing")
-    t, s, o = data["tensor"], data["search"], data["output"]
-    for key in ("code", "sizes", "ring"):
-        if key not in t:
-            raise ValueError(f"{path}: [tensor] {key} is missing")
-    try:
-        tc = tensor_code(t["code"], t["sizes"])
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{path}: [tensor] {exc}") from None
-    unknown = set(s) - _SEARCH_KEYS
+        fail(f"not valid TOML: {exc}")
+    unknown = sorted(set(data) - set(RULES))
     if unknown:
-        raise ValueError(f"{path}: [search] unknown key(s) {', '.join(sorted(unknown))}")
-    if "time_budget" not in s or not float(s["time_budget"]) > 0:
-        raise ValueError(f"{path}: [search] time_budget (seconds, > 0) is required")
-    if "dir" not in o:
-        raise ValueError(f"{path}: [output] dir is missing")
+        fail(f"unknown section(s) or key(s) {', '.join(unknown)} (known sections: "
+             f"{', '.join(f'[{s}]' for s in RULES)})")
+    for section in RULES:
+        if not isinstance(data.get(section), dict):
+            fail(f"section [{section}] is missing" if section not in data else f"[{section}] must be a table (a section)")
+    values = {}
+    for section, rules in RULES.items():
+        table = data[section]
+        unknown = sorted(set(table) - set(rules))
+        if unknown:
+            fail(f"[{section}] unknown key(s) {', '.join(unknown)} (known: {', '.join(rules)})")
+        for key, (required, check) in rules.items():
+            if key not in table:
+                if required:
+                    fail(f"[{section}] {key} is missing")
+                continue
+            try:
+                values[key] = check(table[key], f"[{section}] {key}")
+            except (TypeError, ValueError) as exc:
+                fail(str(exc))
+    try:
+        tc = tensor_code(values["code"], values["sizes"])
+    except (TypeError, ValueError) as exc:
+        fail(f"[tensor] {exc}")
+    if "seed" in values and "rng" in values:
+        fail("[search] seed, rng: give one of them (rng is another name of seed)")
+    if "cubes" in values and "symmetry" not in values:
+        fail("[search] cubes: only meaningful with symmetry = \"C3\"")
+    if "symmetry" in values:
+        if tc.code != "gg" or len(set(tc.n)) != 1:
+            fail(f"[search] symmetry: the cyclic symmetry needs a square product gg nxnxn, got {tc.label()}")
+        if "cubes" in values:
+            try:
+                cube_blocks(tc.n[0], values["cubes"])
+            except (TypeError, ValueError) as exc:
+                fail(f"[search] {exc}")
     base = path.resolve().parent
-    start = s.get("start", "naive")
-    options = {k: s[k] for k in _OPTION_KEYS if k in s}
+    start = values.get("start", "naive")
+    options = {k: values[k] for k in _OPTION_KEYS if k in values}
     if "symmetry" in options and "cubes" not in options:
         # resumes start from the checkpoint; stalled walkers still restart from the fresh cyclic start
-        options["cubes"] = default_cubes(tc.n[0], s.get("target_rank"))
+        options["cubes"] = default_cubes(tc.n[0], values.get("target_rank"))
     return Campaign(
-        path=path, code=tc.code, sizes=tc.n, ring=str(t["ring"]), target_rank=s.get("target_rank"),
-        time_budget=float(s["time_budget"]), workers=s.get("workers"), keep=int(s.get("keep", 1)),
-        seed=s.get("rng", s.get("seed")),
+        path=path, code=tc.code, sizes=tc.n, ring=values["ring"], target_rank=values.get("target_rank"),
+        time_budget=values["time_budget"], workers=values.get("workers"), keep=values.get("keep", 1),
+        seed=values.get("seed", values.get("rng")),
         options=options,
         start=None if start == "naive" else (base / start),
-        out_dir=base / o["dir"], catalogue=(base / o["catalogue"]) if o.get("catalogue") else None,
-        checkpoint_interval=float(o.get("checkpoint_interval", 5)),
+        out_dir=base / values["dir"],
+        catalogue=(base / values["catalogue"]) if "catalogue" in values else None,
+        checkpoint_interval=values.get("checkpoint_interval", 5.0),
     )
 
 
@@ -123,6 +223,32 @@ def _write_checkpoint(c: Campaign, seconds: float, flips: int, schemes) -> None:
     data = {"campaign": str(c.path), "seconds_used": seconds, "flips": flips,
             "schemes": [json.loads(scheme_to_json(s)) for s in schemes]}
     atomic_write_text(c.checkpoint, json.dumps(data))
+
+
+def _read_checkpoint(c: Campaign) -> tuple[float, int, list]:
+    """(seconds used, flips, schemes) of the campaign's checkpoint; a file that is not one is an error, left alone."""
+    try:
+        data = json.loads(c.checkpoint.read_text(encoding="utf-8"))
+        used, flips = float(data["seconds_used"]), int(data["flips"])
+        schemes = [scheme_from_dict(d, source=str(c.checkpoint)) for d in data["schemes"]]
+    except (OSError, KeyError, TypeError, ValueError) as exc:     # ValueError: not UTF-8, not JSON, a bad scheme
+        raise CampaignFileError(f"{c.path}: [output] dir: {c.checkpoint} is not a checkpoint of a campaign "
+                                f"(it is left as it is): {getattr(exc, 'strerror', None) or exc}") from None
+    label = tensor_code(c.code, c.sizes).label()
+    for s in schemes:
+        if s.tc.label() != label:
+            raise CampaignFileError(f"{c.path}: [output] dir: {c.checkpoint} holds {s.tc.label()} schemes, "
+                                    f"the campaign is for {label}")
+    if not schemes:
+        raise CampaignFileError(f"{c.path}: [output] dir: {c.checkpoint} holds no schemes")
+    return used, flips, schemes
+
+
+def _load_start(c: Campaign):
+    try:
+        return load_scheme(c.start)
+    except SchemeFileError as exc:
+        raise CampaignFileError(f"{c.path}: [search] start: {exc}") from None
 
 
 def run_campaign(path, *, progress: bool = True) -> SearchResult:
@@ -133,45 +259,59 @@ def run_campaign(path, *, progress: bool = True) -> SearchResult:
     of the same file resumes from it with the remaining budget, so a kill -9
     loses at most one interval. Each new best scheme is written to ``dir``, and
     into ``catalogue/<code>/`` when it beats the catalogue's best rank for that
-    tensor and ring.
+    tensor and ring. No scheme file is replaced: a scheme already there is not
+    written again, another of the same name gets a content-hash tag.
+
+    The file and its folders are checked before the search starts (see
+    :func:`load_campaign`; ``dir`` and ``catalogue`` must be folders or
+    creatable, a ``checkpoint.json`` there must be a campaign checkpoint).
+    On Ctrl-C (and SIGTERM under ``linalg-lab campaign``) the search stops,
+    and the checkpoint and the best schemes are written.
 
     Returns
     -------
     SearchResult
         The result of this run (``seconds`` counts this run only).
+
+    Raises
+    ------
+    CampaignFileError
+        A ``ValueError`` naming the file, the section and the key.
     """
     c = load_campaign(path)
-    c.out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        output_folder(c.out_dir, "[output] dir")
+        if c.catalogue is not None:
+            output_folder(c.catalogue / c.code, "[output] catalogue", create=False)
+    except ValueError as exc:
+        raise CampaignFileError(f"{c.path}: {exc}") from None
     used, flips0, start = 0.0, 0, None
     if c.checkpoint.exists():
-        data = json.loads(c.checkpoint.read_text(encoding="utf-8"))
-        used, flips0 = float(data["seconds_used"]), int(data["flips"])
-        start = [scheme_from_dict(d, source=str(c.checkpoint)) for d in data["schemes"]]
+        used, flips0, start = _read_checkpoint(c)
     elif c.start is not None:
-        start = load_scheme(c.start)
+        start = _load_start(c)
     options = dict(c.options)
     if options.get("restart") == "start" and start is not None:
         # independent descents: a resumed run still restarts from the campaign's start, not from the checkpoint
-        options["restart"] = load_scheme(c.start) if c.start is not None else naive_scheme(c.code, c.sizes, c.ring)
+        options["restart"] = _load_start(c) if c.start is not None else naive_scheme(c.code, c.sizes, c.ring)
     remaining = c.time_budget - used
     if remaining <= 0:
-        raise ValueError(f"{c.path}: time budget of {c.time_budget:g} s is used up (see {c.checkpoint})")
+        raise CampaignFileError(f"{c.path}: [search] time_budget of {c.time_budget:g} s is used up "
+                                f"(see {c.checkpoint})")
 
     written: list[Path] = []
+    prov = {"campaign": c.path.name, "seed": c.seed}
 
     def on_improve(s):
-        prov = {"campaign": c.path.name, "seed": c.seed}
-        c.out_dir.mkdir(parents=True, exist_ok=True)
-        save_scheme(s, c.out_dir, provenance=prov)
+        store_scheme(s, c.out_dir, provenance=prov)
         if c.catalogue is not None:
             held = catalogue_best(c.catalogue, s.code, s.n, s.ring.value)
             if held is None or s.rank < held:
-                (c.catalogue / s.code).mkdir(parents=True, exist_ok=True)
-                path = save_scheme(s, c.catalogue / s.code, provenance=prov)
-                # the catalogue keeps the best rank: drop what this run wrote before
+                path, new = store_scheme(s, c.catalogue / s.code, provenance=prov)
+                # the catalogue keeps the best rank: drop what this run wrote before (only that)
                 for old in written:
                     old.unlink(missing_ok=True)
-                written[:] = [path]
+                written[:] = [path] if new else []
 
     last = [time.perf_counter()]
 
@@ -184,6 +324,6 @@ def run_campaign(path, *, progress: bool = True) -> SearchResult:
                     workers=c.workers, start=start, keep=c.keep, progress=progress, on_improve=on_improve,
                     on_tick=on_tick, tick=min(1.0, c.checkpoint_interval), **options)
     _write_checkpoint(c, used + result.seconds, flips0 + result.flips, result.schemes)
-    for i, s in enumerate(result.schemes):
-        save_scheme(s, c.out_dir, provenance={"campaign": c.path.name, "seed": c.seed}, tag=None if i == 0 else f"k{i + 1}")
+    for s in result.schemes:
+        store_scheme(s, c.out_dir, provenance=prov)
     return result

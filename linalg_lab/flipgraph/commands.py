@@ -17,10 +17,35 @@ def _exit_code(result) -> int:
     return EXIT_TARGET if result.target_reached or result.target_rank is None else EXIT_TIME
 
 
+def _out_folder(command: str, value, flag: str = "--out") -> Path | None:
+    """The output folder, checked and created before any work; None after printing a one-line error."""
+    from ..schemes.io import output_folder
+
+    try:
+        return output_folder(value, flag)
+    except (ValueError, TypeError) as exc:
+        print(f"{command}: {exc}", file=sys.stderr)
+        return None
+
+
+def _store_all(command: str, schemes, out: Path, provenance: dict, tag=None) -> list[Path] | None:
+    """Write each scheme into ``out`` (no file replaced: identical -> same file, else a content-hash tag)."""
+    from ..schemes.io import store_scheme
+
+    try:
+        return [store_scheme(s, out, provenance=provenance, tag=tag)[0] for s in schemes]
+    except OSError as exc:
+        print(f"{command}: --out: cannot write into {out}: {exc.strerror or exc}", file=sys.stderr)
+        return None
+
+
 def cmd_search(args) -> int:
-    from ..schemes import SchemeFileError, load_scheme, save_scheme
+    from ..schemes import SchemeFileError, load_scheme
     from .search import search
 
+    out = _out_folder("search", args.out)      # before the search: a finished search must have somewhere to go
+    if out is None:
+        return 2
     start = None
     if args.start:
         try:
@@ -39,15 +64,13 @@ def cmd_search(args) -> int:
     except (ValueError, TypeError) as exc:
         print(f"search: {exc}", file=sys.stderr)
         return 2
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i, s in enumerate(result.schemes):
-        method = "flip graph" if args.symmetry is None else f"flip graph, {args.symmetry} symmetric"
-        prov = {"seed": args.seed, "flips": result.flips, "seconds": round(result.seconds, 3),
-                "parent": str(args.start) if args.start else ("naive" if args.symmetry is None else "cyclic start"),
-                "method": method}
-        paths.append(save_scheme(s, out, provenance=prov, tag=None if i == 0 else f"k{i + 1}"))
+    method = "flip graph" if args.symmetry is None else f"flip graph, {args.symmetry} symmetric"
+    prov = {"seed": args.seed, "flips": result.flips, "seconds": round(result.seconds, 3),
+            "parent": str(args.start) if args.start else ("naive" if args.symmetry is None else "cyclic start"),
+            "method": method}
+    paths = _store_all("search", result.schemes, out, prov)
+    if paths is None:
+        return 1
     print(json.dumps({"path": str(paths[0]), "rank": result.rank, "target_reached": result.target_reached,
                       "seconds": round(result.seconds, 3), "flips": result.flips}))
     return _exit_code(result)
@@ -58,18 +81,24 @@ def cmd_campaign(args) -> int:
 
     try:
         result = run_campaign(args.file, progress=not args.quiet)
-    except ValueError as exc:
-        print(f"campaign: {exc}", file=sys.stderr)
+    except (ValueError, TypeError) as exc:      # the file, its keys and its folders: checked before the search
+        print(f"campaign: {exc}".replace("\n", " | "), file=sys.stderr)
         return 2
+    except OSError as exc:                      # a write that failed during the run (disk full, ...)
+        print(f"campaign: {exc}".replace("\n", " | "), file=sys.stderr)
+        return 1
     print(json.dumps({"rank": result.rank, "target_reached": result.target_reached,
                       "seconds": round(result.seconds, 3), "flips": result.flips}))
     return _exit_code(result)
 
 
 def cmd_optimize(args) -> int:
-    from ..schemes import SchemeFileError, load_scheme, save_scheme
+    from ..schemes import SchemeFileError, load_scheme
     from .optimize import optimize_additions
 
+    out = _out_folder("optimize", args.out)     # --out is a folder, as for every command: never a file to replace
+    if out is None:
+        return 2
     try:
         scheme = load_scheme(args.file)
         res = optimize_additions(scheme, time_limit=args.time_limit, rng=args.seed)
@@ -77,15 +106,19 @@ def cmd_optimize(args) -> int:
         print(f"optimize: {exc}", file=sys.stderr)
         return 2
     prov = dict(res.provenance(), parent=str(args.file), seed=args.seed)
-    path = save_scheme(res.scheme, Path(args.out), provenance=prov, tag=f"add{res.after}")
-    print(json.dumps({"path": str(path), "rank": res.scheme.rank, "additions_before": res.before,
+    paths = _store_all("optimize", [res.scheme], out, prov, tag=f"add{res.after}")
+    if paths is None:
+        return 1
+    print(json.dumps({"path": str(paths[0]), "rank": res.scheme.rank, "additions_before": res.before,
                       "additions": res.after, "seconds": round(res.seconds, 3), "flips": res.flips}))
-    return 0
+    return EXIT_INTERRUPT if res.interrupted else 0
 
 
 def cmd_meta(args) -> int:
     from .meta_search import meta_search
 
+    if _out_folder("meta", args.out) is None:
+        return 2
     try:
         result = meta_search(args.formats, args.ring, time_limit=args.time_limit, workers=args.workers, rng=args.seed,
                              out=args.out, checkpoint=args.checkpoint, start=args.start,

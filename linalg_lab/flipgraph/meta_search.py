@@ -52,7 +52,8 @@ from pathlib import Path
 import numpy as np
 
 from ..fields.rings import as_ring
-from ..schemes.io import SchemeFileError, atomic_write_text, load_scheme, save_scheme, scheme_from_dict, scheme_to_json
+from ..schemes.io import (SchemeFileError, atomic_write_text, load_scheme, output_folder, save_scheme, scheme_from_dict,
+                          scheme_to_json)
 from ..schemes.scheme import Scheme
 from ..schemes.standard import naive_scheme
 from ..validation import check_bool, check_choice, check_instance, check_int, check_real
@@ -129,12 +130,14 @@ class MetaSearchResult:
 def _read_checkpoint(path: Path, ring: str) -> tuple[float, list[Scheme]]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or data.get("kind") != "meta search":
+            raise ValueError("not a meta-search checkpoint (it is left as it is)")
         used = float(data["seconds_used"])
-        if data.get("ring") != ring:
-            raise ValueError(f"checkpoint: {path} is for ring {data.get('ring')!r}, the search for {ring!r}")
         schemes = [scheme_from_dict(d, source=str(path)) for d in data["schemes"]]
-    except (OSError, KeyError, TypeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"checkpoint: cannot read {path}: {exc}") from None
+    except (OSError, KeyError, TypeError, ValueError) as exc:    # ValueError: not UTF-8, not JSON, a bad scheme
+        raise ValueError(f"checkpoint: cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    if data.get("ring") != ring:
+        raise ValueError(f"checkpoint: {path} is for ring {data.get('ring')!r}, the search for {ring!r}")
     return used, schemes
 
 
@@ -207,12 +210,16 @@ def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=N
     rng : None, int, numpy.random.SeedSequence or numpy.random.Generator
         Root of the walkers' seeds (``SeedSequence.spawn``).
     out : str or Path, optional
-        Folder: each new best of a format is written there (``save_scheme``),
-        and every format's best at the end.
+        Folder (created before the search starts; an existing file there is an
+        error): each new best of a format is written there (``save_scheme``),
+        and every format's best at the end. No file is replaced: a scheme
+        already there is not written again, and another scheme of the same
+        name gets a content-hash tag.
     checkpoint : str or Path, optional
         JSON file written atomically every few seconds and at the end (every
         format's best and the seconds used); when it exists, the search
-        resumes from it with the time left.
+        resumes from it with the time left (a file that is not a meta-search
+        checkpoint is an error, never overwritten).
     start : Scheme, str, Path or sequence of them, optional
         Schemes to start from besides the naive ones: schemes, scheme
         files, folders of scheme files or meta-search checkpoints (say the
@@ -265,10 +272,14 @@ def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=N
     descents = check_bool(descents, "descents")
     stays = check_bool(stays, "stays")
     settings = SearchSettings.resolve("pool", ring, chunk=chunk, split=split)
+    # the folders are checked (and made) before any work, so that the run's results have somewhere to go
     if out is not None:
-        out = Path(check_instance(out, "out", (str, os.PathLike)))
+        out = output_folder(out, "out")
     if checkpoint is not None:
         checkpoint = Path(check_instance(checkpoint, "checkpoint", (str, os.PathLike)))
+        if checkpoint.is_dir():
+            raise ValueError(f"checkpoint: {checkpoint} is a folder, expected a checkpoint file")
+        output_folder(checkpoint.parent, "checkpoint")
     if on_improve is not None and not callable(on_improve):
         raise TypeError(f"on_improve: expected a callable, got {type(on_improve).__name__}")
     executor = ThreadExecutor() if executor is None else check_instance(executor, "executor", Executor)
@@ -292,8 +303,6 @@ def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=N
     if remaining <= 0:
         raise ValueError(f"time_limit: the budget of {time_limit:g} s is used up ({used:.1f} s in {checkpoint})")
 
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
     seeds = [ss.spawn(2) for ss in root.spawn(workers)]
     margin = settings.margin + 8
     walkers = []

@@ -50,6 +50,7 @@ class OptimizeResult:
     seconds: float
     ok: bool = True
     message: str = ""
+    interrupted: bool = False          # stopped by Ctrl-C: ``scheme`` is the cheapest met until then
 
     def provenance(self) -> dict:
         return {"method": "additive-complexity minimiser (flips and sandwiches at constant rank)", "additions": self.after,
@@ -80,7 +81,8 @@ def optimize_additions(scheme: Scheme, *, time_limit: float | None = 10.0, max_f
         Never worse in (rank, additions), compared lexicographically: at the
         start's rank ``after <= before``; when a flip opened a reduction the
         scheme has a lower rank, which counts as better even if it costs
-        more additions.
+        more additions. On Ctrl-C the walk stops and the cheapest scheme met so
+        far is returned (``interrupted`` is True).
     """
     check_instance(scheme, "scheme", Scheme)
     if time_limit is None and max_flips is None:
@@ -100,20 +102,24 @@ def optimize_additions(scheme: Scheme, *, time_limit: float | None = 10.0, max_f
     best, after = scheme, before
     t0 = time.perf_counter()
     done = spent = 0           # flips done; budget spent (a round without any flip spends a chunk)
-    while (max_flips is None or spent < max_flips) and (time_limit is None or time.perf_counter() - t0 < time_limit):
-        n = w.cost_walk(chunk if max_flips is None else min(chunk, max_flips - spent))
-        done += n
-        spent += n if n else chunk
-        found = w.best()
-        cost = additive_complexity(found)
-        if (found.rank, cost) < (best.rank, after):
-            best, after = checked(found), cost
-        if sandwiches == 0:
-            if n == 0:
-                break                  # no flip anywhere and no sandwich: nothing more to explore
-            continue
-        # leave the current scheme by a few sandwiches; the walk goes on from there
-        current = w.scheme()
-        w.load(random_sandwich(current, g, sandwiches))
+    interrupted = False
+    try:                       # Ctrl-C (or SIGTERM in the CLI) ends the walk, keeping the cheapest scheme met
+        while (max_flips is None or spent < max_flips) and (time_limit is None or time.perf_counter() - t0 < time_limit):
+            n = w.cost_walk(chunk if max_flips is None else min(chunk, max_flips - spent))
+            done += n
+            spent += n if n else chunk
+            found = w.best()
+            cost = additive_complexity(found)
+            if (found.rank, cost) < (best.rank, after):
+                best, after = checked(found), cost
+            if sandwiches == 0:
+                if n == 0:
+                    break                  # no flip anywhere and no sandwich: nothing more to explore
+                continue
+            # leave the current scheme by a few sandwiches; the walk goes on from there
+            current = w.scheme()
+            w.load(random_sandwich(current, g, sandwiches))
+    except KeyboardInterrupt:
+        interrupted = True
     return OptimizeResult(best, before, after, done, time.perf_counter() - t0,
-                          message=f"{before} -> {after} additions at rank {best.rank}")
+                          message=f"{before} -> {after} additions at rank {best.rank}", interrupted=interrupted)

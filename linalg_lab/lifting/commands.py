@@ -6,13 +6,13 @@ A thin layer over :func:`linalg_lab.lifting.lift` and
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 import time
 from pathlib import Path
 
-from ..schemes import SchemeFileError, load_scheme, load_terms, save_scheme, scheme_filename, scheme_files
+from ..schemes import SchemeFileError, load_scheme, load_terms, scheme_files
+from ..schemes.io import output_folder, store_scheme
 from ..validation import check_bool, check_choice, check_int
 from .lift import TARGETS, lift
 
@@ -27,35 +27,6 @@ def _load_any(path: Path):
         raise SchemeFileError(f"{path}: cannot read: {exc.strerror or exc}") from None
 
 
-def _scheme_key(scheme) -> str:
-    h = hashlib.sha1()
-    for a in scheme.factors:
-        h.update(repr([[str(x) for x in row] for row in a]).encode())
-    return h.hexdigest()[:8]
-
-
-def _target_path(scheme, out: Path) -> tuple[Path, bool]:
-    """Where to write: the standard name, or one tagged with a content hash if that name holds another scheme.
-
-    Returns the path and whether an identical scheme is already there.
-    """
-    plain = out / scheme_filename(scheme)
-    if not plain.exists():
-        return plain, False
-    try:
-        if load_scheme(plain, verify=False) == scheme:
-            return plain, True
-    except SchemeFileError:
-        pass
-    tagged = out / scheme_filename(scheme, tag=_scheme_key(scheme))
-    if tagged.exists():
-        try:
-            return tagged, load_scheme(tagged, verify=False) == scheme
-        except SchemeFileError:
-            return tagged, False
-    return tagged, False
-
-
 def lift_files(paths, to="Q", out=".", steps=10, attempts=4, by_code=False, progress=True, echo=print,
                simplify=0) -> dict:
     """Lift scheme files and write each verified lift; the summary dict printed by ``linalg-lab lift``.
@@ -67,7 +38,11 @@ def lift_files(paths, to="Q", out=".", steps=10, attempts=4, by_code=False, prog
         (searched for ``*.json``).
     to : {"Q", "Z", "ZT"}
     out : str or Path
-        Output folder (created); with ``by_code`` each file goes to ``out/<code>/``.
+        Output folder (created before the first file; an existing file there is an
+        error); with ``by_code`` each file goes to ``out/<code>/``. No file is
+        replaced: a lift identical to a file already there is reported as
+        "already there", a different one of the same name gets a content-hash tag
+        (:func:`linalg_lab.schemes.io.store_scheme`).
     steps, attempts, simplify : int
         Passed to :func:`linalg_lab.lifting.lift`.
     progress : bool
@@ -101,7 +76,7 @@ def lift_files(paths, to="Q", out=".", steps=10, attempts=4, by_code=False, prog
     by_code, progress = check_bool(by_code, "by_code"), check_bool(progress, "progress")
     t0 = time.perf_counter()
     files = scheme_files(paths)
-    out = Path(out)
+    out = output_folder(out, "out")
     lifted = failed = skipped = 0
     written = []
     interrupted = False
@@ -123,13 +98,16 @@ def lift_files(paths, to="Q", out=".", steps=10, attempts=4, by_code=False, prog
                 failed += 1
                 echo(f"FAIL {f}: {res.message}")
                 continue
-            folder = out / res.scheme.code if by_code else out
-            folder.mkdir(parents=True, exist_ok=True)
-            target, same = _target_path(res.scheme, folder)
-            if not same:
-                prov = res.provenance()
-                prov["parent"] = f.name
-                save_scheme(res.scheme, target, provenance=prov)   # verifies before writing
+            prov = res.provenance()
+            prov["parent"] = f.name
+            try:
+                folder = output_folder(out / res.scheme.code, "out") if by_code else out
+                target, new_file = store_scheme(res.scheme, folder, provenance=prov)   # verifies before writing
+            except (ValueError, OSError) as exc:
+                failed += 1
+                echo(f"FAIL {f}: cannot write the lift: {getattr(exc, 'strerror', None) or exc}")
+                continue
+            same = not new_file
             lifted += 1
             written.append(str(target))
             echo(f"OK   {f} -> {target} ({res.scheme.ring}, {res.method}, {res.seconds * 1e3:.1f} ms"
@@ -143,6 +121,11 @@ def lift_files(paths, to="Q", out=".", steps=10, attempts=4, by_code=False, prog
 
 
 def cmd_lift(args) -> int:
+    try:
+        output_folder(args.out, "--out", create=False)    # before any work: a lift must have somewhere to go
+    except ValueError as exc:
+        print(f"lift: {exc}", file=sys.stderr)
+        return 2
     files = scheme_files(args.files)
     if not files:
         print("lift: no scheme files found", file=sys.stderr)

@@ -4,7 +4,9 @@ A thin layer over the importers: one product per line (``.exp``, ``.txt``,
 anything that is not ``.npz`` or ``.json``), AlphaTensor ``.npz`` (every entry)
 and cyclic JSON (Perminov's format; a linalg-lab scheme file is loaded as it is).
 Each scheme is written with :func:`linalg_lab.schemes.save_scheme`, which
-verifies it exactly once more before writing.
+verifies it exactly once more before writing and never replaces a file (a
+scheme already there is kept, another one of the same name gets a
+content-hash tag).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 
 from ..fields.rings import RINGS
 from .importers import alphatensor_keys, load_alphatensor_npz, load_cyclic_json, load_terms
-from .io import FORMAT, load_scheme, save_scheme
+from .io import FORMAT, load_scheme, output_folder, save_scheme
 
 
 def _tag(path: Path) -> str:
@@ -51,11 +53,10 @@ def published_schemes(path, ring=None):
 
 
 def cmd_import(args) -> int:
-    out = Path(args.out)
     try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        print(f"import: --out: cannot create {out}: {exc.strerror or exc}", file=sys.stderr)
+        out = output_folder(args.out, "--out")     # a folder, never a file to replace
+    except ValueError as exc:
+        print(f"import: {exc}", file=sys.stderr)
         return 2
     written, failed = 0, 0
 

@@ -219,11 +219,13 @@ def content_tag(scheme: Scheme) -> str:
     return h.hexdigest()
 
 
-def output_folder(path, name: str = "out") -> Path:
+def output_folder(path, name: str = "out", *, create: bool = True) -> Path:
     """Make sure ``path`` is a writable folder (created with its parents when missing) and return it.
 
     Called before any work starts, so that a long search never ends with
-    nowhere to write. Errors name ``name`` (the argument, flag or key).
+    nowhere to write. Errors name ``name`` (the argument, flag or key). With
+    ``create=False`` nothing is created: a missing folder passes when its
+    nearest existing parent is a writable folder.
 
     Raises
     ------
@@ -235,6 +237,15 @@ def output_folder(path, name: str = "out") -> Path:
     path = _check_path(path, name)
     if path.exists() and not path.is_dir():
         raise ValueError(f"{name}: {path} exists and is not a folder (nothing written)")
+    if not create:
+        parent = path
+        while not parent.exists() and parent != parent.parent:
+            parent = parent.parent
+        if not parent.is_dir():
+            raise ValueError(f"{name}: cannot create the folder {path}: {parent} is not a folder")
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise ValueError(f"{name}: cannot create or write the folder {path}: {parent} is not writable")
+        return path
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
