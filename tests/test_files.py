@@ -1,7 +1,10 @@
 """Scheme files (DESIGN.md section 4): round trips for every ring, and every malformed case."""
 
 import json
+import os
+import stat
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -181,3 +184,91 @@ def test_file_functions_refuse_wrong_types(tmp_path, call, name):
 def test_scheme_files_takes_one_path_or_many(tmp_path):
     f = save_scheme(strassen_scheme(), tmp_path)
     assert scheme_files(tmp_path) == scheme_files([str(tmp_path)]) == scheme_files(f) == [f]
+
+
+# ----------------------------------------------------------------------------- where files go, and what is never replaced
+def flipped(s):
+    """Another exact scheme of the same format and rank: term 0 with u and w negated (fine over Z and Z_T)."""
+    u, w = s.u.copy(), s.w.copy()
+    u[0], w[0] = -u[0], -w[0]
+    return s.with_factors(u, s.v, w)
+
+
+def test_trailing_slash_and_suffixless_paths_are_folders(tmp_path, monkeypatch):
+    s = strassen_scheme("ZT")
+    monkeypatch.chdir(tmp_path)
+    p = save_scheme(s, "out/")                      # the README's example: Path() would drop the '/'
+    assert p == Path("out") / "gg-2x2x2-r7-ZT.json" and (tmp_path / "out").is_dir()
+    q = save_scheme(s, tmp_path / "made" / "deep")  # no .json suffix: a folder, created with its parents
+    assert q.parent == tmp_path / "made" / "deep" and load_scheme(q) == s
+    f = save_scheme(s, tmp_path / "named.json")     # a .json name is the file itself
+    assert f == tmp_path / "named.json" and load_scheme(f) == s
+
+
+def test_a_file_that_is_not_ours_is_never_replaced(tmp_path):
+    s = strassen_scheme("ZT")
+    notes = tmp_path / "notes.json"
+    notes.write_text('{"my": "notes"}')
+    with pytest.raises(ValueError, match=r"^path: .*notes.json exists and is not a linalg-lab scheme file"):
+        save_scheme(s, notes)
+    assert notes.read_text() == '{"my": "notes"}'
+    text = tmp_path / "notes"                       # a folder is meant, a file is there
+    text.write_text("hello")
+    with pytest.raises(ValueError, match=r"^path: .*notes exists and is not a folder"):
+        save_scheme(s, text)
+    assert text.read_text() == "hello"
+    assert sorted(q.name for q in tmp_path.iterdir()) == ["notes", "notes.json"]   # no temporary file left
+    # a scheme file named explicitly is ours: it is replaced
+    own = save_scheme(naive_scheme("gg", (2, 2, 2), "ZT"), tmp_path / "own.json")
+    assert save_scheme(s, own) == own and load_scheme(own) == s
+
+
+def test_a_folder_keeps_every_distinct_scheme_and_rewrites_none(tmp_path):
+    a, b = strassen_scheme("ZT"), flipped(strassen_scheme("ZT"))
+    assert a != b and b.verify()
+    pa = save_scheme(a, tmp_path, provenance={"run": 1})
+    before = pa.read_text()
+    pb = save_scheme(b, tmp_path, provenance={"run": 2})
+    assert pa.name == "gg-2x2x2-r7-ZT.json" and pb != pa
+    assert pb.name.startswith("gg-2x2x2-r7-ZT-") and len(pb.stem.rsplit("-", 1)[1]) == 8      # a content hash
+    assert load_scheme(pa) == a and load_scheme(pb) == b and pa.read_text() == before
+    # identical content: the same file, not rewritten (its provenance stays the first writer's)
+    assert save_scheme(a, tmp_path, provenance={"run": 3}) == pa and pa.read_text() == before
+    assert save_scheme(b, tmp_path) == pb
+    assert len(list(tmp_path.iterdir())) == 2
+    # a tag is kept, and its clash resolved the same way
+    ta, tb = save_scheme(a, tmp_path, tag="x"), save_scheme(b, tmp_path, tag="x")
+    assert ta.name == "gg-2x2x2-r7-ZT-x.json" and tb.name.startswith("gg-2x2x2-r7-ZT-x_") and load_scheme(tb) == b
+
+
+def test_a_name_taken_between_check_and_write_is_not_clobbered(tmp_path, monkeypatch):
+    import linalg_lab.schemes.io as io
+
+    a, b = strassen_scheme("ZT"), flipped(strassen_scheme("ZT"))
+    pa = save_scheme(a, tmp_path)
+    before = pa.read_text()
+    # another writer's file appears after the existence check: the hard link refuses the taken name
+    monkeypatch.setattr(io.os.path, "lexists", lambda p: False)
+    pb = save_scheme(b, tmp_path)
+    assert pb != pa and pa.read_text() == before and load_scheme(pb) == b
+
+
+def test_a_non_scheme_file_under_the_standard_name_is_left_alone(tmp_path):
+    s = strassen_scheme("ZT")
+    squatter = tmp_path / "gg-2x2x2-r7-ZT.json"
+    squatter.write_text("not a scheme")
+    p = save_scheme(s, tmp_path)
+    assert p != squatter and squatter.read_text() == "not a scheme" and load_scheme(p) == s
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o077, 0o002])
+def test_written_files_follow_the_umask(tmp_path, mask):
+    old = os.umask(mask)
+    try:
+        files = [save_scheme(strassen_scheme("ZT"), tmp_path),
+                 save_scheme(strassen_scheme("ZT"), tmp_path / "f.json"),
+                 atomic_write_text(tmp_path / "t.txt", "x")]
+    finally:
+        os.umask(old)
+    for f in files:
+        assert stat.S_IMODE(f.stat().st_mode) == 0o666 & ~mask, f
