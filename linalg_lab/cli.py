@@ -58,7 +58,11 @@ def cmd_naive(args) -> int:
     except (ValueError, TypeError) as exc:
         print(f"naive: {exc}", file=sys.stderr)
         return 2
-    path, _ = store_scheme(s, out, provenance={"method": "naive", "parent": None})
+    try:
+        path, _ = store_scheme(s, out, provenance={"method": "naive", "parent": None})
+    except OSError as exc:
+        print(f"naive: --out: cannot write into {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     print(path)
     return 0
 
@@ -84,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("code", metavar="CODE", help="tensor code, e.g. gg, ug, gt")
     n.add_argument("sizes", metavar="N1xN2xN3")
     n.add_argument("--ring", default="Z", choices=["F2", "F3", "ZT", "Z", "Q"])
-    n.add_argument("--out", required=True, metavar="DIR")
+    n.add_argument("--out", required=True, metavar="DIR",
+                   help="output folder, made if missing (an existing file is refused; no file in it is replaced)")
     n.set_defaults(func=cmd_naive)
 
     for modname in FAMILY_COMMANDS:

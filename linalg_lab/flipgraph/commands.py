@@ -9,6 +9,8 @@ from pathlib import Path
 from .settings import SETTINGS
 
 EXIT_TARGET, EXIT_TIME, EXIT_INTERRUPT = 0, 3, 130
+#: What every --out means (README: output folders).
+OUT_HELP = "output folder, made before the work starts (an existing file is refused; no file in it is replaced)"
 
 
 def _exit_code(result) -> int:
@@ -34,8 +36,9 @@ def _store_all(command: str, schemes, out: Path, provenance: dict, tag=None) -> 
 
     try:
         return [store_scheme(s, out, provenance=provenance, tag=tag)[0] for s in schemes]
-    except OSError as exc:
-        print(f"{command}: --out: cannot write into {out}: {exc.strerror or exc}", file=sys.stderr)
+    except (OSError, ValueError) as exc:     # a disk that filled up during the run; every name taken
+        print(f"{command}: --out: cannot write into {out}: {getattr(exc, 'strerror', None) or exc}",
+              file=sys.stderr)
         return None
 
 
@@ -155,13 +158,13 @@ def register(sub) -> None:
     for setting in SETTINGS:       # every walk setting, its help and defaults from one table
         s.add_argument("--" + setting.name.replace("_", "-"), type=setting.kind, default=None, metavar=setting.metavar,
                        help=f"{setting.help} (default {setting.describe_defaults()})")
-    s.add_argument("--out", required=True, metavar="DIR")
+    s.add_argument("--out", required=True, metavar="DIR", help=OUT_HELP)
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_search)
 
     o = sub.add_parser("optimize", help="fewest additions at the same rank: flips and sandwiches, cheapest kept")
     o.add_argument("file", metavar="FILE")
-    o.add_argument("--out", required=True, metavar="DIR")
+    o.add_argument("--out", required=True, metavar="DIR", help=OUT_HELP)
     o.add_argument("--time-limit", type=float, default=10.0, help="seconds of walking (default 10)")
     o.add_argument("--seed", type=int, default=None)
     o.set_defaults(func=cmd_optimize)
@@ -171,7 +174,7 @@ def register(sub) -> None:
     m.add_argument("--formats", required=True, metavar="SPEC",
                    help="'2..5' (every n1 <= n2 <= n3 with sizes 2..5) or a list like '2x2x3,3x3x3'")
     m.add_argument("--time-limit", type=float, required=True, help="seconds in total (over resumes)")
-    m.add_argument("--out", required=True, metavar="DIR", help="folder for every improvement and the final bests")
+    m.add_argument("--out", required=True, metavar="DIR", help="folder for every improvement and the final bests: " + OUT_HELP)
     m.add_argument("--workers", type=int, default=None, help="parallel walkers (default: all cores)")
     m.add_argument("--seed", type=int, default=None)
     m.add_argument("--checkpoint", default=None, metavar="FILE", help="checkpoint JSON: written every few seconds, "
