@@ -1,9 +1,13 @@
 """randomized_pinv: agreement with A^+, Nystrom/cross identities, inputs, operator algebra."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.linalg as sla
 import scipy.sparse as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy.sparse.linalg import LinearOperator, aslinearoperator
 
 from linalg_lab.factorization import (
@@ -68,9 +72,13 @@ def test_dense_sparse_and_operator_inputs_agree():
     k = min(r + 10, 90)
     for A in (D, S, sp.csc_matrix(S), aslinearoperator(S)):
         for sketch in ("gaussian", "sparse_sign", "select"):
-            op = randomized_pinv(A, 90, sketch=sketch, rng=rng)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                op = randomized_pinv(A, 90, sketch=sketch, rng=rng)
+            assert bool(caught) == (not op.rank_conditions_observed)
             if sketch != "select":  # a full-width random sketch always sees all of A
                 assert op.rank_conditions_observed, (type(A), sketch)
+            if op.rank_conditions_observed:
                 assert _relerr(op.toarray(), ref) < 1e-9
     op = randomized_pinv(aslinearoperator(D), k, rng=0)
     assert op.ranks[0] == r
@@ -81,7 +89,8 @@ def test_square_sketches_give_pinv_of_generalized_nystrom():
     A = rng.standard_normal((30, 25))  # full rank 25 > k: rank conditions fail
     k = 8
     P, Q = rng.standard_normal((30, k)), rng.standard_normal((25, k))
-    op = randomized_pinv(A, sketch=(P, Q), rng=0)
+    with pytest.warns(RuntimeWarning, match="rank conditions .* were not observed"):
+        op = randomized_pinv(A, sketch=(P, Q), rng=0)
     assert op.sketch == "explicit" and (op.k, op.l) == (k, k)
     assert not op.rank_conditions_observed
     AN = A @ Q @ np.linalg.inv(P.T @ A @ Q) @ P.T @ A
@@ -95,7 +104,8 @@ def test_selection_gives_pinv_of_cross_approximation():
     rng = np.random.default_rng(7)
     A = rng.standard_normal((20, 16))
     rows, cols = np.array([1, 4, 9, 13, 17]), np.array([0, 2, 3, 8, 15])
-    op = randomized_pinv(A, sketch=(rows, cols), rng=0)
+    with pytest.warns(RuntimeWarning, match="not A\\^\\+"):
+        op = randomized_pinv(A, sketch=(rows, cols), rng=0)
     assert op.sketch == "select" and np.array_equal(op.rows, rows)
     cross = A[:, cols] @ np.linalg.inv(A[np.ix_(rows, cols)]) @ A[rows]
     assert _relerr(op.toarray(), pinv(cross)) < 1e-9
@@ -107,17 +117,25 @@ def test_selection_can_miss_the_rank_and_says_so():
     A = np.zeros((12, 10))
     A[1:, 1:] = 1.0
     A[0, 0] = 1.0
-    op = randomized_pinv(A, sketch=(np.arange(1, 6), np.arange(1, 6)), rng=0)
+    with pytest.warns(RuntimeWarning, match="residual_estimate"):
+        op = randomized_pinv(A, sketch=(np.arange(1, 6), np.arange(1, 6)), rng=0)
     assert op.ranks == (1, 1, 1) and op.saturated  # ranks agree and saturate ...
     assert not op.rank_conditions_observed  # ... but the probes see the missing part
     assert op.residual_estimate > 0.1
     op0 = randomized_pinv(A, sketch=(np.arange(1, 6), np.arange(1, 6)), n_probes=0)
-    assert op0.residual_estimate is None and op0.rank_conditions_observed  # no probes: ranks only
+    # no probes: ranks only, which a selection can fool (the documented limit of n_probes=0)
+    assert op0.residual_estimate is None and op0.rank_conditions_observed
+    # the random selection of the adaptive mode grows until the probes see all of A
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ad = randomized_pinv(A, sketch="select", rng=0)
+    assert ad.rank_conditions_observed and _relerr(ad.toarray(), np.linalg.pinv(A)) < 1e-12
 
 
 def test_too_small_sketch_is_flagged(tall):
-    op = randomized_pinv(tall, 8, rng=0)
-    assert op.ranks == (8, 8, 8) and not op.saturated
+    with pytest.warns(RuntimeWarning, match="k or l is probably below rank"):
+        op = randomized_pinv(tall, 8, rng=0)
+    assert op.ranks == (8, 8, 8) and not op.saturated and op.draws == 1  # no use drawing again
     assert not op.rank_conditions_observed and op.residual_estimate > 1e-3
 
 
@@ -133,7 +151,8 @@ def test_adaptive_k_from_tolerance():
     B = (U * 10.0 ** -np.arange(150.0)) @ V.T
     loose = randomized_pinv(B, rtol=10**-6.5, rng=2)  # cutoff between sigma_7 and sigma_8
     assert loose.k == 16 and loose.ranks[0] == 7
-    assert randomized_pinv(B, max_k=8, rng=2).k == 8
+    with pytest.warns(RuntimeWarning, match="max_k = 8"):
+        assert randomized_pinv(B, max_k=8, rng=2).k == 8
 
 
 def test_reproducible_with_seed(tall):
@@ -208,3 +227,89 @@ def test_issue_target_4000x3000_rank50():
     u, s, vt = np.linalg.svd(Rx @ Ry.T)
     ref = ((Qy @ vt.T) / s) @ (Qx @ u).T
     assert _relerr(op.toarray(), ref) < 1e-10
+
+
+# ----------------------------------------------------------------------------- issue P0, item 3: no silent wrong result
+
+
+def _call_recording(*args, **kwargs):
+    """``(op, warned)``: the operator and whether randomized_pinv warned that its conditions failed."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        op = randomized_pinv(*args, **kwargs)
+    return op, any(issubclass(w.category, RuntimeWarning) and "randomized_pinv" in str(w.message) for w in caught)
+
+
+def _test_matrix(rng, m, n, r, structured):
+    """Rank ``r`` with singular values in [1, 2]; ``structured``: a scaled partial permutation (0/1 pattern),
+    where +-1 and selection sketches lose rank with high probability."""
+    if structured:
+        A = np.zeros((m, n))
+        A[rng.choice(m, r, replace=False), rng.choice(n, r, replace=False)] = rng.uniform(1.0, 2.0, r)
+        return A
+    U = np.linalg.qr(rng.standard_normal((m, r)))[0]
+    V = np.linalg.qr(rng.standard_normal((n, r)))[0]
+    return (U * rng.uniform(1.0, 2.0, r)) @ V.T
+
+
+def test_issue_sparse_sign_with_k_equal_to_the_rank():
+    # the reported case: 20 x 4 of full rank, k = l = 4, and the adaptive default on a 5 x 4 matrix
+    A = np.random.default_rng(0).standard_normal((20, 4))
+    B = np.random.default_rng(1).standard_normal((5, 4))
+    for seed in range(20):
+        for sketch in ("sparse_sign", "gaussian", "select"):
+            op, warned = _call_recording(A, 4, sketch=sketch, rng=seed)
+            assert not warned and op.rank_conditions_observed
+            assert _relerr(op.toarray(), np.linalg.pinv(A)) < 1e-12
+            op, warned = _call_recording(B, sketch=sketch, rng=seed)
+            assert not warned and _relerr(op.toarray(), np.linalg.pinv(B)) < 1e-12
+
+
+def test_sketches_that_lost_rank_are_drawn_again():
+    # a 4 x 4 identity block in a 40 x 30 zero matrix: P^T A is a 4 x 4 matrix of random signs (k = 4 < m),
+    # singular about half of the time
+    A = np.zeros((40, 30))
+    A[:4, :4] = np.eye(4)
+    redrawn = 0
+    for seed in range(20):
+        op, warned = _call_recording(A, 4, sketch="sparse_sign", rng=seed)
+        assert warned == (not op.rank_conditions_observed)
+        redrawn += op.draws > 1
+        if not warned:
+            assert _relerr(op.toarray(), np.linalg.pinv(A)) < 1e-12
+    assert redrawn >= 5
+    # one draw only: some seeds fail, and each failure warns
+    failures = 0
+    for seed in range(20):
+        op, warned = _call_recording(A, 4, sketch="sparse_sign", rng=seed, max_draws=1)
+        assert warned == (not op.rank_conditions_observed)
+        failures += warned
+    assert failures >= 5
+
+
+SHAPES = [(20, 4), (4, 20), (5, 4), (4, 5), (30, 20), (20, 30), (12, 12), (1, 6), (6, 1), (2, 2)]
+
+
+@settings(deadline=None, max_examples=60)
+@given(shape=st.sampled_from(SHAPES), sketch=st.sampled_from(["gaussian", "sparse_sign", "select"]),
+       structured=st.booleans(), rank_frac=st.floats(0.0, 1.0), k_mode=st.sampled_from(["adaptive", "rank", "any"]),
+       zeta=st.integers(1, 8), seed=st.integers(0, 2**31 - 1))
+def test_result_is_the_pseudoinverse_unless_it_warns(shape, sketch, structured, rank_frac, k_mode, zeta, seed):
+    m, n = shape
+    rng = np.random.default_rng(seed)
+    r = 1 + int(rank_frac * (min(m, n) - 1))
+    A = _test_matrix(rng, m, n, r, structured)
+    if k_mode == "adaptive":
+        k = None
+    elif k_mode == "rank":
+        k = r
+    else:
+        k = int(rng.integers(1, min(m, n) + 1))
+    op, warned = _call_recording(A, k, sketch=sketch, zeta=zeta, rng=seed)
+    assert warned == (not op.rank_conditions_observed)
+    if not warned:
+        assert _relerr(op.toarray(), np.linalg.pinv(A, rcond=1e-10)) < 1e-10
+    if k is not None and k < r:
+        assert warned  # a sketch smaller than the rank can never give A^+
+    if k is None and sketch == "gaussian":
+        assert not warned  # the adaptive mode reaches min(m, n), where a side is the identity

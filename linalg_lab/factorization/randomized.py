@@ -14,9 +14,22 @@ With square sketches (``k = l``) ``A_r^+`` is the pseudoinverse of the
 generalized Nystrom approximation ``A Q (P^T A Q)^+ P^T A`` (when
 ``P^T A Q`` is invertible); with selection sketches it is the pseudoinverse of
 the cross approximation ``A[:, J] A[I, J]^{-1} A[I, :]``.
+
+What is guaranteed: the rank conditions are checked a posteriori (numerical
+ranks of the three sketches, and Gaussian probes of the range and row space
+of ``A`` that the sketches missed) and reported as
+``RandomizedPinv.rank_conditions_observed``. A random sketch that lost rank by
+bad luck (a +-1 or selection sketch can: a 4 x 4 matrix of random signs is
+singular with probability about 0.5) is drawn again; a sketch as large as its
+dimension (``k = m`` or ``l = n``) is the identity, which cannot lose rank.
+Whenever the returned operator's conditions were not observed, a
+``RuntimeWarning`` says so: without one, the result is ``A^+`` (up to rounding
+and the rank cutoff).
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -38,8 +51,10 @@ __all__ = ["RandomizedPinv", "randomized_pinv", "sketch_matrix"]
 
 SKETCHES = ("gaussian", "sparse_sign", "select")
 
-#: First sketch size tried by the adaptive mode (doubled until the ranks saturate).
+#: First sketch size tried by the adaptive mode (doubled until the rank conditions are observed).
 ADAPTIVE_K0 = 16
+#: Default number of draws of the random sketches (per sketch size) when a draw lost rank.
+MAX_DRAWS = 8
 
 
 class RandomizedPinv(LinearOperator):
@@ -66,6 +81,12 @@ class RandomizedPinv(LinearOperator):
     saturated : bool
         ``rank(P^T A) < k`` and ``rank(A Q) < l``: the sketches were larger
         than the rank they found.
+    exact_sides : tuple of bool
+        Whether ``P`` and ``Q`` were the identity (a sketch as large as its
+        dimension is not drawn), so that ``P^T A = A`` resp. ``A Q = A``.
+    draws : int
+        Random draws made for the returned sketch size (1 unless a draw lost
+        rank and was drawn again).
     residual_estimate : float or None
         ``max`` over both sides of ``||(I - U U^T) A G||_F / ||A G||_F`` and
         ``||(I - V V^T) A^T G'||_F / ||A^T G'||_F`` for Gaussian probes
@@ -74,14 +95,15 @@ class RandomizedPinv(LinearOperator):
     rank_conditions_observed : bool
         Whether ``rank(P^T A) = rank(A Q) = rank(A)`` was observed
         numerically: the three ranks agree and ``residual_estimate <=
-        probe_tol`` (with ``n_probes = 0``: the ranks agree and the sketches
-        saturated). When True, ``A_r^+`` is ``A^+`` up to rounding.
+        probe_tol`` (with ``n_probes = 0``: the ranks agree and each sketch
+        saturated or is the identity). When True, ``A_r^+`` is ``A^+`` up to
+        rounding; when False, :func:`randomized_pinv` has warned.
     rows, cols : numpy.ndarray or None
         Selected row / column indices for selection sketches.
     """
 
     def __init__(self, V, K, U, *, k, l, sketch, ranks, saturated, residual_estimate,
-                 rank_conditions_observed, rows=None, cols=None):
+                 rank_conditions_observed, rows=None, cols=None, exact_sides=(False, False), draws=1):
         super().__init__(dtype=np.dtype(np.float64), shape=(V.shape[0], U.shape[0]))
         self.V = V
         self.K = K
@@ -95,6 +117,8 @@ class RandomizedPinv(LinearOperator):
         self.rank_conditions_observed = bool(rank_conditions_observed)
         self.rows = rows
         self.cols = cols
+        self.exact_sides = (bool(exact_sides[0]), bool(exact_sides[1]))
+        self.draws = int(draws)
 
     @property
     def rank(self) -> int:
@@ -308,7 +332,7 @@ def _is_index_vector(x) -> bool:
 
 
 def _build(A, m, n, Y, Z, M, *, k, l, kind, rtol, rng, n_probes, probe_tol, rows, cols,
-           AG=None, AtG=None):
+           AG=None, AtG=None, exact=(False, False)):
     size = max(m, n)
     for name, S in (("P^T A", Y), ("A Q", Z)):
         if not np.all(np.isfinite(S)):
@@ -329,10 +353,35 @@ def _build(A, m, n, Y, Z, M, *, k, l, kind, rtol, rng, n_probes, probe_tol, rows
         observed = agree and est <= probe_tol
     else:
         est = None
-        observed = agree and saturated
+        # a sketch that saturated (or is the identity) holds all of the range it sees
+        observed = agree and (r1 < k or exact[0]) and (r2 < l or exact[1])
     return RandomizedPinv(
         V, K, U, k=k, l=l, sketch=kind, ranks=(r1, r2, r3), saturated=saturated,
-        residual_estimate=est, rank_conditions_observed=observed, rows=rows, cols=cols,
+        residual_estimate=est, rank_conditions_observed=observed, rows=rows, cols=cols, exact_sides=exact,
+    )
+
+
+def _redraw_may_help(op: RandomizedPinv) -> bool:
+    """Whether a failed draw can be blamed on the draw rather than on ``k``, ``l`` < ``rank(A)``.
+
+    ``rank(A) >= max(r1, r2)``; when that exceeds ``min(k, l)`` no draw of these sizes can succeed. When
+    both sketches kept full rank (``r1 = k``, ``r2 = l``) and the conditions failed, ``rank(A) > k`` (with
+    ``rank(A) = k`` a full-rank ``P^T A`` already spans the whole row space). Otherwise a sketch lost rank,
+    which another draw may avoid.
+    """
+    r1, r2, _ = op.ranks
+    return max(r1, r2) <= min(op.k, op.l) and (r1 < op.k or r2 < op.l)
+
+
+def _warn_unobserved(op: RandomizedPinv, hint: str) -> None:
+    est = "not computed" if op.residual_estimate is None else f"{op.residual_estimate:.2e}"
+    warnings.warn(
+        f"randomized_pinv: the rank conditions rank(P^T A) = rank(A Q) = rank(A) were not observed "
+        f"(sketch={op.sketch}, k={op.k}, l={op.l}, ranks {op.ranks}, residual_estimate {est}, "
+        f"{op.draws} draw(s)): the result is not A^+ but the pseudoinverse of a generalized Nystrom / cross "
+        f"approximation of A; {hint}",
+        RuntimeWarning,
+        stacklevel=3,
     )
 
 
@@ -340,39 +389,74 @@ def _random_sketches(A, m, n, k, l, kind, rng, zeta, n_probes):
     """Sketches ``Y = P^T A``, ``Z = A Q``, ``M = P^T A Q`` (and probes ``A G``, ``A^T G'``).
 
     For Gaussian sketches the probe vectors ride along as extra columns of
-    ``P`` and ``Q``, so that ``A`` is read once per side.
+    ``P`` and ``Q``, so that ``A`` is read once per side. A sketch as large as
+    its dimension (``k = m``, ``l = n``) is the identity: exact, and unlike a
+    random square matrix of signs never singular.
     """
     rows = cols = None
     AG = AtG = None
-    if kind == "gaussian":
-        P = rng.standard_normal((m, k + n_probes))
-        Q = rng.standard_normal((n, l + n_probes))
-        Yp, Zp = _times_t(A, P), _times(A, Q)
-        Y, AtG = Yp[:k], Yp[k:].T
-        Z, AG = Zp[:, :l], Zp[:, l:]
-        M = P[:, :k].T @ Z
-    elif kind == "sparse_sign":
-        P = _sparse_sign(m, k, rng, zeta)
-        Q = _sparse_sign(n, l, rng, zeta)
-        Y, Z = _times_t(A, P), _times(A, Q)
-        M = np.asarray(P.T @ Z)
-    else:
-        rows = np.sort(rng.choice(m, k, replace=False))
-        cols = np.sort(rng.choice(n, l, replace=False))
+    exact = (k == m, l == n)
+    if kind == "select" or all(exact):
+        rows = np.arange(m) if exact[0] else np.sort(rng.choice(m, k, replace=False))
+        cols = np.arange(n) if exact[1] else np.sort(rng.choice(n, l, replace=False))
         Y, Z = _rows_of(A, rows), _cols_of(A, cols)
         M = Z[rows, :]
-    return Y, Z, M, rows, cols, AG, AtG
+        if kind != "select":
+            rows = cols = None
+    elif kind == "gaussian":
+        # the identity side keeps its Gaussian probes as the extra columns
+        P = rng.standard_normal((m, (0 if exact[0] else k) + n_probes))
+        Q = rng.standard_normal((n, (0 if exact[1] else l) + n_probes))
+        if exact[0]:
+            Y = _rows_of(A, np.arange(m))
+            AtG = _times_t(A, P).T if n_probes else None
+        else:
+            Yp = _times_t(A, P)
+            Y, AtG = Yp[:k], Yp[k:].T
+        if exact[1]:
+            Z = _cols_of(A, np.arange(n))
+            AG = _times(A, Q) if n_probes else None
+        else:
+            Zp = _times(A, Q)
+            Z, AG = Zp[:, :l], Zp[:, l:]
+        M = Z if exact[0] else P[:, :k].T @ Z
+    else:
+        if exact[0]:
+            Z = _times(A, _sparse_sign(n, l, rng, zeta))
+            Y, M = _rows_of(A, np.arange(m)), Z
+        else:
+            P = _sparse_sign(m, k, rng, zeta)
+            Y = _times_t(A, P)
+            Z = _cols_of(A, np.arange(n)) if exact[1] else _times(A, _sparse_sign(n, l, rng, zeta))
+            M = np.asarray(P.T @ Z)
+    if n_probes == 0 or kind != "gaussian":
+        AG = AtG = None
+    return Y, Z, M, rows, cols, AG, AtG, exact
 
 
 def randomized_pinv(A, k=None, l=None, sketch="gaussian", rng=None, rtol=None, *,
-                    n_probes=4, probe_tol=None, max_k=None, zeta=8) -> RandomizedPinv:
+                    n_probes=4, probe_tol=None, max_k=None, zeta=8, max_draws=MAX_DRAWS) -> RandomizedPinv:
     """Randomized pseudoinverse ``A_r^+ = (P^T A)^+ (P^T A Q) (A Q)^+``, factored.
 
-    ``A_r^+ = A^+`` exactly when ``rank(P^T A) = rank(A Q) = rank(A)``; for
-    Gaussian or sparse sign sketches this holds with probability one as soon
-    as ``k, l >= rank(A)``. Otherwise ``A_r^+`` is the pseudoinverse of the
-    generalized Nystrom (``k = l``) or, with selection sketches, of the cross
+    ``A_r^+ = A^+`` exactly when ``rank(P^T A) = rank(A Q) = rank(A)``. For
+    Gaussian sketches this holds with probability one as soon as
+    ``k, l >= rank(A)``; for sparse sign and selection sketches it can fail
+    with positive probability even then (their entries take finitely many
+    values: a square matrix of random signs is singular with probability
+    about 0.5 at size 4, and a selection can miss the rows that carry a
+    direction). Otherwise ``A_r^+`` is the pseudoinverse of the generalized
+    Nystrom (``k = l``) or, with selection sketches, of the cross
     approximation of ``A``.
+
+    Guarantees: the conditions are checked a posteriori (``ranks`` and, with
+    ``n_probes > 0``, Gaussian probes of what the sketches missed) and
+    reported as ``rank_conditions_observed``. A random draw that failed
+    because a sketch lost rank (not because ``k`` or ``l`` is below
+    ``rank(A)``) is drawn again, up to ``max_draws`` times; a sketch as large
+    as its dimension (``k = m`` or ``l = n``) is the identity. If the
+    returned operator's conditions were not observed, a ``RuntimeWarning`` is
+    issued: a result returned without a warning is ``A^+`` (for the rank
+    cutoff ``rtol``, up to rounding).
 
     Cost: the sketches ``P^T A``, ``A Q`` (``O(mn(k + l))`` for dense ``A``
     and Gaussian sketches, ``O(nnz(A) zeta)`` for sparse sign, free for
@@ -387,9 +471,9 @@ def randomized_pinv(A, k=None, l=None, sketch="gaussian", rng=None, rtol=None, *
     k : int, optional
         Number of columns of ``P`` (rows sketched), ``1 <= k <= min(m, n)``.
         None: adaptive choice -- sketch sizes ``16, 32, 64, ...`` (with
-        ``l = k``, fresh sketches each time) until the numerical ranks of
-        both ``P^T A`` and ``A Q`` are below the sketch size (the rank at
-        tolerance ``rtol`` has been captured) or ``max_k`` is reached.
+        ``l = k``, fresh sketches each time) until the rank conditions are
+        observed, or ``max_k`` is reached (where sketches that lost rank are
+        drawn again, up to ``max_draws`` times).
     l : int, optional
         Number of columns of ``Q`` (columns sketched), ``1 <= l <= min(m, n)``;
         default ``k``.
@@ -415,12 +499,23 @@ def randomized_pinv(A, k=None, l=None, sketch="gaussian", rng=None, rtol=None, *
         Largest sketch size of the adaptive mode (default ``min(m, n)``).
     zeta : int, optional
         Nonzeros per row of sparse sign sketches (default 8).
+    max_draws : int, optional
+        Largest number of random draws for one sketch size when the draws
+        lose rank (default 8; 1: never draw again). Explicit sketches are
+        never redrawn.
 
     Returns
     -------
     RandomizedPinv
         LinearOperator of shape ``(n, m)`` with ``toarray()``, ``ranks``,
-        ``rank_conditions_observed`` and ``residual_estimate``.
+        ``rank_conditions_observed``, ``residual_estimate`` and ``draws``.
+
+    Warns
+    -----
+    RuntimeWarning
+        When ``rank_conditions_observed`` is False for the returned operator
+        (``k`` or ``l`` below ``rank(A)``, ``max_k`` too small, explicit
+        sketches that miss part of ``A``, or every draw lost rank).
 
     Raises
     ------
@@ -460,34 +555,56 @@ def randomized_pinv(A, k=None, l=None, sketch="gaussian", rng=None, rtol=None, *
     n_probes = check_int(n_probes, "n_probes", minimum=0)
     zeta = check_int(zeta, "zeta", minimum=1)
     probe_tol = check_tolerance(probe_tol, "probe_tol", default=float(np.sqrt(relative_cutoff(max(m, n), rtol))))
+    max_draws = check_int(max_draws, "max_draws", minimum=1)
     hi, hi_text = min(m, n), f"min(m, n) = {min(m, n)}"
     common = dict(rtol=rtol, rng=gen, n_probes=n_probes, probe_tol=probe_tol)
 
     if not isinstance(sketch, str):
-        return _explicit(A, m, n, sketch, k, l, common)
+        op = _explicit(A, m, n, sketch, k, l, common)
+        if not op.rank_conditions_observed:
+            _warn_unobserved(op, "the explicit sketches miss part of the range or row space of A")
+        return op
     sketch = check_choice(sketch, "sketch", SKETCHES)
+
+    def attempt(kk, ll):
+        Y, Z, M, rows, cols, AG, AtG, exact = _random_sketches(A, m, n, kk, ll, sketch, gen, zeta, n_probes)
+        return _build(A, m, n, Y, Z, M, k=kk, l=ll, kind=sketch, rows=rows, cols=cols, AG=AG, AtG=AtG,
+                      exact=exact, **common)
+
+    def redraw(op, kk, ll):
+        """Draw again while a sketch lost rank by bad luck (at most ``max_draws`` draws in all)."""
+        draws = 1
+        while not op.rank_conditions_observed and draws < max_draws and _redraw_may_help(op):
+            op = attempt(kk, ll)
+            draws += 1
+        op.draws = draws
+        return op
 
     if k is not None:
         k = check_int(k, "k", minimum=1, maximum=hi, maximum_text=hi_text)
         l = k if l is None else check_int(l, "l", minimum=1, maximum=hi, maximum_text=hi_text)
-        Y, Z, M, rows, cols, AG, AtG = _random_sketches(A, m, n, k, l, sketch, gen, zeta, n_probes)
-        return _build(A, m, n, Y, Z, M, k=k, l=l, kind=sketch, rows=rows, cols=cols,
-                      AG=AG, AtG=AtG, **common)
+        op = redraw(attempt(k, l), k, l)
+        if not op.rank_conditions_observed:
+            _warn_unobserved(op, "k or l is probably below rank(A): increase them, or leave k=None (adaptive)"
+                             if not _redraw_may_help(op) else f"{op.draws} draws all lost rank")
+        return op
 
     if l is not None:
         raise ValueError(f"l: expected None when k is None (the adaptive mode sets l = k), got {l!r}")
     kmax = hi if max_k is None else check_int(max_k, "max_k", minimum=1, maximum=hi, maximum_text=hi_text)
     kk = min(ADAPTIVE_K0, kmax)
     while True:
-        Y, Z, M, rows, cols, AG, AtG = _random_sketches(A, m, n, kk, kk, sketch, gen, zeta,
-                                                        n_probes)
-        size = max(m, n)
-        r1 = _rank(Y, rtol, size)
-        r2 = _rank(Z, rtol, size)
-        if (r1 < kk and r2 < kk) or kk >= kmax:
-            return _build(A, m, n, Y, Z, M, k=kk, l=kk, kind=sketch, rows=rows, cols=cols,
-                          AG=AG, AtG=AtG, **common)
-        kk = min(2 * kk, kmax)
+        op = attempt(kk, kk)
+        if op.rank_conditions_observed:
+            return op
+        if kk < kmax:  # a larger sketch either captures the rank or is drawn afresh
+            kk = min(2 * kk, kmax)
+            continue
+        op = redraw(op, kk, kk)
+        if not op.rank_conditions_observed:
+            _warn_unobserved(op, f"the largest sketch size max_k = {kmax} is below rank(A) or every draw lost "
+                                 "rank" if kmax < hi else f"{op.draws} draws of the largest sketch size lost rank")
+        return op
 
 
 def _explicit(A, m, n, sketch, k, l, common):
