@@ -101,10 +101,12 @@ class Constraints:
             self.flat_t = sp.csr_matrix(self.flat.T)
             self.symmetric = (stack != stack_t).nnz == 0
         else:
-            # own copies: later changes to the caller's array must not reach the maintained Gram matrix
-            self.hcat = np.ascontiguousarray(dense.transpose(1, 0, 2)).reshape(n, m * n)
-            self.hcat_t = np.ascontiguousarray(dense.transpose(2, 0, 1)).reshape(n, m * n)
-            self.flat = np.ascontiguousarray(dense.transpose(0, 2, 1)).reshape(m, n * n)
+            # own copies (``.copy()`` always copies, where ``ascontiguousarray`` returns a view of an input that
+            # happens to be contiguous, e.g. an m x n^2 array or a single matrix): later changes to the caller's
+            # array must not reach the maintained Gram matrix
+            self.hcat = dense.transpose(1, 0, 2).copy().reshape(n, m * n)
+            self.hcat_t = dense.transpose(2, 0, 1).copy().reshape(n, m * n)
+            self.flat = dense.transpose(0, 2, 1).copy().reshape(m, n * n)
             self.flat_t = self.flat.T
             self.symmetric = bool(np.array_equal(self.hcat, self.hcat_t))
 
@@ -164,7 +166,8 @@ def check_constraints(A_mats, name: str = "A_mats") -> Constraints:
     ----------
     A_mats : array_like of shape (m, n, n), a sequence of m (n x n) dense or sparse matrices, or an (m x n^2) matrix
         The last form (dense or sparse) holds ``vec(A_i)^T`` as rows (column-stacking ``vec``); ``n^2`` must be a
-        perfect square. Never modified.
+        perfect square. Never modified and never shared: the result holds its own copies, so later changes to
+        the caller's arrays do not reach it.
     name : str
 
     Returns

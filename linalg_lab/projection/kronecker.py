@@ -28,9 +28,22 @@ both written as signed sums of Gram matrices ``Z Z^T`` (in the eigenbasis of
 ``C``, resp. of ``W'^2 - W^2``) so that BLAS runs symmetric rank-k updates.
 Then ``M`` is refactored (``O(m^3)``) and, for ``"sqrt_w"``, ``W^1/2`` is
 recomputed (``O(n^3)``). When ``B`` loses rank, ``M^{-1}`` becomes the
-pseudoinverse (eigenvalues below the :func:`~linalg_lab.validation.relative_cutoff`
-of ``M`` dropped) and ``P`` is still the orthogonal projector onto the row
-space of ``B``.
+pseudoinverse (eigenvalues of ``M`` at the rounding level dropped, see
+``KroneckerProjection.rank``) and ``P`` is still the orthogonal projector onto
+the (numerical) row space of ``B``.
+
+Rank decisions. Eigenvalues of ``W`` at or below ``max(rtol, 10 n eps)
+lam_max(W)`` count as zero (the computed ``x x^T`` has its zero eigenvalues a
+few ``eps lam_max`` off, and their square roots would be spurious directions
+of ``B`` of size ``1e-8``), so a singular ``W`` has a square root of the same
+rank; the ``"sqrt_w"`` form uses that ``W^1/2`` and ``W_r = (W^1/2)^2`` both
+in ``M`` and in the queries. An eigenvalue of ``M`` counts as nonzero when it
+exceeds ``c max(lam_max(M), lam_max(W)^2 max_i ||A_i||_F^2)`` with ``c =
+max(rtol, 10 max(m, n^2) eps)``: ``M`` is summed from products of size
+``||A_i|| ||A_j|| ||W||^2``, so its entries are only known to ``n^2 eps``
+times that (which is far above ``eps lam_max(M)`` when the products cancel,
+e.g. ``A_i`` mostly outside the range of a singular ``W``). A singular value
+``sigma`` of ``B`` is therefore kept when ``sigma^2`` passes that cutoff.
 
 The sketched mode (:mod:`.sketch`) keeps ``L`` JL sketches ``R_l B^T``
 (``s x m``): ``query_sketch`` returns ``R_l P h`` without the ``n^2``-long
@@ -52,6 +65,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
+from scipy.linalg.lapack import dpocon
 
 from ..validation import (
     check_choice,
@@ -71,14 +85,35 @@ __all__ = ["FORMS", "KroneckerProjection"]
 
 FORMS = ("w_i", "sqrt_w")
 
+#: Safety factor on the size term of the rank cutoffs of ``W`` and ``M``: eigenvalues up to ``NOISE * size *
+#: eps * scale`` are rounding noise. With the bare ``size * eps`` of small matrices the cutoff sits at the level
+#: of the eigensolver's own error: the computed ``X X^T`` of an ``n x r`` Gaussian ``X`` has its ``n - r`` zero
+#: eigenvalues up to ``16 eps lam_max`` off (``n = 4``), and LAPACK's two symmetric eigensolvers put a null
+#: eigenvalue of a ``3 x 3`` Gram matrix ``M`` at ``0.06`` and ``4`` times ``4 eps lam_max``.
+NOISE = 10.0
+
 #: Entries of one block of ``n x n`` products formed while building ``M`` (bounds the working memory).
 BLOCK_ENTRIES = 1 << 21
 
 
-def _sqrt_psd(W: np.ndarray, eig=None) -> np.ndarray:
-    """``W^1/2`` from an eigendecomposition (given or computed); tiny negative eigenvalues count as 0."""
+def _w_cutoff(n: int, rtol) -> float:
+    """Relative cutoff for the eigenvalues of ``W``: ``max(rtol, NOISE * n * eps)``."""
+    return max(relative_cutoff(n, rtol), NOISE * relative_cutoff(n))
+
+
+def _sqrt_psd(W: np.ndarray, eig=None, rtol=None) -> tuple[np.ndarray, np.ndarray]:
+    """``(W^1/2, W_r)`` from an eigendecomposition (given or computed), eigenvalues at the rank cutoff dropped.
+
+    Eigenvalues ``lam <= max(rtol, NOISE n eps) * lam_max`` count as zero and ``W_r = (W^1/2)^2`` is
+    ``W`` without them. Keeping them is wrong: an eigenvalue that is rounding noise (``~ eps lam_max``, what the
+    computed ``x x^T`` has where the exact one has 0) becomes ``sqrt(eps lam_max)`` in ``W^1/2``, a spurious
+    direction of ``B`` eight digits above the rounding level, which no rank cutoff of ``B B^T`` can tell from
+    a real one.
+    """
     lam, Q = sla.eigh(W, check_finite=False) if eig is None else eig
-    return (Q * np.sqrt(np.maximum(lam, 0.0))) @ Q.T
+    keep = lam > _w_cutoff(W.shape[0], rtol) * (max(float(lam[-1]), 0.0) if lam.size else 0.0)
+    Qk, lk = Q[:, keep], lam[keep]
+    return (Qk * np.sqrt(lk)) @ Qk.T, (Qk * lk) @ Qk.T
 
 
 def _left(M: np.ndarray, X: np.ndarray) -> np.ndarray:
@@ -117,8 +152,9 @@ class KroneckerProjection:
     sketch_size, n_sketches : int, optional
         Rows per sketch ``s`` and number of sketches ``L`` (override ``eps``/``delta``).
     rtol : float or None
-        Relative cutoff for the eigenvalues of ``M`` when its Cholesky
-        factorisation fails or is ill-conditioned (None: ``m * eps``).
+        Relative cutoff for the eigenvalues of ``W`` and of ``M`` (None: the
+        rounding floors ``10 n eps`` and ``10 max(m, n^2) eps``; a given
+        ``rtol`` can only raise them). See the module text.
     rng : None, int, SeedSequence or Generator
         Randomness of the sketches.
 
@@ -131,7 +167,10 @@ class KroneckerProjection:
     gram : numpy.ndarray
         The current ``M = B B^T`` (read only).
     rank : int
-        ``rank(B)`` as seen by the factorisation (``m`` when Cholesky succeeded).
+        The numerical rank of ``B``: the number of eigenvalues of ``M`` above
+        the cutoff of the module text (``m`` when the Cholesky factor is used,
+        which happens only when LAPACK's estimate of ``cond(M)`` puts every
+        eigenvalue a factor 10 above that cutoff).
     n_updates : int
         Incremental updates since the last full computation of ``M``.
 
@@ -166,6 +205,10 @@ class KroneckerProjection:
         self.form = check_choice(form, "form", FORMS)
         self._rtol = check_rtol(rtol)
         self._W = check_symmetric_psd(W, "W", size=self.n)
+        # max_i ||A_i||_F^2: the scale of the products that M is summed from (rounding floor of M, _gram_cutoff)
+        row_sq = self._A.flat.multiply(self._A.flat).sum(axis=1) if self._A.sparse else np.einsum(
+            "ij,ij->i", self._A.flat, self._A.flat)
+        self._a_top = float(np.max(row_sq))
         self._sketch_kind = None if sketch is None else check_choice(sketch, "sketch", SKETCHES)
         if self._sketch_kind is not None:
             eps = check_real(eps, "eps", minimum=0, maximum=1, strict_minimum=True, strict_maximum=True)
@@ -187,8 +230,12 @@ class KroneckerProjection:
 
     @property
     def sqrt_w(self) -> np.ndarray:
-        """``W^1/2`` (computed on demand for ``form="w_i"``; read only)."""
-        S = self._S if self.form == "sqrt_w" else _sqrt_psd(self._W)
+        """``W^1/2`` (computed on demand for ``form="w_i"``; read only).
+
+        Eigenvalues of ``W`` at or below ``max(rtol, n eps) lam_max(W)`` count as zero (the rank cutoff of
+        :func:`~linalg_lab.validation.relative_cutoff`), so a singular ``W`` has a square root of the same rank.
+        """
+        S = self._S if self.form == "sqrt_w" else _sqrt_psd(self._W, rtol=self._rtol)[0]
         out = S.view()
         out.flags.writeable = False
         return out
@@ -203,8 +250,9 @@ class KroneckerProjection:
         """Compute ``M`` from scratch for the current ``W`` (``O(m n^3 + m^2 n^2)``)."""
         m, n = self.m, self.n
         if self.form == "sqrt_w":
-            self._S = _sqrt_psd(self._W)
-            right, left = self._W, self._W
+            # M from the W that the queries use: W_r = (W^1/2)^2, so that M = B B^T for that B exactly
+            self._S, W_r = _sqrt_psd(self._W, rtol=self._rtol)
+            right, left = W_r, W_r
         else:
             right, left = self._W @ self._W, None
         M = np.empty((m, m))
@@ -222,23 +270,45 @@ class KroneckerProjection:
         self._refresh()
         return self
 
+    def _gram_cutoff(self, lam_max: float) -> float:
+        """Absolute cutoff for the eigenvalues of ``M`` (see :attr:`rank`), given (a bound on) ``lam_max(M)``.
+
+        ``max(c lam_max, c ||W||_2^2 max_i ||A_i||_F^2)`` with ``c = max(rtol, NOISE max(m, n^2) eps)``. ``M`` is
+        summed from products of ``n x n`` matrices (``B`` is ``m x n^2``), so its entries carry a rounding
+        error of about ``n^2 eps`` times the size of those products, ``||A_i|| ||A_j|| ||W||^2``: a null
+        direction of the exact ``M`` shows up as an eigenvalue of that size. The second term matters when the
+        products cancel (``A_i`` mostly outside the range of a singular ``W``), where ``lam_max(M)`` is far
+        below the data's scale.
+        """
+        size = max(self.m, self.n * self.n)
+        c = max(relative_cutoff(size, self._rtol), NOISE * relative_cutoff(size))
+        return c * max(lam_max, self._w_top ** 2 * self._a_top)
+
     def _factor(self):
         M = self._M
+        n = self.n
+        self._w_top = max(float(sla.eigvalsh(self._W, subset_by_index=[n - 1, n - 1], check_finite=False)[0]), 0.0)
         top = float(np.max(np.diag(M))) if self.m else 0.0
-        cut = relative_cutoff(self.m, self._rtol)
         self._chol = None
         if top > 0:
             try:
                 c, lower = sla.cho_factor(M, lower=True, check_finite=False)
-                d = np.diag(c)
-                if float(d.min()) ** 2 > cut * top:  # well-conditioned enough to trust the triangular solves
+            except np.linalg.LinAlgError:
+                c = None
+            if c is not None:
+                # a successful Cholesky factorisation proves nothing about the rank (its pivots can lie far above
+                # the smallest eigenvalue). For symmetric M, ||M^-1||_2 <= ||M^-1||_1, so lam_min(M) >=
+                # rcond * ||M||_1 with rcond = 1 / (||M||_1 ||M^-1||_1), and ||M||_1 >= lam_max(M) bounds the
+                # cutoff; the margin 10 covers LAPACK's estimate of rcond, which can exceed the true value by a
+                # small factor
+                anorm = float(np.abs(M).sum(axis=0).max())
+                rcond, info = dpocon(c, anorm, uplo="L")
+                if info == 0 and rcond * anorm > 10.0 * self._gram_cutoff(anorm):
                     self._chol = (c, lower)
                     self.rank = self.m
                     return
-            except np.linalg.LinAlgError:
-                pass
         lam, Q = sla.eigh(M)
-        keep = lam > cut * max(float(lam[-1]), 0.0) if lam.size and lam[-1] > 0 else np.zeros(lam.size, bool)
+        keep = lam > self._gram_cutoff(max(float(lam[-1]), 0.0)) if lam.size else np.zeros(0, bool)
         self._eig = (Q[:, keep], lam[keep])
         self.rank = int(keep.sum())
 
@@ -331,7 +401,7 @@ class KroneckerProjection:
             self._sketch_B = None
         self._W = W_new
         if self.form == "sqrt_w":
-            self._S = _sqrt_psd(W_new, eig)
+            self._S = _sqrt_psd(W_new, eig, self._rtol)[0]
         self.n_updates += 1
         self._factor()
 
@@ -352,7 +422,7 @@ class KroneckerProjection:
         if k == 0:
             self._W = W_new
             if self.form == "sqrt_w":
-                self._S = _sqrt_psd(W_new)
+                self._S = _sqrt_psd(W_new, rtol=self._rtol)[0]
             return self
         if 4 * k <= self.n:
             self._apply_low_rank(Q[:, keep], np.diag(lam[keep]), W_new)
