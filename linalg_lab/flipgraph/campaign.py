@@ -6,6 +6,13 @@ checkpoint (the walkers' schemes and the time used) atomically every few
 seconds, resumes from it after a kill, and writes each improvement of the
 catalogue's best rank into the catalogue folder.
 
+The file is checked before anything runs, key by key against :data:`RULES`:
+an unknown section or key, or a value of the wrong type or range, is a
+:class:`CampaignFileError` naming the file, the section and the key (``linalg-lab
+campaign`` prints it on one line and exits 2). Under ``linalg-lab campaign``,
+SIGTERM stops the search as Ctrl-C does: the checkpoint and the best schemes
+are written first.
+
 Example campaign file::
 
     [tensor]
