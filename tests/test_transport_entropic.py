@@ -8,6 +8,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from linalg_lab.transport import ConvergenceWarning
 from linalg_lab.transport.entropic import entropic_partial_wasserstein, entropic_partial_wasserstein2
 
 
@@ -21,6 +22,13 @@ def _problem(seed, n, n2, d=2, uniform=False, shift=1.0):
     a = rng.uniform(0.2, 1.0, n)
     b = rng.uniform(0.2, 1.0, n2)
     return a / a.sum(), b / b.sum() * rng.uniform(0.8, 1.2), M
+
+
+def _assert_feasible(G, a, b, m, tol=1e-9):
+    """Rows <= a, columns <= b, total = m (to ``tol``), entries >= 0 and finite."""
+    assert np.all(np.isfinite(G)) and np.all(G >= 0)
+    assert np.all(G.sum(axis=1) <= a + tol) and np.all(G.sum(axis=0) <= b + tol)
+    assert abs(G.sum() - m) <= tol
 
 
 def _violation(a, b, M, reg, m, G, log):
@@ -41,12 +49,21 @@ def _violation(a, b, M, reg, m, G, log):
        iters=st.integers(1, 40))
 def test_same_iterates_as_pot(seed, n, n2, frac, iters):
     # stopThr = 0 runs exactly `iters` cycles: POT's iterates (its row, column and mass projections)
+    # (rounding=False: the last iterate itself, flagged by a ConvergenceWarning as it is off the constraints)
     a, b, M = _problem(seed, n, n2)
     m = frac * min(a.sum(), b.sum())
     reg = 0.05 * M.max()
-    G = entropic_partial_wasserstein(a, b, M, reg, m, numItermax=iters, stopThr=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        G, log = entropic_partial_wasserstein(a, b, M, reg, m, numItermax=iters, stopThr=0, rounding=False, log=True)
     ref = ot.partial.entropic_partial_wasserstein(a, b, M, reg, m, numItermax=iters)
     assert np.abs(G - ref).max() <= 1e-10 * ref.max()
+    assert not log["rounded"] and log["n_stages"] == 1 and log["n_iter"] <= iters
+    # by default the same run returns that iterate rounded onto the constraint set
+    R, rlog = entropic_partial_wasserstein(a, b, M, reg, m, numItermax=iters, stopThr=0, log=True)
+    assert rlog["rounded"] == (not log["converged"] and log["excess"] > 0)
+    _assert_feasible(R, a, b, m)
+    assert np.abs(R - G).sum() <= 2 * (M.shape[0] + M.shape[1] + 1) * log["excess"] + 1e-12
 
 
 @settings(deadline=None, max_examples=15)

@@ -34,6 +34,7 @@ Examples
 0.0
 """
 
+from ._feasible import ConvergenceWarning
 from .conditional import condition_ratio, conditional_coupling
 from .entropic import entropic_partial_wasserstein, entropic_partial_wasserstein2
 from .lopt import LOPTEmbedding, lopt_distance, lopt_distances, lopt_embedding, lopt_interpolate, opt_lambda
@@ -44,6 +45,7 @@ from .path import partial_assignment, partial_wasserstein_path
 from .sliced import sliced_partial_cost_curve, sliced_partial_wasserstein
 
 __all__ = [
+    "ConvergenceWarning",
     "LOPTEmbedding",
     "condition_ratio",
     "conditional_coupling",

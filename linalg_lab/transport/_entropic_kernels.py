@@ -274,15 +274,19 @@ def _cap_scale(logcap, logs, mass):
     n = logs.shape[0]
     br = logcap - logs
     order = np.argsort(br)
-    shift = logs.max()
-    suf = np.zeros(n + 1)
+    # suffix sums of s in the log domain: the s_i can span far more than the float range (small reg),
+    # and a suffix that underflowed against the largest s would skip the right candidate
+    lsuf = np.full(n + 1, -np.inf)
     for k in range(n - 1, -1, -1):
-        suf[k] = suf[k + 1] + math.exp(logs[order[k]] - shift)
+        x = logs[order[k]]
+        y = lsuf[k + 1]
+        hi = max(x, y)
+        lsuf[k] = hi if hi == -np.inf else hi + math.log(math.exp(x - hi) + math.exp(y - hi))
     pre = 0.0
     for k in range(n):
         rest = mass - pre
-        if rest > 0.0 and suf[k] > 0.0:
-            lt = math.log(rest) - math.log(suf[k]) - shift
+        if rest > 0.0 and lsuf[k] > -np.inf:
+            lt = math.log(rest) - lsuf[k]
             if lt <= br[order[k]]:
                 return lt
         pre += math.exp(logcap[order[k]])
@@ -412,13 +416,18 @@ def blocks(M, a, b, mass, reg, f, g, lams, K, f0, g0, fresh, max_iter, stop_thr,
 
 @njit(**_opts)
 def plan_and_violation(M, a, b, mass, reg, f, g, lam, rows_eq, cols_eq):
-    """The plan of potentials ``(f, g, lam)`` and its violation (same definition as in :func:`dykstra`)."""
+    """The plan of potentials ``(f, g, lam)``, its violation (as in :func:`dykstra`) and its constraint excess.
+
+    The excess is ``max(max(r - a), max(c - b), |sum - m|)`` (``r, c`` the row
+    and column sums): how far the plan is from feasible.
+    """
     n, m = M.shape
     inv = 1.0 / reg
     P = np.empty((n, m))
     col = np.zeros(m)
     worst = 0.0
     total = 0.0
+    over = 0.0
     for i in range(n):
         r = 0.0
         for j in range(m):
@@ -427,6 +436,7 @@ def plan_and_violation(M, a, b, mass, reg, f, g, lam, rows_eq, cols_eq):
             r += x
             col[j] += x
         total += r
+        over = max(over, r - a[i])
         if r >= SMALL or not (rows_eq or f[i] < 0.0):
             lr = math.log(r) if r > 0.0 else -np.inf
         else:
@@ -435,4 +445,7 @@ def plan_and_violation(M, a, b, mass, reg, f, g, lam, rows_eq, cols_eq):
         worst = max(worst, abs(math.exp(lr) - math.exp(target)))
     logb = np.log(b)
     worst = max(worst, _col_violation(M, f, g, lam, inv, logb, col, cols_eq))
-    return P, max(worst, abs(total - mass))
+    excess = max(over, abs(total - mass))
+    for j in range(m):
+        excess = max(excess, col[j] - b[j])
+    return P, max(worst, abs(total - mass)), excess

@@ -24,6 +24,7 @@ The numba kernels are in :mod:`linalg_lab.transport._entropic_kernels`.
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -31,16 +32,23 @@ import scipy.linalg as sla
 
 from ..validation import check_bool, check_int, check_mass, check_real, check_tolerance, check_transport_problem
 from . import _entropic_kernels as _k
+from ._feasible import ConvergenceWarning, round_partial_plan
 
 __all__ = ["entropic_partial_wasserstein", "entropic_partial_wasserstein2"]
 
 _CHECK_EVERY = 10  # cycles between two measurements of the violation (as POT's error checks)
 _CHUNK = 100  # cycles between two looks at the convergence rate
 _NEWTON_MAX_DIM = 3000  # largest reduced Newton system solved densely (its matrix is dim^2 floats)
+_SCALE_START = 2e-2  # its first reg, times (max M - min M)
+_SCALE_FACTOR = 0.5  # ratio of two consecutive regs
+_STAGE_RTOL = 1e-6  # a stage before the last stops at this violation times m
+_STAGE_MAX_ITER = 2000  # and after at most this many cycles
+_STUCK_CYCLES = 500  # a direct solve that has not halved its violation in this many cycles anneals instead
+_TINY_REG = 1e-250  # reg / max|M| below this: 1 / reg is out of range in the kernels
 
 
 def entropic_partial_wasserstein(a, b, M, reg, m=None, numItermax=10000, stopThr=1e-9, log=False, *,
-                                 accelerate=True, warn=True):
+                                 accelerate=True, scaling=None, rounding=True, warn=True):
     r"""Entropic partial transport plan (POT's problem and cycles), in the log domain, with a stopping rule.
 
     Solves
@@ -184,44 +192,79 @@ def entropic_partial_wasserstein(a, b, M, reg, m=None, numItermax=10000, stopThr
     stopThr = check_tolerance(stopThr, "stopThr")
     log = check_bool(log, "log")
     accelerate = check_bool(accelerate, "accelerate")
+    scaling = None if scaling is None else check_bool(scaling, "scaling")
+    rounding = check_bool(rounding, "rounding")
     warn = check_bool(warn, "warn")
 
     n, n2 = M.shape
     plan = np.zeros((n, n2))
     log_u = np.full(n, -np.inf)
     log_v = np.full(n2, -np.inf)
-    info = dict(n_iter=0, n_block_cycles=0, n_newton=0, n_absorb=0, err=[], violation=0.0, converged=True,
-                log_mass=-np.inf)
+    info = dict(n_iter=0, n_block_cycles=0, n_newton=0, n_absorb=0, n_stages=0, err=[], violation=0.0, excess=0.0,
+                converged=True, log_mass=-np.inf)
     rows = np.flatnonzero(a > 0)
     cols = np.flatnonzero(b > 0)
     if mass > 0:
         # rows and columns of zero mass carry nothing (f or g = -inf): solve on the support
         whole = len(rows) == n and len(cols) == n2
         Ms = M if whole else np.ascontiguousarray(M[np.ix_(rows, cols)])
-        P, f, g, lam, info = _solve(a[rows], b[cols], Ms, reg, mass, numItermax, stopThr, accelerate)
+        # costs and reg divided by a power of two near max|M|: exact in floating point (the same iterates), and
+        # costs near the largest float cannot overflow in f + g + lam - M
+        scale = _power_of_two(Ms)
+        reg_s = reg / scale
+        if not (reg_s >= _TINY_REG and math.isfinite(1.0 / reg_s)):
+            raise ValueError(f"reg: expected a regularisation above {_TINY_REG:g} times max|M| = {scale:g}, got {reg:g}")
+        if scale != 1.0:
+            Ms = Ms / scale
+        P, f, g, lam, info = _solve(a[rows], b[cols], Ms, reg_s, mass, numItermax, stopThr, accelerate, scaling)
         if whole:
             plan = P
         else:
             plan[np.ix_(rows, cols)] = P
-        log_u[rows] = f / reg
-        log_v[cols] = g / reg
-        info["log_mass"] = lam / reg
+        log_u[rows] = f / reg_s
+        log_v[cols] = g / reg_s
+        info["log_mass"] = lam / reg_s
     else:
         log_u[rows] = 0.0
         log_v[cols] = 0.0
-    if warn and stopThr > 0 and not info["converged"]:
+    info["rounded"] = False
+    if not info["converged"] and rounding and info["excess"] > 0:
+        plan = round_partial_plan(plan, a, b, mass)
+        info["rounded"] = True
+    # a tolerance that was not met, or a plan returned outside the constraint set: say so
+    loud = (stopThr > 0 and not info["converged"]) or (not info["rounded"] and info["excess"] > stopThr)
+    if warn and loud:
+        what = "the plan was rounded onto the constraint set" if info["rounded"] else \
+            f"the plan is off the constraints by {info['excess']:.3g}"
         warnings.warn(f"entropic_partial_wasserstein: violation {info['violation']:.3g} > stopThr {stopThr:.3g} "
-                      f"after {info['n_iter']} cycles; raise numItermax or reg", UserWarning, stacklevel=2)
+                      f"after {info['n_iter']} cycles ({what}); raise numItermax or reg", ConvergenceWarning,
+                      stacklevel=2)
     if not log:
         return plan
     info["log_u"] = log_u
     info["log_v"] = log_v
-    info["partial_w_dist"] = float(np.sum(plan * M))
+    info["partial_w_dist"] = _cost(plan, M)
     return plan, info
 
 
+def _power_of_two(M):
+    """A power of two near ``max|M|`` (1 for a zero ``M``)."""
+    top = float(np.abs(M).max()) if M.size else 0.0
+    if top == 0.0 or not math.isfinite(top):
+        return 1.0
+    return math.ldexp(1.0, math.frexp(top)[1] - 1)  # 2^e <= max|M| < 2^(e + 1): no overflow at the float limit
+
+
+def _cost(plan, M):
+    """``<plan, M>``, summed on ``M`` divided by a power of two when ``M`` is near the float limit."""
+    scale = _power_of_two(M)
+    if scale <= 2.0 ** 1000:
+        return float(np.sum(plan * M))
+    return float(np.sum(plan * (M / scale))) * scale
+
+
 def entropic_partial_wasserstein2(a, b, M, reg, m=None, numItermax=10000, stopThr=1e-9, log=False, *,
-                                  accelerate=True, warn=True):
+                                  accelerate=True, scaling=None, rounding=True, warn=True):
     r"""The transport cost ``<gamma, M>`` of :func:`entropic_partial_wasserstein`'s plan.
 
     Same arguments and stopping rule; with ``log=True`` returns ``(value, log)``
@@ -241,7 +284,7 @@ def entropic_partial_wasserstein2(a, b, M, reg, m=None, numItermax=10000, stopTh
     """
     log = check_bool(log, "log")
     plan, info = entropic_partial_wasserstein(a, b, M, reg, m, numItermax, stopThr, True, accelerate=accelerate,
-                                              warn=warn)
+                                              scaling=scaling, rounding=rounding, warn=warn)
     value = info["partial_w_dist"]
     if not log:
         return value
@@ -252,18 +295,89 @@ def entropic_partial_wasserstein2(a, b, M, reg, m=None, numItermax=10000, stopTh
 # ----------------------------------------------------------------------------- solver
 
 
-def _solve(a, b, M, reg, mass, max_iter, stop_thr, accelerate):
-    """Cycles in chunks (Dykstra's, then block cycles and Newton steps once they stagnate); masses > 0, ``mass > 0``."""
+def _annealing(reg, spread):
+    """Epsilon scaling: regularisations from ``_SCALE_START * spread`` down to ``reg`` by factors ``_SCALE_FACTOR``."""
+    regs = []
+    r = _SCALE_START * spread
+    while r > reg / _SCALE_FACTOR:
+        regs.append(r)
+        r *= _SCALE_FACTOR
+    return regs + [reg]
+
+
+def _solve(a, b, M, reg, mass, max_iter, stop_thr, accelerate, scaling):
+    """Solve on the support (masses > 0, ``mass > 0``): one stage per regularisation of the schedule.
+
+    The schedule is ``[reg]`` (a direct solve) or epsilon scaling
+    (:func:`_annealing`): each stage starts from the potentials of the one
+    before (they are in cost units, so they carry over from one ``reg`` to the
+    next), the stages before the last stop at ``_STAGE_RTOL * m``, the last at
+    ``stop_thr``. With ``scaling=None`` a direct solve that stops making
+    progress (see :func:`_stage`) is restarted, from its current potentials,
+    as epsilon scaling.
+    """
     n, n2 = M.shape
-    rows_eq, cols_eq = _full_sides(a, b, mass)
+    spread = float(M.max() - M.min())
+    regs = _annealing(reg, spread) if scaling and spread > 0 else [reg]
+    watch = scaling is None and len(regs) == 1 and spread > 0 and stop_thr > 0
     f = np.zeros(n)
     g = np.zeros(n2)
-    lams = np.array([_k.cold_start_mass_potential(M, mass, reg), 0.0])
+    lam = _k.cold_start_mass_potential(M, mass, regs[0])
+    errs = []
+    counts = dict(n_iter=0, n_block_cycles=0, n_newton=0, n_absorb=0, n_stages=0, restarted=False)
+    converged = False
+    k = 0
+    while k < len(regs):
+        r = regs[k]
+        last = k == len(regs) - 1
+        left = max_iter - counts["n_iter"]
+        if last:
+            budget, thr = left, stop_thr
+        else:
+            # a stage before the last has to bring the potentials close to its optimum (far from it, the
+            # next, smaller reg crawls along flat directions of the dual); it may not use up the cycles
+            # that the final stage needs
+            budget, thr = min(left // 2, _STAGE_MAX_ITER), max(stop_thr, _STAGE_RTOL * mass)
+        counts["n_stages"] += 1
+        lam, converged, stuck = _stage(a, b, M, r, mass, f, g, lam, budget, thr, accelerate, watch, errs, counts)
+        if stuck:
+            # the direct solve crawls: anneal from a larger reg down to reg, from where it is
+            watch = False
+            counts["restarted"] = True
+            regs = _annealing(reg, spread)
+            k = 0
+            continue
+        k += 1
+    # equality sides were not clipped: shift their potentials back below 0 (the same plan)
+    rows_eq, cols_eq = _full_sides(a, b, mass)
+    for x, full in ((f, rows_eq), (g, cols_eq)):
+        top = x.max()
+        if full and top > 0:
+            x -= top
+            lam += top
+    P, v, excess = _k.plan_and_violation(M, a, b, mass, reg, f, g, lam, rows_eq, cols_eq)
+    converged = converged or bool(v <= stop_thr)  # the stopping test passed (on the same plan, up to rounding)
+    info = dict(counts, err=errs, violation=float(v), excess=float(excess), converged=converged)
+    return P, f, g, float(lam), info
+
+
+def _stage(a, b, M, reg, mass, f, g, lam, max_iter, stop_thr, accelerate, watch, errs, counts):
+    """Cycles in chunks at one ``reg`` (Dykstra's, then block cycles and Newton steps once they stagnate).
+
+    Updates ``f, g`` in place, appends the measured violations to ``errs`` and
+    adds to ``counts``; returns ``(lam, converged, stuck)``. With ``watch``,
+    the stage gives up (``stuck``) when ``_STUCK_CYCLES`` cycles in a row have
+    not halved the smallest violation seen: the cycles then crawl along a flat
+    direction of the dual (a plan entry that must grow by many orders of
+    magnitude), which a larger ``reg`` crosses quickly.
+    """
+    n, n2 = M.shape
+    rows_eq, cols_eq = _full_sides(a, b, mass)
+    lams = np.array([lam, 0.0])
     K = np.empty((n, n2))
     f0 = np.empty(n)
     g0 = np.empty(n2)
-    errs = []
-    it = n_newton = n_absorb = 0
+    it = 0
     fresh = True
     newton = accelerate and stop_thr > 0
     skip = 0  # chunks to wait before the next Newton attempt (doubles after a failed one)
@@ -271,7 +385,8 @@ def _solve(a, b, M, reg, mass, max_iter, stop_thr, accelerate):
     chunk = _CHUNK
     converged = False
     cycle = _k.dykstra
-    n_blocks = 0
+    ref = np.inf  # the smallest violation when the current window of cycles began
+    window = 0
     while it < max_iter:
         steps = min(chunk, max_iter - it)
         buf = np.empty(steps // _CHECK_EVERY + 2)
@@ -279,13 +394,22 @@ def _solve(a, b, M, reg, mass, max_iter, stop_thr, accelerate):
                               rows_eq, cols_eq)
         fresh = False
         it += done
+        counts["n_iter"] += done
         if cycle is _k.blocks:
-            n_blocks += done
-        n_absorb += nab
+            counts["n_block_cycles"] += done
+        counts["n_absorb"] += nab
         errs.extend(buf[:ne].tolist())
         if ne and buf[ne - 1] <= stop_thr:
             converged = True
             break
+        if watch and ne:
+            best = float(buf[:ne].min())
+            if best <= 0.5 * ref:
+                ref, window = best, 0
+            else:
+                window += done
+                if window >= _STUCK_CYCLES:
+                    return float(lams[0]), False, True
         chunk = _CHUNK
         if not newton or it >= max_iter or ne < 2:
             continue
@@ -300,29 +424,19 @@ def _solve(a, b, M, reg, mass, max_iter, stop_thr, accelerate):
         if skip > 0:
             skip -= 1
             continue
-        step = _newton_step(a, b, M, reg, mass, f, g, lams[0], last)
+        step = _newton_step(a, b, M, reg, mass, f, g, lams[0])
         if step is None:
             skip, backoff = backoff, 2 * backoff
             continue
         f[:], g[:], lams[0], v = step
-        n_newton += 1
+        counts["n_newton"] += 1
         errs.append(v)
         backoff = 1
         if v <= stop_thr:
             converged = True
             break
         chunk = 2 * _CHECK_EVERY  # a few cycles to settle the active set, then look again
-    # equality sides were not clipped: shift their potentials back below 0 (the same plan)
-    for x, full in ((f, rows_eq), (g, cols_eq)):
-        top = x.max()
-        if full and top > 0:
-            x -= top
-            lams[0] += top
-    P, v = _k.plan_and_violation(M, a, b, mass, reg, f, g, lams[0], rows_eq, cols_eq)
-    converged = converged or bool(v <= stop_thr)  # the stopping test passed (on the same plan, up to rounding)
-    info = dict(n_iter=it, n_block_cycles=n_blocks, n_newton=n_newton, n_absorb=n_absorb, err=errs,
-                violation=float(v), converged=converged)
-    return P, f, g, float(lams[0]), info
+    return float(lams[0]), converged, False
 
 
 def _full_sides(a, b, mass):
@@ -330,7 +444,7 @@ def _full_sides(a, b, mass):
     return bool(mass >= a.sum() * (1 - 1e-12)), bool(mass >= b.sum() * (1 - 1e-12))
 
 
-def _newton_step(a, b, M, reg, mass, f, g, lam, v):
+def _newton_step(a, b, M, reg, mass, f, g, lam):
     """One projected Newton step on the dual (Bertsekas 1982), or None if no step length helps.
 
     Free variables: ``lam``, the rows with ``f_i < 0`` or ``r_i > a_i`` and
@@ -343,7 +457,7 @@ def _newton_step(a, b, M, reg, mass, f, g, lam, v):
     likewise for the columns.
     """
     rows_full, cols_full = _full_sides(a, b, mass)
-    P, v0 = _k.plan_and_violation(M, a, b, mass, reg, f, g, lam, rows_full, cols_full)
+    P, v0, _ = _k.plan_and_violation(M, a, b, mass, reg, f, g, lam, rows_full, cols_full)
     r = P.sum(axis=1)
     c = P.sum(axis=0)
     total = float(r.sum())
@@ -383,7 +497,7 @@ def _newton_step(a, b, M, reg, mass, f, g, lam, v):
             else:
                 np.minimum(x, 0.0, out=x)
         with np.errstate(all="ignore"):
-            P2, v2 = _k.plan_and_violation(M, a, b, mass, reg, f2, g2, lam2, rows_full, cols_full)
+            P2, v2, _ = _k.plan_and_violation(M, a, b, mass, reg, f2, g2, lam2, rows_full, cols_full)
             # gain in the dual objective <f, a> + <g, b> + lam m - reg sum(gamma)
             gain = a @ (f2 - f) + b @ (g2 - g) + mass * (lam2 - lam) - reg * (P2.sum() - total)
         return f2, g2, lam2, float(v2), float(gain)
