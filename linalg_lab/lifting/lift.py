@@ -145,7 +145,8 @@ def lift(scheme: Scheme, to="Q", steps: int = 10, *, attempts: int = 4, rng=0, m
     other choices of the free variables are tried (``attempts`` in all: the
     default order of :func:`column_order`, its mirror image, then random
     orders); for
-    an F2 scheme and ``to="Z"`` the sign search is the last resort. Over Z_T:
+    an F2 scheme the sign search (a Z_T lift is one over Z and over Q) is the
+    last resort for every target. Over Z_T:
     the sign search of :func:`ternary_lift` for F2 schemes; an F3 scheme has
     exactly one candidate (its entries read as -1, 0, 1).
 
@@ -268,7 +269,14 @@ def lift(scheme: Scheme, to="Q", steps: int = 10, *, attempts: int = 4, rng=0, m
             return done(True, lifted, lifted.ring.value, msg, "hensel", h.steps_done, tries)
         if best_q is None:
             best_q = (lifted, h.steps_done)
-    if target is Ring.Z and p == 2 and prefer_ternary:
+    if p == 2 and best_q is None:
+        # Z_T lies in Z and in Q: when no Hensel lift was found, the sign search is the last resort for
+        # every target (Hensel's fixed choice of free variables at one step can leave the next step
+        # unsolvable even when signs exist: the Z_T 4x6x6, 5x6x6 and 6x6x6 schemes reduced mod 2)
+        tl = _ternary(scheme, max_nodes, t0)
+        if tl.ok:
+            return done(True, tl.scheme, "ZT", f"lifted over ZT by the sign search: {tl.message}", "signs", 0, tries)
+    elif target is Ring.Z and p == 2 and prefer_ternary:
         tl = _ternary(scheme, max_nodes, t0)
         if tl.ok:
             return done(True, tl.scheme, "ZT", f"lifted over ZT by the sign search: {tl.message}", "signs", 0, tries)

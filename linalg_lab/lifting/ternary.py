@@ -21,6 +21,17 @@ equation is a small signed sum. The search:
    reach its value any more is a conflict, an XOR constraint with one unknown
    forces it. Exhausting the search proves that no signs exist.
 
+The order matters more than anything else. The search visits the terms in a
+local order (each next term the one that brings the equations already begun
+closest to complete), and the parity system is brought to echelon form with
+its pivots on the *latest* variables of that order, so every XOR constraint is
+decided the moment the search reaches its last variable. Equations and XORs
+then fail as soon as they can, and the search backtracks a few steps instead
+of thousands: the 6x6x6 rank-161 scheme (2,249 signs, 109 free after the
+parity system) lifts in about a second. When a budget of decisions runs out
+the search restarts on a randomised order with a doubled budget (any
+exhausted search, whatever its order, is a proof).
+
 References
 ----------
 .. [1] M. Kauers and J. Moosbauer, "Flip graphs for matrix multiplication",
@@ -102,6 +113,7 @@ class _Problem:
         ea, eb, eg, er = np.nonzero(prod)
         eq_flat = (ea * nv + eb) * nw + eg
         self.occ_vars = np.stack([ids[0][er, ea], ids[1][er, eb], ids[2][er, eg]], axis=1)   # (occ, 3)
+        self.occ_term = er
         keys, first, counts = np.unique(eq_flat, return_index=True, return_counts=True)
         tflat = t.reshape(-1)
         self.trivial_conflict = None
@@ -130,15 +142,58 @@ class _Problem:
                 for x in term:
                     self.var_eqs[x].append(e)
 
+    # -- the search order ---------------------------------------------------------
+    def variable_order(self, rng=None) -> list[int]:
+        """The variables term by term, the terms in a local order (see the module docstring).
+
+        Each next term is the one whose equations are, on average, most
+        complete already (ties: the term in fewer equations). ``rng`` (a
+        Generator) starts at a random term and breaks ties at random.
+        """
+        rank = self.shape[0][0]
+        eq = self.eq_of_occ
+        term = self.occ_term
+        weight = 1.0 / self.eq_size[eq]                       # one occurrence's share of its equation
+        span = np.bincount(term, minlength=rank).astype(np.float64)
+        score = np.zeros(rank)
+        tie = -span * 1e-9 if rng is None else rng.random(rank) * 1e-9
+        by_term = [np.flatnonzero(term == r) for r in range(rank)]
+        by_eq = np.split(np.argsort(eq, kind="stable"), np.cumsum(self.eq_size)[:-1]) if len(eq) else []
+        placed = np.zeros(rank, dtype=bool)
+        terms = []
+        for k in range(rank):
+            if k == 0 and rng is not None:
+                r = int(rng.integers(rank))
+            else:
+                r = int(np.argmax(np.where(placed, -np.inf, score + tie)))
+            placed[r] = True
+            terms.append(r)
+            for o in by_term[r]:                               # r's equations move closer to complete
+                others = by_eq[eq[o]]
+                np.add.at(score, term[others], weight[o])
+        order = []
+        for r in terms:
+            for idx in self.ids:
+                order += [int(x) for x in idx[r] if x >= 0]
+        return order
+
     # -- step 2: the mod-4 parity system --------------------------------------
-    def parity_system(self) -> bool:
-        """Build the GF(2) parity system; False when it is inconsistent (no signs exist)."""
+    def parity_system(self, order=None) -> bool:
+        """Build the GF(2) parity system; False when it is inconsistent (no signs exist).
+
+        With a search ``order``, the pivots are the latest variables of it:
+        every XOR constraint is then decided when the search reaches its last
+        variable.
+        """
         m = len(self.eq_size)
         if m == 0:
             return True
         is_free = np.ones(self.nvar, dtype=bool)
         is_free[self.fixed] = False
-        free = np.flatnonzero(is_free)
+        if order is None:
+            free = np.flatnonzero(is_free)
+        else:
+            free = np.array([x for x in reversed(order) if is_free[x]], dtype=np.int64)
         col = np.full(self.nvar, -1, dtype=np.int64)
         col[free] = np.arange(len(free))
         n = len(free)
@@ -359,28 +414,32 @@ def solve_signs(u, v, w, t, max_nodes: int = 1_000_000):
     >>> solve_signs(three, three, three, np.full((1, 1, 1), 5))[0]  # |s1 + s2 + s3| <= 3
     'unsat'
     """
-    prob = _Problem(u, v, w, t)
-    if prob.trivial_conflict is not None:
-        return "unsat-empty", None, 0
-    if not prob.parity_system():
-        return "unsat-parity", None, 0
-    prob.build_equations()
-    occurrences = [len(prob.var_eqs[x]) for x in range(prob.nvar)]
-    pivots = getattr(prob, "pivot_vars", set())
-    free = [x for x in range(prob.nvar) if x not in pivots]
-    rest = [x for x in range(prob.nvar) if x in pivots]
-    order = sorted(free, key=lambda x: -occurrences[x]) + rest
-    search = _Search(prob, max_nodes)
-    status = search.run(order)
+    nodes = 0
+    budget = 0
+    for attempt in range(64):
+        prob = _Problem(u, v, w, t)
+        if prob.trivial_conflict is not None:
+            return "unsat-empty", None, 0
+        order = prob.variable_order(None if attempt == 0 else np.random.default_rng(attempt))
+        if not prob.parity_system(order):
+            return "unsat-parity", None, 0
+        prob.build_equations()
+        # restarts on fresh random orders, each with twice the budget of the one before
+        budget = max(4 * prob.nvar, 1000) if attempt == 0 else 2 * budget
+        search = _Search(prob, min(budget, max_nodes - nodes))
+        status = search.run(order)
+        nodes += search.nodes
+        if status != "limit" or nodes >= max_nodes:
+            break
     if status != "sat":
-        return status, None, search.nodes
+        return status, None, nodes
     mats = []
     for a, idx in zip((u, v, w), prob.ids):
         out = np.zeros(np.shape(a), dtype=np.int64)
         nz = idx >= 0
         out[nz] = [prob.val[x] or 1 for x in idx[nz]]
         mats.append(out)
-    return "sat", tuple(mats), search.nodes
+    return "sat", tuple(mats), nodes
 
 
 def _ternary(scheme: Scheme, max_nodes: int, t0: float) -> TernaryLift:
