@@ -331,3 +331,60 @@ def test_check_symmetric_psd():
         check_symmetric_psd(np.ones((2, 3)), "W")
     with pytest.raises(ValueError, match=r"^W: expected shape \(4, 4\)"):
         check_symmetric_psd(np.eye(3), "W", size=4)
+
+
+# ----------------------------------------------------------------------------- issue P0, item 2: singular W
+
+
+def _exact_sqrt_on_range(X):
+    """``(X X^T)^1/2`` built on an orthonormal basis of range(X): no rounding-level eigenvalues to take roots of."""
+    Q = np.linalg.qr(X)[0]
+    lam, V = np.linalg.eigh(Q.T @ (X @ X.T) @ Q)  # r x r, positive definite
+    R = Q @ V
+    return (R * np.sqrt(lam)) @ R.T
+
+
+def test_issue_rank_one_w():
+    # the reported case: W = x x^T, n = 6, m = 2; B = A (S kron S) has rank 1 (every S A_i S is a multiple of x x^T)
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        x = rng.standard_normal((6, 1))
+        A = rng.standard_normal((2, 6, 6))
+        W = x @ x.T
+        for form in FORMS:
+            proj = KroneckerProjection(A, W, form=form)
+            S = _exact_sqrt_on_range(x)
+            B = _dense_B(A, W, form, S=S)
+            assert proj.rank == (1 if form == "sqrt_w" else 2)
+            h = rng.standard_normal(36)
+            assert np.linalg.norm(proj.query(h) - np.linalg.pinv(B, rcond=1e-8) @ (B @ h)) < 1e-10 * np.linalg.norm(h)
+        assert np.abs(proj.sqrt_w - S).max() < 1e-12 * np.abs(S).max()
+
+
+@settings(deadline=None, max_examples=40)
+@given(n=st.integers(2, 7), rank_frac=st.floats(0.0, 1.0), m=st.integers(1, 14), form=st.sampled_from(FORMS),
+       log_scale=st.floats(-3.0, 3.0), seed=st.integers(0, 2**32 - 1))
+def test_singular_w_rank_and_query_match_a_dense_reference(n, rank_frac, m, form, log_scale, seed):
+    rng = np.random.default_rng(seed)
+    r = 1 + int(rank_frac * (n - 2))  # 1 <= r < n: W singular
+    X = rng.standard_normal((n, r)) * 10.0**log_scale
+    assume(np.linalg.cond(X) < 1e3)  # nonzero eigenvalues of W well above its rounding level
+    W = X @ X.T
+    A = rng.standard_normal((m, n, n)) * 10.0**-log_scale
+    B = _dense_B(A, W, form, S=_exact_sqrt_on_range(X))  # np.kron of the exact factors
+    s2 = sla.svdvals(B) ** 2 / sla.svdvals(B)[0] ** 2
+    assume(not np.any((s2 > 1e-14) & (s2 < 1e-8)))  # a clear gap between the rank and the rounding level
+    proj = KroneckerProjection(A, W, form=form)
+    assert proj.rank == int(np.sum(s2 > 1e-11))
+    H = rng.standard_normal((n * n, 2))
+    P = np.linalg.pinv(B, rcond=1e-5) @ B  # the orthogonal projector onto the row space of B
+    assert _rel(proj.query(H), P @ H) < 1e-9
+    # the same after a low-rank update that keeps W singular (a change inside its range)
+    c = rng.standard_normal((r, 1))
+    proj.update_low_rank(X @ c, np.eye(1))
+    X2 = X @ np.linalg.cholesky(np.eye(r) + c @ c.T)  # X2 X2^T = W + (X c)(X c)^T, same range as X
+    B2 = _dense_B(A, X2 @ X2.T, form, S=_exact_sqrt_on_range(X2))
+    s2 = sla.svdvals(B2) ** 2 / sla.svdvals(B2)[0] ** 2
+    assume(not np.any((s2 > 1e-14) & (s2 < 1e-8)))
+    assert proj.rank == int(np.sum(s2 > 1e-11))
+    assert _rel(proj.query(H), np.linalg.pinv(B2, rcond=1e-5) @ (B2 @ H)) < 1e-9

@@ -321,3 +321,46 @@ def test_from_matrix_solvers_agree():
     np.testing.assert_allclose(a.toarray(), b.toarray(), atol=1e-10)
     c = TruncatedSVDState.from_matrix(A, 60)  # k = min(m, n): dense
     np.testing.assert_allclose(c.toarray(), A.toarray(), atol=1e-12)
+
+
+# ----------------------------------------------------------------------------- issue P0, item 5: degenerate sparse
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+def test_from_matrix_on_the_zero_sparse_matrix(fmt):
+    # ARPACK cannot start on it ("starting vector is zero"); the dense zero matrix always worked
+    for shape, k in (((30, 20), 3), ((20, 30), 1), ((6, 5), 4)):
+        Z = sp.random(*shape, density=0.0, format=fmt)
+        Z_explicit = sp.csr_matrix((np.zeros(3), ([0, 1, 2], [0, 1, 2])), shape=shape)  # stored zeros only
+        for A in (Z, Z_explicit):
+            for solver in ("auto", "svds", "dense"):
+                if solver == "svds" and k >= min(shape):
+                    continue
+                state = TruncatedSVDState.from_matrix(A, k, solver=solver, rng=0)
+                assert state.shape == shape and np.array_equal(state.s, np.zeros(k))
+                for F in (state.U, state.V):
+                    assert np.abs(F.T @ F - np.eye(k)).max() <= 1e-14
+                assert np.abs(state.toarray()).max() == 0
+                state.add_rows(sp.csr_matrix(np.ones((1, shape[1]))))  # and it can be updated
+                _check_against(state, np.vstack([np.zeros(shape), np.ones((1, shape[1]))]), k)
+
+
+@settings(deadline=None, max_examples=40)
+@given(m=st.integers(1, 30), n=st.integers(1, 30), rank=st.integers(0, 8), k=st.integers(1, 8),
+       zero_rows=st.floats(0.0, 0.6), zero_cols=st.floats(0.0, 0.6), solver=st.sampled_from(["auto", "svds", "dense"]),
+       seed=st.integers(0, 2**32 - 1))
+def test_from_matrix_on_degenerate_sparse_input(m, n, rank, k, zero_rows, zero_cols, solver, seed):
+    # zero rows / columns, rank below k, 1 x n and m x 1: the state is the dense rank-k SVD
+    assume(k <= min(m, n) and (solver != "svds" or k < min(m, n)))
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((m, rank)) @ rng.standard_normal((rank, n))
+    X[rng.random(m) < zero_rows] = 0.0
+    X[:, rng.random(n) < zero_cols] = 0.0
+    state = TruncatedSVDState.from_matrix(sp.csr_matrix(X), k, solver=solver, rng=seed)
+    s_ref, Ak_ref, s_next = _rank_k(X, k)
+    scale = max(s_ref[0], 1e-300)
+    assert np.abs(state.s - s_ref).max() <= 1e-10 * scale
+    for F in (state.U, state.V):
+        assert np.abs(F.T @ F - np.eye(k)).max() <= 1e-12
+    if s_ref[-1] - s_next > 1e-6 * scale:  # the rank-k part is unique
+        assert np.linalg.norm(state.toarray() - Ak_ref) <= 1e-10 * scale * np.sqrt(k)

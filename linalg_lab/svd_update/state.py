@@ -30,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
-from scipy.sparse.linalg import svds
+from scipy.sparse.linalg import ArpackError, svds
 
 from ..validation import (
     check_choice,
@@ -79,6 +79,33 @@ def _core_matrix(s: np.ndarray, Ld, Le) -> np.ndarray:
         M = Ld @ Le.T
     M[np.arange(k), np.arange(k)] += s
     return M
+
+
+#: Largest ``m n`` for which a failed ARPACK run falls back to a dense SVD.
+DENSE_FALLBACK_MAX = 25_000_000
+
+
+def _svds_top_k(A, k: int, gen: np.random.Generator):
+    """Top ``k`` singular triplets by ARPACK, made orthonormal by a Rayleigh-Ritz step; ``(U, s, V)``."""
+    m, n = A.shape
+    nonzero = A.count_nonzero() if sp.issparse(A) else np.count_nonzero(A)
+    if nonzero == 0:  # ARPACK stops at once on a zero matrix ("starting vector is zero"); every SVD is exact
+        return np.eye(m, k), np.zeros(k), np.eye(n, k)
+    try:
+        _, _, Vt = svds(A, k=k, tol=0, v0=gen.standard_normal(min(m, n)))
+    except ArpackError:
+        if m * n > DENSE_FALLBACK_MAX:
+            raise RuntimeError(f"from_matrix: ARPACK failed on the {m} x {n} matrix A and it is too large for the "
+                               "dense fallback; try solver='dense' or another rng") from None
+        Ad = A.toarray() if sp.issparse(A) else A
+        U, s, Vt = np.linalg.svd(Ad, full_matrices=False)
+        return U[:, :k], s[:k], Vt[:k].T
+    # Rayleigh-Ritz on range(V): exact for the top-k subspace, and U, V orthonormal to rounding even where ARPACK's
+    # vectors for a repeated (e.g. zero) singular value are not
+    Qv = sla.qr(Vt.T, mode="economic", check_finite=False)[0]
+    AQ = np.asarray(A @ Qv)
+    U, s, Wt = sla.svd(AQ, full_matrices=False, check_finite=False)
+    return U, s, Qv @ Wt.T
 
 
 class TruncatedSVDState:
@@ -234,12 +261,25 @@ class TruncatedSVDState:
         Parameters
         ----------
         A : array_like or scipy.sparse matrix, shape (m, n)
+            Never modified or kept.
         k : int
-            ``1 <= k <= min(m, n)``.
+            ``1 <= k <= min(m, n)``. A matrix of rank below ``k`` (the zero
+            matrix included) gives zero singular values, with singular
+            vectors completing the others to orthonormal bases.
         solver : {"auto", "svds", "dense"}, default "auto"
             ``"svds"``: :func:`scipy.sparse.linalg.svds` (ARPACK, ``k <
-            min(m, n)``); ``"dense"``: a full SVD; ``"auto"``: dense for small
-            dense matrices or ``k >= min(m, n) - 1``, else svds.
+            min(m, n)``), followed by a Rayleigh-Ritz step (the SVD of
+            ``A V``) that makes ``U`` and ``V`` orthonormal to rounding
+            whatever the rank; a matrix without a nonzero entry skips ARPACK
+            (which cannot start on it), and an ARPACK failure falls back to
+            the dense SVD when ``m n <= 2.5e7``. ``"dense"``: a full SVD;
+            ``"auto"``: dense for small dense matrices or ``k >= min(m, n) -
+            1``, else svds.
+
+        Raises
+        ------
+        RuntimeError
+            ARPACK failed on a matrix too large for the dense fallback.
         rng : None, int, SeedSequence or Generator
             Start vector of svds, and the state's randomness.
         **options
@@ -263,9 +303,7 @@ class TruncatedSVDState:
         if solver == "svds":
             if k >= min(m, n):
                 raise ValueError(f"k: expected an integer < min(m, n) = {min(m, n)} for solver='svds', got {k}")
-            U, s, Vt = svds(A, k=k, tol=0, v0=gen.standard_normal(min(m, n)))
-            order = np.argsort(-s, kind="stable")
-            U, s, V = U[:, order], s[order], Vt[order].T
+            U, s, V = _svds_top_k(A, k, gen)
         else:
             Ad = A.toarray() if sp.issparse(A) else A
             U, s, Vt = np.linalg.svd(Ad, full_matrices=False)
