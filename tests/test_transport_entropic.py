@@ -227,3 +227,174 @@ def test_bad_types_name_the_argument(kwargs, name):
     args.update(kwargs)
     with pytest.raises(TypeError, match=f"^{name}:"):
         entropic_partial_wasserstein2(**args)
+
+
+# ----------------------------------------------------------------------------- P0: small reg, feasibility, warnings
+
+
+def _entropic_objective(G, M, reg):
+    """<G, M> + reg sum G log G (0 log 0 = 0)."""
+    pos = G > 0
+    return float(np.sum(G * M) + reg * np.sum(G[pos] * np.log(G[pos])))
+
+
+def _small_problem(seed, n, n2, frac):
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(0.01, 1.0, n)
+    b = rng.uniform(0.01, 1.0, n2)
+    M = rng.uniform(0.0, 1.0, (n, n2))
+    return a, b, M, frac * min(a.sum(), b.sum())
+
+
+def test_issue_example_small_reg():
+    # the issue's example: a plan of total mass 1.0 with a row sum 0.87 > 0.65 came back after 9,900 block
+    # cycles (the water filling's suffix sums underflowed and put every row at its cap)
+    a, b, M = np.array([0.35, 0.65]), np.array([0.13, 0.87]), np.array([[0.31, 0.42], [0.83, 0.41]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        G, log = entropic_partial_wasserstein(a, b, M, 1e-4, 0.3, log=True)
+    assert log["converged"] and log["violation"] <= 1e-9 and not log["rounded"]
+    _assert_feasible(G, a, b, 0.3)
+    # the LP optimum moves 0.13 at cost 0.31 and 0.17 at cost 0.41; the entropic one is within reg m log(n n2 / m)
+    assert 0 <= float(np.sum(G * M)) - (0.13 * 0.31 + 0.17 * 0.41) <= 1e-4 * 0.3 * np.log(4 / 0.3)
+
+
+def test_water_filling_wide_range():
+    # row sums s_i spanning 1e+-600 (reg = 1e-4 of costs of order 0.1): the suffix sums must not underflow
+    from linalg_lab.transport._entropic_kernels import _cap_scale
+
+    logcap = np.log(np.array([0.35, 0.65]))
+    logs = np.array([1400.0, -300.0])
+    theta = _cap_scale(logcap, logs, 0.3)
+    assert np.minimum(np.exp(logcap), np.exp(np.minimum(theta + logs, 700.0))).sum() == pytest.approx(0.3, rel=1e-12)
+
+
+@settings(deadline=None, max_examples=40)
+@given(seed=st.integers(0, 2**31), n=st.integers(2, 8), n2=st.integers(2, 8), frac=st.floats(0.05, 0.95),
+       log_reg=st.floats(-4.0, -1.0), accelerate=st.booleans())
+def test_small_problems_converge_or_warn_and_stay_feasible(seed, n, n2, frac, log_reg, accelerate):
+    # either the constraints hold to 1e-6 and log["converged"], or a ConvergenceWarning came AND the plan is
+    # still feasible to 1e-9 (rounded onto the constraint set)
+    a, b, M, m = _small_problem(seed, n, n2, frac)
+    reg = 10.0**log_reg * M.max()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        G, log = entropic_partial_wasserstein(a, b, M, reg, m, log=True, accelerate=accelerate)
+    kinds = [w.category for w in caught]
+    assert all(k is ConvergenceWarning for k in kinds)  # nothing else (no numpy RuntimeWarning) reaches the caller
+    if log["converged"]:
+        _assert_feasible(G, a, b, m, tol=1e-6)
+        assert not kinds and not log["rounded"]
+    else:
+        assert kinds == [ConvergenceWarning] and log["rounded"]
+        _assert_feasible(G, a, b, m, tol=1e-9)
+    assert log["partial_w_dist"] == pytest.approx(float(np.sum(G * M)), rel=1e-12, abs=1e-300)
+    # the same optimum as POT's solver wherever POT converges (its plain scalings underflow at small reg)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        ref, ref_log = ot.partial.entropic_partial_wasserstein(a, b, M, reg, m, numItermax=3000, stopThr=1e-14,
+                                                               log=True)
+    pot_ok = bool(np.all(np.isfinite(ref)) and ref_log["err"] and ref_log["err"][-1] <= 1e-13
+                  and max((ref.sum(1) - a).max(), (ref.sum(0) - b).max(), abs(ref.sum() - m)) <= 1e-10)
+    if pot_ok and log["converged"]:
+        assert _entropic_objective(G, M, reg) == pytest.approx(_entropic_objective(ref, M, reg), rel=1e-6,
+                                                               abs=1e-7 * m)
+
+
+def test_small_problems_almost_all_converge():
+    # 100 fixed random problems at reg = 1e-4 max(M): before P0, 83 of 150 such plans broke a constraint;
+    # now all converge (measured: 600 of 600 at 1e-3, 1e-4 and 3e-5 max(M))
+    failed = 0
+    for seed in range(100):
+        rng = np.random.default_rng(seed)
+        a, b, M, m = _small_problem(seed, *rng.integers(2, 9, 2), rng.uniform(0.05, 0.95))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            G, log = entropic_partial_wasserstein(a, b, M, 1e-4 * M.max(), m, log=True)
+        failed += not log["converged"]
+        _assert_feasible(G, a, b, m, tol=1e-9)
+    assert failed <= 1
+
+
+@pytest.mark.parametrize("regf", [1e-2, 1e-3, 1e-4])
+@pytest.mark.parametrize("accelerate", [True, False])
+def test_near_full_mass(regf, accelerate):
+    # m = 0.999 of the full mass stalled at a violation of 4e-4 after 10,000 cycles in both modes
+    a, b, M = np.array([0.35, 0.65]), np.array([0.13, 0.87]), np.array([[0.31, 0.42], [0.83, 0.41]])
+    G, log = entropic_partial_wasserstein(a, b, M, regf * M.max(), 0.999, log=True, accelerate=accelerate)
+    assert log["converged"]
+    _assert_feasible(G, a, b, 0.999, tol=1e-9)
+    for seed in range(8):
+        rng = np.random.default_rng(seed)
+        a, b, M, m = _small_problem(seed, *rng.integers(2, 9, 2), 0.999)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            G, log = entropic_partial_wasserstein(a, b, M, regf * M.max(), m, log=True, accelerate=accelerate)
+        assert log["converged"] or [w.category for w in caught] == [ConvergenceWarning]
+        _assert_feasible(G, a, b, m, tol=1e-6 if log["converged"] else 1e-9)
+        if accelerate:
+            assert log["converged"]
+
+
+def test_scaling_modes_agree():
+    # epsilon scaling from the start, as a fallback, or never: the same unique optimum where each converges
+    a, b, M, m = _small_problem(3, 6, 7, 0.6)
+    reg = 3e-4 * M.max()
+    plans = {}
+    for scaling in (None, True, False):
+        G, log = entropic_partial_wasserstein(a, b, M, reg, m, log=True, scaling=scaling, numItermax=100000,
+                                              stopThr=1e-11)
+        assert log["converged"]
+        assert (log["n_stages"] > 1) == (scaling is True or log["restarted"])
+        plans[scaling] = G
+    assert np.abs(plans[True] - plans[None]).max() <= 1e-8 and np.abs(plans[False] - plans[None]).max() <= 1e-8
+
+
+def test_rounding_false_returns_the_iterate_and_warns():
+    a, b, M = _problem(1, 20, 20)
+    with pytest.warns(ConvergenceWarning, match="off the constraints"):
+        G, log = entropic_partial_wasserstein(a, b, M, 1e-3 * M.max(), 0.5, numItermax=3, stopThr=1e-14, log=True,
+                                              rounding=False)
+    assert not log["rounded"] and log["excess"] > 1e-14
+    P = np.exp(log["log_u"][:, None] + log["log_v"][None, :] + log["log_mass"] - M / (1e-3 * M.max()))
+    assert np.allclose(P, G, rtol=1e-9, atol=0)
+    excess = max((G.sum(1) - a).max(), (G.sum(0) - b).max(), abs(G.sum() - 0.5))
+    assert log["excess"] == pytest.approx(excess, rel=1e-9)
+    # rounded by default: feasible, and within about twice the excess of the iterate (l1)
+    with pytest.warns(ConvergenceWarning, match="rounded"):
+        R, rlog = entropic_partial_wasserstein(a, b, M, 1e-3 * M.max(), 0.5, numItermax=3, stopThr=1e-14, log=True)
+    assert rlog["rounded"] and not rlog["converged"]
+    _assert_feasible(R, a, b, 0.5, tol=1e-12)
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e307, 2.0**1023, -1e307, 1e-300])
+def test_huge_and_tiny_costs_are_scaled(scale):
+    # the plan is invariant under M -> s M, reg -> |s| reg; costs near the float limit must not overflow
+    a, b, M = _problem(4, 6, 5)
+    M = M / M.max()  # costs in [0, 1]
+    reg = 0.02
+    ref, ref_log = entropic_partial_wasserstein(a, b, M * np.sign(scale), reg, 0.6, log=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        G, log = entropic_partial_wasserstein(a, b, M * scale, reg * abs(scale), 0.6, log=True)
+    assert log["converged"] and np.abs(G - ref).max() <= 1e-9
+    assert log["partial_w_dist"] == pytest.approx(ref_log["partial_w_dist"] * abs(scale), rel=1e-9)
+    assert np.allclose(log["log_u"], ref_log["log_u"], rtol=1e-6, atol=1e-6)
+    with pytest.raises(ValueError, match="^reg:"):
+        entropic_partial_wasserstein(a, b, M * 1e300, 1e-60, 0.6)
+
+
+@settings(deadline=None, max_examples=40)
+@given(seed=st.integers(0, 2**31), n2=st.integers(1, 8), transpose=st.booleans(), frac=st.floats(0.05, 1.0),
+       log_reg=st.floats(-4.0, -1.0))
+def test_one_row_problems_raise_no_numpy_warning(seed, n2, transpose, frac, log_reg):
+    # a 1 x n problem made the Newton step's 1 x 1 solve overflow: "RuntimeWarning: overflow encountered in
+    # divide" reached the caller
+    a, b, M, m = _small_problem(seed, 1, n2, frac)
+    if transpose:
+        a, b, M = b, a, M.T
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        G, log = entropic_partial_wasserstein(a, b, M, 10.0**log_reg, m, log=True)
+    assert all(w.category is ConvergenceWarning for w in caught)
+    _assert_feasible(G, a, b, m, tol=1e-6 if log["converged"] else 1e-9)

@@ -17,7 +17,10 @@ sets, written as exact block maximisation of the dual over row potentials
 * it stops on a measured violation of the optimality conditions;
 * when the cycles stagnate (small ``reg``, or ``m`` near the total mass),
   two-block cycles and projected Newton steps on the same dual take over
-  (``accelerate=True``).
+  (``accelerate=True``), and a direct solve that stalls is finished by
+  epsilon scaling (a decreasing sequence of ``reg``, warm-started);
+* what it returns is feasible: a plan that did not converge is rounded onto
+  the constraint set, flagged in the log and by a ``ConvergenceWarning``.
 
 The numba kernels are in :mod:`linalg_lab.transport._entropic_kernels`.
 """
@@ -105,10 +108,50 @@ def entropic_partial_wasserstein(a, b, M, reg, m=None, numItermax=10000, stopThr
       objective or lowers the violation. They finish the flat directions of the
       dual (nearly isolated blocks of rows and columns) where cycles crawl.
 
-    These replace eps-scaling: on Gaussian clouds at ``reg = 1e-3 max(M)`` the
-    plain cycles stall near a violation of 1e-8 after 10^5 cycles, while with
-    ``accelerate`` 1e-9 is reached in a few hundred cycles and a few Newton
-    steps (under a second at n = 1000).
+    On Gaussian clouds at ``reg = 1e-3 max(M)`` the plain cycles stall near a
+    violation of 1e-8 after 10^5 cycles, while with ``accelerate`` 1e-9 is
+    reached in a few hundred cycles and a few Newton steps (under a second at
+    n = 1000).
+
+    **Epsilon scaling.** At smaller ``reg`` (about ``1e-4`` of the cost range
+    and below, on small problems already from ``1e-3``) a cold start can leave
+    the potentials hundreds of ``reg`` away from the optimum along a flat
+    direction of the dual (a plan entry of ``1e-100`` that must become a
+    transported share), where cycles and trust-region Newton steps both crawl.
+    The standard remedy (Kosowsky & Yuille 1994; Schmitzer 2019) is to solve
+    a decreasing sequence of regularisations, ``reg_k = 0.02 (max M - min M)
+    / 2^k`` down to ``reg``, each stage warm-started with the potentials of
+    the one before (they are in cost units and converge as ``reg -> 0``), the
+    stages before the last stopping at a violation of ``1e-6 m``. By default
+    (``scaling=None``) it is used only when needed: a direct solve that has not
+    halved its smallest violation in 500 cycles is restarted from its current
+    potentials as epsilon scaling (``log["restarted"]``); ``scaling=True``
+    starts with it, ``scaling=False`` never uses it. Regularisations at which
+    the direct solve converges (the usual ``reg >= 1e-2 max(M)``, and most
+    problems at ``1e-3 max(M)``) run exactly as without it.
+
+    **What is guaranteed.** The plan is finite and ``>= 0``. If
+    ``log["converged"]`` (the violation reached ``stopThr``), its rows exceed
+    ``a``, its columns ``b`` and its total ``m`` by at most ``stopThr``. If not
+    (``numItermax`` cycles were not enough, or ``stopThr = 0``), the last
+    iterate is rounded onto the constraint set (rows ``<= a``, columns ``<=
+    b``, total ``= m``, up to a few ulps of the masses; ``log["rounded"]``)
+    by the rounding of Altschuler, Weed and Rigollet (2017) adapted to
+    partial constraints, and, when ``stopThr > 0``, a
+    :class:`~linalg_lab.transport.ConvergenceWarning` says that the
+    tolerance was not met. With ``rounding=False`` the last iterate is
+    returned as it is, and a ``ConvergenceWarning`` is raised whenever it is
+    off the constraints by more than ``stopThr`` (``log["excess"]``).
+    Measured on 600 random problems of 2 to 8 points (masses uniform in
+    ``[0.01, 1]``, costs uniform in ``[0, 1]``, ``m`` from 5% to 95% of the
+    smaller total), all converged to ``1e-9`` at ``reg = 1e-3, 1e-4, 3e-5``
+    times ``max(M)``; with ``accelerate=False`` 3 to 6% did not (and were
+    rounded, with a warning).
+
+    **Large costs.** ``M`` and ``reg`` are divided by a power of two near
+    ``max|M|`` before the solve (exact in floating point), so costs up to the
+    largest float work; the cost ``<gamma, M>`` is reported in the units of
+    ``M``.
 
     Parameters
     ----------
@@ -123,39 +166,60 @@ def entropic_partial_wasserstein(a, b, M, reg, m=None, numItermax=10000, stopThr
     m : float, optional
         Transported mass in ``[0, min(sum a, sum b)]``; default the maximum.
     numItermax : int, default 10000
-        Maximum number of cycles (one cycle = the three projections, or the
-        two blocks; Newton steps are not counted).
+        Maximum number of cycles over all stages (one cycle = the three
+        projections, or the two blocks; Newton steps are not counted).
     stopThr : float, default 1e-9
         Stop when the violation is ``<= stopThr`` (absolute, in the units of
         the masses: scale it with them); ``0`` runs exactly ``numItermax`` of
-        POT's cycles (as POT's default does).
+        POT's cycles (as POT's default does) and rounds the last iterate
+        (pass ``rounding=False`` for POT's iterate itself).
     log : bool, default False
         Also return a dict: ``n_iter`` (cycles), ``n_block_cycles`` (how many of
         them were block cycles), ``n_newton`` (accepted Newton steps),
-        ``n_absorb`` (kernel refreshes), ``err`` (the violation at each
-        measurement), ``violation`` (of the returned plan), ``converged``,
+        ``n_absorb`` (kernel refreshes), ``n_stages`` (regularisations solved:
+        1 without epsilon scaling), ``restarted`` (a stalled direct solve was
+        restarted as epsilon scaling), ``err`` (the violation at each
+        measurement), ``violation`` and ``excess`` (the optimality violation
+        and the constraint excess ``max(max(r - a), max(c - b), |sum - m|)``
+        of the last iterate), ``converged`` (``violation <= stopThr``),
+        ``rounded`` (the plan returned is the rounding of the last iterate),
         ``log_u``, ``log_v``, ``log_mass`` (the log-potentials ``f / reg``,
-        ``g / reg``, ``lam / reg``: ``gamma = exp(log_u[:, None] + log_v[None, :]
-        + log_mass - M / reg)``; ``-inf`` for rows or columns of zero mass) and
-        ``partial_w_dist`` (``<gamma, M>``).
+        ``g / reg``, ``lam / reg`` of the last iterate: it is ``exp(log_u[:,
+        None] + log_v[None, :] + log_mass - M / reg)``; ``-inf`` for rows or
+        columns of zero mass) and ``partial_w_dist`` (``<gamma, M>`` of the
+        plan returned).
     accelerate : bool, default True
         Switch to block cycles and Newton steps when the cycles stagnate
         (``False``, or ``stopThr = 0``: POT's cycles only).
+    scaling : bool or None, default None
+        Epsilon scaling: None uses it when a direct solve stalls, True
+        always, False never (see above).
+    rounding : bool, default True
+        Round an unconverged plan onto the constraint set (see above).
     warn : bool, default True
-        Warn when ``stopThr > 0`` and the violation is still above it.
+        Issue the ``ConvergenceWarning`` described above (``False`` leaves
+        only the flags in ``log``).
 
     Returns
     -------
     gamma : numpy.ndarray, shape (n, n2)
-        The plan.
+        The plan (feasible, or within ``stopThr`` of feasible, as above).
     log : dict
         Only with ``log=True``.
 
     Raises
     ------
     ValueError
-        ``reg <= 0``, ``m`` out of range, negative or non-finite masses or costs,
-        ``M`` not of shape ``(len(a), len(b))``; the message names the argument.
+        ``reg <= 0`` or below ``1e-250 max|M|``, ``m`` out of range, negative
+        or non-finite masses or costs, ``M`` not of shape ``(len(a),
+        len(b))``; the message names the argument.
+
+    Warns
+    -----
+    ConvergenceWarning
+        ``stopThr > 0`` and the violation is still above it after
+        ``numItermax`` cycles, or (``rounding=False``) the plan returned is
+        off the constraints by more than ``stopThr``.
 
     See Also
     --------
@@ -171,6 +235,12 @@ def entropic_partial_wasserstein(a, b, M, reg, m=None, numItermax=10000, stopThr
        regularized transport problems", SIAM J. Sci. Comput. 41(3), A1443-A1481, 2019.
     .. [3] D. P. Bertsekas, "Projected Newton methods for optimization problems
        with simple constraints", SIAM J. Control Optim. 20(2), 221-246, 1982.
+    .. [4] J. J. Kosowsky and A. L. Yuille, "The invisible hand algorithm:
+       solving the assignment problem with statistical physics", Neural
+       Networks 7(3), 477-490, 1994 (annealing the regularisation).
+    .. [5] J. Altschuler, J. Weed and P. Rigollet, "Near-linear time
+       approximation algorithms for optimal transport via Sinkhorn
+       iteration", NeurIPS 2017 (the rounding).
 
     Examples
     --------
@@ -184,6 +254,14 @@ def entropic_partial_wasserstein(a, b, M, reg, m=None, numItermax=10000, stopThr
     >>> np.round(G, 3), round(float(G.sum()), 12)
     (array([[0.1 , 0.  ],
            [0.  , 0.05]]), 0.15)
+
+    At a small ``reg`` (the issue's example: a direct solve stalls, epsilon
+    scaling finishes it):
+
+    >>> G, log = entropic_partial_wasserstein([0.35, 0.65], [0.13, 0.87], [[0.31, 0.42], [0.83, 0.41]],
+    ...                                       1e-4, 0.3, log=True)
+    >>> log["converged"], G.sum(axis=1).round(9).tolist(), G.sum(axis=0).round(9).tolist()
+    (True, [0.13, 0.17], [0.13, 0.17])
     """
     a, b, M = check_transport_problem(a, b, M)
     reg = check_real(reg, "reg", minimum=0, strict_minimum=True)
@@ -213,7 +291,8 @@ def entropic_partial_wasserstein(a, b, M, reg, m=None, numItermax=10000, stopThr
         scale = _power_of_two(Ms)
         reg_s = reg / scale
         if not (reg_s >= _TINY_REG and math.isfinite(1.0 / reg_s)):
-            raise ValueError(f"reg: expected a regularisation above {_TINY_REG:g} times max|M| = {scale:g}, got {reg:g}")
+            raise ValueError(f"reg: expected a regularisation above {_TINY_REG:g} times max|M| = "
+                             f"{float(np.abs(Ms).max()):g}, got {reg:g}")
         if scale != 1.0:
             Ms = Ms / scale
         P, f, g, lam, info = _solve(a[rows], b[cols], Ms, reg_s, mass, numItermax, stopThr, accelerate, scaling)
@@ -231,8 +310,9 @@ def entropic_partial_wasserstein(a, b, M, reg, m=None, numItermax=10000, stopThr
     if not info["converged"] and rounding and info["excess"] > 0:
         plan = round_partial_plan(plan, a, b, mass)
         info["rounded"] = True
-    # a tolerance that was not met, or a plan returned outside the constraint set: say so
-    loud = (stopThr > 0 and not info["converged"]) or (not info["rounded"] and info["excess"] > stopThr)
+    # a tolerance that was not met, or a plan returned outside the constraint set (beyond rounding): say so
+    noise = 64 * np.finfo(np.float64).eps * max(float(a.sum()), float(b.sum()))
+    loud = (stopThr > 0 and not info["converged"]) or (not info["rounded"] and info["excess"] > stopThr + noise)
     if warn and loud:
         what = "the plan was rounded onto the constraint set" if info["rounded"] else \
             f"the plan is off the constraints by {info['excess']:.3g}"
@@ -529,16 +609,19 @@ def _schur_solve(de, E, do, total, ge, go, gt):
     S = C - B.T @ W
     rhs = np.concatenate([go, [gt]]) - W.T @ ge
     S[np.diag_indices_from(S)] += 1e-13 * max(float(np.abs(np.diag(S)).max()), 1e-300)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", sla.LinAlgWarning)  # near-singular: the line search judges the step
-            y = sla.solve(S, rhs, assume_a="pos", check_finite=False)
-    except (sla.LinAlgError, ValueError):
+    # near-singular systems (a 1 x n problem: its row and the mass potential are one direction) overflow in
+    # scipy's 1 x 1 shortcut: no numpy warning may reach the caller, the finiteness test and the line search
+    # judge the step
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", sla.LinAlgWarning)
         try:
-            y = sla.lstsq(S, rhs, check_finite=False)[0]
+            y = sla.solve(S, rhs, assume_a="pos", check_finite=False)
         except (sla.LinAlgError, ValueError):
+            try:
+                y = sla.lstsq(S, rhs, check_finite=False)[0]
+            except (sla.LinAlgError, ValueError):
+                return None, None, None
+        if not np.all(np.isfinite(y)):
             return None, None, None
-    if not np.all(np.isfinite(y)):
-        return None, None, None
-    xe = (ge - B @ y) / de
+        xe = (ge - B @ y) / de
     return xe, y[:-1], float(y[-1])
