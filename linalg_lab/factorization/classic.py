@@ -515,7 +515,7 @@ def nystrom(A, k, *, l=None, B=None, D=None, rng=None, rtol=None) -> NystromFact
         gen = check_rng(rng)
         D = gen.standard_normal((n, k))
     else:
-        D = _float_matrix(D, "D", shape=(n, None))   # n rows: the columns of A
+        D = _float_matrix(D, "D", shape=(n, None), copy=True)   # n rows: the columns of A (kept: a copy)
         k = D.shape[1]
     if B is None:
         if l is None:
@@ -526,7 +526,7 @@ def nystrom(A, k, *, l=None, B=None, D=None, rng=None, rtol=None) -> NystromFact
             gen = check_rng(rng)
         B = gen.standard_normal((m, l))
     else:
-        B = _float_matrix(B, "B", shape=(m, None))   # m rows, as A
+        B = _float_matrix(B, "B", shape=(m, None), copy=True)   # m rows, as A (kept: a copy)
     AD = A @ D
     BtA = B.T @ A
     M = BtA @ D

@@ -144,6 +144,7 @@ def meta_factorize(A, F, H, B=None, D=None, W=None, *, rtol=None, solve_tol=None
     MetaFactorization
         With ``G``, ``Yt``, ``X``, the projectors ``left_projector = F Y^T``
         and ``right_projector = X H^T``, and the residuals of both equations.
+        It holds copies of ``F`` and ``H``; no argument is modified.
 
     Raises
     ------
@@ -177,8 +178,9 @@ def meta_factorize(A, F, H, B=None, D=None, W=None, *, rtol=None, solve_tol=None
     """
     A = _float_matrix(A, "A")
     m, n = A.shape
-    F = _float_matrix(F, "F", allow_empty=True, shape=(m, None))   # m rows, as A
-    H = _float_matrix(H, "H", allow_empty=True, shape=(n, None))   # n rows: the columns of A
+    # the result keeps F and H: own copies, so that later changes to the caller's arrays do not reach it
+    F = _float_matrix(F, "F", allow_empty=True, shape=(m, None), copy=True)   # m rows, as A
+    H = _float_matrix(H, "H", allow_empty=True, shape=(n, None), copy=True)   # n rows: the columns of A
     k1, k2 = F.shape[1], H.shape[1]
     rtol = check_rtol(rtol)
     solve_tol = check_tolerance(solve_tol, "solve_tol", default=DEFAULT_SOLVE_TOL)
