@@ -170,6 +170,19 @@ def test_cur_optimal_beats_cross_and_cross_interpolates():
     assert np.allclose(mf.G, np.linalg.inv(A[np.ix_(rows, cols)]))
 
 
+def test_cur_cross_warns_when_the_intersection_loses_rank():
+    # rank 2: columns 0, 1 independent, but rows 0, 1 see them through one direction only
+    A = np.array([[1.0, 1.0, 2.0], [2.0, 2.0, 4.0], [1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
+    with pytest.warns(RuntimeWarning, match="does not interpolate"):
+        f = cur(A, rows=[0, 1], cols=[0, 1], core="cross")
+    assert not f.meta.projectors_hold
+    assert not np.allclose(f.toarray()[:, [0, 1]], A[:, [0, 1]])  # the stated interpolation indeed fails
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        g = cur(A, rows=[0, 2], cols=[0, 1], core="cross")
+    assert g.meta.projectors_hold and np.allclose(g.toarray(), A)
+
+
 def test_cur_rejects_bad_indices():
     A = np.ones((4, 3))
     with pytest.raises(ValueError, match="^rows: expected indices in"):

@@ -1,5 +1,7 @@
 """meta_factorize: projector equations, solvability test, general solution."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.linalg as sla
@@ -115,9 +117,22 @@ def test_failed_projector_equation_is_reported():
     F = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
     B = np.array([[1.0], [0.0], [0.0]])
     A = F @ np.array([[1.0, 2.0], [3.0, 4.0]])
-    mf = meta_factorize(A, F, np.eye(2), B=B)
+    with pytest.warns(RuntimeWarning, match="projector equations .* fail"):
+        mf = meta_factorize(A, F, np.eye(2), B=B)
     assert mf.projector_residuals[0] > 0.5
-    assert not mf.solvable
+    assert not mf.solvable and not mf.projectors_hold
+    # the same on the H side, and nothing to warn about when the sketches see everything
+    with pytest.warns(RuntimeWarning, match="projector equations"):
+        assert not meta_factorize(A.T, np.eye(2), F, D=B).projectors_hold
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        good = meta_factorize(A, F, np.eye(2), B=np.eye(3)[:, :2], D=np.eye(2))
+    assert good.projectors_hold and good.solvable
+    # an ill-conditioned F: residuals of order eps cond(F), yet the rank condition holds (no warning)
+    Fi = np.array([[1.0, 1.0], [1.0, 1.0 + 1e-10], [0.0, 0.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert meta_factorize(Fi @ np.eye(2), Fi, np.eye(2), B=np.eye(3)).projectors_hold
 
 
 def test_shapes_and_repr():

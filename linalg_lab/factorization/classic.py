@@ -26,7 +26,7 @@ import numpy as np
 import scipy.linalg as sla
 
 from ..validation import check_choice, check_indices, check_int, check_rng, check_rtol, relative_cutoff
-from .meta import MetaFactorization, meta_factorize
+from .meta import MetaFactorization, _meta_factorize, meta_factorize
 from .tolerance import _float_matrix, _pinv
 
 __all__ = [
@@ -405,6 +405,14 @@ def cur(A, k=None, *, rows=None, cols=None, core="optimal", rtol=None) -> CURFac
         ``C``, ``U``, ``R``, ``rows``, ``cols`` and ``F = C``, ``G = U``,
         ``H = R^T``, ``meta``.
 
+    Warns
+    -----
+    RuntimeWarning
+        ``core="cross"`` with an intersection ``A[rows, cols]`` of lower
+        numerical rank than ``C`` or ``R`` (``meta.projectors_hold`` False):
+        the approximation then does not interpolate ``A`` on the chosen rows
+        and columns.
+
     References
     ----------
     .. [1] M. P. Karpowicz, "A theory of meta-factorization",
@@ -449,9 +457,17 @@ def cur(A, k=None, *, rows=None, cols=None, core="optimal", rtol=None) -> CURFac
     if core == "optimal":
         meta = meta_factorize(A, C, R.T, rtol=rtol)
     else:
-        meta = meta_factorize(
-            A, C, R.T, B=_selection(m, rows), D=_selection(n, cols), rtol=rtol
+        meta = _meta_factorize(
+            A, C, R.T, B=_selection(m, rows), D=_selection(n, cols), rtol=rtol, warn=False
         )
+        if not meta.projectors_hold:
+            warnings.warn(
+                "cur: the intersection A[rows, cols] has a lower numerical rank than C = A[:, cols] or "
+                "R = A[rows, :], so the cross approximation C U R does not interpolate A on the chosen rows and "
+                "columns (meta.projectors_hold is False); choose other rows / cols or core='optimal'",
+                RuntimeWarning,
+                stacklevel=2,
+            )
     return CURFactorization(C, meta.G, R.T, meta, C, meta.G, R, rows, cols, core)
 
 
@@ -488,7 +504,10 @@ def nystrom(A, k, *, l=None, B=None, D=None, rng=None, rtol=None) -> NystromFact
     -------
     NystromFactorization
         ``F = A D``, ``G = (B^T A D)^+``, ``H = A^T B``, the sketches, and the
-        stable factors ``left = A D R^+``, ``right = Q^T B^T A``.
+        stable factors ``left = A D R^+``, ``right = Q^T B^T A``. With
+        oversampling (``l > k``) ``rank(H^T D) < rank(H)``, so
+        ``meta.projectors_hold`` is False by design (no warning): the
+        approximation is the stated one all the same.
 
     References
     ----------
@@ -533,7 +552,9 @@ def nystrom(A, k, *, l=None, B=None, D=None, rng=None, rtol=None) -> NystromFact
     Q, R = sla.qr(M, mode="economic", check_finite=False)
     Rp = _pinv(R, rtol, max(m, n))
     G = Rp @ Q.T
-    meta = meta_factorize(A, AD, BtA.T, B=B, D=D, rtol=rtol)
+    # with oversampling (l > k) rank(H^T D) <= k < rank(H): the projector equation on the H side fails by design
+    # (meta.projectors_hold False), and the result is still exactly the stated A D (B^T A D)^+ B^T A
+    meta = _meta_factorize(A, AD, BtA.T, B=B, D=D, rtol=rtol, warn=False)
     return NystromFactorization(AD, G, BtA.T, meta, B, D, AD @ Rp, Q.T @ BtA)
 
 

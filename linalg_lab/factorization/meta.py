@@ -17,12 +17,13 @@ SVD, QR, UTV, CUR, Nystrom and CR are the instances of
 
 from __future__ import annotations
 
+import warnings
 from functools import cached_property
 
 import numpy as np
 
 from ..validation import EPS, check_rtol, check_tolerance
-from .tolerance import _float_matrix, _pinv
+from .tolerance import _float_matrix, _pinv, _rank
 
 __all__ = ["MetaFactorization", "meta_factorize"]
 
@@ -61,12 +62,18 @@ class MetaFactorization:
         ``||F G H^T - A|| / ||A||`` for the returned ``G``.
     solvable : bool
         ``solvability_residual <= solve_tol``.
+    projectors_hold : bool
+        ``rank(B^T F) = rank(F)`` and ``rank(H^T D) = rank(H)`` (numerical
+        ranks at the cutoff ``rtol``): the condition under which ``Yt`` and
+        ``X`` solve the projector equations (up to rounding, which
+        ``projector_residuals`` shows: about ``eps cond(F)``). Always True
+        without sketches. When False, :func:`meta_factorize` has warned.
     solve_tol : float
-        The threshold used for ``solvable``.
+        The threshold used for ``solvable`` and ``projectors_hold``.
     """
 
     def __init__(self, F, G, H, Yt, X, projector_residuals, solvability_residual,
-                 reconstruction_residual, solve_tol):
+                 reconstruction_residual, solve_tol, projectors_hold=True):
         self.F = F
         self.G = G
         self.H = H
@@ -77,6 +84,7 @@ class MetaFactorization:
         self.reconstruction_residual = reconstruction_residual
         self.solve_tol = solve_tol
         self.solvable = bool(solvability_residual <= solve_tol)
+        self.projectors_hold = bool(projectors_hold)
 
     @cached_property
     def left_projector(self) -> np.ndarray:
@@ -152,6 +160,15 @@ def meta_factorize(A, F, H, B=None, D=None, W=None, *, rtol=None, solve_tol=None
         Non-finite entries or mismatched shapes (the message names the
         argument).
 
+    Warns
+    -----
+    RuntimeWarning
+        When a projector equation fails (``projectors_hold`` is False): the
+        sketch ``B`` (or ``D``) does not see all of ``F`` (or ``H``), so
+        ``Y^T`` (or ``X``) is not a solution. A reconstruction that is not
+        solvable (a truncated factorization) is not a failure: ``solvable``
+        reports it, without a warning.
+
     Notes
     -----
     ``F Y^T F = F`` holds iff ``rank(B^T F) = rank(F)``; the residuals tell
@@ -176,6 +193,11 @@ def meta_factorize(A, F, H, B=None, D=None, W=None, *, rtol=None, solve_tol=None
     >>> mf.solvable, np.allclose(mf.toarray(), A)
     (True, True)
     """
+    return _meta_factorize(A, F, H, B, D, W, rtol=rtol, solve_tol=solve_tol, warn=True)
+
+
+def _meta_factorize(A, F, H, B=None, D=None, W=None, *, rtol=None, solve_tol=None, warn=True, stacklevel=3):
+    """The body of :func:`meta_factorize`; ``warn=False`` for instances whose sketches lose rank by design."""
     A = _float_matrix(A, "A")
     m, n = A.shape
     # the result keeps F and H: own copies, so that later changes to the caller's arrays do not reach it
@@ -186,16 +208,21 @@ def meta_factorize(A, F, H, B=None, D=None, W=None, *, rtol=None, solve_tol=None
     solve_tol = check_tolerance(solve_tol, "solve_tol", default=DEFAULT_SOLVE_TOL)
     size = max(m, n)
 
+    hold = True  # rank(B^T F) = rank(F) and rank(H^T D) = rank(H); trivially so without sketches
     if B is None:
         Yt = _pinv(F, rtol, size)
     else:
         B = _float_matrix(B, "B", allow_empty=True, shape=(m, None))
-        Yt = _pinv(B.T @ F, rtol, size) @ B.T
+        BtF = B.T @ F
+        Yt = _pinv(BtF, rtol, size) @ B.T
+        hold = _rank(BtF, rtol, size) == _rank(F, rtol, size)
     if D is None:
         X = _pinv(H.T, rtol, size)
     else:
         D = _float_matrix(D, "D", allow_empty=True, shape=(n, None))
-        X = D @ _pinv(H.T @ D, rtol, size)
+        HtD = H.T @ D
+        X = D @ _pinv(HtD, rtol, size)
+        hold = hold and _rank(HtD, rtol, size) == _rank(H, rtol, size)
 
     G = (Yt @ A) @ X
     base = F @ G @ H.T  # F Y^T A X H^T
@@ -211,4 +238,12 @@ def meta_factorize(A, F, H, B=None, D=None, W=None, *, rtol=None, solve_tol=None
         _relres(F @ (Yt @ F) - F, F),
         _relres((H.T @ X) @ H.T - H.T, H),
     )
-    return MetaFactorization(F, G, H, Yt, X, proj, solvability, reconstruction, solve_tol)
+    mf = MetaFactorization(F, G, H, Yt, X, proj, solvability, reconstruction, solve_tol, projectors_hold=hold)
+    if warn and not hold:
+        warnings.warn(
+            f"meta_factorize: the projector equations F Y^T F = F, H^T X H^T = H^T fail: the sketch B (or D) "
+            f"loses rank on F (or H) (relative residuals {proj[0]:.2e}, {proj[1]:.2e})",
+            RuntimeWarning,
+            stacklevel=stacklevel,
+        )
+    return mf
