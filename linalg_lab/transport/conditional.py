@@ -75,7 +75,12 @@ def _condition_cost(c0, c1, metric: str, n0: int, n1: int) -> np.ndarray:
         raise ValueError(f"c1: expected {a.shape[1]} condition features per point (as c0), got shape "
                          f"{np.shape(c1)}")
     if metric == "sqeuclidean":
-        return cdist(a, b, "sqeuclidean")
+        with np.errstate(over="ignore"):
+            C = cdist(a, b, "sqeuclidean")
+        if not np.all(np.isfinite(C)):
+            raise ValueError("c0: squared distances between the conditions c0 and c1 exceed the float range; rescale "
+                             "them")
+        return C
     C = 1.0 - _unit_rows(a, "c0") @ _unit_rows(b, "c1").T
     # 1 - <u, u> is a few ulps off 0: equal directions must cost exactly 0, and C must stay >= 0
     C[C <= 8 * EPS] = 0.0
@@ -132,7 +137,8 @@ def _slack(M: np.ndarray) -> np.ndarray:
 
 
 def _ratio(slack: np.ndarray, Cp: np.ndarray, w: float) -> float:
-    return float(np.count_nonzero(w * Cp <= slack)) / slack.size
+    with np.errstate(over="ignore"):  # w C beyond the float range is inf, which prices the pair out: correct
+        return float(np.count_nonzero(w * Cp <= slack)) / slack.size
 
 
 def _search_weight(slack, Cp, target, start, tol, max_iter, max_weight):
@@ -224,6 +230,14 @@ def conditional_coupling(x0, x1, c0, c1, weight=None, target_ratio=None, metric=
     log : dict
         Only with ``log=True``.
 
+    Raises
+    ------
+    ValueError
+        Bad shapes or values (the message names the argument); squared
+        distances (``x0``, ``c0``) or conditioned costs (``weight``, or
+        ``max_weight`` after a search) beyond the float range, which the
+        assignment would otherwise read as forbidden pairs.
+
     Notes
     -----
     ``r(w)`` is a nonincreasing step function of ``w`` (``C >= 0``), so the
@@ -270,7 +284,10 @@ def conditional_coupling(x0, x1, c0, c1, weight=None, target_ratio=None, metric=
     w_max = check_real(max_weight, "max_weight", minimum=0, strict_minimum=True)
     log = check_bool(log, "log")
 
-    M = cdist(X0, X1, "sqeuclidean")
+    with np.errstate(over="ignore"):
+        M = cdist(X0, X1, "sqeuclidean")
+    if not np.all(np.isfinite(M)):
+        raise ValueError("x0: squared distances between x0 and x1 exceed the float range; rescale the samples")
     C = _condition_cost(c0, c1, metric, n0, n1)
     slack, Cp = _slack(M), C[:, : min(n0, n1)]
     evals = 0
@@ -284,7 +301,13 @@ def conditional_coupling(x0, x1, c0, c1, weight=None, target_ratio=None, metric=
         w, ratio, evals = _search_weight(slack, Cp, target, min(start, w_max), tol, max_iter, w_max)
     else:
         ratio = _ratio(slack, Cp, w)
-    cost = M + w * C if w > 0 else M
+    with np.errstate(over="ignore"):
+        cost = M + w * C if w > 0 else M
+    if not np.all(np.isfinite(cost)):
+        # an infinite entry would be a forbidden pair to linear_sum_assignment, not a large cost
+        name = "weight" if target is None else "max_weight"
+        raise ValueError(f"{name}: the conditioned costs |x0 - x1|^2 + w C exceed the float range at w = {w:g}; "
+                         "use a smaller weight")
     rows, cols = linear_sum_assignment(cost)
     if not log:
         return rows, cols

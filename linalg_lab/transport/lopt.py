@@ -72,26 +72,37 @@ class LOPTEmbedding(NamedTuple):
 
 
 def _cloud(X, p, names):
-    X = check_matrix(X, names[0], dtype=np.float64)
+    # copies: an embedding keeps the reference, and no later change to the caller's arrays may reach it
+    X = check_matrix(X, names[0], dtype=np.float64, copy=True)
     return X, check_histogram(p, names[1], X.shape[0])
 
 
-def _sq_dist(X, Y):
+def _sq_dist(X, Y, name="X"):
     """Squared Euclidean distances from the differences (the |x|^2 + |y|^2 - 2 x.y expansion cancels badly)."""
-    return cdist(X, Y, "sqeuclidean")
+    with np.errstate(over="ignore"):
+        C = cdist(X, Y, "sqeuclidean")
+    if not np.all(np.isfinite(C)):
+        raise ValueError(f"{name}: squared distances to the other cloud's points exceed the float range; rescale "
+                         "the points (and lam by the square of the factor)")
+    return C
 
 
 def _check_lam(lam, name="lam"):
-    return check_real(lam, name, minimum=0, strict_minimum=True)
+    # 2 lam is the reward per unit of mass passed to the solver: it must be finite too
+    return check_real(lam, name, minimum=0, strict_minimum=True, maximum=np.finfo(np.float64).max / 2)
 
 
-def _opt_plan(X0, p0, X, p, lam, nb_dummies, numItermax):
+def _opt_plan(X0, p0, X, p, lam, nb_dummies, numItermax, name="X"):
     if X.shape[1] != X0.shape[1]:
-        raise ValueError(f"X: expected points of dimension {X0.shape[1]} (as the reference's), got shape {X.shape}")
-    C = _sq_dist(X0, X)
+        raise ValueError(f"{name}: expected points of dimension {X0.shape[1]} (as the reference's), got shape "
+                         f"{X.shape}")
+    C = _sq_dist(X0, X, name)
     plan, log = partial_wasserstein_lagrange(p0, p, C, reg_m=2.0 * lam, nb_dummies=nb_dummies,
                                              numItermax=numItermax, log=True)
-    value = log["objective"] + lam * (float(p0.sum()) + float(p.sum()))
+    with np.errstate(over="ignore"):
+        value = log["objective"] + lam * (float(p0.sum()) + float(p.sum()))
+    if not np.isfinite(value):
+        raise ValueError(f"lam: OPT_lam = {value} is beyond the float range at this penalty and these masses")
     return plan, value
 
 
@@ -133,7 +144,7 @@ def opt_lambda(X, p, Y, q, lam, nb_dummies=None, numItermax=None):
     """
     X, p = _cloud(X, p, ("X", "p"))
     Y, q = _cloud(Y, q, ("Y", "q"))
-    return _opt_plan(X, p, Y, q, _check_lam(lam), nb_dummies, numItermax)[1]
+    return _opt_plan(X, p, Y, q, _check_lam(lam), nb_dummies, numItermax, "Y")[1]
 
 
 def lopt_embedding(X0, p0, X, p, lam, nb_dummies=None, numItermax=None) -> LOPTEmbedding:
@@ -244,7 +255,8 @@ def lopt_distance(emb1, emb2, lam=None) -> float:
 
 def _distance(emb, U, p_hat, created, lam):
     """Distances from ``emb`` to a stack of embeddings given as ``U`` (K, N0, d), ``p_hat`` (K, N0), ``created``."""
-    sq = ((U - emb.U[None]) ** 2).sum(axis=2)
+    with np.errstate(over="ignore"):  # a squared distance beyond the float range is capped at 2 lam anyway
+        sq = ((U - emb.U[None]) ** 2).sum(axis=2)
     moved = (np.minimum(sq, 2.0 * lam) * np.minimum(p_hat, emb.p_hat[None])).sum(axis=1)
     return moved + lam * (np.abs(p_hat - emb.p_hat[None]).sum(axis=1) + created + emb.created)
 

@@ -17,12 +17,15 @@ at random. It costs ``k^2`` batch problems instead of ``k``.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 
 from ..validation import check_bool, check_int, check_matrix, check_real, check_rng
+from ._feasible import ConvergenceWarning
 from .partial import _frobenius, partial_wasserstein
 
 __all__ = ["minibatch_partial_ot"]
@@ -34,16 +37,23 @@ def _cost_fn(metric, X, Y):
         cdist(X[:1], Y[:1], metric=metric)
     except (ValueError, TypeError) as exc:
         raise ValueError(f"metric: not usable by scipy.spatial.distance.cdist ({exc})") from None
-    return lambda ix, iy: np.ascontiguousarray(cdist(X[ix], Y[iy], metric=metric), dtype=np.float64)
+    def cost(ix, iy):
+        with np.errstate(over="ignore", invalid="ignore"):
+            C = np.ascontiguousarray(cdist(X[ix], Y[iy], metric=metric), dtype=np.float64)
+        if not np.all(np.isfinite(C)):
+            raise ValueError("metric: the batch costs between points of X and Y are not all finite (an overflow, "
+                             "or a metric that returns NaN or inf); rescale the points")
+        return C
+    return cost
 
 
 def _batch_solver(batch_size, mass, reg, numItermax, stopThr):
-    """A function ``C -> (value, plan)`` for one pair of batches with uniform masses ``1 / batch_size``."""
+    """A function ``C -> (value, plan, converged)`` for one pair of batches with uniform masses ``1 / batch_size``."""
     w = np.full(batch_size, 1.0 / batch_size)
     if reg == 0:
         def solve(C):
             plan, log = partial_wasserstein(w, w, C, m=mass, numItermax=numItermax, log=True)
-            return log["cost"], plan
+            return log["cost"], plan, True
         return solve
     try:  # written alongside this module; imported on first use
         from .entropic import entropic_partial_wasserstein
@@ -52,8 +62,9 @@ def _batch_solver(batch_size, mass, reg, numItermax, stopThr):
     kwargs = {k: v for k, v in (("numItermax", numItermax), ("stopThr", stopThr)) if v is not None}
 
     def solve_entropic(C):
-        plan = np.asarray(entropic_partial_wasserstein(w, w, C, reg, m=mass, **kwargs))
-        return _frobenius(plan, C), plan
+        # an unconverged batch plan comes back rounded onto its constraints; the caller warns once for all
+        plan, log = entropic_partial_wasserstein(w, w, C, reg, m=mass, log=True, warn=False, **kwargs)
+        return _frobenius(plan, C), plan, bool(log["converged"])
     return solve_entropic
 
 
@@ -102,7 +113,9 @@ def minibatch_partial_ot(X, Y, batch_size, n_batches, mass, reg=0.0, rng=None, m
         None keeps the solver's default.
     log : bool, default False
         Also return a dict: ``values`` (cost of every batch problem solved:
-        ``(n_batches,)``, or ``(k, k)`` with ``bomb``), ``source_batches`` and
+        ``(n_batches,)``, or ``(k, k)`` with ``bomb``), ``converged`` (same
+        shape: whether each batch problem met its tolerance; always true for
+        ``reg = 0``), ``source_batches`` and
         ``target_batches`` (index arrays, one row per batch) and, with
         ``bomb``, ``assignment`` (the target batch paired with each source
         batch).
@@ -113,11 +126,25 @@ def minibatch_partial_ot(X, Y, batch_size, n_batches, mass, reg=0.0, rng=None, m
     plan : scipy.sparse.csr_array, only if ``return_plan``
     log : dict, only if ``log``
 
+    Raises
+    ------
+    ValueError
+        Bad arguments, or batch costs that are not finite (``metric``).
+
+    Warns
+    -----
+    ConvergenceWarning
+        ``reg > 0`` and some entropic batch problems did not reach
+        ``stopThr`` within ``numItermax`` (``log["converged"]``); their plans
+        are the solver's rounding onto the batch constraints.
+
     Notes
     -----
-    Each averaged batch plan moves ``mass``; the averaged plan therefore
-    moves ``mass`` as well, and a point's row sum is ``mass``-capped by how
-    often it was drawn: ``count_i / (batch_size * n_batches)``.
+    Each averaged batch plan moves ``mass`` (exactly, or within the entropic
+    solver's ``stopThr`` when it converged) and keeps each batch point's row
+    and column sums within ``1 / batch_size``; the averaged plan therefore
+    moves ``mass`` as well, and a point's row sum is capped by how often it
+    was drawn: ``count_i / (batch_size * n_batches)``.
 
     References
     ----------
@@ -164,9 +191,10 @@ def minibatch_partial_ot(X, Y, batch_size, n_batches, mass, reg=0.0, rng=None, m
     plans = {}
     if bomb:
         values = np.empty((n_batches, n_batches))
+        converged = np.ones((n_batches, n_batches), dtype=bool)
         for i in range(n_batches):
             for j in range(n_batches):
-                values[i, j], plan = solve(cost(src[i], tgt[j]))
+                values[i, j], plan, converged[i, j] = solve(cost(src[i], tgt[j]))
                 if return_plan:
                     plans[i, j] = sp.coo_array(plan)  # sparse: a batch plan has at most ~2 batch_size entries
         _, assignment = linear_sum_assignment(values)
@@ -175,13 +203,19 @@ def minibatch_partial_ot(X, Y, batch_size, n_batches, mass, reg=0.0, rng=None, m
         info["assignment"] = assignment
     else:
         values = np.empty(n_batches)
+        converged = np.ones(n_batches, dtype=bool)
         for i in range(n_batches):
-            values[i], plan = solve(cost(src[i], tgt[i]))
+            values[i], plan, converged[i] = solve(cost(src[i], tgt[i]))
             if return_plan:
                 plans[i, i] = sp.coo_array(plan)
         pairs = [(i, i) for i in range(n_batches)]
         value = float(values.mean())
     info["values"] = values
+    info["converged"] = converged
+    if not converged.all() and (stopThr is None or stopThr > 0):  # stopThr = 0: a fixed count of cycles, asked for
+        warnings.warn(f"minibatch_partial_ot: {int((~converged).sum())} of {converged.size} entropic batch problems "
+                      "did not reach stopThr within numItermax (their plans were rounded onto the constraints; see "
+                      "log['converged']); raise numItermax or reg", ConvergenceWarning, stacklevel=2)
     out = [value]
     if return_plan:
         rows = np.concatenate([src[i][plans[i, j].row] for i, j in pairs])

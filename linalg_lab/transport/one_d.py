@@ -11,6 +11,8 @@ non-crossing structure of 1-D matchings, with a heap of candidate pairs) is
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..validation import check_int, check_matrix, check_real
@@ -70,7 +72,9 @@ def partial_wasserstein_1d(x_a, x_b, n_transported_samples=None, p=1):
     ------
     ValueError
         Non-finite points, a second axis other than 1, ``n_transported_samples``
-        out of range, ``p < 1``; the message names the argument.
+        out of range, ``p < 1``, points so far apart that the costs (or sums of
+        them) can exceed the float range, ``4 N range^p >= 2^1023``; the
+        message names the argument.
 
     See Also
     --------
@@ -141,22 +145,43 @@ def partial_cost_curve_1d(x, y, p=1):
     """
     x = _points(x, "x")
     y = _points(y, "y")
-    costs = _solve(x, y, min(len(x), len(y)), check_real(p, "p", minimum=1))[2]
+    costs = _solve(x, y, min(len(x), len(y)), check_real(p, "p", minimum=1), "x")[2]
     out = np.zeros(len(costs) + 1)
     np.cumsum(costs, out=out[1:])
     return out
 
 
-def _solve(xa, xb, kmax, p):
-    """The kernel on checked float64 points (no checks)."""
+def _solve(xa, xb, kmax, p, name="x_a", terms=1):
+    """The kernel on checked float64 points; a ValueError naming ``name`` when the costs can overflow.
+
+    ``terms``: how many such cost curves the caller adds up (sliced OT averages one per direction).
+    """
     if kmax == 0:
         return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
     z = np.concatenate([xa, xb])
+    _check_cost_range(z, p, name, terms)
     order = np.argsort(z, kind="stable")  # ties: x_a's points first, each sample in its own order
     is_y = (order >= len(xa)).astype(np.int64)
     orig = np.where(is_y == 1, order - len(xa), order)
     kind = _k.P_ONE if p == 1 else _k.P_TWO if p == 2 else _k.P_OTHER
     return _k.partial_1d(z[order], is_y, orig, kmax, float(p), kind)
+
+
+def _check_cost_range(z, p, name, terms=1):
+    """Refuse points whose costs ``|x - y|^p`` (or sums of ``2 N`` of them) could leave the float range.
+
+    The kernel compares candidate costs that are sums and differences of
+    costs; an overflow there (``inf - inf``) silently picks wrong matchings.
+    Rescaling the points is not done here: for ``p > 1`` it would underflow
+    the small costs that decide the matching.
+    """
+    with np.errstate(over="ignore"):
+        span = float(z.max()) - float(z.min())
+    if span == 0.0:
+        return
+    if not math.isfinite(span) or p * math.log2(span) + math.log2(4 * len(z) * terms) >= 1023.0:
+        raise ValueError(f"{name}: the costs |x - y|^p of these points (range {span:.3g}, p = {p:g}) can exceed the "
+                         "float range; rescale the points")
 
 
 def _points(x, name):

@@ -56,6 +56,10 @@ NODE_FACTOR = 100
 #: Dummy points per side are capped at ``DUMMY_FACTOR * sqrt(max(n, n'))`` (and a tenth of the side).
 DUMMY_FACTOR = 4.0
 
+#: Costs above this are divided by a power of two before the solve (the dummy cost 2 max|M| and the dual
+#: potentials, sums of costs, must stay finite); below it the costs are used as given (no copy).
+HUGE_COST = 2.0**500
+
 # ot.emd's result codes (POT's network simplex)
 _INFEASIBLE, _OPTIMAL, _UNBOUNDED, _MAX_ITER = 0, 1, 2, 3
 
@@ -137,6 +141,26 @@ def _augmented_emd(a, b, block, dummy_row_mass, dummy_col_mass, corner, nb_dummi
     V = float(v[nt:].max()) if kc else None
     info = {"result_code": code, "warning": log["warning"], "numItermax": limit, "nb_dummies": (kr, kc)}
     return plan, u[:n].copy(), v[:nt].copy(), U, V, info
+
+
+def _cost_scale(top: float) -> float:
+    """1, or a power of two near ``top`` when ``top > HUGE_COST`` (dividing by it is exact in floating point)."""
+    if not top > HUGE_COST:
+        return 1.0
+    return math.ldexp(1.0, math.frexp(top)[1] - 1)
+
+
+def _unscale(scale: float, where: str, **values):
+    """``values`` times ``scale`` (arrays and floats), refusing results beyond the float range."""
+    out = []
+    for name, x in values.items():
+        with np.errstate(over="ignore"):
+            y = x * scale if scale != 1.0 else x
+        if not np.all(np.isfinite(y)):
+            raise ValueError(f"M: the {name} of {where} exceeds the float range at this cost scale "
+                             f"(max|M| = {scale:.3g} or more); divide M by a constant (the plan does not change)")
+        out.append(y)
+    return out
 
 
 def _frobenius(A, B) -> float:
@@ -264,6 +288,10 @@ def partial_wasserstein(a, b, M, m=None, nb_dummies=None, numItermax=None, log=F
     nb_dummies = _check_nb_dummies(nb_dummies)
     numItermax = _check_num_iter(numItermax)
     log = check_bool(log, "log")
+    # the plan is invariant under M -> M / s: huge costs are solved in units of s, duals and cost reported in M's
+    scale = _cost_scale(float(np.abs(M).max()) if M.size else 0.0)
+    if scale != 1.0:
+        M = M / scale
     if m == 0.0:
         plan, f, g, t = np.zeros(M.shape), np.zeros(M.shape[0]), np.zeros(M.shape[1]), float(M.min())
         info = {"result_code": _OPTIMAL, "warning": None, "numItermax": 0, "nb_dummies": (0, 0)}
@@ -274,7 +302,7 @@ def partial_wasserstein(a, b, M, m=None, nb_dummies=None, numItermax=None, log=F
         a_s = a if rows is None else a[rows]
         b_s = b if cols is None else b[cols]
         big = float(np.abs(block).max())
-        corner = min(2.0 * big, np.finfo(np.float64).max) if big > 0 else 1.0
+        corner = 2.0 * big if big > 0 else 1.0  # finite: big <= HUGE_COST here
         sub, u, v, U, V, info = _augmented_emd(
             a_s, b_s, block, float(b_s.sum()) - m, float(a_s.sum()) - m, corner, nb_dummies, numItermax,
             "partial_wasserstein")
@@ -289,7 +317,7 @@ def partial_wasserstein(a, b, M, m=None, nb_dummies=None, numItermax=None, log=F
         plan = _scatter(sub, rows, cols, M.shape)
     if not log:
         return plan
-    cost = _frobenius(plan, M)
+    cost, f, g, t = _unscale(scale, "partial_wasserstein", cost=_frobenius(plan, M), u=f, v=g, mass_dual=t)
     info.update(cost=cost, partial_w_dist=cost, mass=float(plan.sum()), u=f, v=g, mass_dual=t)
     return plan, info
 
@@ -343,7 +371,8 @@ def partial_wasserstein_lagrange(a, b, M, reg_m=None, nb_dummies=None, numIterma
         (the masses need not sum to 1, unlike POT's version).
     reg_m : float, optional
         Reward per unit of mass (any finite number). None: POT's default
-        ``max(M) + 1``, which moves ``min(sum a, sum b)``.
+        ``max(M) + 1`` (a few ulps above ``max(M)`` where ``max(M) + 1``
+        rounds to ``max(M)``), which moves ``min(sum a, sum b)``.
     nb_dummies, numItermax, log
         As in :func:`partial_wasserstein`.
 
@@ -384,22 +413,35 @@ def partial_wasserstein_lagrange(a, b, M, reg_m=None, nb_dummies=None, numIterma
            [0. , 0. ]])
     """
     a, b, M = check_transport_problem(a, b, M)
-    reg_m = float(M.max()) + 1.0 if reg_m is None else check_real(reg_m, "reg_m")
+    given = reg_m is not None
+    reg_m = check_real(reg_m, "reg_m") if given else None
     nb_dummies = _check_nb_dummies(nb_dummies)
     numItermax = _check_num_iter(numItermax)
     log = check_bool(log, "log")
+    # huge costs (or reward) are solved in units of a power of two s; duals and values reported in M's units
+    top = max(float(np.abs(M).max()) if M.size else 0.0, abs(reg_m) if given else 0.0)
+    scale = _cost_scale(top)
+    if scale != 1.0:
+        M = M / scale
+    if given:
+        reg_m_s = reg_m / scale
+    else:
+        # POT's default max(M) + 1, in M's scaled units; at least a few ulps above max(M), so that every pair
+        # gains and min(sum a, sum b) moves even where max(M) + 1 rounds to max(M)
+        top_s = float(M.max())
+        reg_m_s = top_s + max(1.0 / scale, 4.0 * float(np.spacing(abs(top_s))))
     # rows / columns that can gain from moving mass (and have some)
-    rows = np.flatnonzero((a > 0) & (M.min(axis=1) < reg_m))
-    cols = np.flatnonzero((b > 0) & (M.min(axis=0) < reg_m))
+    rows = np.flatnonzero((a > 0) & (M.min(axis=1) < reg_m_s))
+    cols = np.flatnonzero((b > 0) & (M.min(axis=0) < reg_m_s))
     f, g = np.zeros(M.shape[0]), np.zeros(M.shape[1])
     if rows.size == 0 or cols.size == 0:
         plan = np.zeros(M.shape)
         info = {"result_code": _OPTIMAL, "warning": None, "numItermax": 0, "nb_dummies": (0, 0)}
         # zero duals on the masses (no pair of them gains); rows / columns without mass get feasible values
-        f, g = _fill_duals(f, g, M, reg_m, np.flatnonzero(a > 0), np.flatnonzero(b > 0))
+        f, g = _fill_duals(f, g, M, reg_m_s, np.flatnonzero(a > 0), np.flatnonzero(b > 0))
     else:
         block = M[np.ix_(rows, cols)]
-        block -= reg_m
+        block -= reg_m_s
         a_s, b_s = a[rows], b[cols]
         sub, u, v, U, V, info = _augmented_emd(
             a_s, b_s, block, float(b_s.sum()), float(a_s.sum()), 0.0, nb_dummies, numItermax,
@@ -408,11 +450,14 @@ def partial_wasserstein_lagrange(a, b, M, reg_m=None, nb_dummies=None, numIterma
         g[cols] = np.minimum(v + U, 0.0)
         full_rows = None if rows.size == M.shape[0] else rows
         full_cols = None if cols.size == M.shape[1] else cols
-        f, g = _fill_duals(f, g, M, reg_m, full_rows, full_cols)
+        f, g = _fill_duals(f, g, M, reg_m_s, full_rows, full_cols)
         plan = _scatter(sub, full_rows, full_cols, M.shape)
     if not log:
         return plan
-    cost = _frobenius(plan, M)
+    cost_s = _frobenius(plan, M)
     mass = float(plan.sum())
-    info.update(cost=cost, objective=cost - reg_m * mass, mass=mass, reg_m=reg_m, u=f, v=g)
+    cost, objective, f, g = _unscale(scale, "partial_wasserstein_lagrange", cost=cost_s,
+                                     objective=cost_s - reg_m_s * mass, u=f, v=g)
+    reg_m = reg_m if given else reg_m_s * scale
+    info.update(cost=cost, objective=objective, mass=mass, reg_m=reg_m, u=f, v=g)
     return plan, info

@@ -46,6 +46,7 @@ from scipy.spatial.distance import cdist
 
 from ..validation import check_bool, check_choice, check_cost_matrix, check_int, check_matrix, check_real
 from ._assignment_kernels import ssp_path
+from .partial import _cost_scale
 
 __all__ = ["partial_assignment", "partial_wasserstein_path"]
 
@@ -75,11 +76,40 @@ def _cost(X, Y, metric: str) -> np.ndarray:
     if Y.shape[1] != X.shape[1]:
         raise ValueError(f"Y: expected points of dimension {X.shape[1]} (as X), got shape {Y.shape}")
     # cdist forms the differences, so small distances keep their relative accuracy
-    return cdist(X, Y, metric)
+    with np.errstate(over="ignore"):
+        M = cdist(X, Y, metric)
+    if not np.all(np.isfinite(M)):
+        raise ValueError(f"X: the {metric} distances between points of X and Y exceed the float range; "
+                         "rescale the points")
+    return M
 
 
 def _run(M: np.ndarray, kmax: int):
-    """SSP on ``M`` with the smaller side as columns; results in ``M``'s orientation."""
+    """SSP on ``M`` with the smaller side as columns; results in ``M``'s orientation.
+
+    Costs above ``HUGE_COST`` are divided by a power of two first (exact; the
+    matchings do not change): the kernel's potentials and path lengths are
+    sums of costs, which near the float limit overflow and pick wrong
+    matchings (26 of 200 random 5 x 6 matrices of costs up to 1.7e308). The
+    costs returned are in units of that power of two, which is returned too.
+    """
+    scale = _cost_scale(float(np.abs(M).max()))
+    if scale != 1.0:
+        M = M / scale
+    return (scale, *_ssp(M, kmax))
+
+
+def _in_units(costs, scale: float, name: str):
+    """``costs * scale``, or a ValueError naming ``name`` when that leaves the float range."""
+    with np.errstate(over="ignore"):
+        out = costs * scale if scale != 1.0 else costs
+    if not np.all(np.isfinite(out)):
+        raise ValueError(f"{name}: the partial transport costs exceed the float range; rescale the costs "
+                         "(the matchings do not change)")
+    return out
+
+
+def _ssp(M: np.ndarray, kmax: int):
     n, m = M.shape
     if n <= m:
         costs, row_order, col_order, col4row = ssp_path(M, kmax)
@@ -166,9 +196,10 @@ def partial_wasserstein_path(X, Y=None, metric="sqeuclidean", *, point_mass=None
     w = 1.0 / max(n, m) if point_mass is None else check_real(point_mass, "point_mass", minimum=0,
                                                               strict_minimum=True)
     log = check_bool(log, "log")
-    matching, row_order, col_order, rows, cols = _run(M, kmax)
+    scale, matching, row_order, col_order, rows, cols = _run(M, kmax)
     masses = w * np.arange(kmax + 1, dtype=np.float64)
-    costs = w * matching
+    matching = _in_units(matching, scale, "X")
+    costs = _in_units(matching, w, "point_mass")
     if not log:
         return masses, costs
     return masses, costs, {
@@ -233,7 +264,8 @@ def partial_assignment(M, k, *, log=False):
     n, m = M.shape
     k = check_int(k, "k", minimum=0, maximum=min(n, m), maximum_text=f"min(n, n') = {min(n, m)}")
     log = check_bool(log, "log")
-    costs, row_order, col_order, rows, cols = _run(M, k)
+    scale, costs, row_order, col_order, rows, cols = _run(M, k)
     if not log:
         return rows, cols
+    costs = _in_units(costs, scale, "M")
     return rows, cols, {"cost": float(costs[-1]), "costs": costs, "row_order": row_order, "col_order": col_order}

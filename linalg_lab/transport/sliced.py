@@ -61,8 +61,10 @@ def sliced_partial_wasserstein(X_s, X_t, n_transported_samples=None, n_projectio
     ------
     ValueError
         Non-finite points, different dimensions, ``k`` out of range, ``p < 1``,
-        ``n_projections < 1``, ``projections`` of the wrong shape; the message
-        names the argument.
+        ``n_projections < 1``, ``projections`` of the wrong shape, projected
+        points so far apart that the costs can exceed the float range (see
+        :func:`~linalg_lab.transport.one_d.partial_wasserstein_1d`); the
+        message names the argument.
 
     See Also
     --------
@@ -159,6 +161,9 @@ def _projected_curves(X_s, X_t, k, n_projections, p, projections, rng, k_name):
     ps = np.ascontiguousarray((Xs @ theta).T)
     pt = np.ascontiguousarray((Xt @ theta).T)
     curves = np.zeros((theta.shape[1], k + 1))
+    if not (np.all(np.isfinite(ps)) and np.all(np.isfinite(pt))):
+        raise ValueError("X_s: the projections of the points on the directions exceed the float range; rescale the "
+                         "points")
     for col in range(theta.shape[1]):
-        np.cumsum(_solve(ps[col], pt[col], k, p)[2], out=curves[col, 1:])
+        np.cumsum(_solve(ps[col], pt[col], k, p, "X_s", terms=theta.shape[1])[2], out=curves[col, 1:])
     return curves, theta, k
