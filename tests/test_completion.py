@@ -1,5 +1,7 @@
 """One-sided matrix completion: statistics and estimators against brute force, recovery, baselines, bad input."""
 
+import warnings
+
 import numpy as np
 import pytest
 import scipy.linalg as sla
@@ -231,7 +233,10 @@ def test_soft_impute_matches_dense_reference(n, d, r, p, seed):
     assume((~Xm.mask).any())
     zf = sla.svdvals(np.where(Xm.mask, 0.0, Xm.data))
     assume(zf[0] > 1e-8 and (r >= min(n, d) or zf[r - 1] - zf[r] > 1e-3 * zf[0]))
-    res = soft_impute(Xm, r, shrinkage=0.1, max_iter=5, tol=0.0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = soft_impute(Xm, r, shrinkage=0.1, max_iter=5, tol=0.0)
+    assert bool(caught) == (not res.converged)  # stopped by max_iter: flagged and warned
     L = (res.left_vectors * res.singular_values) @ res.components.T
     ref = _dense_soft_impute(Xm, r, 0.1 * zf[0], 5)
     assert np.linalg.norm(L - ref) <= 1e-6 * max(1.0, np.linalg.norm(ref))
@@ -313,3 +318,74 @@ def test_gram_entries_rejects_unknown_estimator():
     stats = pair_statistics(observed_entries(_X()))
     with pytest.raises(ValueError, match="^estimator:"):
         gram_entries(stats, "x")
+
+
+# ----------------------------------------------------------------------------- issue P0: stated constraints hold or warn
+
+
+@settings(deadline=None, max_examples=25)
+@given(n=st.integers(2, 30), d=st.integers(2, 8), true_rank=st.integers(0, 3), extra=st.integers(0, 3),
+       p=st.floats(0.2, 1.0), seed=st.integers(0, 2**31 - 1))
+def test_baselines_give_orthonormal_vectors_beyond_the_rank(n, d, true_rank, extra, p, seed):
+    # rank above the rank of the observations: zero singular values, whose vectors were zero columns (Z V / s)
+    rng = np.random.default_rng(seed)
+    rank = min(true_rank + extra, n, d)
+    assume(rank >= 1)
+    X = rng.standard_normal((n, true_rank)) @ rng.standard_normal((true_rank, d))
+    mask = rng.random((n, d)) > p
+    mask[0, 0] = False  # at least one observation
+    Xm = np.ma.masked_array(X, mask=mask)
+    zf = np.where(mask, 0.0, X) / np.sqrt((~mask).sum() / float(n * d))
+    ref = sla.svdvals(zf)[:rank]
+    res = zero_filled_svd(Xm, rank)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # convergence is not the point here
+        si = soft_impute(Xm, rank, max_iter=20)
+    for out in (res, si):
+        for F in (out.components, out.left_vectors):
+            assert np.abs(F.T @ F - np.eye(rank)).max() < 1e-10
+        assert np.all(np.diff(out.singular_values) <= 0) and np.all(out.singular_values >= 0)
+    np.testing.assert_allclose(res.singular_values, ref, rtol=1e-8, atol=1e-10 * max(ref[0], 1.0))
+    # and the factors reproduce the rescaled zero-filled matrix's rank-r part where it is unique
+    s_all = sla.svdvals(zf)
+    if rank < min(n, d) and s_all[rank - 1] - s_all[rank] > 1e-6 * max(s_all[0], 1e-300):
+        U, s, Vt = sla.svd(zf, full_matrices=False)
+        L = (res.left_vectors * res.singular_values) @ res.components.T
+        assert np.linalg.norm(L - (U[:, :rank] * s[:rank]) @ Vt[:rank]) <= 1e-8 * max(s[0], 1.0)
+
+
+def test_all_zero_observations_with_a_wide_matrix():
+    # d > 3000 takes the sparse SVD, which cannot start on a zero operator
+    X = sp.csr_matrix((np.zeros(6), ([0, 0, 1, 1, 2, 2], [0, 5, 9, 3100, 2, 7])), shape=(6, 3200))
+    for fn in (zero_filled_svd, soft_impute, one_sided_complete):
+        out = fn(X, 2)
+        assert np.all(out.singular_values == 0)
+        assert np.abs(out.components.T @ out.components - np.eye(2)).max() < 1e-12
+
+
+def test_unconverged_descent_warns_and_is_flagged():
+    X, _, _ = random_instance(500, 8, 2, rng=1)
+    with pytest.warns(RuntimeWarning, match="one_sided_complete: the descent stopped at max_iter = 2"):
+        res = one_sided_complete(X, 2, max_iter=2)
+    assert not res.converged
+    with pytest.warns(RuntimeWarning, match="soft_impute: not converged after max_iter = 2"):
+        assert not soft_impute(X, 2, max_iter=2, tol=0.0).converged
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert one_sided_complete(X, 2).converged
+
+
+def test_sin_theta_refuses_dependent_columns():
+    A = np.array([[1.0, 2.0], [0.0, 0.0], [1.0, 2.0]])  # rank 1: its QR factor would add a direction
+    B = np.eye(3)[:, :2]
+    with pytest.raises(ValueError, match="^A: expected independent columns"):
+        sin_theta(A, B)
+    with pytest.raises(ValueError, match="^B: expected independent columns"):
+        sin_theta(B, A)
+    with pytest.raises(ValueError, match="^B: expected independent columns"):
+        sin_theta(B, np.zeros((3, 1)))
+
+
+def test_random_instance_refuses_zero_scales():
+    with pytest.raises(ValueError, match="^scales: expected nonzero entries"):
+        random_instance(10, 4, 2, scales=[1.0, 0.0])

@@ -24,6 +24,8 @@ References
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.linalg as sla
 from scipy.sparse.linalg import LinearOperator, svds
@@ -57,9 +59,15 @@ def _top_svd(op_matvec, op_rmatvec, gram, shape, rank, rng):
     return Vt[order].T, s[order]
 
 
-def _left(apply, V, s):
-    safe = np.where(s > 0, s, 1.0)
-    return apply(V) / safe
+def _rayleigh_ritz(apply, V):
+    """``(U, s, V')``: the SVD of ``Z V`` (``Z`` applied by ``apply``), with ``V' = V W``.
+
+    For ``V`` spanning the top right singular subspace of ``Z`` this is its top SVD. ``U`` is orthonormal even
+    where singular values vanish or are tiny (``Z V / s`` is not: a zero column there, rounding noise divided by
+    a small ``s``), and ``s`` does not inherit the squared conditioning of the Gram route.
+    """
+    U, s, Wt = sla.svd(np.asarray(apply(V)), full_matrices=False, check_finite=False)
+    return U, s, V @ Wt.T
 
 
 def _check(X, rank, rng):
@@ -85,7 +93,9 @@ def zero_filled_svd(X, rank, *, rng=None) -> OneSidedCompletion:
     -------
     OneSidedCompletion
         With ``left_vectors`` (n x r); singular values are those of
-        ``P_Omega(X) / p``.
+        ``P_Omega(X) / p``; ``components`` and ``left_vectors`` have
+        orthonormal columns even when ``rank`` exceeds the rank of the
+        observations (zero singular values).
 
     References
     ----------
@@ -103,9 +113,12 @@ def zero_filled_svd(X, rank, *, rng=None) -> OneSidedCompletion:
     """
     S, n, d, rank, rng = _check(X, rank, rng)
     p = S.nnz / float(n * d)
-    V, s = _top_svd(lambda Y: S @ Y, lambda Y: S.T @ Y, lambda: (S.T @ S).toarray(), (n, d), rank, rng)
-    U = _left(lambda Y: S @ Y, V, s)
-    sv = s / np.sqrt(p)
+    if not np.any(S.data):  # every observation is 0 (ARPACK cannot start on a zero operator)
+        V = np.eye(d, rank)
+    else:
+        V, _ = _top_svd(lambda Y: S @ Y, lambda Y: S.T @ Y, lambda: (S.T @ S).toarray(), (n, d), rank, rng)
+    U, s, V = _rayleigh_ritz(lambda Y: S @ Y, V)
+    sv = s / np.sqrt(p) if p > 0 else s
     return OneSidedCompletion(components=V, singular_values=sv, observed_fraction=_gram_fraction(S),
                               factor=V * sv, method="zero_filled_svd", left_vectors=U)
 
@@ -133,7 +146,14 @@ def soft_impute(X, rank, *, shrinkage: float = 0.05, max_iter: int = 100, tol: f
     -------
     OneSidedCompletion
         Right (``components``) and left (``left_vectors``) singular vectors
-        and the shrunk singular values of the completed matrix.
+        (orthonormal, also where singular values were shrunk to 0) and the
+        shrunk singular values of the completed matrix; ``converged``.
+
+    Warns
+    -----
+    RuntimeWarning
+        When the iteration stops at ``max_iter`` before the tolerance is met
+        (``converged`` False).
 
     References
     ----------
@@ -173,10 +193,13 @@ def soft_impute(X, rank, *, shrinkage: float = 0.05, max_iter: int = 100, tol: f
             cross = (Sp.T @ As) @ B.T
             return (Sp.T @ Sp).toarray() + cross + cross.T + B @ ((As.T @ As) @ B.T)
 
-        Vn, sig = _top_svd(apply, rapply, gram, (n, d), rank, rng)
+        if not np.any(S.data):  # all observations 0: Z = 0 throughout (and ARPACK cannot start on it)
+            Vn = np.eye(d, rank)
+        else:
+            Vn, _ = _top_svd(apply, rapply, gram, (n, d), rank, rng)
+        An, sig, Vn = _rayleigh_ritz(apply, Vn)
         if lam is None:
             lam = shrinkage * float(sig[0])
-        An = _left(apply, Vn, sig)
         sn = np.maximum(sig - lam, 0.0)
         # ||L_new - L_old||_F^2 from the factors (never n x d)
         old = float(s @ s)
@@ -186,5 +209,9 @@ def soft_impute(X, rank, *, shrinkage: float = 0.05, max_iter: int = 100, tol: f
         if it > 1 and change <= tol * max(old, 1e-300):
             converged = True
             break
+    if not converged:
+        warnings.warn(f"soft_impute: not converged after max_iter = {max_iter} iterations (relative change "
+                      f"{change / max(old, 1e-300):.2e} > tol = {tol:.1e}); the result is flagged converged=False",
+                      RuntimeWarning, stacklevel=2)
     return OneSidedCompletion(components=B, singular_values=s, observed_fraction=_gram_fraction(S), factor=B * s,
                               method="soft_impute", n_iter=it, converged=converged, left_vectors=A)

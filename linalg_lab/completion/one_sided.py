@@ -44,6 +44,7 @@ References
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -308,6 +309,13 @@ def one_sided_complete(X, rank, *, loss: str = "likelihood", estimator: str = "r
         Non-finite observations, ``rank`` out of range, no row with two
         observations, an unknown option.
 
+    Warns
+    -----
+    RuntimeWarning
+        When a descent stage stops at ``max_iter`` before its tolerance
+        (``converged`` False). ``components`` are orthonormal and
+        ``singular_values`` descending and ``>= 0`` in every case.
+
     References
     ----------
     .. [1] S. Cao, P. Liang and G. Valiant, "One-sided Matrix Completion from
@@ -376,5 +384,9 @@ def one_sided_complete(X, rank, *, loss: str = "likelihood", estimator: str = "r
         x, it2, converged = _minimise(f, np.concatenate([U.ravel(), [np.log(eta0)]]), max_iter, tol)
         U, eta = x[:-1].reshape(d, rank), eta_floor + float(np.exp(x[-1]))
         iters += it2
+    if not converged:
+        warnings.warn(f"one_sided_complete: the descent stopped at max_iter = {max_iter} before meeting tol = "
+                      f"{tol:.1e}; the result is flagged converged=False (raise max_iter)", RuntimeWarning,
+                      stacklevel=2)
     return result_from_factor(U * np.sqrt(scale), n, stats.observed_fraction, f"one_sided/{loss}", n_iter=iters,
                               converged=converged, noise_variance=eta * scale * n)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg as sla
 
-from ..validation import check_matrix
+from ..validation import check_matrix, relative_cutoff
 
 __all__ = ["sin_theta"]
 
@@ -27,6 +27,14 @@ def sin_theta(A, B) -> float:
     -------
     float in [0, 1]
 
+    Raises
+    ------
+    ValueError
+        ``A`` or ``B`` without full column rank (numerical rank at the cutoff
+        ``max(d, r) eps sigma_max`` below its number of columns): its columns
+        span a smaller subspace than their number says, and the orthonormal
+        factor of its QR would add directions it does not span.
+
     References
     ----------
     .. [1] G. W. Stewart and J.-G. Sun, *Matrix Perturbation Theory*,
@@ -41,6 +49,12 @@ def sin_theta(A, B) -> float:
     """
     A = check_matrix(A, "A", dtype=np.float64)
     B = check_matrix(B, "B", dtype=np.float64, shape=(A.shape[0], None))
+    for name, M in (("A", A), ("B", B)):
+        sv = np.linalg.svd(M, compute_uv=False)
+        rank = int(np.count_nonzero(sv > relative_cutoff(max(M.shape)) * sv[0])) if sv[0] > 0 else 0
+        if rank < M.shape[1]:
+            raise ValueError(f"{name}: expected independent columns (full column rank), got {M.shape[1]} columns "
+                             f"of numerical rank {rank}")
     if A.shape[1] > B.shape[1]:
         A, B = B, A
     Qa = sla.qr(A, mode="economic")[0]

@@ -22,7 +22,7 @@ def random_instance(n, d, rank, *, per_row: int = 2, scales=None, rng=None):
     per_row : int, default 2
         Distinct observed columns per row, chosen uniformly at random.
     scales : array_like of shape (rank,), optional
-        Column scales of ``G`` (default all ones; the ICML 2023 benchmark uses 3).
+        Column scales of ``G``, nonzero (default all ones; the ICML 2023 benchmark uses 3).
     rng : None, int, SeedSequence or Generator
 
     Returns
@@ -50,6 +50,8 @@ def random_instance(n, d, rank, *, per_row: int = 2, scales=None, rng=None):
     rank = check_int(rank, "rank", minimum=1, maximum=d)
     per_row = check_int(per_row, "per_row", minimum=1, maximum=d)
     s = np.ones(rank) if scales is None else check_vector(scales, "scales", size=rank, dtype=np.float64)
+    if not np.all(s != 0):  # a zero scale drops a direction: V would not be the right singular space of X
+        raise ValueError(f"scales: expected nonzero entries (X must have rank {rank}), got {s.tolist()}")
     rng = check_rng(rng)
     V = np.linalg.qr(rng.standard_normal((d, rank)))[0]
     L = rng.standard_normal((n, rank)) * s
