@@ -320,7 +320,7 @@ def test_gram_entries_rejects_unknown_estimator():
         gram_entries(stats, "x")
 
 
-# ----------------------------------------------------------------------------- issue P0: stated constraints hold or warn
+# ----------------------------------------------------------------------------- issue P0: constraints hold or warn
 
 
 @settings(deadline=None, max_examples=25)

@@ -491,7 +491,11 @@ def randomized_pinv(A, k=None, l=None, sketch="gaussian", rng=None, rtol=None, *
         that sketch) are treated as zero. Default ``max(m, n) * eps``.
     n_probes : int, optional
         Number of Gaussian probe vectors per side for ``residual_estimate``
-        (default 4; 0 disables the check).
+        (default 4). 0 disables the check: ``rank_conditions_observed`` then
+        rests on the ranks alone (agreeing, and each sketch saturated or the
+        identity), which is conclusive for Gaussian sketches but can be fooled
+        by a sign or selection sketch that misses a part of ``A`` entirely, so
+        the promise "no warning, so ``A^+``" needs ``n_probes >= 1`` for those.
     probe_tol : float, optional
         Threshold on ``residual_estimate`` for ``rank_conditions_observed``;
         default ``sqrt(max(rtol, max(m, n) * eps))``.
