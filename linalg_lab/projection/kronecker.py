@@ -36,8 +36,9 @@ Rank decisions. Eigenvalues of ``W`` at or below ``max(rtol, 10 n eps)
 lam_max(W)`` count as zero (the computed ``x x^T`` has its zero eigenvalues a
 few ``eps lam_max`` off, and their square roots would be spurious directions
 of ``B`` of size ``1e-8``), so a singular ``W`` has a square root of the same
-rank; the ``"sqrt_w"`` form uses that ``W^1/2`` and ``W_r = (W^1/2)^2`` both
-in ``M`` and in the queries. An eigenvalue of ``M`` counts as nonzero when it
+rank; the ``"sqrt_w"`` form uses that ``W^1/2`` in the queries and ``W_r =
+(W^1/2)^2`` in a freshly built ``M`` (an incrementally updated ``M`` differs
+from it at the level of the dropped eigenvalues). An eigenvalue of ``M`` counts as nonzero when it
 exceeds ``c max(lam_max(M), lam_max(W)^2 max_i ||A_i||_F^2)`` with ``c =
 max(rtol, 10 max(m, n^2) eps)``: ``M`` is summed from products of size
 ``||A_i|| ||A_j|| ||W||^2``, so its entries are only known to ``n^2 eps``
