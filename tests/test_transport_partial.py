@@ -261,3 +261,108 @@ def test_no_warning_leaks_from_the_solver():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         partial_wasserstein([], [], clouds(40), m=0.3)
+
+
+# ----------------------------------------------------------------------------- P0: adversarial problems
+
+
+@st.composite
+def adversarial(draw):
+    """Masses over many magnitudes, integer or zero masses, costs of any sign and scale, ties, all-negative costs."""
+    n, nt = draw(shapes)
+    rng = np.random.default_rng(draw(seeds))
+    kind = draw(st.sampled_from(["uniform", "magnitudes", "integers", "unbalanced"]))
+    if kind == "uniform":
+        a, b = rng.random(n), rng.random(nt)
+    elif kind == "magnitudes":
+        a, b = 10.0 ** rng.uniform(-12, 0, n), 10.0 ** rng.uniform(-12, 0, nt)
+    elif kind == "integers":
+        a, b = rng.integers(0, 3, n).astype(float), rng.integers(0, 3, nt).astype(float)
+    else:
+        a, b = rng.random(n) * 1e6, rng.random(nt) * 1e-3
+    assume(a.sum() > 0 and b.sum() > 0)
+    M = rng.standard_normal((n, nt)) * 10.0 ** rng.uniform(-3, 3)
+    if draw(st.booleans()):
+        M = np.round(M)  # ties
+    if draw(st.booleans()):
+        M = -np.abs(M) - 1.0  # all costs negative
+    m = draw(st.sampled_from([0.0, 1.0, draw(st.floats(0.0, 1.0))])) * min(a.sum(), b.sum())
+    return a, b, M, m
+
+
+@settings(deadline=None, max_examples=60)
+@given(adversarial())
+def test_adversarial_problems_are_feasible_and_certified(problem_):
+    # the plan meets its constraints and the duals certify its optimality (strong duality), relative to the data's
+    # scale; POT's network simplex called a balanced problem with all costs negative infeasible, and the
+    # "unreachable" branch raised RuntimeError (here for m = sum a = sum b with all costs negative)
+    a, b, M, m = problem_
+    plan, log = partial_wasserstein(a, b, M, m=m, log=True)
+    scale = max(a.sum(), b.sum())
+    assert_feasible(plan, a, b, m, tol=1e-12 * scale)
+    u, v, t = log["u"], log["v"], log["mass_dual"]
+    big = np.abs(M).max() or 1.0  # the solver's cost scale (its dummy cost is 2 max|M|, or 1 for M = 0)
+    assert u.max() <= 0 and v.max() <= 0
+    assert (u[:, None] + v[None, :] + t - M).max() <= 1e-11 * big
+    assert a @ u + b @ v + m * t == pytest.approx(log["cost"], abs=1e-11 * big * scale)
+    # the Lagrangian form on the same data, with a reward of either sign
+    reg_m = float(np.random.default_rng(int(m * 1e6) % 2**32).normal()) * big
+    plan, log = partial_wasserstein_lagrange(a, b, M, reg_m, log=True)
+    assert_feasible(plan, a, b, tol=1e-12 * scale)
+    u, v = log["u"], log["v"]
+    assert u.max() <= 0 and v.max() <= 0
+    assert (u[:, None] + v[None, :] - (M - reg_m)).max() <= 1e-11 * (big + abs(reg_m))
+    assert a @ u + b @ v == pytest.approx(log["objective"], abs=1e-11 * (big + abs(reg_m)) * scale)
+
+
+def test_all_negative_costs_at_full_mass():
+    # found by the test above: ot.emd reports "Problem infeasible" for balanced problems with all costs < 0
+    plan, log = partial_wasserstein([1.0], [1.0], [[-32.0]], m=1.0, log=True)
+    assert plan.tolist() == [[1.0]] and log["cost"] == -32.0
+    a, b = np.array([0.0, 0.0, 2.0]), np.array([1.0, 0.0, 1.0, 0.0])
+    M = np.array([[128.8, -12.9, -187.1, 51.0], [-119.6, 44.1, -175.3, -56.4], [-54.2, -99.2, -31.7, 69.2]])
+    plan, log = partial_wasserstein(a, b, M, m=2.0, log=True)
+    assert np.array_equal(plan[2], [1.0, 0.0, 1.0, 0.0]) and log["cost"] == pytest.approx(-54.2 - 31.7, abs=1e-12)
+
+
+@pytest.mark.parametrize("scale", [1e306, 1e307, 2.0**1022, -1e307])
+def test_huge_costs_are_solved_in_scaled_units(scale):
+    # M = [[1, 2], [3, 4]] * 1e307 raised "Problem infeasible" (the dummy cost 2 max(M) overflowed); 1e306 worked
+    a, b, M = problem(5, 4, 3)
+    m = 0.6
+    ref, ref_log = partial_wasserstein(a, b, M * np.sign(scale), m=m, log=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        plan, log = partial_wasserstein(a, b, M * scale, m=m, log=True)
+    assert np.abs(plan - ref).max() <= 1e-12
+    assert log["cost"] == pytest.approx(ref_log["cost"] * abs(scale), rel=1e-12)
+    for key in ("u", "v", "mass_dual"):
+        assert np.allclose(log[key], ref_log[key] * abs(scale), rtol=1e-9, atol=1e-12 * abs(scale))
+    assert partial_wasserstein2(a, b, M * scale, m=m) == pytest.approx(ref_log["cost"] * abs(scale), rel=1e-12)
+    plan = partial_wasserstein([0.5, 0.5], [0.5, 0.5], [[1.0, 2.0], [3.0, 4.0]] * np.array(1e307), m=0.7)
+    assert plan.sum() == pytest.approx(0.7)
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_lagrange_huge_costs_give_finite_duals(sign):
+    # M = +-5e307 gave NaN duals with no warning
+    M = np.array([[-1.0, -1.0], [1.0, 1.0]]) * sign * 5e307
+    a = b = np.array([0.5, 0.5])
+    for reg_m in (None, 0.0, 5e307, -5e307):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            plan, log = partial_wasserstein_lagrange(a, b, M, reg_m, log=True)
+        assert all(np.all(np.isfinite(log[k])) for k in ("u", "v", "cost", "objective"))
+        r = log["reg_m"]
+        assert log["u"].max() <= 0 and log["v"].max() <= 0
+        assert (log["u"][:, None] + log["v"][None, :] - (M - r)).max() <= 1e-12 * 1e308
+        assert a @ log["u"] + b @ log["v"] == pytest.approx(log["objective"], rel=1e-12, abs=1e296)
+        if reg_m is None:
+            assert plan.sum() == pytest.approx(1.0)  # POT's default moves min(sum a, sum b)
+        else:
+            ref = partial_wasserstein_lagrange(a, b, M / 5e307, reg_m / 5e307)
+            assert np.abs(plan - ref).max() <= 1e-12
+    # duals beyond the float range are refused, naming M
+    with raises(ValueError, "M"):
+        partial_wasserstein_lagrange([1.0, 1.0], [1.0, 1.0], [[1.7e308, -1.7e308], [-1.7e308, 1.7e308]], 1.7e308,
+                                     log=True)

@@ -115,7 +115,16 @@ def _augmented_emd(a, b, block, dummy_row_mass, dummy_col_mass, corner, nb_dummi
     limit = max(MIN_ITER, n1 * n2, NODE_FACTOR * (n1 + n2)) if numItermax is None else numItermax
     # one float64 C-contiguous buffer, filled in place: ot.emd uses it without a copy
     cost = np.empty((n1, n2))
-    cost[:n, :nt] = block
+    # POT's network simplex reports a balanced problem whose costs are all negative as infeasible (ot.emd
+    # failed on 526 of 758 random such problems here); without dummy points (m = sum a = sum b) the real
+    # block is the whole problem, and moving all its costs by a constant moves the cost of every plan by
+    # the same amount: solve with max cost 0, give the columns' potentials the shift back
+    shift = 0.0
+    if kr == kc == 0 and block.size and float(block.max()) < 0:
+        shift = float(block.max())
+        np.subtract(block, shift, out=cost)
+    else:
+        cost[:n, :nt] = block
     cost[:n, nt:] = 0.0
     cost[n:, :nt] = 0.0
     cost[n:, nt:] = corner
@@ -137,6 +146,7 @@ def _augmented_emd(a, b, block, dummy_row_mass, dummy_col_mass, corner, nb_dummi
     plan = np.ascontiguousarray(gamma[:n, :nt])
     del gamma
     u, v = np.asarray(log["u"], dtype=np.float64), np.asarray(log["v"], dtype=np.float64)
+    v[:nt] += shift  # u_i + v_j <= M_ij - shift for the shifted costs
     U = float(u[n:].max()) if kr else None
     V = float(v[nt:].max()) if kc else None
     info = {"result_code": code, "warning": log["warning"], "numItermax": limit, "nb_dummies": (kr, kc)}
