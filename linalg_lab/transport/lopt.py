@@ -169,6 +169,13 @@ def lopt_embedding(X0, p0, X, p, lam, nb_dummies=None, numItermax=None) -> LOPTE
     Returns
     -------
     LOPTEmbedding
+        Holds copies: later changes to the caller's arrays do not reach it.
+
+    Raises
+    ------
+    ValueError
+        Bad arguments (the message names them), including squared distances
+        beyond the float range (``X``) and ``lam > max float / 2``.
 
     References
     ----------

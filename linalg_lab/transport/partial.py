@@ -241,7 +241,10 @@ def partial_wasserstein(a, b, M, m=None, nb_dummies=None, numItermax=None, log=F
     Returns
     -------
     gamma : numpy.ndarray, shape (n, n')
-        Optimal plan (a new C-contiguous array).
+        Optimal plan (a new C-contiguous array): entries ``>= 0``, rows
+        ``<= a``, columns ``<= b``, total ``m``, up to the rounding of the
+        masses (about ``1e-15 max(sum a, sum b)``); there is no approximate
+        result, a solve that does not reach optimality raises.
     log : dict, only if ``log=True``
         ``cost`` (= ``partial_w_dist``, :math:`\langle\gamma, M\rangle`),
         ``mass`` (the mass moved), dual potentials ``u`` (n,), ``v`` (n',) and
@@ -254,7 +257,9 @@ def partial_wasserstein(a, b, M, m=None, nb_dummies=None, numItermax=None, log=F
     Raises
     ------
     ValueError
-        Invalid masses, cost matrix or ``m`` (the message names the argument).
+        Invalid masses, cost matrix or ``m`` (the message names the argument);
+        with ``log=True``, a cost or dual potential beyond the float range
+        (costs near it; names ``M``).
     RuntimeError
         The network simplex reached ``numItermax`` before optimality (the
         message names ``numItermax`` and the limit used).
@@ -269,7 +274,13 @@ def partial_wasserstein(a, b, M, m=None, nb_dummies=None, numItermax=None, log=F
     Dummy-to-dummy costs are ``2 max|M|`` (1 for a zero ``M``): any value
     above ``max(0, -min M)`` keeps mass off that route, so the plan moves
     exactly ``m``, negative costs included. Rows and columns of zero mass
-    are left out of the solve.
+    are left out of the solve. Costs above ``2^500`` are divided by a power
+    of two first (exact; the plan does not change) so that the dummy cost
+    and the potentials stay finite; the cost and duals are reported in the
+    units of ``M``. A balanced problem (``m = sum a = sum b`` on the
+    support) whose costs are all negative is solved with its costs shifted
+    to a maximum of 0 (POT's network simplex reports such problems
+    infeasible).
 
     References
     ----------
@@ -399,7 +410,10 @@ def partial_wasserstein_lagrange(a, b, M, reg_m=None, nb_dummies=None, numIterma
     Raises
     ------
     ValueError, RuntimeError
-        As in :func:`partial_wasserstein` (``reg_m`` NaN or infinite: ValueError).
+        As in :func:`partial_wasserstein` (``reg_m`` NaN or infinite:
+        ValueError). The plan is optimal and feasible up to rounding, or an
+        error is raised; costs or ``reg_m`` above ``2^500`` are solved in
+        scaled units as there.
 
     Notes
     -----

@@ -156,9 +156,19 @@ def partial_wasserstein_path(X, Y=None, metric="sqeuclidean", *, point_mass=None
     masses : ndarray, shape (k_max + 1,)
         ``k * point_mass``.
     costs : ndarray, shape (k_max + 1,)
-        The optimal partial transport cost at each mass.
+        The optimal partial transport cost at each mass (exact: successive
+        shortest paths stop at no tolerance).
     log : dict
         Only with ``log=True``.
+
+    Raises
+    ------
+    ValueError
+        Bad arguments (the message names them); distances between the points
+        beyond the float range (``X``); costs beyond it (``X``, or
+        ``point_mass`` when only the scaled costs overflow). Costs above
+        ``2^500`` are solved divided by a power of two (exact), as the
+        kernel's potentials are sums of costs.
 
     Notes
     -----
@@ -239,6 +249,13 @@ def partial_assignment(M, k, *, log=False):
         ``linear_sum_assignment``).
     log : dict
         Only with ``log=True``.
+
+    Raises
+    ------
+    ValueError
+        Bad arguments; with ``log=True``, matching costs beyond the float
+        range (``M``; the pairs themselves are still computed in scaled
+        units without ``log``).
 
     Notes
     -----
