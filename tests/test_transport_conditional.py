@@ -1,5 +1,7 @@
 """conditional_coupling (C^2OT) against linear_sum_assignment and the authors' ratio rule."""
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
@@ -7,6 +9,7 @@ from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 
+from linalg_lab.transport import ConvergenceWarning
 from linalg_lab.transport.conditional import condition_ratio, conditional_coupling
 
 metrics = st.sampled_from(["cosine", "sqeuclidean", "class"])
@@ -107,14 +110,22 @@ def test_found_weight_achieves_the_ratio(metric, target):
 def test_ratio_search_edges():
     x0, x1, c0, c1 = _batch(32, 32, 1, "cosine")
     r0 = condition_ratio(cdist(x0, x1, "sqeuclidean"), _reference_condition_cost(c0, c1, "cosine"), 0.0)
-    _, _, info = conditional_coupling(x0, x1, c0, c1, target_ratio=min(1.0, r0 + 0.1), log=True)
-    assert info["weight"] == 0.0 and info["ratio"] == r0
+    # a target above r(0) cannot be met: the closest weight (0) is used, flagged and warned about (P0)
+    with pytest.warns(ConvergenceWarning, match="target_ratio"):
+        _, _, info = conditional_coupling(x0, x1, c0, c1, target_ratio=min(1.0, r0 + 0.1), log=True)
+    assert info["weight"] == 0.0 and info["ratio"] == r0 and info["ratio_met"] is False
     # below r(inf) (here 0: no two conditions are equal) only max_weight comes near
-    _, _, info = conditional_coupling(x0, x1, c0, c1, target_ratio=0.0, max_weight=1e3, log=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _, _, info = conditional_coupling(x0, x1, c0, c1, target_ratio=0.0, max_weight=1e3, log=True)
     assert info["ratio"] == 0.0 or info["weight"] == 1e3
+    assert info["ratio_met"] == (info["ratio"] <= 1e-3) == (not caught)
     # a starting weight is honoured and gives the same bracket property
-    _, _, info = conditional_coupling(x0, x1, c0, c1, weight=1e-3, target_ratio=0.2, log=True)
-    assert abs(info["ratio"] - 0.2) <= 1e-3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _, _, info = conditional_coupling(x0, x1, c0, c1, weight=1e-3, target_ratio=0.2, log=True)
+    assert abs(info["ratio"] - 0.2) <= 1e-3 and info["ratio_met"] is True
+    assert conditional_coupling(x0, x1, c0, c1, weight=1.0, log=True)[2]["ratio_met"] is None
 
 
 @settings(deadline=None, max_examples=20)
@@ -138,7 +149,9 @@ def test_search_never_mutates_inputs(seed, target):
     x0, x1, c0, c1 = _batch(12, 12, seed, "cosine")
     assume(np.all(np.linalg.norm(c0, axis=1) > 0))
     copies = [a.copy() for a in (x0, x1, c0, c1)]
-    conditional_coupling(x0, x1, c0, c1, target_ratio=target)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # a random target may be out of reach
+        conditional_coupling(x0, x1, c0, c1, target_ratio=target)
     for a, b in zip((x0, x1, c0, c1), copies):
         np.testing.assert_array_equal(a, b)
 

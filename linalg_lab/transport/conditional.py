@@ -22,11 +22,14 @@ References
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 
 from ..validation import EPS, check_bool, check_choice, check_int, check_matrix, check_real
+from ._feasible import ConvergenceWarning
 
 __all__ = ["conditional_coupling", "condition_ratio"]
 
@@ -219,7 +222,9 @@ def conditional_coupling(x0, x1, c0, c1, weight=None, target_ratio=None, metric=
         (its ``r(weight)``), ``"target_ratio"``, ``"cost"`` (total
         conditioned cost), ``"transport_cost"`` (sum of squared distances over
         the pairs), ``"condition_cost"`` (sum of ``C`` over the pairs),
-        ``"n_evaluations"`` (evaluations of ``r``; 0 without search).
+        ``"n_evaluations"`` (evaluations of ``r``; 0 without search),
+        ``"ratio_met"`` (whether ``|ratio - target_ratio| <= ratio_tol``;
+        None without a target).
 
     Returns
     -------
@@ -229,6 +234,12 @@ def conditional_coupling(x0, x1, c0, c1, weight=None, target_ratio=None, metric=
         ``rows`` is ``arange(n)`` and ``cols`` a permutation).
     log : dict
         Only with ``log=True``.
+
+    Warns
+    -----
+    ConvergenceWarning
+        The search did not bring ``r(w)`` within ``ratio_tol`` of
+        ``target_ratio`` (see Notes); ``log["ratio_met"]`` is then False.
 
     Raises
     ------
@@ -247,8 +258,9 @@ def conditional_coupling(x0, x1, c0, c1, weight=None, target_ratio=None, metric=
     ``O(n0 n1)`` and needs no assignment. A target at or above ``r(0)`` gives
     ``w = 0``; one below ``r(inf)`` (pairs with ``C = 0`` that count), or one
     that falls inside a jump of ``r`` (ties, tiny batches), cannot be met
-    within ``ratio_tol``: the weight with the closest ratio found is used and
-    the log reports its ratio. With class labels and a weight larger than any
+    within ``ratio_tol``: the weight with the closest ratio found is used,
+    the log reports its ratio and ``ratio_met = False``, and a
+    ``ConvergenceWarning`` says so. With class labels and a weight larger than any
     difference of transport costs, pairs are made within classes whenever the
     class counts allow (``weight > n * max |x0_i - x1_j|^2`` is enough).
 
@@ -299,8 +311,14 @@ def conditional_coupling(x0, x1, c0, c1, weight=None, target_ratio=None, metric=
         else:
             start = w
         w, ratio, evals = _search_weight(slack, Cp, target, min(start, w_max), tol, max_iter, w_max)
+        met = abs(ratio - target) <= tol
+        if not met:
+            warnings.warn(f"conditional_coupling: target_ratio {target:g} not met within ratio_tol {tol:g}: the "
+                          f"closest ratio found is {ratio:g} (weight {w:g}; see log['ratio_met'])", ConvergenceWarning,
+                          stacklevel=2)
     else:
         ratio = _ratio(slack, Cp, w)
+        met = None
     with np.errstate(over="ignore"):
         cost = M + w * C if w > 0 else M
     if not np.all(np.isfinite(cost)):
@@ -319,4 +337,5 @@ def conditional_coupling(x0, x1, c0, c1, weight=None, target_ratio=None, metric=
         "transport_cost": float(M[rows, cols].sum()),
         "condition_cost": float(C[rows, cols].sum()),
         "n_evaluations": evals,
+        "ratio_met": met,
     }
