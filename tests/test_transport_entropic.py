@@ -398,3 +398,29 @@ def test_one_row_problems_raise_no_numpy_warning(seed, n2, transpose, frac, log_
         G, log = entropic_partial_wasserstein(a, b, M, 10.0**log_reg, m, log=True)
     assert all(w.category is ConvergenceWarning for w in caught)
     _assert_feasible(G, a, b, m, tol=1e-6 if log["converged"] else 1e-9)
+
+
+@settings(deadline=None, max_examples=60)
+@given(seed=st.integers(0, 2**31), n=st.integers(1, 8), n2=st.integers(1, 8), frac=st.floats(0.0, 1.0),
+       spread=st.floats(0.0, 3.0), zeros=st.booleans())
+def test_rounding_onto_the_partial_constraints(seed, n, n2, frac, spread, zeros):
+    # the partial Altschuler-Weed-Rigollet rounding: feasible, unchanged on a feasible plan, and it moves a plan
+    # by at most 2 (row excess + column excess) + |mass error| (l1)
+    from linalg_lab.transport._feasible import partial_excess, round_partial_plan
+
+    rng = np.random.default_rng(seed)
+    a, b = rng.random(n), rng.random(n2)
+    if zeros:
+        a[0] = 0.0
+    assume(a.sum() > 0 and b.sum() > 0)
+    m = frac * min(a.sum(), b.sum())
+    P = rng.random((n, n2)) * 10.0 ** rng.uniform(-spread, spread, (n, n2)) * m / n / n2 * 2
+    P_copy = P.copy()
+    G = round_partial_plan(P, a, b, m)
+    assert np.array_equal(P, P_copy) and G is not P
+    _assert_feasible(G, a, b, m, tol=1e-12)
+    bound = 2 * (np.maximum(P.sum(1) - a, 0).sum() + np.maximum(P.sum(0) - b, 0).sum()) + abs(P.sum() - m)
+    assert np.abs(G - P).sum() <= bound * (1 + 1e-12) + 1e-15
+    assert partial_excess(G, a, b, m) <= 1e-12 and (bound == 0) == (partial_excess(P, a, b, m) == 0)
+    F = round_partial_plan(G, a, b, m)  # already feasible: unchanged up to rounding
+    assert np.abs(F - G).max() <= 1e-12

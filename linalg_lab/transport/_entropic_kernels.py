@@ -449,3 +449,60 @@ def plan_and_violation(M, a, b, mass, reg, f, g, lam, rows_eq, cols_eq):
     for j in range(m):
         excess = max(excess, col[j] - b[j])
     return P, max(worst, abs(total - mass)), excess
+
+
+@njit(**_opts)
+def round_in_place(P, a, b, mass):
+    """Round the plan ``P`` (entries ``>= 0``) onto ``{rows <= a, columns <= b, total = mass}``, in place.
+
+    Altschuler, Weed and Rigollet's rounding adapted to partial constraints
+    (see :func:`linalg_lab.transport._feasible.round_partial_plan`), in two
+    or three passes over ``P``: rows scaled down to ``a``, columns to ``b``,
+    then the whole plan scaled down to ``mass`` or the missing mass added as
+    a rank-one plan on the spare row and column capacities.
+    """
+    n, m = P.shape
+    x = np.ones(n)
+    col = np.zeros(m)
+    for i in range(n):
+        r = 0.0
+        for j in range(m):
+            if not P[i, j] > 0.0:  # also NaN
+                P[i, j] = 0.0
+            r += P[i, j]
+        if r > a[i]:
+            x[i] = a[i] / r
+        for j in range(m):
+            col[j] += x[i] * P[i, j]
+    y = np.ones(m)
+    for j in range(m):
+        if col[j] > b[j]:
+            y[j] = b[j] / col[j]
+    row = np.zeros(n)
+    col[:] = 0.0
+    total = 0.0
+    for i in range(n):
+        s = 0.0
+        for j in range(m):
+            v = x[i] * P[i, j] * y[j]
+            P[i, j] = v
+            s += v
+            col[j] += v
+        row[i] = s
+        total += s
+    if total > mass:
+        f = mass / total
+        for i in range(n):
+            for j in range(m):
+                P[i, j] *= f
+    elif total < mass:
+        ra = np.maximum(a - row, 0.0)
+        rb = np.maximum(b - col, 0.0)
+        sa = ra.sum()
+        sb = rb.sum()
+        if sa > 0.0 and sb > 0.0:
+            d = (mass - total) / (sa * sb)
+            for i in range(n):
+                u = d * ra[i]
+                for j in range(m):
+                    P[i, j] += u * rb[j]

@@ -35,7 +35,7 @@ import scipy.linalg as sla
 
 from ..validation import check_bool, check_int, check_mass, check_real, check_tolerance, check_transport_problem
 from . import _entropic_kernels as _k
-from ._feasible import ConvergenceWarning, round_partial_plan
+from ._feasible import ConvergenceWarning
 
 __all__ = ["entropic_partial_wasserstein", "entropic_partial_wasserstein2"]
 
@@ -308,7 +308,7 @@ def entropic_partial_wasserstein(a, b, M, reg, m=None, numItermax=10000, stopThr
         log_v[cols] = 0.0
     info["rounded"] = False
     if not info["converged"] and rounding and info["excess"] > 0:
-        plan = round_partial_plan(plan, a, b, mass)
+        _k.round_in_place(plan, a, b, mass)  # the plan is this function's own array
         info["rounded"] = True
     # a tolerance that was not met, or a plan returned outside the constraint set (beyond rounding): say so
     noise = 64 * np.finfo(np.float64).eps * max(float(a.sum()), float(b.sum()))
