@@ -27,7 +27,7 @@ False
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from .._targets import kernel
 
 RING_F2 = 0
 RING_F3 = 1
@@ -42,7 +42,7 @@ ONE = np.uint64(1)
 _inline = dict(cache=True, _nrt=False)
 
 
-@njit(**_inline)
+@kernel(**_inline)
 def add(ring, a0, a1, b0, b1):
     """``(ok, c0, c1)`` with ``c = a + b``; ``ok`` is False only over Z_T where an entry would be +-2."""
     if ring == RING_F2:
@@ -56,7 +56,7 @@ def add(ring, a0, a1, b0, b1):
     return over == ZERO, (a0 | b0) & ~(a1 | b1), (a1 | b1) & ~(a0 | b0)
 
 
-@njit(**_inline)
+@kernel(**_inline)
 def negate(ring, a0, a1):
     """``-a`` (the planes swap; over F2, -a = a)."""
     if ring == RING_F2:
@@ -64,14 +64,14 @@ def negate(ring, a0, a1):
     return a1, a0
 
 
-@njit(**_inline)
+@kernel(**_inline)
 def subtract(ring, a0, a1, b0, b1):
     """``(ok, c0, c1)`` with ``c = a - b`` (failure as in :func:`add`)."""
     n0, n1 = negate(ring, b0, b1)
     return add(ring, a0, a1, n0, n1)
 
 
-@njit(**_inline)
+@kernel(**_inline)
 def scale(s, a0, a1):
     """``s * a`` for a sign ``s`` = +-1 (never called with -1 over F2, where signs are all +1)."""
     if s < 0:
@@ -79,7 +79,7 @@ def scale(s, a0, a1):
     return a0, a1
 
 
-@njit(**_inline)
+@kernel(**_inline)
 def normalise(a0, a1):
     """``(sign, c0, c1)`` with ``a = sign * c`` and the first nonzero coefficient of ``c`` equal to +1.
 
@@ -94,23 +94,23 @@ def normalise(a0, a1):
     return 1, a0, a1
 
 
-@njit(**_inline)
+@kernel(**_inline)
 def is_zero(a0, a1):
     return (a0 | a1) == ZERO
 
 
-@njit(**_inline)
+@kernel(**_inline)
 def equal(a0, a1, b0, b1):
     return a0 == b0 and a1 == b1
 
 
-@njit(**_inline)
+@kernel(**_inline)
 def equal_up_to_sign(a0, a1, b0, b1):
     """True when ``a = b`` or ``a = -b``."""
     return (a0 == b0 and a1 == b1) or (a0 == b1 and a1 == b0)
 
 
-@njit(cache=True, _nrt=False)
+@kernel(cache=True, _nrt=False)
 def popcount(x):
     """Number of set bits of a ``uint64`` word."""
     x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
@@ -119,7 +119,7 @@ def popcount(x):
     return np.int64((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
 
 
-@njit(cache=True, _nrt=False)
+@kernel(cache=True, _nrt=False)
 def lowest_bit(x):
     """Index of the lowest set bit of a nonzero word."""
     return popcount((x & (~x + ONE)) - ONE)

@@ -23,7 +23,7 @@ Perminov's moves for the ternary flip graph, 2025).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from .._targets import kernel
 
 from ..fields.words import RING_F2, RING_F3, RING_ZT, add, is_zero, normalise, popcount, scale, subtract
 from .state import (M_BEST, M_BEST_COST, M_BEST_FLIPS, M_CAP, M_COST, M_DIRECT, M_FLEN, M_FLIPS, M_GEN0, M_HBITS,
@@ -45,7 +45,7 @@ _leaf = dict(cache=True, _nrt=False)
 
 
 # --------------------------------------------------------------------- random numbers
-@njit(**_leaf)
+@kernel(**_leaf)
 def _rand(rng):
     """xorshift64* step on rng[0]; returns a uint64."""
     x = rng[0]
@@ -56,14 +56,14 @@ def _rand(rng):
     return x * U64(0x2545F4914F6CDD1D)
 
 
-@njit(**_leaf)
+@kernel(**_leaf)
 def _randint(rng, n):
     """Uniform in [0, n) for 0 < n < 2**31 by multiply-shift (no division in the inner loop)."""
     return np.int64(((_rand(rng) >> U64(32)) * U64(n)) >> U64(32))
 
 
 # --------------------------------------------------------------------- cells
-@njit(**_leaf)
+@kernel(**_leaf)
 def _rot(i, d):
     """(i + d) mod 3 for i in 0..2, d in 0..2."""
     t = i + d
@@ -72,31 +72,31 @@ def _rot(i, d):
     return t
 
 
-@njit(**_leaf)
+@kernel(**_leaf)
 def _tab(tmask, x):
     """Table of cell x: its position (general walk, tmask 3) or the one table (symmetric walk, tmask 0)."""
     return (x & 3) & tmask
 
 
-@njit(**_leaf)
+@kernel(**_leaf)
 def _same(st, x, y):
     return st.F[_u(x), 0] == st.F[_u(y), 0] and st.F[_u(x), 1] == st.F[_u(y), 1]
 
 
-@njit(**_leaf)
+@kernel(**_leaf)
 def _zero(st, x):
     return is_zero(st.F[_u(x), 0], st.F[_u(x), 1])
 
 
 # --------------------------------------------------------------------- tables
-@njit(**_leaf)
+@kernel(**_leaf)
 def _hash(k0, k1, hbits):
     # Fibonacci hashing: one multiply; the top bits mix all key bits well enough for linear probing
     h = (k0 ^ (k1 << U64(32)) ^ (k1 >> U64(32))) * U64(0x9E3779B97F4A7C15)
     return np.int64(h >> U64(64 - hbits))
 
 
-@njit(**_leaf)
+@kernel(**_leaf)
 def _find(st, m, k0, k1, g, hbits, direct):
     if direct > 0:
         i = np.int64(k0 | (k1 << U64(direct)))
@@ -110,7 +110,7 @@ def _find(st, m, k0, k1, g, hbits, direct):
     return i, False
 
 
-@njit(**_leaf)
+@kernel(**_leaf)
 def _insert(st, m, x):
     """Enter cell x into table m."""
     meta = st.meta
@@ -144,7 +144,7 @@ def _insert(st, m, x):
         meta[M_FLEN] = n + 1
 
 
-@njit(**_leaf)
+@kernel(**_leaf)
 def _remove(st, m, x):
     """Take cell x out of table m."""
     meta = st.meta
@@ -170,7 +170,7 @@ def _remove(st, m, x):
     st.tslot[_u(x)] = -1
 
 
-@njit(**_inline)
+@kernel(**_inline)
 def _set(st, x, a0, a1, tmask):
     """Give cell x the factor (a0, a1), keeping its table entry in step (zero factors are not entered)."""
     m = _tab(tmask, x)
@@ -182,7 +182,7 @@ def _set(st, x, a0, a1, tmask):
         _insert(st, m, x)
 
 
-@njit(cache=True, _nrt=False)
+@kernel(cache=True, _nrt=False)
 def _rebuild(st, m):
     """Start table m afresh (new generation) and re-enter the live cells it holds."""
     meta = st.meta
@@ -209,7 +209,7 @@ def _rebuild(st, m):
                     _insert(st, m, x)
 
 
-@njit(**_leaf)
+@kernel(**_leaf)
 def _push(st, x):
     """Remember that cell x changed: a reduction may now be possible there."""
     n = st.meta[M_STACK]
@@ -219,7 +219,7 @@ def _push(st, x):
 
 
 # --------------------------------------------------------------------- set-up
-@njit(cache=True, _nrt=False)
+@kernel(cache=True, _nrt=False)
 def init_state(st, units, ring, hbits, direct, symmetric):
     """Normalise the units in F/S, drop those with a zero factor, build the tables, merge at once.
 
@@ -274,7 +274,7 @@ def init_state(st, units, ring, hbits, direct, symmetric):
 
 
 # --------------------------------------------------------------------- reductions
-@njit(cache=True, _nrt=False)
+@kernel(cache=True, _nrt=False)
 def _delete_unit(st, o):
     """Remove unit o (a term, or an orbit of three); the last unit moves into index o."""
     meta = st.meta
@@ -306,7 +306,7 @@ def _delete_unit(st, o):
             st.stack[_u(i)] = st.stack[_u(i)] - 4 * last + 4 * o
 
 
-@njit(cache=True, _nrt=False)
+@kernel(cache=True, _nrt=False)
 def _reduce(st):
     """Process the stack of changed cells: drop units with a zero factor, merge two
     units whose terms agree in two positions. Returns the number of reductions."""
@@ -366,7 +366,7 @@ def _reduce(st):
 
 
 # --------------------------------------------------------------------- moves
-@njit(**_inline)
+@kernel(**_inline)
 def flip(st, x, y, d, ring, tmask):
     """Flip the terms read from cells x and y (different units, equal factor a).
 
@@ -417,7 +417,7 @@ def flip(st, x, y, d, ring, tmask):
     return _reduce(st)
 
 
-@njit(cache=True, _nrt=False)
+@kernel(cache=True, _nrt=False)
 def plus(st, x, y):
     """Plus transition on the terms read from cells x and y (different units): one unit more.
 
@@ -491,7 +491,7 @@ def plus(st, x, y):
     return _reduce(st)
 
 
-@njit(cache=True, _nrt=False)
+@kernel(cache=True, _nrt=False)
 def split(st, x, y):
     """Split the term read from cell x by the factor a' of cell y (another unit, same table): one unit more.
 
@@ -537,7 +537,7 @@ def split(st, x, y):
     return 0
 
 
-@njit(**_leaf)
+@kernel(**_leaf)
 def _split_pair(st, rng, rank, sym):
     """A cell to split and a donor cell of another unit in the same table; (-1, -1) after 32 misses."""
     for _ in range(32):
@@ -555,7 +555,7 @@ def _split_pair(st, rng, rank, sym):
 
 
 # --------------------------------------------------------------------- the walk
-@njit(**_inline)
+@kernel(**_inline)
 def _plus_pair(st, rng, rank, sym):
     """Two terms with no equal factor in the same place, as cells; (-1, -1) after 32 misses.
 
@@ -585,7 +585,7 @@ def _plus_pair(st, rng, rank, sym):
     return -1, -1
 
 
-@njit(**_leaf)
+@kernel(**_leaf)
 def _escape(st, rng, rank, sym, split_pct):
     """Leave a plateau: a split (``split_pct`` percent of the time) or a plus transition.
 
@@ -610,7 +610,7 @@ def _escape(st, rng, rank, sym, split_pct):
             meta[M_REJECTED] += 1
 
 
-@njit(**_inline)
+@kernel(**_inline)
 def _draw_flip(st, rng, nflip, hbits, hmask):
     """A random flip ``(x, y, d)``: one random word picks the slot, the order of its two cells and
     the sum position (a slot with more than two cells draws its pair separately)."""
@@ -640,7 +640,7 @@ def _draw_flip(st, rng, nflip, hbits, hmask):
     return x, y, 1 + np.int64((z >> U64(31)) & ONE)
 
 
-@njit(**_inline)
+@kernel(**_inline)
 def _walk(st, ring, sym):
     """Random walk: up to ``params[P_MAX_FLIPS]`` flips, reductions taken at once,
     plus transitions after ``params[P_PLATEAU]`` flips without improvement
@@ -724,19 +724,19 @@ def _walk(st, ring, sym):
     return done
 
 
-@njit(cache=True, _nrt=False, nogil=True)
+@kernel(cache=True, _nrt=False, nogil=True)
 def walk(st):
     """Random walk on ``st`` (see :func:`_walk`); returns the number of flips done in this call."""
     return _walk(st, st.meta[M_RING], st.meta[M_SYM])
 
 
 # --------------------------------------------------------------------- cost walk
-@njit(**_leaf)
+@kernel(**_leaf)
 def _weight(st, x):
     return popcount(st.F[_u(x), 0] | st.F[_u(x), 1])
 
 
-@njit(cache=True, _nrt=False)
+@kernel(cache=True, _nrt=False)
 def nonzeros(st):
     """Nonzero coefficients of the current scheme (general walk): nnz(U) + nnz(V) + nnz(W)."""
     total = 0
@@ -746,7 +746,7 @@ def nonzeros(st):
     return total
 
 
-@njit(cache=True, _nrt=False, nogil=True)
+@kernel(cache=True, _nrt=False, nogil=True)
 def cost_walk(st):
     """Flips without plus transitions, keeping the scheme of lowest (rank, nonzero coefficients).
 
