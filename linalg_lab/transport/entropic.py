@@ -36,6 +36,7 @@ import scipy.linalg as sla
 from ..validation import check_bool, check_int, check_mass, check_real, check_tolerance, check_transport_problem
 from . import _entropic_kernels as _k
 from ._feasible import ConvergenceWarning
+from .partial import _abs_max
 
 __all__ = ["entropic_partial_wasserstein", "entropic_partial_wasserstein2"]
 
@@ -292,7 +293,7 @@ def entropic_partial_wasserstein(a, b, M, reg, m=None, numItermax=10000, stopThr
         reg_s = reg / scale
         if not (reg_s >= _TINY_REG and math.isfinite(1.0 / reg_s)):
             raise ValueError(f"reg: expected a regularisation above {_TINY_REG:g} times max|M| = "
-                             f"{float(np.abs(Ms).max()):g}, got {reg:g}")
+                             f"{_abs_max(Ms):g}, got {reg:g}")
         if scale != 1.0:
             Ms = Ms / scale
         P, f, g, lam, info = _solve(a[rows], b[cols], Ms, reg_s, mass, numItermax, stopThr, accelerate, scaling)
@@ -329,7 +330,7 @@ def entropic_partial_wasserstein(a, b, M, reg, m=None, numItermax=10000, stopThr
 
 def _power_of_two(M):
     """A power of two near ``max|M|`` (1 for a zero ``M``)."""
-    top = float(np.abs(M).max()) if M.size else 0.0
+    top = _abs_max(M)
     if top == 0.0 or not math.isfinite(top):
         return 1.0
     return math.ldexp(1.0, math.frexp(top)[1] - 1)  # 2^e <= max|M| < 2^(e + 1): no overflow at the float limit

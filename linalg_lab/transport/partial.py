@@ -153,6 +153,11 @@ def _augmented_emd(a, b, block, dummy_row_mass, dummy_col_mass, corner, nb_dummi
     return plan, u[:n].copy(), v[:nt].copy(), U, V, info
 
 
+def _abs_max(M: np.ndarray) -> float:
+    """``max|M|`` without the temporary ``|M|`` (two reductions instead of a copy of a large matrix)."""
+    return max(float(M.max()), -float(M.min())) if M.size else 0.0
+
+
 def _cost_scale(top: float) -> float:
     """1, or a power of two near ``top`` when ``top > HUGE_COST`` (dividing by it is exact in floating point)."""
     if not top > HUGE_COST:
@@ -310,9 +315,11 @@ def partial_wasserstein(a, b, M, m=None, nb_dummies=None, numItermax=None, log=F
     numItermax = _check_num_iter(numItermax)
     log = check_bool(log, "log")
     # the plan is invariant under M -> M / s: huge costs are solved in units of s, duals and cost reported in M's
-    scale = _cost_scale(float(np.abs(M).max()) if M.size else 0.0)
+    top = _abs_max(M)
+    scale = _cost_scale(top)
     if scale != 1.0:
         M = M / scale
+        top /= scale
     if m == 0.0:
         plan, f, g, t = np.zeros(M.shape), np.zeros(M.shape[0]), np.zeros(M.shape[1]), float(M.min())
         info = {"result_code": _OPTIMAL, "warning": None, "numItermax": 0, "nb_dummies": (0, 0)}
@@ -322,7 +329,7 @@ def partial_wasserstein(a, b, M, m=None, nb_dummies=None, numItermax=None, log=F
             np.arange(M.shape[0]) if rows is None else rows, np.arange(M.shape[1]) if cols is None else cols)]
         a_s = a if rows is None else a[rows]
         b_s = b if cols is None else b[cols]
-        big = float(np.abs(block).max())
+        big = top if block is M else _abs_max(block)
         corner = 2.0 * big if big > 0 else 1.0  # finite: big <= HUGE_COST here
         sub, u, v, U, V, info = _augmented_emd(
             a_s, b_s, block, float(b_s.sum()) - m, float(a_s.sum()) - m, corner, nb_dummies, numItermax,
@@ -443,7 +450,7 @@ def partial_wasserstein_lagrange(a, b, M, reg_m=None, nb_dummies=None, numIterma
     numItermax = _check_num_iter(numItermax)
     log = check_bool(log, "log")
     # huge costs (or reward) are solved in units of a power of two s; duals and values reported in M's units
-    top = max(float(np.abs(M).max()) if M.size else 0.0, abs(reg_m) if given else 0.0)
+    top = max(_abs_max(M), abs(reg_m) if given else 0.0)
     scale = _cost_scale(top)
     if scale != 1.0:
         M = M / scale

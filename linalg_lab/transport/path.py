@@ -46,7 +46,7 @@ from scipy.spatial.distance import cdist
 
 from ..validation import check_bool, check_choice, check_cost_matrix, check_int, check_matrix, check_real
 from ._assignment_kernels import ssp_path
-from .partial import _cost_scale
+from .partial import _abs_max, _cost_scale
 
 __all__ = ["partial_assignment", "partial_wasserstein_path"]
 
@@ -93,7 +93,7 @@ def _run(M: np.ndarray, kmax: int):
     matchings (26 of 200 random 5 x 6 matrices of costs up to 1.7e308). The
     costs returned are in units of that power of two, which is returned too.
     """
-    scale = _cost_scale(float(np.abs(M).max()))
+    scale = _cost_scale(_abs_max(M))
     if scale != 1.0:
         M = M / scale
     return (scale, *_ssp(M, kmax))
