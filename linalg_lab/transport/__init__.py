@@ -5,8 +5,18 @@ arguments ``(a, b, M, ...)``, an empty ``a`` or ``b`` meaning uniform masses,
 ``m`` the transported mass, ``reg`` the entropic regularisation, ``reg_m`` the
 marginal penalty, ``numItermax`` and ``stopThr``, ``log=True`` returning
 ``(result, dict)``, and names ending in ``2`` returning the value instead of
-the plan. Numpy arrays in, numpy arrays out; inputs are never modified.
-Arguments are checked by :mod:`linalg_lab.validation`.
+the plan. Numpy arrays in, numpy arrays out; inputs are never modified, and
+no result keeps a reference to the caller's arrays. Arguments are checked by
+:mod:`linalg_lab.validation`.
+
+Every result meets the constraints its function states (up to the rounding
+of the masses), or the function raises, or the shortfall is flagged in the
+result *and* a :class:`ConvergenceWarning` is issued (an iterative solver
+stopped at its iteration limit: ``log["converged"]`` is False, and the
+entropic plan is rounded onto the constraint set so that it is still
+feasible). Costs up to the largest float are solved in scaled units where
+the solution is invariant to scaling; where a result itself would leave the
+float range, a ValueError names the argument.
 
 Public API
 ----------
@@ -23,7 +33,8 @@ Public API
 * LOPT (Bai et al. 2023): :func:`lopt_embedding`, :func:`lopt_distance`,
   :func:`lopt_distances`, :func:`lopt_interpolate`, :func:`opt_lambda`;
 * mini-batch partial OT (m-POT, BoMb): :func:`minibatch_partial_ot`;
-* conditional OT (C^2OT): :func:`conditional_coupling`, :func:`condition_ratio`.
+* conditional OT (C^2OT): :func:`conditional_coupling`, :func:`condition_ratio`;
+* :class:`ConvergenceWarning`, the family's one warning class.
 
 Examples
 --------
