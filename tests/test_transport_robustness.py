@@ -1,4 +1,4 @@
-"""The transport family as a whole (issue P0): inputs are never modified or aliased by results; costs at the float limit.
+"""The transport family as a whole (P0): inputs never modified or aliased by results; costs at the float limit.
 
 Every public function is called on fresh arrays; afterwards (1) its inputs
 equal their copies and (2) overwriting the inputs in place changes none of its

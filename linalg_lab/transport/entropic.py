@@ -191,7 +191,9 @@ def entropic_partial_wasserstein(a, b, M, reg, m=None, numItermax=10000, stopThr
         plan returned).
     accelerate : bool, default True
         Switch to block cycles and Newton steps when the cycles stagnate
-        (``False``, or ``stopThr = 0``: POT's cycles only).
+        (``False``, or ``stopThr = 0``: POT's cycles only; with ``False`` a
+        stalled solve still restarts as epsilon scaling unless
+        ``scaling=False``).
     scaling : bool or None, default None
         Epsilon scaling: None uses it when a direct solve stalls, True
         always, False never (see above).
