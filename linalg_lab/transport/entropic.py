@@ -317,8 +317,12 @@ def entropic_partial_wasserstein(a, b, M, reg, m=None, numItermax=10000, stopThr
     noise = 64 * np.finfo(np.float64).eps * max(float(a.sum()), float(b.sum()))
     loud = (stopThr > 0 and not info["converged"]) or (not info["rounded"] and info["excess"] > stopThr + noise)
     if warn and loud:
-        what = "the plan was rounded onto the constraint set" if info["rounded"] else \
-            f"the plan is off the constraints by {info['excess']:.3g}"
+        if info["rounded"]:
+            what = "the plan was rounded onto the constraint set"
+        elif info["excess"] > stopThr + noise:
+            what = f"the plan is off the constraints by {info['excess']:.3g}"
+        else:
+            what = "the plan is feasible but not optimal to stopThr"
         warnings.warn(f"entropic_partial_wasserstein: violation {info['violation']:.3g} > stopThr {stopThr:.3g} "
                       f"after {info['n_iter']} cycles ({what}); raise numItermax or reg", ConvergenceWarning,
                       stacklevel=2)
