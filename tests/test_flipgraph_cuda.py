@@ -24,7 +24,7 @@ from linalg_lab.flipgraph._cuda import DeviceBatch
 from linalg_lab.flipgraph.state import WalkerState, M_RANK, M_FLIPS, M_PLUS, M_REDUCTIONS
 from linalg_lab._targets import cuda_status
 out = {"status": cuda_status(), "cases": []}
-cases = [("2x2x2", "F2", False, 8), ("3x3x3", "F3", False, 4), ("3x3x3", "ZT", False, 4), ("3x3x3", "F2", True, 4),
+cases = [("2x2x2", "F2", False, 6), ("3x3x3", "F3", False, 2), ("3x3x3", "ZT", False, 2), ("3x3x3", "F2", True, 2),
          ("3x3x3", "ZT", True, 2)]
 for size, ring, sym, count in cases:
     if sym:
@@ -33,7 +33,7 @@ for size, ring, sym, count in cases:
         walkers = [Walker(naive_scheme("gg", size, ring), np.random.default_rng(s)) for s in range(count)]
     cpu = stack_states([w.st for w in walkers])
     # a short plateau and a margin make the walks take plus transitions and splits too
-    set_params(cpu, flips=250, target=0, plateau=40, margin=3, split=30)
+    set_params(cpu, flips=150, target=0, plateau=30, margin=3, split=30)
     gpu = WalkerState(*(a.copy() for a in cpu))
     done_cpu = walk_batch(cpu)
     batch = DeviceBatch(gpu, threads_per_block=4)
@@ -49,6 +49,20 @@ for size, ring, sym, count in cases:
     out["cases"].append({"case": [size, ring, sym], "differ": differ, "done_cpu": done_cpu.tolist(),
                          "done_gpu": done_gpu.tolist(), "exact": exact,
                          "meta_gpu": batch.meta()[:, [M_RANK, M_FLIPS, M_PLUS, M_REDUCTIONS]].tolist()})
+
+# the whole search on the simulated GPU against the batch executor's CPU reference: same seeds, same result
+from linalg_lab.flipgraph import search
+from linalg_lab.flipgraph.batch import BatchExecutor
+runs = []
+for size, ring, target, sym in (("2x2x2", "F2", 7, None), ("2x2x2", "ZT", 7, None)):
+    gpu = search("gg", size, ring, target_rank=target, rng=5, device="cuda", batch=3, symmetry=sym, max_flips=20000,
+                 chunk=2000)
+    cpu = search("gg", size, ring, target_rank=target, rng=5, workers=3, executor=BatchExecutor("cpu"),
+                 symmetry=sym, max_flips=20000, chunk=2000)
+    runs.append({"case": [size, ring, sym], "gpu": [gpu.rank, gpu.flips, gpu.device, bool(gpu.best.verify())],
+                 "cpu": [cpu.rank, cpu.flips, cpu.device], "same_best": gpu.best == cpu.best,
+                 "same_history": [h[1:] for h in gpu.history] == [h[1:] for h in cpu.history]})
+out["searches"] = runs
 print(json.dumps(out))
 '''
 
@@ -64,9 +78,28 @@ def test_simulated_gpu_batch_ends_where_the_cpu_batch_does():
         assert case["differ"] == [], case["case"]
         assert case["done_cpu"] == case["done_gpu"]
         assert all(case["exact"]), case["case"]
-        assert all(flips >= 250 for _, flips, _, _ in case["meta_gpu"])
+        assert all(flips >= 150 for _, flips, _, _ in case["meta_gpu"])
     # the walks did move: ranks changed or plus transitions happened somewhere
     assert any(plus > 0 for case in out["cases"] for _, _, plus, _ in case["meta_gpu"])
+    for run in out["searches"]:
+        assert run["gpu"][3] and run["gpu"][2] == "cuda (3 walks)", run
+        assert run["gpu"][:2] == run["cpu"][:2] and run["same_best"] and run["same_history"], run
+
+
+def test_cli_search_reaches_its_target_on_the_simulated_gpu(tmp_path):
+    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "linalg_lab.cli", "search", "gg", "2x2x2", "--ring", "F2",
+                           "--target-rank", "7", "--device", "cuda", "--batch", "8", "--seed", "1", "--quiet",
+                           "--out", str(out)], capture_output=True, text=True, env=env, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    info = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert info["rank"] == 7 and info["target_reached"]
+    from linalg_lab.schemes import load_scheme
+
+    s = load_scheme(info["path"])
+    assert s.rank == 7 and s.verify()
+    assert json.loads(open(info["path"]).read())["provenance"]["device"] == "cuda (8 walks)"
 
 
 @pytest.mark.skipif(importlib.util.find_spec("numba_cuda") is None, reason="the cuda extra (numba-cuda) is not installed")
@@ -78,3 +111,36 @@ def test_batch_walk_kernel_compiles_for_hopper():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.split() == ["True", "True"]
+
+
+def test_batch_executor_on_the_cpu_repeats_the_thread_executor():
+    # one walker: the lock-step batch and the thread take the same steps in the same order
+    from linalg_lab.flipgraph import search
+    from linalg_lab.flipgraph.batch import BatchExecutor
+
+    for ring, sym in (("F2", None), ("ZT", None), ("F2", "C3")):
+        a = search("gg", "3x3x3", ring, target_rank=23, rng=3, workers=1, symmetry=sym, max_flips=2_000_000)
+        b = search("gg", "3x3x3", ring, target_rank=23, rng=3, workers=1, symmetry=sym, max_flips=2_000_000,
+                   executor=BatchExecutor("cpu"))
+        assert (a.rank, a.flips) == (b.rank, b.flips)
+        assert a.best == b.best and a.best.verify()
+        assert [h[1:] for h in a.history] == [h[1:] for h in b.history]
+
+
+def test_device_arguments_are_checked():
+    from linalg_lab._targets import cuda_status
+    from linalg_lab.flipgraph import search
+    from linalg_lab.flipgraph.batch import BatchExecutor
+
+    with pytest.raises(ValueError, match="^device"):
+        search("gg", "2x2x2", "F2", target_rank=7, device="gpu")
+    with pytest.raises(ValueError, match="^batch"):
+        search("gg", "2x2x2", "F2", target_rank=7, batch=8)
+    with pytest.raises(ValueError, match="^device, executor"):
+        search("gg", "2x2x2", "F2", target_rank=7, device="auto", executor=BatchExecutor("cpu"))
+    with pytest.raises(ValueError, match="^device"):
+        BatchExecutor("gpu")
+    if not cuda_status()[0]:
+        with pytest.raises(ValueError, match="^device: 'cuda' needs a usable NVIDIA GPU"):
+            search("gg", "2x2x2", "F2", target_rank=7, device="cuda")
+        assert search("gg", "2x2x2", "F2", target_rank=7, device="auto", rng=0, workers=1).device == "cpu"

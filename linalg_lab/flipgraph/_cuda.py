@@ -88,7 +88,7 @@ class DeviceBatch:
 
         self._cuda = cuda
         self.size = int(state.F.shape[0])
-        self.threads = int(threads_per_block)
+        self.threads = max(1, min(int(threads_per_block), self.size))   # no idle threads in a small batch
         self.dev = WalkerState(*(cuda.to_device(a) for a in batch_last(state)))
         self._done = cuda.device_array(self.size, dtype=np.int64)
 
@@ -108,6 +108,29 @@ class DeviceBatch:
     def ranks(self) -> np.ndarray:
         return self.meta()[:, M_RANK]
 
+    # -- the batch executor's transfers (host: a batch-first state whose rows the walkers hold) ---------
+    def _pull(self, host: WalkerState, names) -> None:
+        for name in names:
+            getattr(host, name)[...] = np.moveaxis(getattr(self.dev, name).copy_to_host(), -1, 0)
+
+    def pull_meta(self, host: WalkerState) -> None:
+        """Counters into ``host`` (rank, best rank, flips, ...): a few hundred bytes per walk."""
+        self._pull(host, ("meta",))
+
+    def pull_schemes(self, host: WalkerState) -> None:
+        """Current and best factors and signs into ``host``."""
+        self._pull(host, ("F", "S", "bestF", "bestS", "meta"))
+
+    def pull_all(self, host: WalkerState) -> None:
+        self._pull(host, WalkerState._fields)
+
+    def push(self, host: WalkerState, everything: bool) -> None:
+        """``host`` to the device: every field after a load on the host, else the parameters only."""
+        if everything:
+            self.upload(host)
+        else:
+            self.dev.params.copy_to_device(np.ascontiguousarray(np.moveaxis(host.params, 0, -1)))
+
     def download(self) -> WalkerState:
         """The whole batch back on the host, batch-first."""
         return batch_first(WalkerState(*(a.copy_to_host() for a in self.dev)))
@@ -118,6 +141,22 @@ class DeviceBatch:
             if dev.shape != host.shape:
                 raise ValueError(f"state: shape {host.shape} does not match the device batch's {dev.shape}")
             dev.copy_to_device(host)
+
+
+def default_batch(walk_bytes: int) -> int:
+    """Walks in a default GPU batch: the device's resident threads (multiprocessors x threads per
+    multiprocessor), fewer when their states would take more than half of its free memory; 4 under the
+    simulator, which runs one OS thread per walk."""
+    from .._targets import simulator
+
+    if simulator():
+        return 4
+    from numba import cuda as real_cuda
+
+    dev = real_cuda.get_current_device()
+    resident = int(dev.MULTIPROCESSOR_COUNT) * int(dev.MAX_THREADS_PER_MULTI_PROCESSOR)
+    free, _ = real_cuda.current_context().get_memory_info()
+    return max(1, min(resident, int(free // 2 // max(1, int(walk_bytes)))))
 
 
 @contextlib.contextmanager
@@ -164,4 +203,4 @@ def compile_ptx(cc=(9, 0), *, units: int = 8, tables: int = 3, hbits: int = 7) -
     return ptx
 
 
-__all__ = ["DeviceBatch", "batch_first", "batch_last", "compile_ptx"]
+__all__ = ["DeviceBatch", "batch_first", "batch_last", "compile_ptx", "default_batch"]

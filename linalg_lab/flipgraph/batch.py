@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..validation import check_choice, check_int
 from . import _kernels as K
+from .executor import Executor, prepare, report, walk_options, wants_current
 from .state import (P_MARGIN, P_MAX_FLIPS, P_PLATEAU, P_SPLIT, P_STOP_AT_DROP, P_TARGET, WalkerState, select)
 
 
@@ -63,4 +65,105 @@ def walk_batch(batch: WalkerState) -> np.ndarray:
     return done
 
 
-__all__ = ["set_params", "stack_states", "walk_batch"]
+class HostBatch:
+    """The CPU side of :class:`BatchExecutor`: the batch walked in place by the CPU kernel, no transfers."""
+
+    def __init__(self, host: WalkerState):
+        self.host = host
+
+    def walk(self) -> np.ndarray:
+        return walk_batch(self.host)
+
+    def push(self, host, everything) -> None:
+        pass
+
+    def pull_meta(self, host) -> None:
+        pass
+
+    pull_schemes = pull_all = pull_meta
+
+
+class BatchExecutor(Executor):
+    """All walkers in one batch, walked in lock-step: one launch per step of every walker.
+
+    Around each launch the executor applies the step rules of
+    :mod:`.executor` (:func:`~.executor.prepare` on the request side,
+    :func:`~.executor.report` on the report side) to every walker, so the
+    pool, the restart policy and the checkpoints of a search are the same as
+    with threads. Only the counters come back after a launch; the factors of
+    the walks whose report needs a scheme (a new best, a collected scheme)
+    come back when some walk needs one, and the whole batch goes out again
+    only after a restart loaded a scheme on the host.
+
+    Parameters
+    ----------
+    device : {"cpu", "cuda"}
+        ``"cuda"``: the batch lives on the GPU (:class:`._cuda.DeviceBatch`,
+        one thread per walk); ``"cpu"``: the CPU kernel walks it, one walk
+        after the other (the reference the GPU batch is checked against).
+    threads_per_block : int, default 128
+
+    Notes
+    -----
+    Every walker of a batch walks one format, ring and capacity: a request
+    that would need another walker (the meta search's format moves) raises a
+    ValueError.
+    """
+
+    def __init__(self, device: str = "cpu", threads_per_block: int = 128):
+        self.device = check_choice(device, "device", ("cpu", "cuda"))
+        self.threads_per_block = check_int(threads_per_block, "threads_per_block", minimum=1, maximum=1024)
+        self.launches = 0
+
+    def _backend(self, host: WalkerState):
+        if self.device == "cpu":
+            return HostBatch(host)
+        from ._cuda import DeviceBatch
+
+        return DeviceBatch(host, self.threads_per_block)
+
+    def prepare(self, walkers) -> None:
+        if self.device == "cuda":
+            # the first launch compiles the kernel: do it before the search's clock starts
+            host = stack_states([walkers[0].st])
+            set_params(host, flips=0)
+            self._backend(host).walk()
+
+    def run(self, walkers, coordinator) -> None:
+        walkers = list(walkers)
+        host = stack_states([w.st for w in walkers])
+        for i, w in enumerate(walkers):
+            w.bind(select(host, i))
+        backend = self._backend(host)
+        try:
+            requests = [coordinator.first(i) for i in range(len(walkers))]
+            while not coordinator.stopped:
+                active = [i for i, r in enumerate(requests) if r is not None]
+                if not active:
+                    break
+                loads = any(requests[i].load is not None for i in active)
+                if loads:
+                    backend.pull_all(host)       # the host copy must be current before it is sent back
+                host.params[:, P_MAX_FLIPS] = 0  # walks without a request sit this launch out
+                for i in active:
+                    req = requests[i]
+                    w = prepare(walkers[i], req)
+                    if w is not walkers[i]:
+                        raise ValueError("executor: a batch walks one format, ring and capacity; this step asked "
+                                         f"for another walker ({w.tc.label()} over {w.ring})")
+                    w.configure(req.flips, **walk_options(req))
+                backend.push(host, loads)
+                done = backend.walk()
+                self.launches += 1
+                backend.pull_meta(host)
+                if any(walkers[i].best_rank < requests[i].report_below or wants_current(requests[i], walkers[i].rank)
+                       for i in active):
+                    backend.pull_schemes(host)
+                for i in active:
+                    requests[i] = coordinator.receive(i, report(walkers[i], requests[i], done[i]))
+                coordinator.tick()
+        finally:
+            coordinator.stop()
+
+
+__all__ = ["BatchExecutor", "HostBatch", "set_params", "stack_states", "walk_batch"]

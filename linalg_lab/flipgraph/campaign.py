@@ -26,6 +26,8 @@ Example campaign file::
     # symmetry = "C3"        # optional: cyclic-symmetric walk (square gg), with
     # cubes = 2              # this many fixed cube terms
     # restart = "start"      # optional: stalled walkers restart from the start (independent descents)
+    # device = "cuda"        # optional: "cpu" (default), "cuda" (one GPU thread per walk) or "auto"
+    # batch = 4096           # optional, with a GPU: walks in the batch (default: the device's resident threads)
     # plateau, margin, path_limit, follow, chunk, harvest: walk settings
     #                        # (linalg_lab.flipgraph.settings; defaults per mode there)
     workers = 2
@@ -57,7 +59,7 @@ from .settings import BY_NAME, CAMPAIGN_KEYS, SearchSettings
 from .symmetric import cube_blocks, default_cubes
 
 _SEARCH_KEYS = CAMPAIGN_KEYS
-_OPTION_KEYS = tuple(BY_NAME) + ("symmetry", "cubes", "restart")
+_OPTION_KEYS = tuple(BY_NAME) + ("symmetry", "cubes", "restart", "device", "batch")
 
 
 class CampaignFileError(ValueError):
@@ -108,6 +110,8 @@ RULES = {
         "symmetry": (False, lambda v, n: check_choice(v, n, ("C3",))),
         "cubes": (False, _cubes),
         "restart": (False, lambda v, n: check_choice(v, n, ("pool", "start"))),
+        "device": (False, lambda v, n: check_choice(v, n, ("cpu", "cuda", "auto"))),
+        "batch": (False, lambda v, n: check_int(v, n, minimum=1)),
         **{k: (False, _walk_setting) for k in BY_NAME},
     },
     "output": {

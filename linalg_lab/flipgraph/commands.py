@@ -62,13 +62,13 @@ def cmd_search(args) -> int:
     try:
         result = search(args.code, args.sizes, args.ring, target_rank=args.target_rank, time_limit=time_limit,
                         seed=args.seed, workers=args.workers, start=start, keep=args.keep, progress=not args.quiet,
-                        symmetry=args.symmetry, cubes=args.cubes, restart=args.restart,
-                        **{k.name: getattr(args, k.name) for k in SETTINGS})
+                        symmetry=args.symmetry, cubes=args.cubes, restart=args.restart, device=args.device,
+                        batch=args.batch, **{k.name: getattr(args, k.name) for k in SETTINGS})
     except (ValueError, TypeError) as exc:
         print(f"search: {exc}", file=sys.stderr)
         return 2
     method = "flip graph" if args.symmetry is None else f"flip graph, {args.symmetry} symmetric"
-    prov = {"seed": args.seed, "flips": result.flips, "seconds": round(result.seconds, 3),
+    prov = {"seed": args.seed, "flips": result.flips, "seconds": round(result.seconds, 3), "device": result.device,
             "parent": str(args.start) if args.start else ("naive" if args.symmetry is None else "cyclic start"),
             "method": method}
     paths = _store_all("search", result.schemes, out, prov)
@@ -158,6 +158,11 @@ def register(sub) -> None:
     for setting in SETTINGS:       # every walk setting, its help and defaults from one table
         s.add_argument("--" + setting.name.replace("_", "-"), type=setting.kind, default=None, metavar=setting.metavar,
                        help=f"{setting.help} (default {setting.describe_defaults()})")
+    s.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"],
+                   help="where the walks run: cuda = one GPU thread per walk (needs the cuda extra and an NVIDIA "
+                        "GPU), auto = the GPU when one is usable (default cpu)")
+    s.add_argument("--batch", type=int, default=None, metavar="N",
+                   help="GPU walks in the batch (default: the device's resident threads)")
     s.add_argument("--out", required=True, metavar="DIR", help=OUT_HELP)
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_search)

@@ -72,15 +72,14 @@ def keeps(walker, scheme, walker_type=None) -> bool:
     return (walker_type is None or walker_type is type(walker)) and walker.fits(scheme)
 
 
-def advance(walker, request: StepRequest) -> StepReport:
-    """The pure step: load if asked, walk ``request.flips`` flips, report.
+def prepare(walker, request: StepRequest):
+    """The request side of a step: load the scheme asked for; returns the walker that will walk.
 
     A scheme the walker does not fit (another format or ring: a meta move of
     the meta search; beyond its capacity: a fresh descent) or one for another
     kind of walker (``request.walker_type``: the meta search's symmetric
     walks) gets a new walker seeded from the old one's generator
-    (:func:`keeps`); the report carries it in ``walker`` and the executor
-    keeps that one from then on.
+    (:func:`keeps`).
     """
     if request.load is not None:
         if not keeps(walker, request.load, request.walker_type):
@@ -89,16 +88,43 @@ def advance(walker, request: StepRequest) -> StepReport:
             walker = make(request.load, np.random.default_rng(walker.rng.integers(2**63)), **kw)
         else:
             walker.load(request.load)
-    kw = {} if request.margin is None else {"margin": request.margin}
+    return walker
+
+
+def walk_options(request: StepRequest) -> dict:
+    """The keyword arguments of ``walker.walk`` (and of a batch's parameters) for ``request``."""
+    kw = dict(target=request.target, plateau=request.plateau, stop_below=request.stop_below)
+    if request.margin is not None:
+        kw["margin"] = request.margin
     if request.split:
         kw["split"] = request.split
-    n = walker.walk(request.flips, target=request.target, plateau=request.plateau, stop_below=request.stop_below, **kw)
+    return kw
+
+
+def report(walker, request: StepRequest, flips: int) -> StepReport:
+    """The report side of a step: counters, and the schemes the request asked for (the best one verified)."""
     best = checked(walker.best()) if walker.best_rank < request.report_below else None
     rank = walker.rank
-    current = walker.scheme() if request.snapshot or (request.collect_at and rank == request.collect_at) else None
-    return StepReport(flips=n, total_flips=walker.flips, plus_transitions=walker.plus_transitions,
+    current = walker.scheme() if wants_current(request, rank) else None
+    return StepReport(flips=int(flips), total_flips=walker.flips, plus_transitions=walker.plus_transitions,
                       reductions=walker.reductions, rank=rank, best_rank=walker.best_rank, best=best, current=current,
                       walker=walker)
+
+
+def wants_current(request: StepRequest, rank: int) -> bool:
+    """Whether the report of ``request`` carries the current scheme, at this rank."""
+    return bool(request.snapshot or (request.collect_at and rank == request.collect_at))
+
+
+def advance(walker, request: StepRequest) -> StepReport:
+    """The pure step: load if asked (:func:`prepare`), walk ``request.flips`` flips, report (:func:`report`).
+
+    When ``request.load`` needs a new walker, the report carries it in
+    ``walker`` and the executor keeps that one from then on.
+    """
+    walker = prepare(walker, request)
+    n = walker.walk(request.flips, **walk_options(request))
+    return report(walker, request, n)
 
 
 class RunState:
@@ -139,6 +165,9 @@ class RunState:
 
 class Executor:
     """Interface of an executor: run every walker's step loop until the coordinator stops."""
+
+    def prepare(self, walkers) -> None:
+        """Before the clock starts: compile what the walks need (the CPU kernels are compiled already)."""
 
     def run(self, walkers, coordinator) -> None:  # pragma: no cover - interface
         raise NotImplementedError

@@ -19,7 +19,9 @@ from ..fields.rings import Ring, as_ring
 from ..schemes.scheme import Scheme
 from ..schemes.standard import naive_scheme
 from ..tensors.codes import tensor_code
-from ..validation import check_instance, check_int, check_real
+from .._targets import cuda_status
+from ..validation import check_choice, check_instance, check_int, check_real
+from .batch import BatchExecutor
 from .coordinator import Coordinator
 from .executor import Executor, ThreadExecutor
 from .pool import SchemePool, checked, format_of
@@ -49,6 +51,8 @@ class SearchResult:
         Wall time of the search proper (kernel compilation excluded).
     history : list of (seconds, flips, rank)
         Each improvement of the best rank.
+    device : str
+        Where the walks ran: ``"cpu"`` or ``"cuda (N walks)"``.
     """
 
     best: Scheme
@@ -61,6 +65,7 @@ class SearchResult:
     reductions: int = 0
     seconds: float = 0.0
     history: list = field(default_factory=list)
+    device: str = "cpu"
 
     @property
     def rank(self) -> int:
@@ -117,6 +122,19 @@ def _seed_sequence(rng, seed) -> np.random.SeedSequence:
     return np.random.SeedSequence(check_int(rng, "rng", minimum=0))
 
 
+def _use_gpu(device, executor) -> bool:
+    """Whether the walks go to a GPU; a ValueError naming ``device`` says why one cannot be used."""
+    device = check_choice(device, "device", ("cpu", "cuda", "auto"))
+    if device == "cpu":
+        return False
+    if executor is not None:
+        raise ValueError("device, executor: give one of them (an executor decides where the walks run)")
+    usable, why = cuda_status()
+    if device == "cuda" and not usable:
+        raise ValueError(f"device: 'cuda' needs a usable NVIDIA GPU, and here {why}")
+    return usable
+
+
 def _symmetric_start(symmetry, cubes, start, tc, ring, target_rank, restart=None):
     """(starting schemes, fresh scheme that stalled walkers restart from)."""
     if symmetry not in ("C3", "cyclic"):
@@ -146,7 +164,7 @@ def _symmetric_start(symmetry, cubes, start, tc, ring, target_rank, restart=None
 def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None, workers=None, start=None,
            keep=1, *, rng=None, symmetry=None, cubes=None, restart=None, max_flips=None, plateau=None, margin=None,
            split=None, sandwich=None, path_limit=None, follow=None, chunk=None, harvest=None, executor=None,
-           progress=False, on_improve=None, on_tick=None, tick=1.0) -> SearchResult:
+           device="cpu", batch=None, progress=False, on_improve=None, on_tick=None, tick=1.0) -> SearchResult:
     """Search the flip graph of a matrix multiplication tensor for a low-rank scheme.
 
     Several walkers walk from the starting scheme(s): each flip keeps the
@@ -216,6 +234,19 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
     executor : Executor, optional
         Where the walks run; default :class:`~linalg_lab.flipgraph.executor.ThreadExecutor`
         (one thread per walker, nogil kernels).
+    device : {"cpu", "cuda", "auto"}, default "cpu"
+        ``"cuda"``: the walks run on an NVIDIA GPU, one thread per walk, all
+        of them in one batch (:class:`~linalg_lab.flipgraph.batch.BatchExecutor`),
+        compiled from the same move bodies as the CPU walk; the schemes they
+        find are verified on the host and go to the same pool. A clear
+        ``ValueError`` says why when no GPU can be used (no numba-cuda, no
+        driver, no device). ``"auto"``: the GPU when one is usable, else the
+        CPU. Under numba's CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``) the
+        batch runs simulated.
+    batch : int, optional
+        With a GPU: the number of walks (``workers`` is ignored); default
+        :func:`~linalg_lab.flipgraph._cuda.default_batch` (resident threads of
+        the device, within half its free memory; a handful under the simulator).
     progress : bool
         Show a tqdm progress bar on stderr.
     on_improve : callable, optional
@@ -260,6 +291,13 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
         raise ValueError("target_rank, time_limit, max_flips: give at least one, or the search never ends")
     keep = check_int(keep, "keep", minimum=1)
     workers = check_int(os.cpu_count() or 1 if workers is None else workers, "workers", minimum=1)
+    on_gpu = _use_gpu(device, executor)
+    if batch is not None:
+        batch = check_int(batch, "batch", minimum=1)
+        if not on_gpu:
+            raise ValueError("batch: the number of GPU walks; give it with device='cuda' (or 'auto' on a GPU)")
+    if on_gpu:
+        executor = BatchExecutor("cuda")
     executor = ThreadExecutor() if executor is None else check_instance(executor, "executor", Executor)
     root = _seed_sequence(rng, seed)
     policy = as_restart(restart)
@@ -285,12 +323,20 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
     headroom = settings.margin + 8 if symmetry is None else orbit_headroom(settings.margin)
     # room for the largest scheme a walker may load: a start, or a restart scheme
     top = max(s.rank for s in starts + (fresh or []))
+    if on_gpu:
+        if batch is None:
+            from ._cuda import default_batch
+
+            probe = make(starts[0], np.random.default_rng(0), headroom=headroom + top - starts[0].rank)
+            batch = default_batch(sum(a.nbytes for a in probe.st))
+        workers = batch
     seeds = [ss.spawn(2) for ss in root.spawn(workers)]      # per walker: its kernel, its restart decisions
     walkers = [make(starts[i % len(starts)], np.random.default_rng(seeds[i][0]),
                     headroom=headroom + top - starts[i % len(starts)].rank)
                for i in range(workers)]
     for w in walkers:             # compile (or load the cache) before the clock starts
         w.walk(1, target=target_rank or 0, plateau=settings.plateau, margin=settings.margin, split=settings.split)
+    executor.prepare(walkers)
     fmt = format_of(starts[0])
     pool = SchemePool(keep)
     for s in [checked(w.best()) for w in walkers] + starts:
@@ -320,7 +366,8 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
     plus, reductions = coord.totals()
     return SearchResult(best=checked(found[0]), schemes=found[:keep], target_rank=target_rank,
                         target_reached=reached, stopped=stopped, flips=coord.flips, plus_transitions=plus,
-                        reductions=reductions, seconds=seconds, history=pool.history(fmt))
+                        reductions=reductions, seconds=seconds, history=pool.history(fmt),
+                        device=f"cuda ({workers} walks)" if on_gpu else "cpu")
 
 
 search.__doc__ = search.__doc__.replace("{settings}", settings_doc())

@@ -296,12 +296,12 @@ class SymmetricWalker(KernelState):
         return -(-k // 3) if ceil else k // 3
 
     # ------------------------------------------------------------------ moves
-    def walk(self, flips: int, *, target: int = 0, plateau: int = 0, margin: int = 3, stop_below: int = 0,
-             split: int = 0) -> int:
-        """Up to ``flips`` orbit flips; ``target``, ``margin`` and ``stop_below`` in terms; ``split``
-        percent of the plateau escapes split an orbit instead of a plus transition."""
-        return self._run(flips, self._orbits_for(target, ceil=False), plateau, max(1, -(-margin // 3)),
-                         self._orbits_for(stop_below, ceil=True) if stop_below > 0 else 0, split)
+    def configure(self, flips: int, *, target: int = 0, plateau: int = 0, margin: int = 3, stop_below: int = 0,
+                  split: int = 0) -> None:
+        """The next walk: up to ``flips`` orbit flips; ``target``, ``margin`` and ``stop_below`` in terms;
+        ``split`` percent of the plateau escapes split an orbit instead of a plus transition."""
+        self.set_params(flips, self._orbits_for(target, ceil=False), plateau, max(1, -(-margin // 3)),
+                        self._orbits_for(stop_below, ceil=True) if stop_below > 0 else 0, split)
 
     def flip(self, x: int, y: int, d: int = 1) -> int:
         """One orbit flip of occurrences ``x = 3*o1 + i`` and ``y = 3*o2 + j``

@@ -47,11 +47,16 @@ class KernelState:
             self.direct = factor_bits
             hbits = planes * factor_bits
         self.hbits = hbits
-        self.st = st = allocate(units, tables, hbits)
-        self.F, self.S, self.meta, self.bestF, self.bestS, self.params = st.F, st.S, st.meta, st.bestF, st.bestS, st.params
-        st.rng[:] = _seed_word(self.rng)
+        self.bind(allocate(units, tables, hbits))
+        self.st.rng[:] = _seed_word(self.rng)
 
-    def _run(self, flips, target, plateau, margin, stop_below, split=0) -> int:
+    def bind(self, st) -> None:
+        """Hold the walk in ``st`` (arrays of the same shapes, e.g. a row of a batch); no copy is made."""
+        self.st = st
+        self.F, self.S, self.meta, self.bestF, self.bestS, self.params = st.F, st.S, st.meta, st.bestF, st.bestS, st.params
+
+    def set_params(self, flips, target, plateau, margin, stop_below, split=0) -> None:
+        """The walk parameters of the next walk (see :func:`linalg_lab.flipgraph._kernels.walk`)."""
         pr = self.params
         pr[P_SPLIT] = split
         pr[P_MAX_FLIPS] = flips
@@ -59,6 +64,11 @@ class KernelState:
         pr[P_PLATEAU] = plateau
         pr[P_MARGIN] = margin
         pr[P_STOP_AT_DROP] = stop_below
+
+    def walk(self, flips: int, **options) -> int:
+        """Run up to ``flips`` flips (:meth:`configure` takes the options; see
+        :func:`linalg_lab.flipgraph._kernels.walk`); returns flips done."""
+        self.configure(flips, **options)
         return int(K.walk(self.st))
 
     def _init(self, count: int) -> None:
@@ -160,13 +170,13 @@ class Walker(KernelState):
         return int(self.meta[M_BEST])
 
     # ------------------------------------------------------------------ moves
-    def walk(self, flips: int, *, target: int = 0, plateau: int = 0, margin: int = 2, stop_below: int = 0,
-             split: int = 0) -> int:
-        """Run up to ``flips`` flips (see :func:`linalg_lab.flipgraph._kernels.walk`); returns flips done.
+    def configure(self, flips: int, *, target: int = 0, plateau: int = 0, margin: int = 2, stop_below: int = 0,
+                  split: int = 0) -> None:
+        """Parameters of the next walk of up to ``flips`` flips (:meth:`walk` runs it; a batch walks them too).
 
         ``split`` percent of the plateau escapes split a term instead of a plus transition.
         """
-        return self._run(flips, target, plateau, margin, stop_below, split)
+        self.set_params(flips, target, plateau, margin, stop_below, split)
 
     def cost_walk(self, flips: int) -> int:
         """Up to ``flips`` flips without plus transitions, keeping in :meth:`best` the scheme of lowest
