@@ -24,13 +24,14 @@ from linalg_lab.flipgraph._cuda import DeviceBatch
 from linalg_lab.flipgraph.state import WalkerState, M_RANK, M_FLIPS, M_PLUS, M_REDUCTIONS
 from linalg_lab._targets import cuda_status
 out = {"status": cuda_status(), "cases": []}
-cases = [("2x2x2", "F2", False, 6), ("3x3x3", "F3", False, 2), ("3x3x3", "ZT", False, 2), ("3x3x3", "F2", True, 2),
-         ("3x3x3", "ZT", True, 2)]
-for size, ring, sym, count in cases:
+# (size, ring, symmetric, walks, direct tables): direct-addressed and hashed factor tables both
+cases = [("2x2x2", "F2", False, 6, True), ("3x3x3", "F2", False, 2, False), ("3x3x3", "F3", False, 2, True),
+         ("3x3x3", "ZT", False, 2, True), ("3x3x3", "F2", True, 2, True), ("3x3x3", "ZT", True, 2, True)]
+for size, ring, sym, count, direct in cases:
     if sym:
         walkers = [SymmetricWalker(fresh_start(3, ring), np.random.default_rng(s)) for s in range(count)]
     else:
-        walkers = [Walker(naive_scheme("gg", size, ring), np.random.default_rng(s)) for s in range(count)]
+        walkers = [Walker(naive_scheme("gg", size, ring), np.random.default_rng(s), direct=direct) for s in range(count)]
     cpu = stack_states([w.st for w in walkers])
     # a short plateau and a margin make the walks take plus transitions and splits too
     set_params(cpu, flips=150, target=0, plateau=30, margin=3, split=30)
@@ -57,7 +58,7 @@ runs = []
 for size, ring, target, sym in (("2x2x2", "F2", 7, None), ("2x2x2", "ZT", 7, None)):
     gpu = search("gg", size, ring, target_rank=target, rng=5, device="cuda", batch=3, symmetry=sym, max_flips=20000,
                  chunk=2000)
-    cpu = search("gg", size, ring, target_rank=target, rng=5, workers=3, executor=BatchExecutor("cpu"),
+    cpu = search("gg", size, ring, target_rank=target, rng=5, workers=3, executor=BatchExecutor("cpu", compact_tables=True),
                  symmetry=sym, max_flips=20000, chunk=2000)
     runs.append({"case": [size, ring, sym], "gpu": [gpu.rank, gpu.flips, gpu.device, bool(gpu.best.verify())],
                  "cpu": [cpu.rank, cpu.flips, cpu.device], "same_best": gpu.best == cpu.best,
@@ -73,7 +74,7 @@ def test_simulated_gpu_batch_ends_where_the_cpu_batch_does():
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out["status"][0]
-    assert len(out["cases"]) == 5
+    assert len(out["cases"]) == 6
     for case in out["cases"]:
         assert case["differ"] == [], case["case"]
         assert case["done_cpu"] == case["done_gpu"]

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..validation import check_choice, check_int
+from ..validation import check_bool, check_choice, check_int
 from . import _kernels as K
 from .executor import Executor, prepare, report, walk_options, wants_current
 from .state import (P_MARGIN, P_MAX_FLIPS, P_PLATEAU, P_SPLIT, P_STOP_AT_DROP, P_TARGET, WalkerState, select)
@@ -42,6 +42,19 @@ def stack_states(states) -> WalkerState:
                 raise ValueError(f"states: state {k} has {name} of shape {a.shape}, state 0 {b.shape} "
                                  "(a batch holds walks of one tensor, ring and capacity)")
     return WalkerState(*(np.stack(arrays) for arrays in zip(*states)))
+
+
+def replicate(state: WalkerState, count: int, rng=None) -> WalkerState:
+    """A batch of ``count`` copies of one walk's state, each with its own generator seed.
+
+    The quick way to a large batch (thousands of walks from one start): no
+    walker object per walk.
+    """
+    count = check_int(count, "count", minimum=1)
+    g = np.random.default_rng(rng)
+    batch = WalkerState(*(np.repeat(a[None], count, axis=0) for a in state))
+    batch.rng[:, 0] = g.integers(1, 2**63 - 1, size=count, dtype=np.int64).astype(np.uint64)
+    return batch
 
 
 def set_params(batch: WalkerState, *, flips: int, target: int = 0, plateau: int = 0, margin: int = 2,
@@ -102,6 +115,10 @@ class BatchExecutor(Executor):
         one thread per walk); ``"cpu"``: the CPU kernel walks it, one walk
         after the other (the reference the GPU batch is checked against).
     threads_per_block : int, default 128
+    compact_tables : bool, optional
+        Walkers built for this executor (by :func:`~.search.search`) use
+        hashed factor tables (``Walker(direct=False)``), small enough for
+        thousands of walks; default True on the GPU, False on the CPU.
 
     Notes
     -----
@@ -110,9 +127,11 @@ class BatchExecutor(Executor):
     ValueError.
     """
 
-    def __init__(self, device: str = "cpu", threads_per_block: int = 128):
+    def __init__(self, device: str = "cpu", threads_per_block: int = 128, compact_tables: bool | None = None):
         self.device = check_choice(device, "device", ("cpu", "cuda"))
         self.threads_per_block = check_int(threads_per_block, "threads_per_block", minimum=1, maximum=1024)
+        self.compact_tables = (self.device == "cuda") if compact_tables is None else check_bool(compact_tables,
+                                                                                                "compact_tables")
         self.launches = 0
 
     def _backend(self, host: WalkerState):
@@ -166,4 +185,4 @@ class BatchExecutor(Executor):
             coordinator.stop()
 
 
-__all__ = ["BatchExecutor", "HostBatch", "set_params", "stack_states", "walk_batch"]
+__all__ = ["BatchExecutor", "HostBatch", "replicate", "set_params", "stack_states", "walk_batch"]

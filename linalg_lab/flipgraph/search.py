@@ -327,12 +327,15 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
         if batch is None:
             from ._cuda import default_batch
 
-            probe = make(starts[0], np.random.default_rng(0), headroom=headroom + top - starts[0].rank)
+            probe = make(starts[0], np.random.default_rng(0), headroom=headroom + top - starts[0].rank,
+                         **({"direct": False} if make is Walker else {}))
             batch = default_batch(sum(a.nbytes for a in probe.st))
         workers = batch
     seeds = [ss.spawn(2) for ss in root.spawn(workers)]      # per walker: its kernel, its restart decisions
+    # hashed tables: small enough for a GPU batch
+    compact = {"direct": False} if getattr(executor, "compact_tables", False) and make is Walker else {}
     walkers = [make(starts[i % len(starts)], np.random.default_rng(seeds[i][0]),
-                    headroom=headroom + top - starts[i % len(starts)].rank)
+                    headroom=headroom + top - starts[i % len(starts)].rank, **compact)
                for i in range(workers)]
     for w in walkers:             # compile (or load the cache) before the clock starts
         w.walk(1, target=target_rank or 0, plateau=settings.plateau, margin=settings.margin, split=settings.split)

@@ -127,6 +127,11 @@ class Walker(KernelState):
         Source of the kernel's seed.
     headroom : int
         Extra term capacity for plus transitions.
+    direct : bool, default True
+        Address the factor tables directly by the factor's words where the
+        factor space is small (fastest on the CPU); False: hashed tables,
+        far smaller (a GPU batch holds thousands of walks: 4x4x4 over F2
+        takes about 6 MB of direct tables per walk against 0.2 MB hashed).
 
     Notes
     -----
@@ -134,13 +139,13 @@ class Walker(KernelState):
     scheme of the same tensor (pool restarts cost no allocation).
     """
 
-    def __init__(self, scheme: Scheme, rng, headroom: int = 16):
+    def __init__(self, scheme: Scheme, rng, headroom: int = 16, *, direct: bool = True):
         if max(scheme.dims) > MAX_PACKED:
             raise ValueError(f"scheme: factors of more than {MAX_PACKED} coefficients are not supported yet ({scheme.tc.label()})")
         self.tc = scheme.tc
         self.ring = scheme.ring
         self.cap = scheme.rank + headroom + 2
-        self._allocate(3, self.cap, self.cap, rng, factor_bits=max(scheme.dims))
+        self._allocate(3, self.cap, self.cap, rng, factor_bits=max(scheme.dims) if direct else 0)
         self.load(scheme)
 
     # ------------------------------------------------------------------ state
