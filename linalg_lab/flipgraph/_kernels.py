@@ -1,5 +1,10 @@
-"""Numba CPU kernels of the flip graph: one set of move bodies for the general
-and the cyclic-symmetric walks, over F2, F3 and Z_T = {-1, 0, 1}.
+"""Kernels of the flip graph: one set of move bodies for the general and the
+cyclic-symmetric walks, over F2, F3 and Z_T = {-1, 0, 1}, for two targets.
+
+Each function is compiled by ``numba.njit`` for the CPU, and the same source
+again as a CUDA device function for the GPU batch walk (:mod:`._cuda`;
+:func:`linalg_lab._targets.kernel`): what is written here must stay valid
+CUDA too (no allocation, no exceptions, uint64 constants as ``np.uint64``).
 
 Every function takes the walker's :class:`~linalg_lab.flipgraph.state.WalkerState`
 ``st`` (layout, cells and tables are described there) and works on *cells*: the
