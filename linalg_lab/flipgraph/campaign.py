@@ -28,6 +28,7 @@ Example campaign file::
     # restart = "start"      # optional: stalled walkers restart from the start (independent descents)
     # device = "cuda"        # optional: "cpu" (default), "cuda" (one GPU thread per walk) or "auto"
     # batch = 4096           # optional, with a GPU: walks in the batch (default: the device's resident threads)
+    # scheduler = "tcp://10.0.0.5:8786"  # optional: the walks as tasks on a Dask cluster (the dist extra)
     # plateau, margin, path_limit, follow, chunk, harvest: walk settings
     #                        # (linalg_lab.flipgraph.settings; defaults per mode there)
     workers = 2
@@ -112,6 +113,7 @@ RULES = {
         "restart": (False, lambda v, n: check_choice(v, n, ("pool", "start"))),
         "device": (False, lambda v, n: check_choice(v, n, ("cpu", "cuda", "auto"))),
         "batch": (False, lambda v, n: check_int(v, n, minimum=1)),
+        "scheduler": (False, lambda v, n: check_instance(v, n, str, "a Dask scheduler address 'tcp://HOST:PORT'")),
         **{k: (False, _walk_setting) for k in BY_NAME},
     },
     "output": {
@@ -141,6 +143,7 @@ class Campaign:
     out_dir: Path
     catalogue: Path | None
     checkpoint_interval: float
+    scheduler: str | None = None
 
     @property
     def checkpoint(self) -> Path:
@@ -227,6 +230,7 @@ def load_campaign(path) -> Campaign:
         out_dir=base / values["dir"],
         catalogue=(base / values["catalogue"]) if "catalogue" in values else None,
         checkpoint_interval=values.get("checkpoint_interval", 5.0),
+        scheduler=values.get("scheduler"),
     )
 
 
@@ -331,9 +335,14 @@ def run_campaign(path, *, progress: bool = True) -> SearchResult:
             last[0] = time.perf_counter()
             _write_checkpoint(c, used + stats["seconds"], flips0 + stats["flips"], snapshot())
 
+    executor = None
+    if c.scheduler:
+        from .dask_executor import DaskExecutor
+
+        executor = DaskExecutor(c.scheduler)
     result = search(c.code, c.sizes, c.ring, target_rank=c.target_rank, time_limit=remaining, seed=c.seed,
                     workers=c.workers, start=start, keep=c.keep, progress=progress, on_improve=on_improve,
-                    on_tick=on_tick, tick=min(1.0, c.checkpoint_interval), **options)
+                    on_tick=on_tick, tick=min(1.0, c.checkpoint_interval), executor=executor, **options)
     _write_checkpoint(c, used + result.seconds, flips0 + result.flips, result.schemes)
     for s in result.schemes:
         store_scheme(s, c.out_dir, provenance=prov)

@@ -59,12 +59,15 @@ def cmd_search(args) -> int:
     time_limit = args.time_limit
     if time_limit is None and args.target_rank is None:
         time_limit = 60.0
+    executor = _dask_executor("search", args.scheduler)
+    if executor is False:
+        return 2
     try:
         result = search(args.code, args.sizes, args.ring, target_rank=args.target_rank, time_limit=time_limit,
                         seed=args.seed, workers=args.workers, start=start, keep=args.keep, progress=not args.quiet,
                         symmetry=args.symmetry, cubes=args.cubes, restart=args.restart, device=args.device,
-                        batch=args.batch, **{k.name: getattr(args, k.name) for k in SETTINGS})
-    except (ValueError, TypeError) as exc:
+                        batch=args.batch, executor=executor, **{k.name: getattr(args, k.name) for k in SETTINGS})
+    except (ValueError, TypeError, OSError) as exc:
         print(f"search: {exc}", file=sys.stderr)
         return 2
     method = "flip graph" if args.symmetry is None else f"flip graph, {args.symmetry} symmetric"
@@ -117,19 +120,34 @@ def cmd_optimize(args) -> int:
     return EXIT_INTERRUPT if res.interrupted else 0
 
 
+def _dask_executor(command: str, scheduler):
+    """A DaskExecutor for ``--scheduler`` (None without one; False after printing why there is none)."""
+    if not scheduler:
+        return None
+    try:
+        from .dask_executor import DaskExecutor
+    except ImportError as exc:
+        print(f"{command}: --scheduler needs the dist extra (pip install 'linalg-lab[dist]'): {exc}", file=sys.stderr)
+        return False
+    return DaskExecutor(scheduler)
+
+
 def cmd_meta(args) -> int:
     from .meta_search import meta_search
 
     if _out_folder("meta", args.out) is None:
+        return 2
+    executor = _dask_executor("meta", args.scheduler)
+    if executor is False:
         return 2
     try:
         result = meta_search(args.formats, args.ring, time_limit=args.time_limit, workers=args.workers, rng=args.seed,
                              out=args.out, checkpoint=args.checkpoint, start=args.start,
                              meta_probability=args.meta_probability,
                              split=args.split, f2_walks=not args.no_f2_walks, descents=not args.no_descents,
-                             stays=args.stays,
+                             stays=args.stays, executor=executor,
                              progress=not args.quiet)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OSError) as exc:
         print(f"meta: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(dict(result.summary(), out=str(args.out))))
@@ -163,6 +181,8 @@ def register(sub) -> None:
                         "GPU), auto = the GPU when one is usable (default cpu)")
     s.add_argument("--batch", type=int, default=None, metavar="N",
                    help="GPU walks in the batch (default: the device's resident threads)")
+    s.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help="run the walks as tasks on this Dask scheduler's workers (needs the dist extra)")
     s.add_argument("--out", required=True, metavar="DIR", help=OUT_HELP)
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_search)
@@ -197,6 +217,8 @@ def register(sub) -> None:
                    help="no independent descents over the ring from the naive schemes")
     m.add_argument("--stays", action="store_true",
                    help="stays too: walks over the ring on one format, restarted from its best (the plain search)")
+    m.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help="run the walks as tasks on this Dask scheduler's workers (needs the dist extra)")
     m.add_argument("--quiet", action="store_true", help="no table on stderr")
     m.set_defaults(func=cmd_meta)
 

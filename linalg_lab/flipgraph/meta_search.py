@@ -326,6 +326,7 @@ def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=N
     def write_checkpoint(coord) -> None:
         _write_checkpoint(checkpoint, ring, fmts, used + coord.seconds, best_schemes(coord))
 
+    executor.prepare(walkers)       # before the clock starts
     table = MetaTable(progress, checkpoint, write_checkpoint)
     coord = MetaCoordinator(fmts, ring, pool, settings, [np.random.default_rng(s[1]) for s in seeds],
                             meta_probability=meta_probability, time_limit=remaining, on_improve=improved,

@@ -1,0 +1,224 @@
+"""Searches beyond one machine: the walks as Dask tasks, the pool on the driver.
+
+:class:`DaskExecutor` runs the pure step of :mod:`.executor`
+(:func:`~.executor.advance`: load if asked, walk one chunk, report) as Dask
+tasks. The walker's state travels with the task and comes back with its
+report (a few hundred kilobytes at most, numpy buffers out of band), so a
+worker holds nothing between steps: the pool, the restart policy, the
+checkpoint and the catalogue stay on the driver, and the driver's state is the
+only state there is.
+
+- Every step has its own key (run, walker, step), so ``submit``'s default
+  ``pure=True`` never merges two steps and a resubmission is the same step.
+- Results stream back through ``as_completed(..., with_results=True,
+  raise_errors=False)``. A step that failed (its worker died: ``KilledWorker``;
+  a scheduler restart or a lost connection: ``FutureCancelledError``; or it
+  raised) is submitted again from the walker's last state, which the driver
+  still has: a dead worker costs at most that step.
+- **A worker is not trusted.** Every scheme a report carries is verified again
+  on the driver before the coordinator sees it; a wrong one is dropped and
+  logged (``refused`` counts them), never offered to the pool.
+- :class:`NumbaWarmup`, a worker plugin registered by :meth:`DaskExecutor.prepare`,
+  points ``NUMBA_CACHE_DIR`` at the driver's cache folder (where workers share
+  its file system) and compiles the kernels once per worker process, also on
+  workers that join or restart during the run.
+
+Nothing here is imported by ``import linalg_lab``; it needs the ``dist``
+extra (``pip install "linalg-lab[dist]"``).
+
+References
+----------
+Dask distributed documentation: futures, ``as_completed``, worker plugins.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import uuid
+
+from distributed.diagnostics.plugin import WorkerPlugin
+
+from ..schemes.scheme import Scheme
+from .executor import Executor, advance
+
+log = logging.getLogger(__name__)
+
+
+class NumbaWarmup(WorkerPlugin):
+    """Worker plugin: the numba cache folder, and the flip-graph kernels compiled at worker start.
+
+    Parameters
+    ----------
+    cache_dir : str, optional
+        ``NUMBA_CACHE_DIR`` for the worker (set before its first compilation).
+    """
+
+    name = "linalg-lab-numba-warmup"
+
+    def __init__(self, cache_dir: str | None = None):
+        self.cache_dir = cache_dir
+
+    def setup(self, worker=None):
+        if self.cache_dir:
+            os.environ.setdefault("NUMBA_CACHE_DIR", self.cache_dir)
+        import numpy as np
+
+        from ..schemes.standard import naive_scheme
+        from .walker import Walker
+
+        for ring in ("F2", "F3", "ZT"):
+            Walker(naive_scheme("gg", "2x2x2", ring), np.random.default_rng(0)).walk(10, plateau=5)
+
+
+def _client(client_or_address):
+    from distributed import Client
+
+    if isinstance(client_or_address, Client):
+        return client_or_address, False
+    if isinstance(client_or_address, str):
+        return Client(client_or_address), True
+    raise TypeError(f"client: expected a distributed.Client or a scheduler address such as 'tcp://host:8786', "
+                    f"got {type(client_or_address).__name__}")
+
+
+class DaskExecutor(Executor):
+    """Run the walkers' steps as tasks on a Dask cluster; the coordinator stays here.
+
+    Parameters
+    ----------
+    client : distributed.Client or str
+        A client, or the scheduler's address (``"tcp://HOST:PORT"``; a client
+        is opened for the run and closed after it).
+    step : callable, default :func:`~.executor.advance`
+        The task: ``step(walker, request) -> StepReport``. Only tests change it.
+    max_failures : int, default 20
+        Failed steps of one walker in a row before the run stops with an error.
+    tick_seconds : float, default 0.05
+        How often the calling thread runs the coordinator's tick (progress,
+        time limit, checkpoints).
+
+    Attributes
+    ----------
+    resubmitted : int
+        Steps submitted again after a failure.
+    refused : int
+        Reports whose scheme failed the driver's verification.
+
+    Examples
+    --------
+    >>> from distributed import Client, LocalCluster                     # doctest: +SKIP
+    >>> from linalg_lab.flipgraph import search
+    >>> with LocalCluster(n_workers=2, threads_per_worker=1) as cluster, Client(cluster) as client:
+    ...     res = search("gg", "3x3x3", "F2", target_rank=23, executor=DaskExecutor(client))
+    """
+
+    def __init__(self, client, *, step=advance, max_failures: int = 20, tick_seconds: float = 0.05):
+        self.client_arg = client
+        if not callable(step):
+            raise TypeError(f"step: expected a callable step(walker, request), got {type(step).__name__}")
+        self.step = step
+        self.max_failures = int(max_failures)
+        self.tick_seconds = float(tick_seconds)
+        self.resubmitted = 0
+        self.refused = 0
+        self._client = None
+        self._owned = False
+
+    def _connect(self):
+        if self._client is None:
+            self._client, self._owned = _client(self.client_arg)
+        return self._client
+
+    def prepare(self, walkers) -> None:
+        client = self._connect()
+        client.register_plugin(NumbaWarmup(os.environ.get("NUMBA_CACHE_DIR")), name=NumbaWarmup.name)
+
+    def _trusted(self, report) -> bool:
+        """Re-verify every scheme of a report on the driver; drop the report's schemes when one fails."""
+        ok = True
+        for name in ("best", "current"):
+            s = getattr(report, name)
+            if s is None:
+                continue
+            if not isinstance(s, Scheme) or not s.verify():
+                ok = False
+        if not ok:
+            self.refused += 1
+            log.warning("a worker returned a scheme that does not verify: refused (report dropped)")
+        return ok
+
+    def run(self, walkers, coordinator) -> None:
+        from distributed import as_completed
+
+        client = self._connect()
+        run_id = uuid.uuid4().hex[:12]
+        walkers = list(walkers)
+        steps = [0] * len(walkers)
+        failures = [0] * len(walkers)
+        pending: dict[str, tuple] = {}          # key -> (walker index, request, future)
+        ac = as_completed([], with_results=True, raise_errors=False)
+        lock = threading.Lock()
+
+        def submit(i, request):
+            steps[i] += 1
+            key = f"flipgraph-step-{run_id}-{i}-{steps[i]}"
+            future = client.submit(self.step, walkers[i], request, key=key, pure=False)
+            with lock:
+                pending[key] = (i, request, future)
+            ac.add(future)
+
+        def consume():
+            try:
+                for future, result in ac:
+                    with lock:
+                        i, request, _ = pending.pop(future.key)
+                    if coordinator.stopped:
+                        continue
+                    if isinstance(result, BaseException) or future.status in ("error", "cancelled"):
+                        failures[i] += 1
+                        if failures[i] > self.max_failures:
+                            raise RuntimeError(f"walker {i}: {failures[i]} failed steps in a row; last: {result!r}")
+                        self.resubmitted += 1
+                        log.info("walker %d: step failed (%r); submitted again from its last state", i, result)
+                        submit(i, request)
+                        continue
+                    if not self._trusted(result):
+                        failures[i] += 1         # a worker that keeps lying ends the run (max_failures)
+                        if failures[i] > self.max_failures:
+                            raise RuntimeError(f"walker {i}: {failures[i]} steps in a row refused or failed")
+                        submit(i, request)       # the same step again, from the walker's state before it
+                        continue
+                    failures[i] = 0
+                    walkers[i] = result.walker
+                    nxt = coordinator.receive(i, result)
+                    if nxt is not None:
+                        submit(i, nxt)
+            except BaseException as exc:         # surface it in the caller
+                coordinator.fail(exc)
+            finally:
+                coordinator.stop()
+
+        try:
+            for i in range(len(walkers)):
+                request = coordinator.first(i)
+                if request is not None:
+                    submit(i, request)
+            consumer = threading.Thread(target=consume, daemon=True, name="flipgraph-dask-results")
+            consumer.start()
+            while not coordinator.wait(self.tick_seconds):
+                coordinator.tick()
+        finally:
+            coordinator.stop()
+            with lock:
+                futures = [f for _, _, f in pending.values()]
+            if futures:
+                client.cancel(futures)
+            ac.clear()
+            if self._owned:
+                self._client.close()
+                self._client = None
+
+
+__all__ = ["DaskExecutor", "NumbaWarmup"]

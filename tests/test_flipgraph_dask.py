@@ -1,0 +1,100 @@
+"""Searches on a Dask cluster (loopback only): the same results, faults survived, workers not trusted."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+distributed = pytest.importorskip("distributed")
+
+import cloudpickle  # noqa: E402  (comes with distributed)
+
+from linalg_lab.flipgraph import search  # noqa: E402
+from linalg_lab.flipgraph.dask_executor import DaskExecutor  # noqa: E402
+from linalg_lab.flipgraph.executor import advance  # noqa: E402
+from linalg_lab.schemes import load_scheme  # noqa: E402
+
+# the test double below must reach the workers by value: they cannot import this test module
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+@pytest.fixture(scope="module")
+def client():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=":0") as cluster, distributed.Client(cluster) as c:
+        yield c
+
+
+def test_search_on_two_workers_reaches_its_target(client):
+    ex = DaskExecutor(client)
+    res = search("gg", "3x3x3", "F2", target_rank=23, rng=1, workers=2, executor=ex, time_limit=120)
+    assert res.target_reached and res.rank == 23 and res.best.verify()
+    assert ex.refused == 0
+
+
+def test_one_walker_on_dask_repeats_the_thread_executor(client):
+    a = search("gg", "3x3x3", "ZT", target_rank=23, rng=4, workers=1, max_flips=3_000_000)
+    b = search("gg", "3x3x3", "ZT", target_rank=23, rng=4, workers=1, max_flips=3_000_000,
+               executor=DaskExecutor(client))
+    assert (a.rank, a.flips) == (b.rank, b.flips)
+    assert a.best == b.best and b.best.verify()
+    assert [h[1:] for h in a.history] == [h[1:] for h in b.history]
+
+
+def lying_step(walker, request):
+    """A worker that corrupts half of the schemes it reports (one entry of u flipped)."""
+    report = advance(walker, request)
+    if report.best is not None and np.random.default_rng().random() < 0.5:
+        s = report.best
+        u = np.array(s.u, dtype=np.int64)
+        u[0, 0] = 1 - u[0, 0]
+        report.best = s.with_factors(u, s.v, s.w)
+    return report
+
+
+def test_a_lying_worker_is_refused(client):
+    ex = DaskExecutor(client, step=lying_step)
+    res = search("gg", "3x3x3", "F2", target_rank=23, rng=2, workers=2, executor=ex, time_limit=120)
+    assert res.best.verify() and all(s.verify() for s in res.schemes)
+    assert res.target_reached
+    assert ex.refused >= 1       # a best scheme is reported on every improvement: some were corrupted
+
+
+def test_a_killed_worker_loses_at_most_its_step(client):
+    pids = client.run(os.getpid)
+    out = {}
+
+    def run():
+        out["res"] = search("gg", "4x4x4", "F2", target_rank=40, rng=3, workers=2, chunk=200_000,
+                            executor=DaskExecutor(client), time_limit=8)
+
+    t = threading.Thread(target=run)
+    t.start()
+    time.sleep(3)
+    os.kill(next(iter(pids.values())), signal.SIGKILL)
+    t.join(60)
+    assert not t.is_alive()
+    res = out["res"]
+    assert res.stopped == "time" and res.best.verify() and res.rank < 64
+    client.wait_for_workers(2, timeout=60)       # the nanny restarted the killed worker
+
+
+def test_cli_search_on_a_scheduler(client, tmp_path):
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "linalg_lab.cli", "search", "gg", "2x2x2", "--ring", "ZT",
+                           "--target-rank", "7", "--seed", "1", "--quiet", "--scheduler", client.scheduler.address,
+                           "--out", str(out)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    info = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert info["rank"] == 7 and load_scheme(info["path"]).verify()
+
+
+def test_bad_client_argument():
+    with pytest.raises(TypeError, match="^client"):
+        search("gg", "2x2x2", "F2", target_rank=7, executor=DaskExecutor(42))
