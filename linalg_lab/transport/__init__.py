@@ -47,7 +47,7 @@ Examples
 
 from ._feasible import ConvergenceWarning
 from .conditional import condition_ratio, conditional_coupling
-from .entropic import entropic_partial_wasserstein, entropic_partial_wasserstein2
+from .entropic import entropic_partial_wasserstein, entropic_partial_wasserstein2, entropic_partial_wasserstein_logscale
 from .lopt import LOPTEmbedding, lopt_distance, lopt_distances, lopt_embedding, lopt_interpolate, opt_lambda
 from .minibatch import minibatch_partial_ot
 from .partial import partial_wasserstein, partial_wasserstein2, partial_wasserstein_lagrange
@@ -62,6 +62,7 @@ __all__ = [
     "conditional_coupling",
     "entropic_partial_wasserstein",
     "entropic_partial_wasserstein2",
+    "entropic_partial_wasserstein_logscale",
     "lopt_distance",
     "lopt_distances",
     "lopt_embedding",

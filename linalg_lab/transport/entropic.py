@@ -36,9 +36,12 @@ import scipy.linalg as sla
 from ..validation import check_bool, check_int, check_mass, check_real, check_tolerance, check_transport_problem
 from . import _entropic_kernels as _k
 from ._feasible import ConvergenceWarning
-from .partial import _abs_max
+from .partial import _abs_max, _as_dtype, _out_dtype
 
-__all__ = ["entropic_partial_wasserstein", "entropic_partial_wasserstein2"]
+__all__ = ["entropic_partial_wasserstein", "entropic_partial_wasserstein2", "entropic_partial_wasserstein_logscale"]
+
+#: POT's names for the solver (``method=``, case-insensitive); both run the solver below (see its docstring).
+METHODS = ("sinkhorn", "sinkhorn_log")
 
 _CHECK_EVERY = 10  # cycles between two measurements of the violation (as POT's error checks)
 _CHUNK = 100  # cycles between two looks at the convergence rate
@@ -51,8 +54,9 @@ _STUCK_CYCLES = 500  # a direct solve that has not halved its violation in this 
 _TINY_REG = 1e-250  # reg / max|M| below this: 1 / reg is out of range in the kernels
 
 
-def entropic_partial_wasserstein(a, b, M, reg, m=None, numItermax=10000, stopThr=1e-9, log=False, *,
-                                 accelerate=True, scaling=None, rounding=True, warn=True):
+def entropic_partial_wasserstein(a, b, M, reg, m=None, method="sinkhorn", numItermax=10000, stopThr=1e-9,
+                                 verbose=False, log=False, *, accelerate=True, scaling=None, rounding=True,
+                                 warn=True):
     r"""Entropic partial transport plan (POT's problem and cycles), in the log domain, with a stopping rule.
 
     Solves
@@ -67,6 +71,27 @@ def entropic_partial_wasserstein(a, b, M, reg, m=None, numItermax=10000, stopThr
     plan is :math:`\gamma_{ij} = \exp((f_i + g_j + \lambda - M_{ij}) / \mathrm{reg})`
     with :math:`f, g \le 0`; one cycle updates ``f`` (rows), ``g`` (columns) and
     :math:`\lambda` (mass) in O(n m) operations, in the log domain.
+
+    **A drop-in for POT's.** The arguments are POT's, in POT's order
+    (``a, b, M, reg, m, method, numItermax, stopThr, verbose, log``; the
+    extras are keyword-only, after them), the plan comes back in ``M``'s
+    dtype (float32 stays float32), and ``log`` has POT's keys ``err`` and
+    ``partial_w_dist`` (the same value, ``<gamma, M>``; ``err`` holds this
+    solver's violations, see below, not POT's change of the plan between
+    checks). ``method`` takes POT's names: ``"sinkhorn"`` (POT's default,
+    its scaling iteration) and ``"sinkhorn_log"`` (POT's log-domain
+    version, also :func:`entropic_partial_wasserstein_logscale`), any case;
+    another name is a ValueError. Both run this solver: its cycles are the
+    scaling iteration of ``"sinkhorn"`` (multiply-adds on a stored kernel,
+    POT's iterates where POT's stay finite), and the log-domain
+    stabilisation takes over only where a scaling would leave ``[e^-100,
+    e^100]``, which is where POT's ``"sinkhorn"`` returns NaN and its
+    ``"sinkhorn_log"`` is needed. The two names therefore give the same plan
+    (the name is recorded as ``log["method"]``). The defaults differ from
+    POT's on purpose: POT's ``stopThr = 1e-100`` runs all ``numItermax =
+    1000`` cycles whatever the accuracy; here the run stops when the
+    optimality conditions hold to ``stopThr = 1e-9`` (pass POT's values to
+    get its fixed number of cycles).
 
     **Stopping rule.** Every 10 cycles the *violation* of the current plan is
     measured (absolute, in mass units)::
@@ -166,6 +191,9 @@ def entropic_partial_wasserstein(a, b, M, reg, m=None, numItermax=10000, stopThr
         Entropic regularisation, ``> 0``.
     m : float, optional
         Transported mass in ``[0, min(sum a, sum b)]``; default the maximum.
+    method : {"sinkhorn", "sinkhorn_log"}, default "sinkhorn"
+        POT's solver names (case-insensitive), both mapped onto this solver
+        (see above).
     numItermax : int, default 10000
         Maximum number of cycles over all stages (one cycle = the three
         projections, or the two blocks; Newton steps are not counted).
@@ -174,6 +202,9 @@ def entropic_partial_wasserstein(a, b, M, reg, m=None, numItermax=10000, stopThr
         the masses: scale it with them); ``0`` runs exactly ``numItermax`` of
         POT's cycles (as POT's default does) and rounds the last iterate
         (pass ``rounding=False`` for POT's iterate itself).
+    verbose : bool, default False
+        Print the violation at every measurement (every 10 cycles) in POT's
+        two-column format.
     log : bool, default False
         Also return a dict: ``n_iter`` (cycles), ``n_block_cycles`` (how many of
         them were block cycles), ``n_newton`` (accepted Newton steps),
@@ -187,8 +218,8 @@ def entropic_partial_wasserstein(a, b, M, reg, m=None, numItermax=10000, stopThr
         ``log_u``, ``log_v``, ``log_mass`` (the log-potentials ``f / reg``,
         ``g / reg``, ``lam / reg`` of the last iterate: it is ``exp(log_u[:,
         None] + log_v[None, :] + log_mass - M / reg)``; ``-inf`` for rows or
-        columns of zero mass) and ``partial_w_dist`` (``<gamma, M>`` of the
-        plan returned).
+        columns of zero mass), ``partial_w_dist`` (``<gamma, M>`` of the
+        plan returned, POT's key) and ``method`` (the name asked for).
     accelerate : bool, default True
         Switch to block cycles and Newton steps when the cycles stagnate
         (``False``, or ``stopThr = 0``: POT's cycles only; with ``False`` a
@@ -266,11 +297,16 @@ def entropic_partial_wasserstein(a, b, M, reg, m=None, numItermax=10000, stopThr
     >>> log["converged"], G.sum(axis=1).round(9).tolist(), G.sum(axis=0).round(9).tolist()
     (True, [0.13, 0.17], [0.13, 0.17])
     """
+    dtype = _out_dtype(M)
     a, b, M = check_transport_problem(a, b, M)
     reg = check_real(reg, "reg", minimum=0, strict_minimum=True)
     mass = check_mass(m, a, b)
+    method = _check_method(method)
+    if isinstance(numItermax, float) and numItermax.is_integer():
+        numItermax = int(numItermax)  # POT's users write numItermax=1e4
     numItermax = check_int(numItermax, "numItermax", minimum=0)
     stopThr = check_tolerance(stopThr, "stopThr")
+    verbose = check_bool(verbose, "verbose")
     log = check_bool(log, "log")
     accelerate = check_bool(accelerate, "accelerate")
     scaling = None if scaling is None else check_bool(scaling, "scaling")
@@ -298,7 +334,8 @@ def entropic_partial_wasserstein(a, b, M, reg, m=None, numItermax=10000, stopThr
                              f"{_abs_max(Ms):g}, got {reg:g}")
         if scale != 1.0:
             Ms = Ms / scale
-        P, f, g, lam, info = _solve(a[rows], b[cols], Ms, reg_s, mass, numItermax, stopThr, accelerate, scaling)
+        P, f, g, lam, info = _solve(a[rows], b[cols], Ms, reg_s, mass, numItermax, stopThr, accelerate, scaling,
+                                    verbose)
         if whole:
             plan = P
         else:
@@ -327,11 +364,50 @@ def entropic_partial_wasserstein(a, b, M, reg, m=None, numItermax=10000, stopThr
                       f"after {info['n_iter']} cycles ({what}); raise numItermax or reg", ConvergenceWarning,
                       stacklevel=2)
     if not log:
-        return plan
+        return _as_dtype(plan, dtype)
     info["log_u"] = log_u
     info["log_v"] = log_v
-    info["partial_w_dist"] = _cost(plan, M)
-    return plan, info
+    info["partial_w_dist"] = _as_dtype(_cost(plan, M), dtype)
+    info["method"] = method
+    return _as_dtype(plan, dtype), info
+
+
+def _check_method(method) -> str:
+    """POT's ``method`` names, case-insensitive (a ValueError naming ``method`` otherwise)."""
+    if not isinstance(method, str):
+        raise TypeError(f"method: expected a string among {', '.join(map(repr, METHODS))}, got "
+                        f"{type(method).__name__} {method!r}")
+    name = method.lower()
+    if name not in METHODS:
+        raise ValueError(f"method: expected one of {', '.join(map(repr, METHODS))} (any case), got {method!r}")
+    return name
+
+
+def entropic_partial_wasserstein_logscale(a, b, M, reg, m=None, numItermax=10000, stopThr=1e-9, verbose=False,
+                                          log=False, **kwargs):
+    r"""POT's log-domain entry point: :func:`entropic_partial_wasserstein` with ``method="sinkhorn_log"``.
+
+    The same arguments in POT's order (``a, b, M, reg, m, numItermax,
+    stopThr, verbose, log``) and the same keyword-only extras
+    (``accelerate``, ``scaling``, ``rounding``, ``warn``). This solver is
+    stable at any ``reg`` whichever method is named, so this is the same
+    plan as the default call.
+
+    References
+    ----------
+    .. [1] J.-D. Benamou, G. Carlier, M. Cuturi, L. Nenna and G. Peyré, "Iterative
+       Bregman projections for regularized transportation problems", SIAM J. Sci.
+       Comput. 37(2), A1111-A1138, 2015.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> G = entropic_partial_wasserstein_logscale([0.1, 0.2], [0.1, 0.1], [[0.0, 1.0], [2.0, 3.0]], 1.0, 0.1)
+    >>> np.round(G, 2)
+    array([[0.06, 0.02],
+           [0.01, 0.  ]])
+    """
+    return entropic_partial_wasserstein(a, b, M, reg, m, "sinkhorn_log", numItermax, stopThr, verbose, log, **kwargs)
 
 
 def _power_of_two(M):
@@ -350,12 +426,14 @@ def _cost(plan, M):
     return float(np.sum(plan * (M / scale))) * scale
 
 
-def entropic_partial_wasserstein2(a, b, M, reg, m=None, numItermax=10000, stopThr=1e-9, log=False, *,
-                                  accelerate=True, scaling=None, rounding=True, warn=True):
+def entropic_partial_wasserstein2(a, b, M, reg, m=None, method="sinkhorn", numItermax=10000, stopThr=1e-9,
+                                  verbose=False, log=False, *, accelerate=True, scaling=None, rounding=True,
+                                  warn=True):
     r"""The transport cost ``<gamma, M>`` of :func:`entropic_partial_wasserstein`'s plan.
 
-    Same arguments and stopping rule; with ``log=True`` returns ``(value, log)``
-    where ``log`` is that function's dict (the plan is ``log["plan"]``).
+    Same arguments (in the same order) and stopping rule; the value is in
+    ``M``'s dtype. With ``log=True`` returns ``(value, log)`` where ``log``
+    is that function's dict (the plan is ``log["plan"]``).
 
     References
     ----------
@@ -370,8 +448,8 @@ def entropic_partial_wasserstein2(a, b, M, reg, m=None, numItermax=10000, stopTh
     0.025
     """
     log = check_bool(log, "log")
-    plan, info = entropic_partial_wasserstein(a, b, M, reg, m, numItermax, stopThr, True, accelerate=accelerate,
-                                              scaling=scaling, rounding=rounding, warn=warn)
+    plan, info = entropic_partial_wasserstein(a, b, M, reg, m, method, numItermax, stopThr, verbose, True,
+                                              accelerate=accelerate, scaling=scaling, rounding=rounding, warn=warn)
     value = info["partial_w_dist"]
     if not log:
         return value
@@ -392,7 +470,7 @@ def _annealing(reg, spread):
     return regs + [reg]
 
 
-def _solve(a, b, M, reg, mass, max_iter, stop_thr, accelerate, scaling):
+def _solve(a, b, M, reg, mass, max_iter, stop_thr, accelerate, scaling, verbose=False):
     """Solve on the support (masses > 0, ``mass > 0``): one stage per regularisation of the schedule.
 
     The schedule is ``[reg]`` (a direct solve) or epsilon scaling
@@ -426,7 +504,8 @@ def _solve(a, b, M, reg, mass, max_iter, stop_thr, accelerate, scaling):
             # that the final stage needs
             budget, thr = min(left // 2, _STAGE_MAX_ITER), max(stop_thr, _STAGE_RTOL * mass)
         counts["n_stages"] += 1
-        lam, converged, stuck = _stage(a, b, M, r, mass, f, g, lam, budget, thr, accelerate, watch, errs, counts)
+        lam, converged, stuck = _stage(a, b, M, r, mass, f, g, lam, budget, thr, accelerate, watch, errs, counts,
+                                       verbose)
         if stuck:
             # the direct solve crawls: anneal from a larger reg down to reg, from where it is
             watch = False
@@ -448,7 +527,7 @@ def _solve(a, b, M, reg, mass, max_iter, stop_thr, accelerate, scaling):
     return P, f, g, float(lam), info
 
 
-def _stage(a, b, M, reg, mass, f, g, lam, max_iter, stop_thr, accelerate, watch, errs, counts):
+def _stage(a, b, M, reg, mass, f, g, lam, max_iter, stop_thr, accelerate, watch, errs, counts, verbose=False):
     """Cycles in chunks at one ``reg`` (Dykstra's, then block cycles and Newton steps once they stagnate).
 
     Updates ``f, g`` in place, appends the measured violations to ``errs`` and
@@ -485,6 +564,8 @@ def _stage(a, b, M, reg, mass, f, g, lam, max_iter, stop_thr, accelerate, watch,
         if cycle is _k.blocks:
             counts["n_block_cycles"] += done
         counts["n_absorb"] += nab
+        if verbose:
+            _print_errors(counts["n_iter"] - done, buf[:ne], len(errs))
         errs.extend(buf[:ne].tolist())
         if ne and buf[ne - 1] <= stop_thr:
             converged = True
@@ -524,6 +605,14 @@ def _stage(a, b, M, reg, mass, f, g, lam, max_iter, stop_thr, accelerate, watch,
             break
         chunk = 2 * _CHECK_EVERY  # a few cycles to settle the active set, then look again
     return float(lams[0]), converged, False
+
+
+def _print_errors(start, values, seen):
+    """``verbose``: one line per measurement, with POT's header every 20 measurements (200 cycles)."""
+    for k, err in enumerate(values):
+        if (seen + k) % 20 == 0:
+            print("{:5s}|{:12s}".format("It.", "Err") + "\n" + "-" * 19)
+        print("{:5d}|{:8e}|".format(start + _CHECK_EVERY * (k + 1), float(err)))
 
 
 def _full_sides(a, b, mass):

@@ -75,6 +75,42 @@ def _check_num_iter(numItermax):
     return None if numItermax is None else check_int(numItermax, "numItermax", minimum=1)
 
 
+#: ot.emd's arguments that the exact solvers set themselves (the rest may be passed through ``**kwargs``).
+_EMD_OWN = ("a", "b", "M", "numItermax", "log")
+
+
+def _emd_kwargs(kwargs: dict, where: str) -> dict:
+    """The extra keywords for :func:`ot.emd` (POT's ``**kwargs``), checked against its signature."""
+    if not kwargs:
+        return {}
+    import inspect
+
+    import ot
+
+    allowed = set(inspect.signature(ot.emd).parameters) - set(_EMD_OWN)
+    for key in kwargs:
+        if key not in allowed:
+            raise TypeError(f"{key}: {where} got an unexpected keyword argument (extra keywords go to ot.emd, "
+                            f"which accepts {', '.join(sorted(allowed))} here)")
+    return dict(kwargs)
+
+
+def _out_dtype(M) -> np.dtype:
+    """The result's dtype, as POT's: that of ``M`` when it is a float32 or float64 array, else float64."""
+    dt = getattr(M, "dtype", None)
+    if dt is not None and np.dtype(dt) in (np.dtype(np.float32), np.dtype(np.float64)):
+        return np.dtype(dt)
+    return np.dtype(np.float64)
+
+
+def _as_dtype(x, dtype: np.dtype):
+    """``x`` (array or float) in ``dtype``: arrays converted (no copy for float64); a float stays a Python
+    float for float64 and becomes a numpy scalar of ``dtype`` otherwise."""
+    if isinstance(x, np.ndarray):
+        return x if x.dtype == dtype else x.astype(dtype)
+    return float(x) if dtype == np.float64 else dtype.type(x)
+
+
 def _dummy_count(dummy_mass: float, real_mass: float, n_real: int, n_side: int, nb_dummies) -> int:
     """Dummy points added to a side of ``n_side`` real points, serving ``n_real`` points of the other side.
 
@@ -98,13 +134,15 @@ def _support(x: np.ndarray):
     return None if pos.all() else np.flatnonzero(pos)
 
 
-def _augmented_emd(a, b, block, dummy_row_mass, dummy_col_mass, corner, nb_dummies, numItermax, where):
+def _augmented_emd(a, b, block, dummy_row_mass, dummy_col_mass, corner, nb_dummies, numItermax, where,
+                   emd_kwargs=None):
     """Solve the balanced problem ``[[block, 0], [0, corner]]`` with dummy rows / columns of the given masses.
 
     ``block`` is the real cost block (already restricted to positive masses).
     Returns ``(plan, u, v, U, V, log)``: the real block of the plan, the real
     potentials, the largest dummy-row and dummy-column potentials (None for a
-    side without dummies) and ot.emd's log.
+    side without dummies) and ot.emd's log. ``emd_kwargs`` (checked by
+    :func:`_emd_kwargs`) go to :func:`ot.emd`.
     """
     import ot  # POT is a dependency; imported here so that the module loads fast
 
@@ -133,7 +171,8 @@ def _augmented_emd(a, b, block, dummy_row_mass, dummy_col_mass, corner, nb_dummi
     with warnings.catch_warnings():
         # the result code is checked below and turned into an error naming the argument
         warnings.simplefilter("ignore", UserWarning)
-        gamma, log = ot.emd(a_ext, b_ext, cost, numItermax=limit, log=True, check_marginals=False)
+        options = {"check_marginals": False, **(emd_kwargs or {})}
+        gamma, log = ot.emd(a_ext, b_ext, cost, numItermax=limit, log=True, **options)
     del cost
     code = int(log["result_code"])
     if code == _MAX_ITER:
@@ -210,7 +249,7 @@ def _fill_duals(f, g, M, shift, rows, cols):
     return f, g
 
 
-def partial_wasserstein(a, b, M, m=None, nb_dummies=None, numItermax=None, log=False):
+def partial_wasserstein(a, b, M, m=None, nb_dummies=None, log=False, *, numItermax=None, verbose=False, **kwargs):
     r"""Exact partial optimal transport plan: move mass ``m`` from ``a`` to ``b`` at least cost.
 
     Solves
@@ -220,6 +259,14 @@ def partial_wasserstein(a, b, M, m=None, nb_dummies=None, numItermax=None, log=F
         \gamma 1 \le a, \quad \gamma^T 1 \le b, \quad 1^T \gamma 1 = m
 
     by balanced OT with dummy points, solved exactly by :func:`ot.emd`.
+
+    A drop-in for ``ot.partial.partial_wasserstein``: POT's arguments in
+    POT's order (``a, b, M, m, nb_dummies, log, **kwargs``, the extra
+    keywords going to :func:`ot.emd`), ``log`` keys a superset of POT's with
+    the same ``cost`` / ``partial_w_dist`` / ``result_code`` / ``warning``,
+    and the plan in ``M``'s dtype (float32 stays float32). Differences: the
+    default ``nb_dummies`` (see below), an iteration limit that fits the
+    size, and the normalisation of the duals ``u``, ``v`` (see ``log``).
 
     Parameters
     ----------
@@ -237,16 +284,26 @@ def partial_wasserstein(a, b, M, m=None, nb_dummies=None, numItermax=None, log=F
         per side about one dummy per real point it serves, at most
         ``4 sqrt(max(n, n'))`` and a tenth of that side's points; POT's
         default is 1 (same cost, slower on large problems).
-    numItermax : int, optional
-        Network-simplex iteration limit. None (default): the number of arcs
-        of the augmented problem, at least 100000 and 100 per node.
     log : bool, default False
         Also return a dict.
+    numItermax : int, optional (keyword only)
+        Network-simplex iteration limit. None (default): the number of arcs
+        of the augmented problem, at least 100000 and 100 per node. (POT
+        users pass it through ``**kwargs`` to ``ot.emd``: the same spelling
+        works here.)
+    verbose : bool, default False (keyword only)
+        Print one line on the solve (augmented size, dummy points, limit,
+        result).
+    **kwargs
+        Passed to :func:`ot.emd`, as in POT (e.g. ``numThreads``,
+        ``center_dual``); an argument that ``ot.emd`` does not take is a
+        ``TypeError`` naming it.
 
     Returns
     -------
     gamma : numpy.ndarray, shape (n, n')
-        Optimal plan (a new C-contiguous array): entries ``>= 0``, rows
+        Optimal plan (a new C-contiguous array, in ``M``'s dtype when that is
+        float32 or float64, else float64): entries ``>= 0``, rows
         ``<= a``, columns ``<= b``, total ``m``, up to the rounding of the
         masses (about ``1e-15 max(sum a, sum b)``); there is no approximate
         result, a solve that does not reach optimality raises.
@@ -258,6 +315,21 @@ def partial_wasserstein(a, b, M, m=None, nb_dummies=None, numItermax=None, log=F
         ``result_code`` (1: optimal), ``warning`` (None), ``numItermax`` (the
         limit used) and ``nb_dummies`` (dummy rows, dummy columns). The number
         of pivots made is not reported by ``ot.emd``.
+
+        *POT's duals.* POT's ``log["u"]``, ``log["v"]`` are the raw network
+        simplex potentials of its augmented problem (cut to the real points),
+        normalised by ``ot.emd``'s centring instead of by ``max(u) = 0``.
+        When ``m`` is below both ``sum(a)`` and ``sum(b)``, a dual solution
+        in our normalisation is obtained from POT's by
+
+        ``u = u_POT - max(u_POT)``, ``v = v_POT - max(v_POT)``,
+        ``mass_dual = max(u_POT) + max(v_POT)``
+
+        (a row that keeps mass back is tight on its arc to the dummy
+        column, so the dummy's potential is ``-max(u_POT)``); where the dual
+        solution is unique this gives ours exactly, elsewhere both are
+        optimal duals. Compare potentials through this map, not entry by
+        entry.
 
     Raises
     ------
@@ -309,11 +381,14 @@ def partial_wasserstein(a, b, M, m=None, nb_dummies=None, numItermax=None, log=F
     array([[0.1, 0. ],
            [0. , 0.1]])
     """
+    dtype = _out_dtype(M)
     a, b, M = check_transport_problem(a, b, M)
     m = check_mass(m, a, b)
     nb_dummies = _check_nb_dummies(nb_dummies)
     numItermax = _check_num_iter(numItermax)
     log = check_bool(log, "log")
+    verbose = check_bool(verbose, "verbose")
+    emd_kwargs = _emd_kwargs(kwargs, "partial_wasserstein")
     # the plan is invariant under M -> M / s: huge costs are solved in units of s, duals and cost reported in M's
     top = _abs_max(M)
     scale = _cost_scale(top)
@@ -333,7 +408,7 @@ def partial_wasserstein(a, b, M, m=None, nb_dummies=None, numItermax=None, log=F
         corner = 2.0 * big if big > 0 else 1.0  # finite: big <= HUGE_COST here
         sub, u, v, U, V, info = _augmented_emd(
             a_s, b_s, block, float(b_s.sum()) - m, float(a_s.sum()) - m, corner, nb_dummies, numItermax,
-            "partial_wasserstein")
+            "partial_wasserstein", emd_kwargs)
         # a side without dummies moves all its mass: any shift keeping u <= 0 (or v <= 0) is optimal
         V = -float(u.max()) if V is None else V
         U = -float(v.max()) if U is None else U
@@ -343,19 +418,32 @@ def partial_wasserstein(a, b, M, m=None, nb_dummies=None, numItermax=None, log=F
         g[slice(None) if cols is None else cols] = np.minimum(v + U, 0.0)
         f, g = _fill_duals(f, g, M, t, rows, cols)
         plan = _scatter(sub, rows, cols, M.shape)
+    if verbose:
+        _report("partial_wasserstein", info, plan, M, scale)
     if not log:
-        return plan
+        return _as_dtype(plan, dtype)
     cost, f, g, t = _unscale(scale, "partial_wasserstein", cost=_frobenius(plan, M), u=f, v=g, mass_dual=t)
-    info.update(cost=cost, partial_w_dist=cost, mass=float(plan.sum()), u=f, v=g, mass_dual=t)
-    return plan, info
+    info.update(cost=_as_dtype(cost, dtype), partial_w_dist=_as_dtype(cost, dtype), mass=float(plan.sum()),
+                u=_as_dtype(f, dtype), v=_as_dtype(g, dtype), mass_dual=t)
+    return _as_dtype(plan, dtype), info
 
 
-def partial_wasserstein2(a, b, M, m=None, nb_dummies=None, numItermax=None, log=False):
+def _report(where, info, plan, M, scale):
+    """The ``verbose`` line of the exact solvers."""
+    kr, kc = info["nb_dummies"]
+    print(f"{where}: {M.shape[0]} x {M.shape[1]} problem, {kr} + {kc} dummy points, numItermax {info['numItermax']}, "
+          f"result code {info['result_code']}, mass {float(plan.sum()):.6g}, cost {_frobenius(plan, M) * scale:.6g}")
+
+
+def partial_wasserstein2(a, b, M, m=None, nb_dummies=None, log=False, *, numItermax=None, verbose=False, **kwargs):
     r"""Exact partial optimal transport value :math:`\langle \gamma, M \rangle` (see :func:`partial_wasserstein`).
+
+    Same arguments as :func:`partial_wasserstein` (POT's, in POT's order).
 
     Returns
     -------
     cost : float
+        In ``M``'s dtype (a numpy scalar) when that is float32 or float64.
     log : dict, only if ``log=True``
         As in :func:`partial_wasserstein`, plus the plan under ``"T"``.
 
@@ -371,14 +459,16 @@ def partial_wasserstein2(a, b, M, m=None, nb_dummies=None, numItermax=None, log=
     >>> round(partial_wasserstein2(a, b, M, m=0.1), 6), round(partial_wasserstein2(a, b, M), 6)
     (0.0, 0.3)
     """
-    plan, info = partial_wasserstein(a, b, M, m=m, nb_dummies=nb_dummies, numItermax=numItermax, log=True)
+    plan, info = partial_wasserstein(a, b, M, m=m, nb_dummies=nb_dummies, log=True, numItermax=numItermax,
+                                     verbose=verbose, **kwargs)
     if check_bool(log, "log"):
         info["T"] = plan
         return info["cost"], info
     return info["cost"]
 
 
-def partial_wasserstein_lagrange(a, b, M, reg_m=None, nb_dummies=None, numItermax=None, log=False):
+def partial_wasserstein_lagrange(a, b, M, reg_m=None, nb_dummies=None, log=False, *, numItermax=None, verbose=False,
+                                 **kwargs):
     r"""Partial optimal transport with a reward ``reg_m`` per unit of mass moved (the Lagrangian form).
 
     Solves
@@ -395,14 +485,17 @@ def partial_wasserstein_lagrange(a, b, M, reg_m=None, nb_dummies=None, numIterma
     Parameters
     ----------
     a, b, M : array_like
-        Masses and finite cost matrix as in :func:`partial_wasserstein`
-        (the masses need not sum to 1, unlike POT's version).
+        Masses and finite cost matrix as in :func:`partial_wasserstein`.
+        Unlike POT's version, which raises a ValueError unless ``a`` and
+        ``b`` each sum to 1, any nonnegative masses are accepted (the
+        problem is well posed for any masses; a deliberate difference).
     reg_m : float, optional
         Reward per unit of mass (any finite number). None: POT's default
         ``max(M) + 1`` (a few ulps above ``max(M)`` where ``max(M) + 1``
         rounds to ``max(M)``), which moves ``min(sum a, sum b)``.
-    nb_dummies, numItermax, log
-        As in :func:`partial_wasserstein`.
+    nb_dummies, log, numItermax, verbose, **kwargs
+        As in :func:`partial_wasserstein` (POT's order: ``a, b, M, reg_m,
+        nb_dummies, log, **kwargs``).
 
     Returns
     -------
@@ -443,12 +536,15 @@ def partial_wasserstein_lagrange(a, b, M, reg_m=None, nb_dummies=None, numIterma
     array([[0.1, 0. ],
            [0. , 0. ]])
     """
+    dtype = _out_dtype(M)
     a, b, M = check_transport_problem(a, b, M)
     given = reg_m is not None
     reg_m = check_real(reg_m, "reg_m") if given else None
     nb_dummies = _check_nb_dummies(nb_dummies)
     numItermax = _check_num_iter(numItermax)
     log = check_bool(log, "log")
+    verbose = check_bool(verbose, "verbose")
+    emd_kwargs = _emd_kwargs(kwargs, "partial_wasserstein_lagrange")
     # huge costs (or reward) are solved in units of a power of two s; duals and values reported in M's units
     top = max(_abs_max(M), abs(reg_m) if given else 0.0)
     scale = _cost_scale(top)
@@ -476,19 +572,22 @@ def partial_wasserstein_lagrange(a, b, M, reg_m=None, nb_dummies=None, numIterma
         a_s, b_s = a[rows], b[cols]
         sub, u, v, U, V, info = _augmented_emd(
             a_s, b_s, block, float(b_s.sum()), float(a_s.sum()), 0.0, nb_dummies, numItermax,
-            "partial_wasserstein_lagrange")
+            "partial_wasserstein_lagrange", emd_kwargs)
         f[rows] = np.minimum(u + V, 0.0)
         g[cols] = np.minimum(v + U, 0.0)
         full_rows = None if rows.size == M.shape[0] else rows
         full_cols = None if cols.size == M.shape[1] else cols
         f, g = _fill_duals(f, g, M, reg_m_s, full_rows, full_cols)
         plan = _scatter(sub, full_rows, full_cols, M.shape)
+    if verbose:
+        _report("partial_wasserstein_lagrange", info, plan, M, scale)
     if not log:
-        return plan
+        return _as_dtype(plan, dtype)
     cost_s = _frobenius(plan, M)
     mass = float(plan.sum())
     cost, objective, f, g = _unscale(scale, "partial_wasserstein_lagrange", cost=cost_s,
                                      objective=cost_s - reg_m_s * mass, u=f, v=g)
     reg_m = reg_m if given else reg_m_s * scale
-    info.update(cost=cost, objective=objective, mass=mass, reg_m=reg_m, u=f, v=g)
-    return plan, info
+    info.update(cost=_as_dtype(cost, dtype), objective=objective, mass=mass, reg_m=reg_m, u=_as_dtype(f, dtype),
+                v=_as_dtype(g, dtype))
+    return _as_dtype(plan, dtype), info
