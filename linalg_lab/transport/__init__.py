@@ -25,6 +25,9 @@ Public API
   problem with dummy points, iteration limits that fit the size);
 * entropic partial OT (log-domain Bregman/Dykstra, O(nm) per cycle):
   :func:`entropic_partial_wasserstein`, :func:`entropic_partial_wasserstein2`;
+* partial Gromov-Wasserstein (Frank-Wolfe with exact partial-OT steps, and
+  entropic): :func:`partial_gromov_wasserstein`, :func:`partial_gromov_wasserstein2`,
+  :func:`entropic_partial_gromov_wasserstein`, :func:`entropic_partial_gromov_wasserstein2`;
 * 1-D partial OT, exact for every mass at once, and sliced partial OT:
   :func:`partial_wasserstein_1d`, :func:`partial_cost_curve_1d`,
   :func:`sliced_partial_wasserstein`, :func:`sliced_partial_cost_curve`;
@@ -48,6 +51,12 @@ Examples
 from ._feasible import ConvergenceWarning
 from .conditional import condition_ratio, conditional_coupling
 from .entropic import entropic_partial_wasserstein, entropic_partial_wasserstein2, entropic_partial_wasserstein_logscale
+from .gromov import (
+    entropic_partial_gromov_wasserstein,
+    entropic_partial_gromov_wasserstein2,
+    partial_gromov_wasserstein,
+    partial_gromov_wasserstein2,
+)
 from .lopt import LOPTEmbedding, lopt_distance, lopt_distances, lopt_embedding, lopt_interpolate, opt_lambda
 from .minibatch import minibatch_partial_ot
 from .partial import partial_wasserstein, partial_wasserstein2, partial_wasserstein_lagrange
@@ -60,6 +69,8 @@ __all__ = [
     "LOPTEmbedding",
     "condition_ratio",
     "conditional_coupling",
+    "entropic_partial_gromov_wasserstein",
+    "entropic_partial_gromov_wasserstein2",
     "entropic_partial_wasserstein",
     "entropic_partial_wasserstein2",
     "entropic_partial_wasserstein_logscale",
@@ -71,6 +82,8 @@ __all__ = [
     "opt_lambda",
     "partial_assignment",
     "partial_cost_curve_1d",
+    "partial_gromov_wasserstein",
+    "partial_gromov_wasserstein2",
     "partial_wasserstein",
     "partial_wasserstein2",
     "partial_wasserstein_1d",

@@ -470,7 +470,7 @@ def _annealing(reg, spread):
     return regs + [reg]
 
 
-def _solve(a, b, M, reg, mass, max_iter, stop_thr, accelerate, scaling, verbose=False):
+def _solve(a, b, M, reg, mass, max_iter, stop_thr, accelerate, scaling, verbose=False, init=None):
     """Solve on the support (masses > 0, ``mass > 0``): one stage per regularisation of the schedule.
 
     The schedule is ``[reg]`` (a direct solve) or epsilon scaling
@@ -479,15 +479,19 @@ def _solve(a, b, M, reg, mass, max_iter, stop_thr, accelerate, scaling, verbose=
     next), the stages before the last stop at ``_STAGE_RTOL * m``, the last at
     ``stop_thr``. With ``scaling=None`` a direct solve that stops making
     progress (see :func:`_stage`) is restarted, from its current potentials,
-    as epsilon scaling.
+    as epsilon scaling. ``init = (f, g, lam)`` starts from those potentials
+    (in the units of ``M``; a warm start, e.g. from a nearby problem).
     """
     n, n2 = M.shape
     spread = float(M.max() - M.min())
     regs = _annealing(reg, spread) if scaling and spread > 0 else [reg]
     watch = scaling is None and len(regs) == 1 and spread > 0 and stop_thr > 0
-    f = np.zeros(n)
-    g = np.zeros(n2)
-    lam = _k.cold_start_mass_potential(M, mass, regs[0])
+    if init is None:
+        f = np.zeros(n)
+        g = np.zeros(n2)
+        lam = _k.cold_start_mass_potential(M, mass, regs[0])
+    else:
+        f, g, lam = np.array(init[0], dtype=np.float64), np.array(init[1], dtype=np.float64), float(init[2])
     errs = []
     counts = dict(n_iter=0, n_block_cycles=0, n_newton=0, n_absorb=0, n_stages=0, restarted=False)
     converged = False

@@ -135,14 +135,16 @@ def _support(x: np.ndarray):
 
 
 def _augmented_emd(a, b, block, dummy_row_mass, dummy_col_mass, corner, nb_dummies, numItermax, where,
-                   emd_kwargs=None):
+                   emd_kwargs=None, keep_potentials=False):
     """Solve the balanced problem ``[[block, 0], [0, corner]]`` with dummy rows / columns of the given masses.
 
     ``block`` is the real cost block (already restricted to positive masses).
     Returns ``(plan, u, v, U, V, log)``: the real block of the plan, the real
     potentials, the largest dummy-row and dummy-column potentials (None for a
     side without dummies) and ot.emd's log. ``emd_kwargs`` (checked by
-    :func:`_emd_kwargs`) go to :func:`ot.emd`.
+    :func:`_emd_kwargs`) go to :func:`ot.emd`; with ``keep_potentials`` the
+    augmented problem's potentials are ``log["potentials"]`` (for a warm
+    start of the next solve through ``potentials_init``).
     """
     import ot  # POT is a dependency; imported here so that the module loads fast
 
@@ -189,6 +191,8 @@ def _augmented_emd(a, b, block, dummy_row_mass, dummy_col_mass, corner, nb_dummi
     U = float(u[n:].max()) if kr else None
     V = float(v[nt:].max()) if kc else None
     info = {"result_code": code, "warning": log["warning"], "numItermax": limit, "nb_dummies": (kr, kc)}
+    if keep_potentials:
+        info["potentials"] = (u.copy(), v.copy() if shift == 0.0 else v - np.where(np.arange(len(v)) < nt, shift, 0))
     return plan, u[:n].copy(), v[:nt].copy(), U, V, info
 
 

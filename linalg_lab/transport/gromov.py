@@ -1,0 +1,488 @@
+"""Partial Gromov-Wasserstein: Frank-Wolfe with partial-OT inner solves (Chapel, Alaya and Gasso 2020).
+
+Partial GW transports mass ``m`` between two metric-measure spaces
+``(C1, p)`` and ``(C2, q)`` that need not live in the same space:
+
+    min_T  L(T) = 1/2 sum_{i,j,k,l} (C1_ik - C2_jl)^2 T_ij T_kl
+    s.t.   T >= 0,  T 1 <= p,  T^T 1 <= q,  1^T T 1 = m
+
+(the factor 1/2 is POT's: ``ot.partial.partial_gromov_wasserstein2`` reports
+this value). ``L`` is a quadratic, in general nonconvex, so the solvers find a
+local optimum from an initial plan ``G0``:
+
+* :func:`partial_gromov_wasserstein` runs Frank-Wolfe: each step solves the
+  exact partial OT problem on the linearisation (the gradient as cost
+  matrix), then moves towards that vertex with the exact line search of the
+  quadratic. The iteration, its stopping rule and its defaults are POT's, so
+  that from the same ``G0`` the same sequence of plans is computed; each step
+  is cheaper: one product ``C1 V C2^T`` (``V`` the LP's vertex, whose zero
+  rows are skipped) instead of four, the gradient and the line search updated
+  from it in O(n n'), and the network simplex warm-started with the previous
+  step's potentials.
+* :func:`entropic_partial_gromov_wasserstein` replaces each linear problem by
+  entropic partial OT on the gradient (POT's iteration: the next plan *is*
+  the entropic solution); the inner solver is
+  :func:`~linalg_lab.transport.entropic_partial_wasserstein`'s (O(n n') per
+  cycle, a stopping rule, stable at small ``reg``), warm-started with the
+  previous step's potentials.
+
+The gradient of ``L`` at ``T`` (for symmetric ``C1``, ``C2``) is
+``grad = (C1^2) T 1 1^T + 1 1^T T (C2^2) - 2 C1 T C2^T`` (squares entrywise).
+
+References
+----------
+.. [1] L. Chapel, M. Z. Alaya and G. Gasso, "Partial optimal transport with
+   applications on positive-unlabeled learning", NeurIPS 2020.
+.. [2] G. Peyré, M. Cuturi and J. Solomon, "Gromov-Wasserstein averaging of
+   kernel and distance matrices", ICML 2016.
+.. [3] M. Frank and P. Wolfe, "An algorithm for quadratic programming",
+   Naval Research Logistics Quarterly 3, 1956.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from ..validation import check_bool, check_histogram, check_int, check_mass, check_matrix, check_real, check_tolerance
+from . import _entropic_kernels as _k
+from ._feasible import ConvergenceWarning
+from .entropic import _solve as _entropic_solve
+from .partial import _abs_max, _as_dtype, _augmented_emd, _check_nb_dummies, _emd_kwargs, _out_dtype
+
+__all__ = [
+    "entropic_partial_gromov_wasserstein",
+    "entropic_partial_gromov_wasserstein2",
+    "partial_gromov_wasserstein",
+    "partial_gromov_wasserstein2",
+]
+
+_CHECK_EVERY = 10  # POT's: the change of the plan is measured every 10 steps
+
+
+def _check_problem(C1, C2, p, q, m, G0, where):
+    """Validated float64 ``C1, C2, p, q, m, G0`` (G0 None or a checked copy) and the result dtype."""
+    dtype = _out_dtype(C1)
+    C1 = check_matrix(C1, "C1", dtype=np.float64)
+    C2 = check_matrix(C2, "C2", dtype=np.float64)
+    for name, C in (("C1", C1), ("C2", C2)):
+        if C.shape[0] != C.shape[1]:
+            raise ValueError(f"{name}: expected a square matrix (the distances within one space), got shape {C.shape}")
+    n, nt = C1.shape[0], C2.shape[0]
+    p = check_histogram(p, "p", n)
+    q = check_histogram(q, "q", nt)
+    m = check_mass(m, p, q)
+    if G0 is not None:
+        G0 = check_matrix(G0, "G0", dtype=np.float64, shape=(n, nt), copy=True)
+        if float(G0.min()) < 0:
+            raise ValueError(f"G0: expected a plan with entries >= 0, got a minimum of {float(G0.min()):g}")
+    return C1, C2, p, q, m, G0, dtype
+
+
+def _loss(C1sq, C2sq, r, c, A, G) -> float:
+    """POT's partial GW value ``1/2 <grad(G), G>`` from ``r = G 1``, ``c = G^T 1`` and ``A = C1 G C2^T``."""
+    return float(0.5 * ((C1sq @ r) @ r + (c @ C2sq) @ c) - np.einsum("ij,ij->", A, G))
+
+
+def _product(C1, G, C2):
+    """``C1 G C2^T``, skipping the zero rows and columns of ``G`` (an LP vertex has few nonzeros)."""
+    rows = np.flatnonzero(G.any(axis=1))
+    cols = np.flatnonzero(G.any(axis=0))
+    if len(rows) * len(cols) < 0.8 * G.size:
+        return C1[:, rows] @ (G[np.ix_(rows, cols)] @ C2[:, cols].T)
+    return C1 @ (G @ C2.T)
+
+
+def _linear_step(p, q, M, m, nb_dummies, emd_kwargs, warm):
+    """The exact partial OT vertex for the cost ``M`` (POT's dummy construction), warm-started from ``warm``."""
+    rows = np.flatnonzero(p > 0)
+    cols = np.flatnonzero(q > 0)
+    whole = len(rows) == len(p) and len(cols) == len(q)
+    block = M if whole else M[np.ix_(rows, cols)]
+    ps, qs = (p, q) if whole else (p[rows], q[cols])
+    big = _abs_max(block)
+    corner = 2.0 * big if big > 0 else 1.0
+    options = dict(emd_kwargs)
+    if warm is not None and "potentials_init" not in options:
+        options["potentials_init"] = warm
+    sub, _, _, _, _, info = _augmented_emd(ps, qs, block, float(qs.sum()) - m, float(ps.sum()) - m, corner,
+                                           nb_dummies, None, "partial_gromov_wasserstein", options,
+                                           keep_potentials=True)
+    if whole:
+        return sub, info["potentials"]
+    V = np.zeros(M.shape)
+    V[np.ix_(rows, cols)] = sub
+    return V, info["potentials"]
+
+
+def partial_gromov_wasserstein(C1, C2, p, q, m=None, nb_dummies=1, G0=None, thres=1, numItermax=1000, tol=1e-7,
+                               log=False, verbose=False, **kwargs):
+    r"""Partial Gromov-Wasserstein plan by Frank-Wolfe with exact partial-OT steps (POT's iteration, faster).
+
+    Finds a local minimum of
+
+    .. math::
+        \frac12 \sum_{i,j,k,l} (C1_{ik} - C2_{jl})^2 T_{ij} T_{kl} \quad \text{s.t.} \quad
+        T \ge 0, \ T 1 \le p, \ T^T 1 \le q, \ 1^T T 1 = m
+
+    from ``G0``. Each step solves the partial OT problem whose cost is half
+    the gradient at the current plan (exactly, by the network simplex on
+    POT's dummy construction), then takes the exact line-search step towards
+    it. Stopping rule (POT's): every 10 steps the change ``||V - T||_F``
+    between the LP's vertex ``V`` and the plan ``T`` is measured, and the run
+    stops when it is ``<= tol``; it also stops when the line search finds no
+    descent (the step is 0), or after ``numItermax`` steps.
+
+    A drop-in for ``ot.partial.partial_gromov_wasserstein``: POT's arguments
+    in POT's order and defaults, the same sequence of plans from the same
+    ``G0`` (up to rounding, and to the choice among tied LP vertices) and
+    the same ``log`` keys and values. What is faster: one product
+    ``C1 V C2^T`` per step (POT computes four such products), gradient and
+    line search updated from it, and a network simplex warm-started from the
+    previous step's potentials.
+
+    Parameters
+    ----------
+    C1 : array_like, shape (n, n)
+        Distances (or any costs) within the source space; finite.
+    C2 : array_like, shape (n2, n2)
+        Distances within the target space; finite.
+    p : array_like, shape (n,)
+        Source masses (``>= 0``); empty means uniform.
+    q : array_like, shape (n2,)
+        Target masses; empty means uniform.
+    m : float, optional
+        Transported mass in ``[0, min(sum p, sum q)]``; default the maximum.
+    nb_dummies : int, default 1
+        Dummy points per side in the LP steps (None: chosen from the sizes,
+        as in :func:`~linalg_lab.transport.partial_wasserstein`; on GW
+        gradients one dummy was the fastest here).
+    G0 : array_like, shape (n, n2), optional
+        Initial plan (``>= 0``; it should be feasible). Default POT's:
+        ``p q^T m / (sum p sum q)``.
+    thres : float, default 1
+        Accepted for POT's signature; POT does not use it either.
+    numItermax : int, default 1000
+        Maximum number of Frank-Wolfe steps.
+    tol : float, default 1e-7
+        Stop when ``||V - T||_F <= tol`` at a check (every 10 steps).
+    log : bool, default False
+        Also return a dict: ``err`` (the measured changes, POT's key),
+        ``partial_gw_dist`` (the value at the plan returned, POT's key),
+        ``n_iter`` (steps), ``fw_gap`` (the Frank-Wolfe gap ``<grad, T - V>``
+        at the last step: the first-order optimality measure, 0 at a
+        stationary point) and ``loss`` (the value after each step).
+    verbose : bool, default False
+        Print the change and the value at every check (POT's format).
+    **kwargs
+        Passed to :func:`ot.emd` at every step (e.g. ``numThreads``).
+
+    Returns
+    -------
+    T : numpy.ndarray, shape (n, n2)
+        The plan, in ``C1``'s dtype (float32 stays float32): rows ``<= p``,
+        columns ``<= q``, total ``m`` (a convex combination of LP vertices,
+        so feasible up to rounding).
+    log : dict, only with ``log=True``
+
+    Raises
+    ------
+    ValueError
+        ``m`` outside ``[0, min(sum p, sum q)]``, negative or non-finite
+        masses or costs, non-square ``C1`` or ``C2``, ``G0`` of the wrong
+        shape or with negative entries (the message names the argument).
+    RuntimeError
+        A linear step did not reach optimality (names ``numItermax``).
+
+    See Also
+    --------
+    partial_gromov_wasserstein2 : the value.
+    entropic_partial_gromov_wasserstein : the entropic version.
+
+    References
+    ----------
+    .. [1] L. Chapel, M. Z. Alaya and G. Gasso, "Partial optimal transport with
+       applications on positive-unlabeled learning", NeurIPS 2020.
+    .. [2] M. Frank and P. Wolfe, "An algorithm for quadratic programming",
+       Naval Research Logistics Quarterly 3, 1956.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([1.0, 2.0, 100.0, 200.0])[:, None]
+    >>> y = np.array([3.0, 2.0, 98.0, 199.0])[:, None]
+    >>> C1, C2 = np.abs(x - x.T), np.abs(y - y.T)
+    >>> a = b = np.full(4, 0.25)
+    >>> np.round(partial_gromov_wasserstein(C1, C2, a, b), 2)
+    array([[0.  , 0.25, 0.  , 0.  ],
+           [0.25, 0.  , 0.  , 0.  ],
+           [0.  , 0.  , 0.25, 0.  ],
+           [0.  , 0.  , 0.  , 0.25]])
+    >>> np.round(partial_gromov_wasserstein(C1, C2, a, b, m=0.25), 2)
+    array([[0.  , 0.  , 0.  , 0.  ],
+           [0.  , 0.  , 0.  , 0.  ],
+           [0.  , 0.  , 0.25, 0.  ],
+           [0.  , 0.  , 0.  , 0.  ]])
+    """
+    C1, C2, p, q, m, G, dtype = _check_problem(C1, C2, p, q, m, G0, "partial_gromov_wasserstein")
+    nb_dummies = _check_nb_dummies(nb_dummies)
+    check_real(thres, "thres")
+    if isinstance(numItermax, float) and numItermax.is_integer():
+        numItermax = int(numItermax)
+    numItermax = check_int(numItermax, "numItermax", minimum=0)
+    tol = check_tolerance(tol, "tol")
+    log = check_bool(log, "log")
+    verbose = check_bool(verbose, "verbose")
+    emd_kwargs = _emd_kwargs(kwargs, "partial_gromov_wasserstein")
+    n, nt = len(p), len(q)
+    if G is None:
+        total = float(p.sum()) * float(q.sum())
+        G = np.outer(p, q) * (m / total) if total > 0 else np.zeros((n, nt))
+    C1sq, C2sq = C1 * C1, C2 * C2
+    r, c = G.sum(axis=1), G.sum(axis=0)
+    A = _product(C1, G, C2)
+    errs, losses = [], []
+    gap = np.nan
+    warm = None
+    it, done, err = 0, 0, 1.0
+    while err > tol and it < numItermax and m > 0:
+        # half the gradient (POT's linearisation; the factor does not change the LP's vertex)
+        M = 0.5 * (C1sq @ r)[:, None] + 0.5 * (c @ C2sq)[None, :] - A
+        V, warm = _linear_step(p, q, M, m, nb_dummies, emd_kwargs, warm)
+        B = _product(C1, V, C2)
+        d = V - G
+        rd, cd = V.sum(axis=1) - r, V.sum(axis=0) - c
+        Ad = B - A
+        if it % _CHECK_EVERY == 0:
+            err = float(np.linalg.norm(d))
+            errs.append(err)
+            if verbose:
+                if it % 200 == 0:
+                    print("{:5s}|{:12s}|{:12s}".format("It.", "Err", "Loss") + "\n" + "-" * 31)
+                print("{:5d}|{:8e}|{:8e}".format(it, err, _loss(C1sq, C2sq, V.sum(axis=1), V.sum(axis=0), B, V)))
+        # exact line search on the quadratic: L(T + t d) = L(T) + b t + a t^2
+        a_ = 0.5 * ((C1sq @ rd) @ rd + (cd @ C2sq) @ cd) - float(np.einsum("ij,ij->", Ad, d))
+        b_ = 2.0 * float(np.einsum("ij,ij->", M, d))
+        gap = -b_
+        if b_ > 0:  # rounding: no descent direction
+            t, stop = 0.0, True
+        elif a_ > 0:
+            t, stop = min(1.0, -b_ / (2.0 * a_)), False
+        elif a_ + b_ < 0:
+            t, stop = 1.0, False
+        else:
+            t, stop = 0.0, True
+        G = G + t * d
+        r, c, A = r + t * rd, c + t * cd, A + t * Ad
+        it += 1
+        done += 1
+        if log:
+            losses.append(_loss(C1sq, C2sq, r, c, A, G))
+        if stop:
+            break
+    if not log:
+        return _as_dtype(G, dtype)
+    A = _product(C1, G, C2)  # recomputed: the value without the rounding accumulated by the updates
+    value = _loss(C1sq, C2sq, G.sum(axis=1), G.sum(axis=0), A, G)
+    info = {"err": errs, "partial_gw_dist": _as_dtype(value, dtype), "n_iter": done, "fw_gap": float(gap),
+            "loss": losses}
+    return _as_dtype(G, dtype), info
+
+
+def partial_gromov_wasserstein2(C1, C2, p, q, m=None, nb_dummies=1, G0=None, thres=1, numItermax=1000, tol=1e-7,
+                                log=False, verbose=False, **kwargs):
+    r"""Partial Gromov-Wasserstein value (POT's, with the factor 1/2) of :func:`partial_gromov_wasserstein`'s plan.
+
+    Same arguments, in POT's order; with ``log=True`` returns ``(value,
+    log)`` where the plan is ``log["T"]`` (POT's key).
+
+    References
+    ----------
+    .. [1] L. Chapel, M. Z. Alaya and G. Gasso, "Partial optimal transport with
+       applications on positive-unlabeled learning", NeurIPS 2020.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([1.0, 2.0, 100.0, 200.0])[:, None]
+    >>> y = np.array([3.0, 2.0, 98.0, 199.0])[:, None]
+    >>> C1, C2 = np.abs(x - x.T), np.abs(y - y.T)
+    >>> a = b = np.full(4, 0.25)
+    >>> round(float(partial_gromov_wasserstein2(C1, C2, a, b)), 2)
+    1.69
+    >>> round(float(partial_gromov_wasserstein2(C1, C2, a, b, m=0.25)), 2)
+    0.0
+    """
+    log = check_bool(log, "log")
+    T, info = partial_gromov_wasserstein(C1, C2, p, q, m, nb_dummies, G0, thres, numItermax, tol, True, verbose,
+                                         **kwargs)
+    info["T"] = T
+    return (info["partial_gw_dist"], info) if log else info["partial_gw_dist"]
+
+
+def entropic_partial_gromov_wasserstein(C1, C2, p, q, reg, m=None, G0=None, numItermax=1000, tol=1e-7, log=False,
+                                        verbose=False, *, stopThr=1e-9, innerItermax=10000):
+    r"""Entropic partial Gromov-Wasserstein plan (POT's iteration, with a fast, stable, warm-started inner solver).
+
+    Repeats ``T <- argmin <grad(T), X> + reg H(X)`` over the partial
+    transport polytope (``X 1 <= p``, ``X^T 1 <= q``, ``1^T X 1 = m``), with
+    ``grad`` POT's gradient of the partial GW loss and ``H`` the negative
+    entropy: POT's ``entropic_partial_gromov_wasserstein``, step for step.
+    Each inner problem is entropic partial OT, solved by
+    :func:`~linalg_lab.transport.entropic_partial_wasserstein`'s solver to
+    the violation ``stopThr`` (POT runs 1000 of its O(n^2 n') cycles),
+    starting from the previous step's potentials. Stops when the change
+    ``||T_new - T||_F``, measured every 10 steps (POT's rule), is ``<= tol``,
+    or after ``numItermax`` steps.
+
+    Parameters
+    ----------
+    C1, C2, p, q, m
+        As in :func:`partial_gromov_wasserstein`.
+    reg : float
+        Entropic regularisation, ``> 0``.
+    G0 : array_like, shape (n, n2), optional
+        Initial plan; default POT's ``p q^T``.
+    numItermax : int, default 1000
+        Maximum number of outer steps.
+    tol : float, default 1e-7
+        Outer stopping threshold (see above).
+    log : bool, default False
+        Also return a dict: ``err`` and ``partial_gw_dist`` (POT's keys: the
+        measured changes, the value ``1/2 <grad(T), T>`` without the entropy),
+        ``n_iter`` (outer steps), ``n_inner`` (inner cycles in all) and
+        ``converged`` (every inner solve met ``stopThr``).
+    verbose : bool, default False
+        Print the change and the value at every check (POT's format).
+    stopThr : float, default 1e-9 (keyword only)
+        Inner tolerance: the violation of the optimality conditions at which
+        each inner solve stops (see
+        :func:`~linalg_lab.transport.entropic_partial_wasserstein`).
+    innerItermax : int, default 10000 (keyword only)
+        Inner cycle limit per step. An inner solve that stops there is
+        rounded onto the constraints (so the plan stays feasible), and a
+        :class:`~linalg_lab.transport.ConvergenceWarning` is issued once.
+
+    Returns
+    -------
+    T : numpy.ndarray, shape (n, n2)
+        In ``C1``'s dtype: rows ``<= p``, columns ``<= q`` and total ``m``
+        up to ``stopThr``.
+    log : dict, only with ``log=True``
+
+    Raises
+    ------
+    ValueError
+        As in :func:`partial_gromov_wasserstein`, and ``reg <= 0``.
+
+    References
+    ----------
+    .. [1] L. Chapel, M. Z. Alaya and G. Gasso, "Partial optimal transport with
+       applications on positive-unlabeled learning", NeurIPS 2020.
+    .. [2] G. Peyré, M. Cuturi and J. Solomon, "Gromov-Wasserstein averaging of
+       kernel and distance matrices", ICML 2016.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([1.0, 2.0, 100.0, 200.0])[:, None]
+    >>> y = np.array([3.0, 2.0, 98.0, 199.0])[:, None]
+    >>> C1, C2 = np.abs(x - x.T), np.abs(y - y.T)
+    >>> a = b = np.full(4, 0.25)
+    >>> np.round(entropic_partial_gromov_wasserstein(C1, C2, a, b, 50), 2)
+    array([[0.12, 0.13, 0.  , 0.  ],
+           [0.13, 0.12, 0.  , 0.  ],
+           [0.  , 0.  , 0.25, 0.  ],
+           [0.  , 0.  , 0.  , 0.25]])
+    """
+    C1, C2, p, q, m, G, dtype = _check_problem(C1, C2, p, q, m, G0, "entropic_partial_gromov_wasserstein")
+    reg = check_real(reg, "reg", minimum=0, strict_minimum=True)
+    if isinstance(numItermax, float) and numItermax.is_integer():
+        numItermax = int(numItermax)
+    numItermax = check_int(numItermax, "numItermax", minimum=0)
+    tol = check_tolerance(tol, "tol")
+    log = check_bool(log, "log")
+    verbose = check_bool(verbose, "verbose")
+    stopThr = check_tolerance(stopThr, "stopThr")
+    innerItermax = check_int(innerItermax, "innerItermax", minimum=1)
+    n, nt = len(p), len(q)
+    if G is None:
+        G = np.outer(p, q)  # POT's default (mass sum p sum q; the first step moves to mass m)
+    C1sq, C2sq = C1 * C1, C2 * C2
+    rows, cols = np.flatnonzero(p > 0), np.flatnonzero(q > 0)
+    whole = len(rows) == n and len(cols) == nt
+    ps, qs = p[rows], q[cols]
+    errs = []
+    init = None
+    converged = True
+    n_inner = 0
+    it, err = 0, 1.0
+    while err > tol and it < numItermax:
+        r, c = G.sum(axis=1), G.sum(axis=0)
+        grad = (C1sq @ r)[:, None] + (c @ C2sq)[None, :] - 2.0 * _product(C1, G, C2)
+        if m > 0:
+            Ms = np.ascontiguousarray(grad if whole else grad[np.ix_(rows, cols)])
+            P, f, g, lam, inner = _entropic_solve(ps, qs, Ms, reg, m, innerItermax, stopThr, True, None, False, init)
+            init = (f, g, lam)
+            n_inner += inner["n_iter"]
+            if not inner["converged"]:
+                converged = False
+                if inner["excess"] > 0:
+                    _k.round_in_place(P, ps, qs, m)
+            if whole:
+                new = P
+            else:
+                new = np.zeros((n, nt))
+                new[np.ix_(rows, cols)] = P
+        else:
+            new = np.zeros((n, nt))
+        if it % _CHECK_EVERY == 0:
+            err = float(np.linalg.norm(new - G))
+            errs.append(err)
+            if verbose:
+                if it % 200 == 0:
+                    print("{:5s}|{:12s}|{:12s}".format("It.", "Err", "Loss") + "\n" + "-" * 31)
+                print("{:5d}|{:8e}|{:8e}".format(it, err, _loss(C1sq, C2sq, new.sum(axis=1), new.sum(axis=0),
+                                                                 _product(C1, new, C2), new)))
+        G = new
+        it += 1
+    if not converged and stopThr > 0:
+        warnings.warn(f"entropic_partial_gromov_wasserstein: an inner solve stopped at innerItermax = {innerItermax} "
+                      f"above stopThr = {stopThr:g} (its plan was rounded onto the constraints); raise innerItermax "
+                      f"or reg", ConvergenceWarning, stacklevel=2)
+    if not log:
+        return _as_dtype(G, dtype)
+    value = _loss(C1sq, C2sq, G.sum(axis=1), G.sum(axis=0), _product(C1, G, C2), G)
+    info = {"err": errs, "partial_gw_dist": _as_dtype(value, dtype), "n_iter": it, "n_inner": n_inner,
+            "converged": converged}
+    return _as_dtype(G, dtype), info
+
+
+def entropic_partial_gromov_wasserstein2(C1, C2, p, q, reg, m=None, G0=None, numItermax=1000, tol=1e-7, log=False,
+                                         verbose=False, *, stopThr=1e-9, innerItermax=10000):
+    r"""The partial GW value (POT's, without the entropy) of :func:`entropic_partial_gromov_wasserstein`'s plan.
+
+    Same arguments, in POT's order; with ``log=True`` returns ``(value,
+    log)`` with the plan as ``log["T"]``.
+
+    References
+    ----------
+    .. [1] L. Chapel, M. Z. Alaya and G. Gasso, "Partial optimal transport with
+       applications on positive-unlabeled learning", NeurIPS 2020.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([1.0, 2.0, 100.0, 200.0])[:, None]
+    >>> y = np.array([3.0, 2.0, 98.0, 199.0])[:, None]
+    >>> C1, C2 = np.abs(x - x.T), np.abs(y - y.T)
+    >>> a = b = np.full(4, 0.25)
+    >>> round(float(entropic_partial_gromov_wasserstein2(C1, C2, a, b, 50)), 2)
+    1.87
+    """
+    log = check_bool(log, "log")
+    T, info = entropic_partial_gromov_wasserstein(C1, C2, p, q, reg, m, G0, numItermax, tol, True, verbose,
+                                                  stopThr=stopThr, innerItermax=innerItermax)
+    info["T"] = T
+    return (info["partial_gw_dist"], info) if log else info["partial_gw_dist"]
