@@ -37,6 +37,10 @@ Public API
   :func:`lopt_distances`, :func:`lopt_interpolate`, :func:`opt_lambda`;
 * mini-batch partial OT (m-POT, BoMb): :func:`minibatch_partial_ot`;
 * conditional OT (C^2OT): :func:`conditional_coupling`, :func:`condition_ratio`;
+* pseudo-labels for imbalanced clustering (P^2OT, SP^2OT, SeLa, UOT):
+  :func:`progressive_partial_ot`, :func:`semantic_progressive_partial_ot`,
+  :func:`sela_pseudo_labels`, :func:`uot_pseudo_labels`, :func:`progressive_rho`,
+  :func:`similarity_graph`, :func:`matched_accuracy`, :func:`long_tailed_sizes`;
 * :class:`ConvergenceWarning`, the family's one warning class.
 
 Examples
@@ -62,6 +66,16 @@ from .minibatch import minibatch_partial_ot
 from .partial import partial_wasserstein, partial_wasserstein2, partial_wasserstein_lagrange
 from .one_d import partial_cost_curve_1d, partial_wasserstein_1d
 from .path import partial_assignment, partial_wasserstein_path
+from .progressive import (
+    long_tailed_sizes,
+    matched_accuracy,
+    progressive_partial_ot,
+    progressive_rho,
+    sela_pseudo_labels,
+    semantic_progressive_partial_ot,
+    similarity_graph,
+    uot_pseudo_labels,
+)
 from .sliced import sliced_partial_cost_curve, sliced_partial_wasserstein
 
 __all__ = [
@@ -91,4 +105,13 @@ __all__ = [
     "partial_wasserstein_path",
     "sliced_partial_cost_curve",
     "sliced_partial_wasserstein",
+    # progressive partial OT pseudo-labels (P^2OT, SP^2OT) and baselines
+    "long_tailed_sizes",
+    "matched_accuracy",
+    "progressive_partial_ot",
+    "progressive_rho",
+    "sela_pseudo_labels",
+    "semantic_progressive_partial_ot",
+    "similarity_graph",
+    "uot_pseudo_labels",
 ]
