@@ -1,0 +1,128 @@
+"""Partial Gromov-Wasserstein: the same values as POT's from the same initial plan, a stationary point, masses kept."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import ot
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from scipy.spatial.distance import cdist
+
+from linalg_lab import transport as T
+
+
+def _clouds(n, nt, seed):
+    rng = np.random.default_rng(seed)
+    xs = np.concatenate([rng.standard_normal((n - n // 3, 2)), rng.uniform(4, 8, (n // 3, 2))])
+    xt = np.concatenate([rng.standard_normal((nt - nt // 3, 3)), rng.uniform(10, 20, (nt // 3, 3))])
+    return cdist(xs, xs), cdist(xt, xt)
+
+
+def _pot(fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # POT's deprecation notice for ot.partial's GW functions
+        return getattr(ot.partial, fn)(*args, **kwargs)
+
+
+def _half_gradient(C1, C2, G):
+    """POT's linearisation 1/2 grad L(G), computed directly (independent of the solver's incremental updates)."""
+    return 0.5 * ((C1**2) @ G.sum(1))[:, None] + 0.5 * (G.sum(0) @ C2**2)[None, :] - C1 @ G @ C2.T
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n=st.integers(4, 25), nt=st.integers(4, 25), frac=st.floats(0.1, 1.0), seed=st.integers(0, 10**6),
+       weights=st.booleans())
+def test_same_value_as_pot_and_stationary(n, nt, frac, seed, weights):
+    C1, C2 = _clouds(n, nt, seed)
+    rng = np.random.default_rng(seed + 1)
+    p = rng.uniform(0.2, 1.0, n) if weights else np.full(n, 1.0 / n)
+    q = rng.uniform(0.2, 1.0, nt) if weights else np.full(nt, 1.0 / nt)
+    p, q = p / p.sum(), q / q.sum()
+    m = frac * min(p.sum(), q.sum())
+    inputs = [x.copy() for x in (C1, C2, p, q)]
+    value, log = T.partial_gromov_wasserstein2(C1, C2, p, q, m=m, log=True)
+    ref = _pot("partial_gromov_wasserstein2", C1, C2, p, q, m=m)
+    # the same iteration from POT's initial plan: the same local optimum
+    assert value == pytest.approx(ref, rel=1e-6, abs=1e-12)
+    G = log["T"]
+    # masses respected
+    assert G.min() >= 0
+    assert np.all(G.sum(1) <= p + 1e-12) and np.all(G.sum(0) <= q + 1e-12)
+    assert G.sum() == pytest.approx(m, rel=1e-9)
+    # a stationary point: the Frank-Wolfe gap <grad, G - V> with V the best vertex (POT's LP as reference)
+    H = _half_gradient(C1, C2, G)
+    V = ot.partial.partial_wasserstein(p, q, H, m=m)
+    gap = 2 * float(np.sum(H * (G - V)))
+    assert gap <= 1e-6 * max(value, 1e-12) + 1e-12
+    # the value reported is the loss of the plan returned (computed here from scratch)
+    assert value == pytest.approx(float(np.sum(H * G)), rel=1e-9, abs=1e-15)
+    # inputs unchanged
+    for before, after in zip(inputs, (C1, C2, p, q)):
+        np.testing.assert_array_equal(before, after)
+
+
+def test_same_plan_as_pot_with_given_g0():
+    C1, C2 = _clouds(30, 24, 3)
+    p, q = ot.unif(30), ot.unif(24)
+    rng = np.random.default_rng(0)
+    G0 = rng.random((30, 24))
+    G0 *= 0.4 / G0.sum()
+    G0 = np.minimum(G0, 0.4 / (30 * 24) * 2)  # feasible: small entries
+    G0 *= 0.3 / G0.sum()
+    G0_copy = G0.copy()
+    ours = T.partial_gromov_wasserstein(C1, C2, p, q, m=0.3, G0=G0)
+    ref = _pot("partial_gromov_wasserstein", C1, C2, p, q, m=0.3, G0=G0)
+    np.testing.assert_allclose(ours, ref, atol=1e-12)
+    np.testing.assert_array_equal(G0, G0_copy)
+
+
+def test_log_keys_are_pots_with_the_same_values():
+    C1, C2 = _clouds(20, 20, 1)
+    p, q = ot.unif(20), ot.unif(20)
+    _, log = T.partial_gromov_wasserstein(C1, C2, p, q, m=0.6, log=True)
+    _, ref = _pot("partial_gromov_wasserstein", C1, C2, p, q, m=0.6, log=True)
+    assert set(ref) <= set(log)
+    np.testing.assert_allclose(log["err"], ref["err"], rtol=1e-9, atol=1e-15)
+    assert log["partial_gw_dist"] == pytest.approx(float(ref["partial_gw_dist"]), rel=1e-9)
+    v, vlog = T.partial_gromov_wasserstein2(C1, C2, p, q, m=0.6, log=True)
+    assert {"T", "partial_gw_dist"} <= set(vlog) and v == vlog["partial_gw_dist"]
+    # the losses after each step decrease (Frank-Wolfe with exact line search is a descent method)
+    assert np.all(np.diff(log["loss"]) <= 1e-12 * abs(log["loss"][0]))
+
+
+@pytest.mark.parametrize("reg", [100.0, 10.0])
+def test_entropic_matches_pot_iteration(reg):
+    C1, C2 = _clouds(20, 15, 2)
+    p, q = ot.unif(20), ot.unif(15)
+    inputs = [x.copy() for x in (C1, C2, p, q)]
+    # equal numbers of outer steps; POT's inner solve runs its 1000 cycles, ours to a violation of 1e-12
+    G, log = T.entropic_partial_gromov_wasserstein(C1, C2, p, q, reg, m=0.5, numItermax=5, log=True, stopThr=1e-12)
+    ref = _pot("entropic_partial_gromov_wasserstein", C1, C2, p, q, reg, m=0.5, numItermax=5)
+    np.testing.assert_allclose(G, ref, atol=1e-9)
+    assert np.all(G.sum(1) <= p + 1e-12) and np.all(G.sum(0) <= q + 1e-12)
+    assert G.sum() == pytest.approx(0.5, abs=1e-12)
+    v = T.entropic_partial_gromov_wasserstein2(C1, C2, p, q, reg, m=0.5, numItermax=5, stopThr=1e-12)
+    vref = _pot("entropic_partial_gromov_wasserstein2", C1, C2, p, q, reg, m=0.5, numItermax=5)
+    assert v == pytest.approx(float(vref), rel=1e-8)
+    for before, after in zip(inputs, (C1, C2, p, q)):
+        np.testing.assert_array_equal(before, after)
+
+
+def test_zero_mass_and_errors():
+    C1, C2 = _clouds(6, 5, 0)
+    p, q = ot.unif(6), ot.unif(5)
+    assert np.all(T.partial_gromov_wasserstein(C1, C2, p, q, m=0.0) == 0)
+    assert T.partial_gromov_wasserstein2(C1, C2, p, q, m=0.0) == 0.0
+    with pytest.raises(ValueError, match="^C1: "):
+        T.partial_gromov_wasserstein(C1[:, :3], C2, p, q)
+    with pytest.raises(ValueError, match="^G0: "):
+        T.partial_gromov_wasserstein(C1, C2, p, q, G0=np.ones((5, 5)))
+    with pytest.raises(ValueError, match="^G0: "):
+        T.partial_gromov_wasserstein(C1, C2, p, q, G0=-np.ones((6, 5)))
+    with pytest.raises(ValueError, match="^reg: "):
+        T.entropic_partial_gromov_wasserstein(C1, C2, p, q, 0.0)
+    with pytest.raises(TypeError, match="^bogus: "):
+        T.partial_gromov_wasserstein(C1, C2, p, q, bogus=1)
