@@ -38,9 +38,13 @@ def test_search_on_two_workers_reaches_its_target(client):
     assert ex.refused == 0
 
 
-def test_one_walker_on_dask_repeats_the_thread_executor(client):
-    a = search("gg", "3x3x3", "ZT", target_rank=23, rng=4, workers=1, max_flips=3_000_000)
-    b = search("gg", "3x3x3", "ZT", target_rank=23, rng=4, workers=1, max_flips=3_000_000,
+def test_one_walker_on_dask_repeats_the_local_step_loop(client):
+    # the same chunk (Dask's default is longer) and the same (hashed) factor tables as a Dask walker
+    from linalg_lab.flipgraph.batch import BatchExecutor
+
+    a = search("gg", "3x3x3", "ZT", target_rank=23, rng=4, workers=1, max_flips=3_000_000, chunk=1 << 17,
+               executor=BatchExecutor("cpu", compact_tables=True))
+    b = search("gg", "3x3x3", "ZT", target_rank=23, rng=4, workers=1, max_flips=3_000_000, chunk=1 << 17,
                executor=DaskExecutor(client))
     assert (a.rank, a.flips) == (b.rank, b.flips)
     assert a.best == b.best and b.best.verify()
@@ -98,3 +102,58 @@ def test_cli_search_on_a_scheduler(client, tmp_path):
 def test_bad_client_argument():
     with pytest.raises(TypeError, match="^client"):
         search("gg", "2x2x2", "F2", target_rank=7, executor=DaskExecutor(42))
+
+
+def test_meta_search_on_dask(client, tmp_path):
+    from linalg_lab.flipgraph import meta_search
+
+    ex = DaskExecutor(client)
+    res = meta_search("2..3", "ZT", time_limit=30, workers=2, rng=0, executor=ex, out=tmp_path / "bests",
+                      progress=False)
+    assert res.summary()["matched"] == 4          # 2x2x2 7, 2x2x3 11, 2x3x3 15, 3x3x3 23
+    files = sorted((tmp_path / "bests").glob("*.json"))
+    assert files and all(load_scheme(f).verify() for f in files)
+
+
+CAMPAIGN = """
+[tensor]
+code = "gg"
+sizes = "4x4x4"
+ring = "F2"
+
+[search]
+target_rank = 40
+time_budget = {budget}
+workers = 2
+seed = 5
+scheduler = "{address}"
+
+[output]
+dir = "run"
+checkpoint_interval = 0.3
+"""
+
+
+def test_campaign_on_dask_survives_a_driver_kill_9_and_resumes(client, tmp_path):
+    f = tmp_path / "c.toml"
+    f.write_text(CAMPAIGN.format(budget=6, address=client.scheduler.address))
+    p = subprocess.Popen([sys.executable, "-m", "linalg_lab.cli", "campaign", str(f), "--quiet"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    ck = tmp_path / "run" / "checkpoint.json"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if ck.exists() and json.loads(ck.read_text())["seconds_used"] > 1.0:
+            break
+        time.sleep(0.2)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    used = json.loads(ck.read_text())["seconds_used"]
+    assert used > 1.0
+    done = subprocess.run([sys.executable, "-m", "linalg_lab.cli", "campaign", str(f), "--quiet"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode in (0, 3), done.stderr[-2000:]
+    data = json.loads(ck.read_text())
+    assert data["seconds_used"] >= 6.0 - 0.5 and data["seconds_used"] > used    # resumed, not restarted
+    files = sorted((tmp_path / "run").glob("*.json"))
+    schemes = [load_scheme(x) for x in files if x.name != "checkpoint.json"]
+    assert schemes and all(s.verify() for s in schemes)

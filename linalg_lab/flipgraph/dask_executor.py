@@ -41,6 +41,7 @@ import uuid
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from ..schemes.scheme import Scheme
+from ..validation import check_int
 from .executor import Executor, advance
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,10 @@ class DaskExecutor(Executor):
         is opened for the run and closed after it).
     step : callable, default :func:`~.executor.advance`
         The task: ``step(walker, request) -> StepReport``. Only tests change it.
+    chunk : int, default 2**24
+        Flips per step when the search's ``chunk`` is not given: a task
+        should last about a second, long against its round trip (the
+        walker's state both ways and the scheduler's bookkeeping).
     max_failures : int, default 20
         Failed steps of one walker in a row before the run stops with an error.
     tick_seconds : float, default 0.05
@@ -101,6 +106,8 @@ class DaskExecutor(Executor):
 
     Attributes
     ----------
+    steps : int
+        Steps (tasks) completed.
     resubmitted : int
         Steps submitted again after a failure.
     refused : int
@@ -114,13 +121,19 @@ class DaskExecutor(Executor):
     ...     res = search("gg", "3x3x3", "F2", target_rank=23, executor=DaskExecutor(client))
     """
 
-    def __init__(self, client, *, step=advance, max_failures: int = 20, tick_seconds: float = 0.05):
+    #: walkers built for this executor use hashed factor tables: their state travels with every task
+    compact_tables = True
+
+    def __init__(self, client, *, step=advance, chunk: int = 1 << 24, max_failures: int = 20,
+                 tick_seconds: float = 0.05):
         self.client_arg = client
+        self.chunk = check_int(chunk, "chunk", minimum=1)
         if not callable(step):
             raise TypeError(f"step: expected a callable step(walker, request), got {type(step).__name__}")
         self.step = step
         self.max_failures = int(max_failures)
         self.tick_seconds = float(tick_seconds)
+        self.steps = 0
         self.resubmitted = 0
         self.refused = 0
         self._client = None
@@ -191,6 +204,7 @@ class DaskExecutor(Executor):
                         submit(i, request)       # the same step again, from the walker's state before it
                         continue
                     failures[i] = 0
+                    self.steps += 1
                     walkers[i] = result.walker
                     nxt = coordinator.receive(i, result)
                     if nxt is not None:

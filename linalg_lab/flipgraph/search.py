@@ -318,6 +318,8 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
             fresh = list(policy.schemes)
         policy = policy or Restart.fresh(cubes)
         make = SymmetricWalker
+    if chunk is None:
+        chunk = getattr(executor, "chunk", None)      # an executor whose steps travel wants longer ones
     settings = SearchSettings.resolve(mode_for(symmetry, policy.kind, tc.n[0]), ring, plateau=plateau, margin=margin,
                                       split=split, sandwich=sandwich, path_limit=path_limit, follow=follow, chunk=chunk, harvest=harvest)
     headroom = settings.margin + 8 if symmetry is None else orbit_headroom(settings.margin)
