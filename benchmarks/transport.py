@@ -2,7 +2,8 @@
 
 Rows come from the part modules (``_transport_exact``: exact partial OT and
 LOPT; ``_transport_entropic``: entropic partial OT and 1-D; ``_transport_path``:
-the whole partial path and C^2OT); each row says what it checks and whether
+the whole partial path and C^2OT; ``_transport_gromov``: partial
+Gromov-Wasserstein, issue P15); each row says what it checks and whether
 its target (issue P8) is met. Timings exclude numba compilation.
 
 Usage::
@@ -20,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-PARTS = ("exact", "entropic", "path")
+PARTS = ("exact", "entropic", "path", "gromov")
 
 
 def _fmt(x) -> str:
