@@ -89,6 +89,28 @@ def test_a_killed_worker_loses_at_most_its_step(client):
     client.wait_for_workers(2, timeout=60)       # the nanny restarted the killed worker
 
 
+def test_a_cluster_restart_mid_run_is_survived(client):
+    # client.restart() cancels every running step (FutureCancelledError, reason "scheduler-restart")
+    # and restarts the workers: the steps are submitted again from the walkers' last states
+    ex = DaskExecutor(client, chunk=200_000)
+    out = {}
+
+    def run():
+        out["res"] = search("gg", "4x4x4", "F2", target_rank=40, rng=6, workers=2, executor=ex, time_limit=10)
+
+    t = threading.Thread(target=run)
+    t.start()
+    time.sleep(3)
+    flips_before = ex.steps
+    client.restart(wait_for_workers=False)
+    t.join(90)
+    assert not t.is_alive()
+    res = out["res"]
+    assert res.stopped == "time" and res.best.verify()
+    assert ex.steps > flips_before and ex.lost is None
+    client.wait_for_workers(2, timeout=60)
+
+
 def test_cli_search_on_a_scheduler(client, tmp_path):
     out = tmp_path / "out"
     proc = subprocess.run([sys.executable, "-m", "linalg_lab.cli", "search", "gg", "2x2x2", "--ring", "ZT",

@@ -73,6 +73,13 @@ class NumbaWarmup(WorkerPlugin):
             Walker(naive_scheme("gg", "2x2x2", ring), np.random.default_rng(0)).walk(10, plateau=5)
 
 
+def _connection_errors() -> tuple:
+    """The exceptions by which distributed says that the scheduler cannot be reached."""
+    from distributed.comm.core import CommClosedError
+
+    return (CommClosedError, TimeoutError)
+
+
 def _client(client_or_address):
     from distributed import Client
 
@@ -108,6 +115,9 @@ class DaskExecutor(Executor):
     ----------
     steps : int
         Steps (tasks) completed.
+    lost : str or None
+        Why the connection to the scheduler was lost, when it was: the run
+        then ends early and cleanly, with the best scheme found so far.
     resubmitted : int
         Steps submitted again after a failure.
     refused : int
@@ -134,6 +144,7 @@ class DaskExecutor(Executor):
         self.max_failures = int(max_failures)
         self.tick_seconds = float(tick_seconds)
         self.steps = 0
+        self.lost = None
         self.resubmitted = 0
         self.refused = 0
         self._client = None
@@ -209,6 +220,10 @@ class DaskExecutor(Executor):
                     nxt = coordinator.receive(i, result)
                     if nxt is not None:
                         submit(i, nxt)
+            except (OSError, *_connection_errors()) as exc:
+                # the scheduler is gone: end the run cleanly, the driver keeps (and the caller writes) its best
+                self.lost = f"{type(exc).__name__}: {exc}"
+                log.warning("lost the Dask scheduler (%s): the run ends with the best scheme found so far", exc)
             except BaseException as exc:         # surface it in the caller
                 coordinator.fail(exc)
             finally:
