@@ -41,6 +41,9 @@ Public API
   :func:`progressive_partial_ot`, :func:`semantic_progressive_partial_ot`,
   :func:`sela_pseudo_labels`, :func:`uot_pseudo_labels`, :func:`progressive_rho`,
   :func:`similarity_graph`, :func:`matched_accuracy`, :func:`long_tailed_sizes`;
+* conditional transport (CT) with forward/backward navigators and PUTM few-shot:
+  :func:`conditional_transport`, :func:`navigator_plans`, :class:`MLPNavigator`,
+  :func:`transductive_fewshot`, :func:`nearest_centroid`, :func:`preprocess_features`;
 * :class:`ConvergenceWarning`, the family's one warning class.
 
 Examples
@@ -61,8 +64,10 @@ from .gromov import (
     partial_gromov_wasserstein,
     partial_gromov_wasserstein2,
 )
+from .fewshot import nearest_centroid, preprocess_features, transductive_fewshot
 from .lopt import LOPTEmbedding, lopt_distance, lopt_distances, lopt_embedding, lopt_interpolate, opt_lambda
 from .minibatch import minibatch_partial_ot
+from .navigators import MLPNavigator, conditional_transport, navigator_plans
 from .partial import partial_wasserstein, partial_wasserstein2, partial_wasserstein_lagrange
 from .one_d import partial_cost_curve_1d, partial_wasserstein_1d
 from .path import partial_assignment, partial_wasserstein_path
@@ -114,4 +119,11 @@ __all__ = [
     "semantic_progressive_partial_ot",
     "similarity_graph",
     "uot_pseudo_labels",
+    # conditional transport (CT) and transductive few-shot (PUTM)
+    "MLPNavigator",
+    "conditional_transport",
+    "navigator_plans",
+    "nearest_centroid",
+    "preprocess_features",
+    "transductive_fewshot",
 ]
