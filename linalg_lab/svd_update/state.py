@@ -275,15 +275,15 @@ class TruncatedSVDState:
             the dense SVD when ``m n <= 2.5e7``. ``"dense"``: a full SVD;
             ``"auto"``: dense for small dense matrices or ``k >= min(m, n) -
             1``, else svds.
+        rng : None, int, SeedSequence or Generator
+            Start vector of svds, and the state's randomness.
+        **options
+            Passed to the constructor (``method``, ``l``, ...).
 
         Raises
         ------
         RuntimeError
             ARPACK failed on a matrix too large for the dense fallback.
-        rng : None, int, SeedSequence or Generator
-            Start vector of svds, and the state's randomness.
-        **options
-            Passed to the constructor (``method``, ``l``, ...).
 
         Examples
         --------

@@ -96,7 +96,7 @@ def _ct_terms(C, fw, bw, a, b, rho):
 
 
 class MLPNavigator:
-    r"""A learned navigator distance ``d(x, y) = softplus(w2 . tanh(W1 (x - y)^2 + b1) + b2)`` (numpy).
+    r"""A learned navigator distance ``d(x, y) = softplus(w2^T tanh(W1 (x - y)^2 + b1) + b2)`` (numpy).
 
     ``(x - y)^2`` is the elementwise squared difference; ``softplus`` keeps
     the distance positive. Fitted by Adam steps on the CT cost of the
