@@ -344,3 +344,16 @@ def test_large_problem_small_reg():
         Q, log = progressive_partial_ot(P, 0.5, reg=0.01, log=True)
     assert np.isfinite(Q).all() and abs(Q.sum() - 0.5) < 1e-10
     assert (Q.sum(1) <= 1 / N * (1 + 1e-12)).all()
+
+
+@pytest.mark.parametrize("rho, reg_m", [(0.1, 1.0), (0.5, np.inf), (1.0, 1.0), (0.3, 0.0)])
+def test_anderson_acceleration_reaches_the_same_plan(rho, reg_m):
+    rng = np.random.default_rng(10)
+    logits = rng.normal(size=(400, 12)) * 2 + np.log(rng.dirichlet(np.ones(12)))
+    P = np.exp(logits)
+    P /= P.sum(1, keepdims=True)
+    Q0, l0 = progressive_partial_ot(P, rho, reg_m=reg_m, accelerate=False, stopThr=1e-12, numItermax=100000, log=True)
+    Q1, l1 = progressive_partial_ot(P, rho, reg_m=reg_m, stopThr=1e-12, numItermax=100000, log=True)
+    assert l0["converged"] and l1["converged"]
+    assert np.abs(Q0 - Q1).max() <= 1e-10
+    assert l1["n_iter"] <= l0["n_iter"]

@@ -122,7 +122,7 @@ def _absorb(f, g, u, v, eps):
 
 
 @njit(cache=True, nogil=True)
-def scaling_loop(C, cv, r, beta, beta_v, p, eps, virtual, max_iter, tol, f, g, gv_in, Kt, kv, u, v):
+def scaling_loop(C, cv, r, beta, beta_v, p, eps, virtual, max_iter, tol, f, g, gv_in, Kt, kv, u, v, depth):
     """Run the stabilised scaling loop; ``f``, ``g``, ``Kt``, ``kv``, ``u``, ``v`` are updated in place.
 
     On entry ``Kt``/``kv`` must hold the kernel of ``(f, g, gv_in)`` and ``u = v = 1``.
@@ -133,6 +133,15 @@ def scaling_loop(C, cv, r, beta, beta_v, p, eps, virtual, max_iter, tol, f, g, g
 
     With absorbed column potentials ``g`` the KL column update in scaling form is
     ``v_j = (beta_j / s_j)^p exp(-(1 - p) g_j / eps)``, ``s_j = sum_i u_i Kt_ij``.
+
+    ``depth > 0``: Anderson acceleration (type II, ``depth`` differences) of the
+    fixed-point map ``log v -> log v_new`` on the K (+1 virtual) column
+    log-scalings; the rows stay exact after every pass, so any mixed point is
+    a valid iterate and the stopping test is unchanged. The history is reset
+    when the column error more than doubles, and a mixed step that moves a
+    log-scaling 30 further than the plain step is replaced by the plain step.
+    Differences of log-scalings are invariant under absorption, so the
+    history survives it (the last point is re-referenced).
 
     Returns ``(gv, vv, n_iter, err)``.
     """
@@ -148,6 +157,20 @@ def scaling_loop(C, cv, r, beta, beta_v, p, eps, virtual, max_iter, tol, f, g, g
     F = np.empty(n)
     lo = math.exp(-TAU)
     hi = math.exp(TAU)
+    k1 = k + 1 if virtual else k
+    xs = np.zeros(k1)
+    ts = np.zeros(k1)
+    xn = np.zeros(k1)
+    res = np.zeros(k1)
+    x_prev = np.zeros(k1)
+    r_prev = np.zeros(k1)
+    mdep = max(depth, 1)
+    dX = np.zeros((mdep, k1))
+    dR = np.zeros((mdep, k1))
+    count = 0
+    slot = 0
+    have_prev = False
+    err_prev = np.inf
     while it < max_iter:
         it += 1
         # ---- rows (exact), fused with the column sums
@@ -157,6 +180,10 @@ def scaling_loop(C, cv, r, beta, beta_v, p, eps, virtual, max_iter, tol, f, g, g
             if bad < 0:
                 break
             # the row's kernel sum underflowed: absorb, recompute that row exactly, rebuild
+            for j in range(k):
+                x_prev[j] -= math.log(v[j])
+            if virtual:
+                x_prev[k] -= math.log(vv)
             _absorb(f, g, u, v, eps)
             if virtual:
                 gv += eps * math.log(vv)
@@ -188,6 +215,8 @@ def scaling_loop(C, cv, r, beta, beta_v, p, eps, virtual, max_iter, tol, f, g, g
             break
         if exact:
             # some column sum underflowed: absorb, update every column in log domain, rebuild
+            have_prev = False
+            count = 0
             for i in range(n):
                 f[i] += eps * math.log(u[i])
                 u[i] = 1.0
@@ -218,15 +247,72 @@ def scaling_loop(C, cv, r, beta, beta_v, p, eps, virtual, max_iter, tol, f, g, g
             for j in range(k):
                 damp[j] = math.exp(-(1.0 - p) * g[j] / eps)
             continue
-        big = False
-        if p > 0.0:
-            for j in range(k):
-                vj = (beta[j] / s[j]) ** p * damp[j]
-                v[j] = vj
-                if not (lo < vj < hi):
-                    big = True
+        # ---- the plain column update (in log-scalings), possibly Anderson-mixed
+        for j in range(k):
+            xs[j] = math.log(v[j])
+            ts[j] = p * math.log(beta[j] / s[j]) + math.log(damp[j]) if p > 0.0 else xs[j]
         if virtual:
-            vv = beta_v / sv
+            xs[k] = math.log(vv)
+            ts[k] = math.log(beta_v / sv)
+        for j in range(k1):
+            res[j] = ts[j] - xs[j]
+            xn[j] = ts[j]
+        if depth > 0:
+            if have_prev and err <= 2.0 * err_prev:
+                for j in range(k1):
+                    dX[slot, j] = xs[j] - x_prev[j]
+                    dR[slot, j] = res[j] - r_prev[j]
+                slot = (slot + 1) % depth
+                count = min(count + 1, depth)
+            else:
+                count = 0
+                slot = 0
+            if count > 0:
+                M = np.zeros((count, count))
+                rhs = np.zeros(count)
+                for a1 in range(count):
+                    for a2 in range(a1, count):
+                        acc = 0.0
+                        for j in range(k1):
+                            acc += dR[a1, j] * dR[a2, j]
+                        M[a1, a2] = acc
+                        M[a2, a1] = acc
+                    acc = 0.0
+                    for j in range(k1):
+                        acc += dR[a1, j] * res[j]
+                    rhs[a1] = acc
+                tr = 0.0
+                for a1 in range(count):
+                    tr += M[a1, a1]
+                for a1 in range(count):
+                    M[a1, a1] += 1e-10 * tr + 1e-300
+                gam = np.linalg.solve(M, rhs)
+                wild = False
+                for j in range(k1):
+                    acc = xs[j] + res[j]
+                    for a1 in range(count):
+                        acc -= gam[a1] * (dX[a1, j] + dR[a1, j])
+                    if not (abs(acc - ts[j]) <= 30.0):
+                        wild = True
+                    xn[j] = acc
+                if wild:
+                    for j in range(k1):
+                        xn[j] = ts[j]
+                    count = 0
+                    slot = 0
+            for j in range(k1):
+                x_prev[j] = xs[j]
+                r_prev[j] = res[j]
+            have_prev = True
+            err_prev = err
+        big = False
+        for j in range(k):
+            vj = math.exp(xn[j])
+            v[j] = vj
+            if not (lo < vj < hi):
+                big = True
+        if virtual:
+            vv = math.exp(xn[k])
             if not (lo < vv < hi):
                 big = True
         if not big:
@@ -235,6 +321,10 @@ def scaling_loop(C, cv, r, beta, beta_v, p, eps, virtual, max_iter, tol, f, g, g
                     big = True
                     break
         if big:
+            for j in range(k):
+                x_prev[j] -= xn[j]
+            if virtual:
+                x_prev[k] -= xn[k]
             _absorb(f, g, u, v, eps)
             if virtual:
                 gv += eps * math.log(vv)
