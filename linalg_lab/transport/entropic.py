@@ -33,7 +33,8 @@ import warnings
 import numpy as np
 import scipy.linalg as sla
 
-from ..validation import check_bool, check_int, check_mass, check_real, check_tolerance, check_transport_problem
+from ..validation import (check_bool, check_choice, check_int, check_mass, check_real, check_tolerance,
+                          check_transport_problem)
 from . import _entropic_kernels as _k
 from ._feasible import ConvergenceWarning
 from .partial import _abs_max, _as_dtype, _out_dtype
@@ -56,7 +57,7 @@ _TINY_REG = 1e-250  # reg / max|M| below this: 1 / reg is out of range in the ke
 
 def entropic_partial_wasserstein(a, b, M, reg, m=None, method="sinkhorn", numItermax=10000, stopThr=1e-9,
                                  verbose=False, log=False, *, accelerate=True, scaling=None, rounding=True,
-                                 warn=True):
+                                 warn=True, device="cpu"):
     r"""Entropic partial transport plan (POT's problem and cycles), in the log domain, with a stopping rule.
 
     Solves
@@ -220,6 +221,15 @@ def entropic_partial_wasserstein(a, b, M, reg, m=None, method="sinkhorn", numIte
         None] + log_v[None, :] + log_mass - M / reg)``; ``-inf`` for rows or
         columns of zero mass), ``partial_w_dist`` (``<gamma, M>`` of the
         plan returned, POT's key) and ``method`` (the name asked for).
+    device : {"cpu", "cuda", "auto"}, default "cpu"
+        ``"cuda"``: the cycles run on an NVIDIA GPU (the cost matrix stays on
+        the device; each row and column pass is one kernel of exact
+        log-sum-exp reductions, :mod:`._entropic_cuda`), with the same stages,
+        stopping rule, plan and rounding as on the CPU. Only Dykstra's
+        three-projection cycles run there: ``accelerate`` (block cycles and
+        Newton steps) is a CPU feature and is ignored. ``"auto"``: the GPU
+        when one is usable. A ``ValueError`` naming ``device`` says why no
+        GPU can be used.
     accelerate : bool, default True
         Switch to block cycles and Newton steps when the cycles stagnate
         (``False``, or ``stopThr = 0``: POT's cycles only; with ``False`` a
@@ -312,6 +322,7 @@ def entropic_partial_wasserstein(a, b, M, reg, m=None, method="sinkhorn", numIte
     scaling = None if scaling is None else check_bool(scaling, "scaling")
     rounding = check_bool(rounding, "rounding")
     warn = check_bool(warn, "warn")
+    on_gpu = _use_gpu(device)
 
     n, n2 = M.shape
     plan = np.zeros((n, n2))
@@ -334,8 +345,13 @@ def entropic_partial_wasserstein(a, b, M, reg, m=None, method="sinkhorn", numIte
                              f"{_abs_max(Ms):g}, got {reg:g}")
         if scale != 1.0:
             Ms = Ms / scale
+        cycles = None
+        if on_gpu:
+            from ._entropic_cuda import DeviceCycles
+
+            cycles = DeviceCycles(Ms)
         P, f, g, lam, info = _solve(a[rows], b[cols], Ms, reg_s, mass, numItermax, stopThr, accelerate, scaling,
-                                    verbose)
+                                    verbose, cycles=cycles)
         if whole:
             plan = P
         else:
@@ -470,7 +486,20 @@ def _annealing(reg, spread):
     return regs + [reg]
 
 
-def _solve(a, b, M, reg, mass, max_iter, stop_thr, accelerate, scaling, verbose=False, init=None):
+def _use_gpu(device) -> bool:
+    """Whether the cycles go to a GPU; a ValueError naming ``device`` says why one cannot be used."""
+    device = check_choice(device, "device", ("cpu", "cuda", "auto"))
+    if device == "cpu":
+        return False
+    from .._targets import cuda_status
+
+    usable, why = cuda_status()
+    if device == "cuda" and not usable:
+        raise ValueError(f"device: 'cuda' needs a usable NVIDIA GPU, and here {why}")
+    return usable
+
+
+def _solve(a, b, M, reg, mass, max_iter, stop_thr, accelerate, scaling, verbose=False, init=None, cycles=None):
     """Solve on the support (masses > 0, ``mass > 0``): one stage per regularisation of the schedule.
 
     The schedule is ``[reg]`` (a direct solve) or epsilon scaling
@@ -509,7 +538,7 @@ def _solve(a, b, M, reg, mass, max_iter, stop_thr, accelerate, scaling, verbose=
             budget, thr = min(left // 2, _STAGE_MAX_ITER), max(stop_thr, _STAGE_RTOL * mass)
         counts["n_stages"] += 1
         lam, converged, stuck = _stage(a, b, M, r, mass, f, g, lam, budget, thr, accelerate, watch, errs, counts,
-                                       verbose)
+                                       verbose, cycles)
         if stuck:
             # the direct solve crawls: anneal from a larger reg down to reg, from where it is
             watch = False
@@ -531,7 +560,8 @@ def _solve(a, b, M, reg, mass, max_iter, stop_thr, accelerate, scaling, verbose=
     return P, f, g, float(lam), info
 
 
-def _stage(a, b, M, reg, mass, f, g, lam, max_iter, stop_thr, accelerate, watch, errs, counts, verbose=False):
+def _stage(a, b, M, reg, mass, f, g, lam, max_iter, stop_thr, accelerate, watch, errs, counts, verbose=False,
+           cycles=None):
     """Cycles in chunks at one ``reg`` (Dykstra's, then block cycles and Newton steps once they stagnate).
 
     Updates ``f, g`` in place, appends the measured violations to ``errs`` and
@@ -544,17 +574,20 @@ def _stage(a, b, M, reg, mass, f, g, lam, max_iter, stop_thr, accelerate, watch,
     n, n2 = M.shape
     rows_eq, cols_eq = _full_sides(a, b, mass)
     lams = np.array([lam, 0.0])
-    K = np.empty((n, n2))
-    f0 = np.empty(n)
-    g0 = np.empty(n2)
+    if cycles is None:
+        K = np.empty((n, n2))
+        f0 = np.empty(n)
+        g0 = np.empty(n2)
+    else:                      # the device's cycles need no kernel matrix here, and no CPU acceleration
+        K = f0 = g0 = None
     it = 0
     fresh = True
-    newton = accelerate and stop_thr > 0
+    newton = accelerate and stop_thr > 0 and cycles is None
     skip = 0  # chunks to wait before the next Newton attempt (doubles after a failed one)
     backoff = 1
     chunk = _CHUNK
     converged = False
-    cycle = _k.dykstra
+    cycle = _k.dykstra if cycles is None else cycles.cycle
     ref = np.inf  # the smallest violation when the current window of cycles began
     window = 0
     while it < max_iter:
