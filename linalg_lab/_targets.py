@@ -16,6 +16,7 @@ functions do not depend on it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import types
 from typing import Callable
@@ -137,6 +138,27 @@ def _import_cuda():
     return cuda
 
 
+@contextlib.contextmanager
+def assumed_device(cc):
+    """Let numba-cuda compile device functions for ``cc`` without a GPU.
+
+    numba-cuda asks the current device for its compute capability when a
+    kernel's device functions are compiled, even inside ``compile_ptx``; with
+    no driver that raises. For the ahead-of-time check only, answer ``cc``.
+    """
+    import numba.cuda.dispatcher as dispatcher
+
+    class _Device:
+        compute_capability = cc
+
+    saved = dispatcher.get_current_device
+    dispatcher.get_current_device = lambda: _Device()
+    try:
+        yield
+    finally:
+        dispatcher.get_current_device = saved
+
+
 def cuda_status() -> tuple[bool, str]:
     """``(usable, reason)``: whether CUDA kernels can run here, and why not.
 
@@ -166,4 +188,4 @@ def cuda_status() -> tuple[bool, str]:
     return True, f"{name} (compute capability {dev.compute_capability[0]}.{dev.compute_capability[1]})"
 
 
-__all__ = ["cuda_functions", "cuda_status", "kernel", "simulator", "source_of"]
+__all__ = ["assumed_device", "cuda_functions", "cuda_status", "kernel", "simulator", "source_of"]

@@ -17,3 +17,55 @@ def fixtures_dir():
     if not FIXTURES.is_dir():
         pytest.skip(f"published scheme fixtures not found at {FIXTURES} (set LINALG_LAB_FIXTURES)")
     return FIXTURES
+
+
+def _run_python(code: str, *, simulator: bool = False, timeout: float = 600) -> str:
+    """Run ``code`` in a fresh interpreter (with numba's CUDA simulator on, or surely off); its stdout.
+
+    The simulator must be switched on before numba is imported, hence a process
+    of its own; a PTX compile must run with it off.
+    """
+    import subprocess
+    import sys
+
+    env = dict(os.environ)
+    env.pop("NUMBA_ENABLE_CUDASIM", None)
+    if simulator:
+        env["NUMBA_ENABLE_CUDASIM"] = "1"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=timeout)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout
+
+
+@pytest.fixture
+def run_python():
+    """``run_python(code, simulator=False)``: stdout of ``code`` run in a fresh interpreter."""
+    return _run_python
+
+
+def _kill_campaign_after_checkpoint(toml, after_seconds: float = 1.0, timeout: float = 120) -> dict:
+    """Start ``linalg-lab campaign toml``, SIGKILL it once its checkpoint has ``seconds_used > after_seconds``;
+    returns that checkpoint (the campaign's output folder is ``run`` beside the file)."""
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    p = subprocess.Popen([sys.executable, "-m", "linalg_lab.cli", "campaign", str(toml), "--quiet"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    ck = Path(toml).parent / "run" / "checkpoint.json"
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if ck.exists() and json.loads(ck.read_text())["seconds_used"] > after_seconds:
+            break
+        time.sleep(0.2)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    return json.loads(ck.read_text())
+
+
+@pytest.fixture
+def kill_campaign_after_checkpoint():
+    """``kill_campaign_after_checkpoint(toml)``: run a campaign, kill -9 it after a checkpoint, return that."""
+    return _kill_campaign_after_checkpoint

@@ -68,11 +68,8 @@ print(json.dumps(out))
 '''
 
 
-def test_simulated_gpu_batch_ends_where_the_cpu_batch_does():
-    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
-    proc = subprocess.run([sys.executable, "-c", SIMULATED], capture_output=True, text=True, env=env, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
+def test_simulated_gpu_batch_ends_where_the_cpu_batch_does(run_python):
+    out = json.loads(run_python(SIMULATED, simulator=True).strip().splitlines()[-1])
     assert out["status"][0]
     assert len(out["cases"]) == 6
     for case in out["cases"]:
@@ -104,14 +101,10 @@ def test_cli_search_reaches_its_target_on_the_simulated_gpu(tmp_path):
 
 
 @pytest.mark.skipif(importlib.util.find_spec("numba_cuda") is None, reason="the cuda extra (numba-cuda) is not installed")
-def test_batch_walk_kernel_compiles_for_hopper():
-    env = dict(os.environ)
-    env.pop("NUMBA_ENABLE_CUDASIM", None)
-    code = ("from linalg_lab.flipgraph._cuda import compile_ptx; p = compile_ptx((9, 0)); "
-            "print('.target sm_90' in p, '.entry' in p and 'walk_batch' in p)")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert proc.stdout.split() == ["True", "True"]
+def test_batch_walk_kernel_compiles_for_hopper(run_python):
+    out = run_python("from linalg_lab.flipgraph._cuda import compile_ptx; p = compile_ptx((9, 0)); "
+                     "print('.target sm_90' in p, '.entry' in p and 'walk_batch' in p)")
+    assert out.split() == ["True", "True"]
 
 
 def test_batch_executor_on_the_cpu_repeats_the_thread_executor():

@@ -156,20 +156,11 @@ checkpoint_interval = 0.3
 """
 
 
-def test_campaign_on_dask_survives_a_driver_kill_9_and_resumes(client, tmp_path):
+def test_campaign_on_dask_survives_a_driver_kill_9_and_resumes(client, tmp_path, kill_campaign_after_checkpoint):
     f = tmp_path / "c.toml"
     f.write_text(CAMPAIGN.format(budget=6, address=client.scheduler.address))
-    p = subprocess.Popen([sys.executable, "-m", "linalg_lab.cli", "campaign", str(f), "--quiet"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     ck = tmp_path / "run" / "checkpoint.json"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if ck.exists() and json.loads(ck.read_text())["seconds_used"] > 1.0:
-            break
-        time.sleep(0.2)
-    p.send_signal(signal.SIGKILL)
-    p.wait()
-    used = json.loads(ck.read_text())["seconds_used"]
+    used = kill_campaign_after_checkpoint(f)["seconds_used"]
     assert used > 1.0
     done = subprocess.run([sys.executable, "-m", "linalg_lab.cli", "campaign", str(f), "--quiet"],
                           capture_output=True, text=True, timeout=300)

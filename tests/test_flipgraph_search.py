@@ -1,7 +1,6 @@
 """Search, CLI and campaigns of the flip-graph family."""
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -265,20 +264,11 @@ def test_campaign_checkpoint_and_resume(tmp_path, monkeypatch):
     assert len(limits) == 2
 
 
-def test_campaign_survives_kill_9(tmp_path):
+def test_campaign_survives_kill_9(tmp_path, kill_campaign_after_checkpoint):
     f = tmp_path / "c.toml"
     f.write_text(CAMPAIGN.format(budget=60))
-    p = subprocess.Popen([sys.executable, "-m", "linalg_lab.cli", "campaign", str(f), "--quiet"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     ck = tmp_path / "run" / "checkpoint.json"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        if ck.exists() and json.loads(ck.read_text())["seconds_used"] > 1.0:
-            break
-        time.sleep(0.2)
-    p.send_signal(signal.SIGKILL)
-    p.wait()
-    data = json.loads(ck.read_text())
+    data = kill_campaign_after_checkpoint(f)
     assert data["seconds_used"] > 1.0 and data["schemes"]
     c = load_campaign(f)
     from linalg_lab.schemes import scheme_from_dict

@@ -2,9 +2,6 @@
 
 import importlib.util
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -36,11 +33,8 @@ print(json.dumps(out))
 '''
 
 
-def test_simulated_gpu_cycles_give_the_cpu_cycles_plan():
-    env = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
-    proc = subprocess.run([sys.executable, "-c", SIMULATED], capture_output=True, text=True, env=env, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    cases = json.loads(proc.stdout.strip().splitlines()[-1])
+def test_simulated_gpu_cycles_give_the_cpu_cycles_plan(run_python):
+    cases = json.loads(run_python(SIMULATED, simulator=True).strip().splitlines()[-1])
     assert len(cases) == 5
     for c in cases:
         # the same cycles in the same order: the same number of them, the same plan up to rounding
@@ -51,14 +45,10 @@ def test_simulated_gpu_cycles_give_the_cpu_cycles_plan():
 
 
 @pytest.mark.skipif(importlib.util.find_spec("numba_cuda") is None, reason="the cuda extra (numba-cuda) is not installed")
-def test_reduction_kernels_compile_for_hopper():
-    env = dict(os.environ)
-    env.pop("NUMBA_ENABLE_CUDASIM", None)
-    code = ("from linalg_lab.transport._entropic_cuda import compile_ptx; p = compile_ptx((9, 0)); "
-            "print('.target sm_90' in p, p.count('.entry'))")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert proc.stdout.split() == ["True", "2"]
+def test_reduction_kernels_compile_for_hopper(run_python):
+    out = run_python("from linalg_lab.transport._entropic_cuda import compile_ptx; p = compile_ptx((9, 0)); "
+                     "print('.target sm_90' in p, p.count('.entry'))")
+    assert out.split() == ["True", "2"]
 
 
 def test_device_argument_is_checked():

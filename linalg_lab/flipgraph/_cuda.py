@@ -19,12 +19,11 @@ Nothing here is imported by the package unless a CUDA walk is asked for.
 
 from __future__ import annotations
 
-import contextlib
 import warnings
 
 import numpy as np
 
-from .._targets import cuda_functions
+from .._targets import assumed_device, cuda_functions
 from . import _kernels as K
 from .state import M_RANK, WalkerState
 
@@ -159,27 +158,6 @@ def default_batch(walk_bytes: int) -> int:
     return max(1, min(resident, int(free // 2 // max(1, int(walk_bytes)))))
 
 
-@contextlib.contextmanager
-def _assumed_device(cc):
-    """Let numba-cuda compile device functions for ``cc`` without a GPU.
-
-    numba-cuda asks the current device for its compute capability when a
-    kernel's device functions are compiled, even inside ``compile_ptx``; with
-    no driver that raises. For the ahead-of-time check only, answer ``cc``.
-    """
-    import numba.cuda.dispatcher as dispatcher
-
-    class _Device:
-        compute_capability = cc
-
-    saved = dispatcher.get_current_device
-    dispatcher.get_current_device = lambda: _Device()
-    try:
-        yield
-    finally:
-        dispatcher.get_current_device = saved
-
-
 def compile_ptx(cc=(9, 0), *, units: int = 8, tables: int = 3, hbits: int = 7) -> str:
     """PTX of the batch walk kernel for compute capability ``cc``: a compile check that needs no GPU.
 
@@ -198,7 +176,7 @@ def compile_ptx(cc=(9, 0), *, units: int = 8, tables: int = 3, hbits: int = 7) -
 
     sample = batch_last(allocate(units, tables, hbits, batch=2))
     sig = tuple(typeof(a) for a in sample) + (typeof(np.zeros(2, np.int64)),)
-    with _assumed_device(tuple(cc)):
+    with assumed_device(tuple(cc)):
         ptx, _ = real_cuda.compile_ptx(_walk_kernel().py_func, sig, device=False, cc=tuple(cc))
     return ptx
 

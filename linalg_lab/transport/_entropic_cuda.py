@@ -30,36 +30,29 @@ def _kernels():
         return _KERNELS
     from numba import cuda
 
+    @cuda.jit(device=True)
+    def add(x, mx, s):
+        """One term into a running log-sum-exp kept as (maximum, sum of exp(term - maximum))."""
+        if x > mx:
+            return x, s * math.exp(mx - x) + 1.0
+        return mx, s + math.exp(x - mx)
+
     @cuda.jit
     def row_lse(M, f, g, lam, inv, out):
         i = cuda.grid(1)
         if i < M.shape[0]:
-            mx = -math.inf
-            s = 0.0
-            fi = f[i] + lam
+            mx, s = -math.inf, 0.0
             for j in range(M.shape[1]):
-                x = (fi + g[j] - M[i, j]) * inv
-                if x > mx:
-                    s = s * math.exp(mx - x) + 1.0
-                    mx = x
-                else:
-                    s += math.exp(x - mx)
+                mx, s = add((f[i] + lam + g[j] - M[i, j]) * inv, mx, s)
             out[i] = mx + math.log(s)
 
     @cuda.jit
     def col_lse(M, f, g, lam, inv, out):
         j = cuda.grid(1)
         if j < M.shape[1]:
-            mx = -math.inf
-            s = 0.0
-            gj = g[j] + lam
+            mx, s = -math.inf, 0.0
             for i in range(M.shape[0]):
-                x = (f[i] + gj - M[i, j]) * inv
-                if x > mx:
-                    s = s * math.exp(mx - x) + 1.0
-                    mx = x
-                else:
-                    s += math.exp(x - mx)
+                mx, s = add((f[i] + lam + g[j] - M[i, j]) * inv, mx, s)
             out[j] = mx + math.log(s)
 
     _KERNELS = (row_lse, col_lse)
@@ -134,8 +127,11 @@ def compile_ptx(cc=(9, 0)) -> str:
     from numba import cuda as real_cuda
     from numba import float64, types
 
+    from .._targets import assumed_device
+
     sig = (types.float64[:, ::1], types.float64[::1], types.float64[::1], float64, float64, types.float64[::1])
-    return "\n".join(real_cuda.compile_ptx(k.py_func, sig, device=False, cc=tuple(cc))[0] for k in _kernels())
+    with assumed_device(tuple(cc)):
+        return "\n".join(real_cuda.compile_ptx(k.py_func, sig, device=False, cc=tuple(cc))[0] for k in _kernels())
 
 
 __all__ = ["DeviceCycles", "compile_ptx"]
