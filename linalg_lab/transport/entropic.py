@@ -444,7 +444,7 @@ def _cost(plan, M):
 
 def entropic_partial_wasserstein2(a, b, M, reg, m=None, method="sinkhorn", numItermax=10000, stopThr=1e-9,
                                   verbose=False, log=False, *, accelerate=True, scaling=None, rounding=True,
-                                  warn=True):
+                                  warn=True, device="cpu"):
     r"""The transport cost ``<gamma, M>`` of :func:`entropic_partial_wasserstein`'s plan.
 
     Same arguments (in the same order) and stopping rule; the value is in
@@ -465,7 +465,8 @@ def entropic_partial_wasserstein2(a, b, M, reg, m=None, method="sinkhorn", numIt
     """
     log = check_bool(log, "log")
     plan, info = entropic_partial_wasserstein(a, b, M, reg, m, method, numItermax, stopThr, verbose, True,
-                                              accelerate=accelerate, scaling=scaling, rounding=rounding, warn=warn)
+                                              accelerate=accelerate, scaling=scaling, rounding=rounding, warn=warn,
+                                              device=device)
     value = info["partial_w_dist"]
     if not log:
         return value
