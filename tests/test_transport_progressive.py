@@ -357,3 +357,23 @@ def test_anderson_acceleration_reaches_the_same_plan(rho, reg_m):
     assert l0["converged"] and l1["converged"]
     assert np.abs(Q0 - Q1).max() <= 1e-10
     assert l1["n_iter"] <= l0["n_iter"]
+
+
+@pytest.mark.parametrize("reg", [1e-2, 1e-3])
+def test_small_reg_converges_with_epsilon_scaling(reg):
+    rng = np.random.default_rng(11)
+    P = rng.dirichlet(np.ones(10), size=200)
+    for fn in (lambda: progressive_partial_ot(P, 0.3, reg=reg, numItermax=5000, log=True),
+               lambda: sela_pseudo_labels(P, reg=reg, numItermax=5000, log=True)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ConvergenceWarning)
+            Q, log = fn()
+        assert log["converged"] and log["reg_stages"][-1] == reg and len(log["reg_stages"]) >= 2
+    # the staged solve reaches the plan of the unstaged one (warm starts change the path, not the optimum)
+    from linalg_lab.transport.progressive import _cost_from, _solve, _exponent
+    C = _cost_from(P, "proba", "P")
+    Q, log = progressive_partial_ot(P, 0.3, reg=0.01, stopThr=1e-11, numItermax=100000, log=True)
+    ref = _solve(C, np.zeros(200), np.full(200, 1 / 200), np.full(10, 0.03), 0.7, 0.01, _exponent(0.01, 1.0),
+                 True, 200000, 1e-11, depth=0)
+    assert ref["converged"]
+    assert np.abs(Q - ref["plan"]).max() <= 1e-9

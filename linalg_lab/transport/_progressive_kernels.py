@@ -139,7 +139,9 @@ def scaling_loop(C, cv, r, beta, beta_v, p, eps, virtual, max_iter, tol, f, g, g
     log-scalings; the rows stay exact after every pass, so any mixed point is
     a valid iterate and the stopping test is unchanged. The history is reset
     when the column error more than doubles, and a mixed step that moves a
-    log-scaling 30 further than the plain step is replaced by the plain step.
+    log-scaling 30 further than the plain step is replaced by the plain step;
+    when the error has not reached a new low for ``20 depth + 100`` iterations the
+    loop falls back to plain scaling (which decreases the dual monotonically).
     Differences of log-scalings are invariant under absorption, so the
     history survives it (the last point is re-referenced).
 
@@ -171,6 +173,9 @@ def scaling_loop(C, cv, r, beta, beta_v, p, eps, virtual, max_iter, tol, f, g, g
     slot = 0
     have_prev = False
     err_prev = np.inf
+    best = np.inf
+    stall = 0
+    accel = depth > 0
     while it < max_iter:
         it += 1
         # ---- rows (exact), fused with the column sums
@@ -257,7 +262,15 @@ def scaling_loop(C, cv, r, beta, beta_v, p, eps, virtual, max_iter, tol, f, g, g
         for j in range(k1):
             res[j] = ts[j] - xs[j]
             xn[j] = ts[j]
-        if depth > 0:
+        if accel:
+            if err < best * (1.0 - 1e-3):
+                best = err
+                stall = 0
+            else:
+                stall += 1
+                if stall > 20 * depth + 100:  # no progress: plain scaling for the rest of the solve
+                    accel = False
+        if accel:
             if have_prev and err <= 2.0 * err_prev:
                 for j in range(k1):
                     dX[slot, j] = xs[j] - x_prev[j]
