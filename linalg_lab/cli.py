@@ -23,7 +23,20 @@ def cmd_verify(args) -> int:
         print("verify: no scheme files found", file=sys.stderr)
         return 2
     bad = 0
+    from .schemes.program import is_program_file, load_program
+
     for f in files:
+        if is_program_file(f):              # a straight-line program (reduced JSON): checked exactly too
+            try:
+                prog = load_program(f)
+            except (ValueError, OSError) as exc:
+                bad += 1
+                print(f"FAIL {f}: {exc}".replace("\n", " |"))
+                continue
+            s = prog.scheme
+            print(f"OK   {f}: program for {s.code} {'x'.join(map(str, s.n))} rank {s.rank} over {s.ring}, "
+                  f"{prog.additions} additions, is exact")
+            continue
         try:
             s = load_scheme(f, verify=True)
         except SchemeFileError as exc:
@@ -37,9 +50,20 @@ def cmd_verify(args) -> int:
 def cmd_show(args) -> int:
     from .schemes import SchemeFileError, load_scheme, to_equations
 
+    from .schemes.program import is_program_file, load_program, reduce_additions
+
+    if getattr(args, "program", False):
+        try:
+            prog = load_program(args.file) if is_program_file(args.file) else \
+                reduce_additions(load_scheme(args.file, verify=True))
+        except (SchemeFileError, ValueError, OSError) as exc:
+            print(f"show: {exc}", file=sys.stderr)
+            return 1
+        print(prog.to_text(), end="")
+        return 0
     try:
-        s = load_scheme(args.file, verify=False)
-    except SchemeFileError as exc:
+        s = load_program(args.file).scheme if is_program_file(args.file) else load_scheme(args.file, verify=False)
+    except (SchemeFileError, ValueError) as exc:
         print(f"show: {exc}", file=sys.stderr)
         return 1
     check = s.verify()
@@ -82,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("show", help="print a scheme file as equations")
     s.add_argument("file", metavar="FILE")
+    s.add_argument("--program", action="store_true",
+                   help="print the straight-line program (a reduced-JSON file as it is, a scheme file reduced)")
     s.set_defaults(func=cmd_show)
 
     n = sub.add_parser("naive", help="write the naive scheme of a tensor code")

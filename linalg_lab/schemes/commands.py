@@ -100,8 +100,52 @@ def cmd_import(args) -> int:
     return 1 if failed else 0
 
 
+def cmd_reduce(args) -> int:
+    """``linalg-lab reduce FILE --out DIR``: a verified straight-line program with shared sums, beside the scheme."""
+    from .program import reduce_additions, store_program
+    from .io import SchemeFileError, store_scheme
+
+    try:
+        out = output_folder(args.out, "--out")
+    except ValueError as exc:
+        print(f"reduce: {exc}", file=sys.stderr)
+        return 2
+    try:
+        scheme = load_scheme(args.file, verify=True)
+    except SchemeFileError as exc:
+        print(f"reduce: {exc}", file=sys.stderr)
+        return 1
+    try:
+        program = reduce_additions(scheme, restarts=args.restarts, time_limit=args.time_limit, rng=args.seed,
+                                   sandwiches=args.sandwiches)
+    except KeyboardInterrupt:
+        print("reduce: interrupted", file=sys.stderr)
+        return 130
+    try:
+        spath, _ = store_scheme(program.scheme, out, provenance={"method": "reduce", "parent": str(args.file),
+                                                                  "reduced_additions": program.additions})
+        ppath, _ = store_program(program, out, spath.stem)
+    except (OSError, ValueError) as exc:
+        print(f"reduce: --out: cannot write into {out}: {getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
+        return 1
+    print(json.dumps({"path": str(ppath), "scheme": str(spath), "naive": program.naive,
+                      "reduced": program.additions, "sides": program.sides()}))
+    return 0
+
+
 def register(sub) -> None:
-    """Add the ``import`` sub-command to the ``linalg-lab`` parser."""
+    """Add the ``import`` and ``reduce`` sub-commands to the ``linalg-lab`` parser."""
+    r = sub.add_parser("reduce", help="common-subexpression reduction: a straight-line program with fewer additions")
+    r.add_argument("file", metavar="FILE", help="a scheme file")
+    r.add_argument("--out", required=True, metavar="DIR",
+                   help="output folder: the scheme and <scheme>_reduced.json (Perminov's reduced JSON) beside it")
+    r.add_argument("--time-limit", type=float, default=None, metavar="S", help="seconds for the passes (default: none)")
+    r.add_argument("--restarts", type=int, default=64, help="pair-elimination passes per side (default 64)")
+    r.add_argument("--sandwiches", type=int, default=0,
+                   help="steps of a walk over the scheme's sandwich orbit (gg; default 0: the scheme as it is)")
+    r.add_argument("--seed", type=int, default=None)
+    r.set_defaults(func=cmd_reduce)
+
     p = sub.add_parser("import", help="convert published scheme files into verified scheme files")
     p.add_argument("files", nargs="+", metavar="FILE",
                    help="one-product-per-line files (.exp, .txt), AlphaTensor .npz (every entry), cyclic JSON")

@@ -221,6 +221,25 @@ def _build(n, u, v, w, ring, source: str, verify: bool = True) -> Scheme:
                      f"({_failures(Scheme('gg', n, implied, *mats))}); pass ring= and verify=False to import it anyway")
 
 
+def _build_candidates(n, u, v, w, ring, z2: bool = False, code: str = "gg"):
+    """``(scheme, None)`` when the exact factors (output convention) verify, else ``(None, reason)``.
+
+    Used by importers that must try several conventions: the first that
+    verifies wins, and the reasons of the others are reported when none does.
+    """
+    mats = [_narrow(np.asarray(a, dtype=object)) for a in (u, v, w)]
+    if ring is None and z2:
+        ring = "F2"
+    try:
+        if code != "gg":
+            s = Scheme(code, tuple(n), as_ring(ring or _implied_ring(mats)), *mats)
+            ver = s.verify()
+            return (s, None) if ver else (None, f"does not verify over {s.ring}: {_failures(s)}")
+        return _build(tuple(n), *mats, ring, "scheme"), None
+    except ValueError as exc:
+        return None, str(exc).removeprefix("scheme: ")
+
+
 def _failures(scheme: Scheme) -> str:
     return scheme.verify().describe(limit=2).replace("\n ", ";")
 
