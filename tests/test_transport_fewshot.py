@@ -213,8 +213,8 @@ def test_fewshot_bad_inputs(kwargs, exc, name):
 @given(n=st.integers(1, 5), m=st.integers(1, 5), d=st.integers(1, 3), d2=st.integers(1, 3), bad=st.integers(1, 6))
 def test_ct_bad_inputs(n, m, d, d2, bad):
     X, Y = np.zeros((n, d)), np.zeros((m, d))
+    assume(bad != n)
     with pytest.raises(ValueError, match="^a:"):
-        assume(bad != n)
         conditional_transport(X, Y, a=np.ones(bad))
     assume(d2 != d)
     with pytest.raises(ValueError, match="^Y:"):
@@ -232,3 +232,28 @@ def test_ct_bad_arguments():
         conditional_transport(np.full((2, 2), np.inf), X)
     with pytest.raises(ValueError, match="^hidden:"):
         MLPNavigator(hidden=0)
+
+
+@given(n_way=st.integers(1, 4), shots=st.integers(1, 3), nq=st.integers(1, 8), d=st.integers(1, 4),
+       dq=st.integers(1, 4), nl=st.integers(1, 12))
+def test_fewshot_shape_checks(n_way, shots, nq, d, dq, nl):
+    rng = np.random.default_rng(0)
+    S = rng.uniform(size=(n_way * shots, d))
+    ys = np.repeat(np.arange(n_way), shots)
+    Q = rng.uniform(size=(nq, d))
+    pred = transductive_fewshot(S, ys, Q, n_iter=3)
+    assert pred.shape == (nq,) and set(pred) <= set(ys)
+    assume(dq != d)
+    with pytest.raises(ValueError, match="^query:"):
+        transductive_fewshot(S, ys, rng.uniform(size=(nq, dq)))
+    assume(nl != n_way * shots)
+    with pytest.raises(ValueError, match="^support_labels:"):
+        transductive_fewshot(S, np.zeros(nl, dtype=int), Q)
+
+
+def test_putm_without_iterations_is_the_nearest_centroid_rule():
+    rng = np.random.default_rng(12)
+    S, ys, Q, yq = _episode(rng, 2, [9, 4, 2])
+    for tau in (0.05, "auto"):
+        assert np.array_equal(transductive_fewshot(S, ys, Q, n_iter=0, tau=tau, power=0.6),
+                              transductive_fewshot(S, ys, Q, "centroid", power=0.6))

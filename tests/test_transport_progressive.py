@@ -377,3 +377,20 @@ def test_small_reg_converges_with_epsilon_scaling(reg):
                  True, 200000, 1e-11, depth=0)
     assert ref["converged"]
     assert np.abs(Q - ref["plan"]).max() <= 1e-9
+
+
+def test_p2ot_beats_balanced_sinkhorn_on_long_tailed_clusters():
+    rng = np.random.default_rng(13)
+    K, dim = 20, 16
+    sizes = long_tailed_sizes(4000, K)
+    y = np.repeat(np.arange(K), sizes)
+    means = rng.normal(size=(K, dim))
+    X = means[y] + rng.normal(size=(y.size, dim)) * 1.2
+    d2 = ((X[:, None, :] - means[None]) ** 2).sum(-1)
+    logits = -d2 / (2 * 1.2 ** 2) + np.log(sizes / sizes.sum())
+    P = np.exp(logits - logits.max(1, keepdims=True))
+    P /= P.sum(1, keepdims=True)
+    sela = matched_accuracy(y, sela_pseudo_labels(P).argmax(1), per_class=True)
+    p2ot = matched_accuracy(y, progressive_partial_ot(P, 0.5).argmax(1), per_class=True)
+    assert p2ot.mean() > sela.mean() + 0.02
+    assert p2ot[:6].mean() > sela[:6].mean()  # the head classes are not split

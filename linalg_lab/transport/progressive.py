@@ -508,8 +508,12 @@ def progressive_partial_ot(P, rho, reg=0.1, reg_m=1.0, *, kind="proba", a=None, 
         ``a - Q 1``, sum ``(1 - rho) |a|``), ``F``, ``G``, ``Gv`` (dual
         potentials of the unrounded plan, ``Q_ij = exp((F_i + G_j - C_ij)/reg)``),
         ``n_iter``, ``err`` (relative l1 column change at the stop),
-        ``converged``, ``objective`` (of the returned plan) and ``beta``
-        (the cluster-size target ``rho |a| b``).
+        ``converged``, ``objective`` (of the returned plan), ``beta``
+        (the cluster-size target ``rho |a| b``) and ``reg_stages`` (the
+        epsilon-scaling stages: for ``reg`` below a hundredth of the typical
+        cost gap the problem is first solved at larger ``reg``, 4x apart,
+        and the potentials warm-start the next stage; ``n_iter`` counts all
+        stages).
 
     Warns
     -----
