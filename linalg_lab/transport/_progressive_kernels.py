@@ -334,14 +334,18 @@ def scaling_loop(C, cv, r, beta, beta_v, p, eps, virtual, max_iter, tol, f, g, g
                     big = True
                     break
         if big:
+            # absorb from the log-scalings themselves (exp(xn) may have under- or overflowed)
             for j in range(k):
                 x_prev[j] -= xn[j]
+                g[j] += eps * xn[j]
+                v[j] = 1.0
             if virtual:
                 x_prev[k] -= xn[k]
-            _absorb(f, g, u, v, eps)
-            if virtual:
-                gv += eps * math.log(vv)
+                gv += eps * xn[k]
                 vv = 1.0
+            for i in range(n):
+                f[i] += eps * math.log(u[i])
+                u[i] = 1.0
             rebuild(C, cv, f, g, gv, eps, virtual, Kt, kv)
             for j in range(k):
                 damp[j] = math.exp(-(1.0 - p) * g[j] / eps)
