@@ -177,7 +177,7 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
     Parameters
     ----------
     code : str
-        Tensor code (``"gg"``, ``"ug"``, ``"gt"``, ...; DESIGN.md section 3).
+        Tensor code (``"gg"``, ``"ug"``, ``"gt"``, ...; see the Conventions page of the documentation).
     sizes : str or sequence of int
         ``"3x3x3"`` or ``(3, 3, 3)``.
     ring : {"F2", "F3", "ZT"}

@@ -10,7 +10,7 @@ terms are "cubes" ``x = sum of E_ii over a block of a partition of the
 diagonal``; they stay out of the walk, so the rank is ``cubes + 3 * orbits``
 and the number of cubes fixes the rank modulo 3.
 
-In this library's output convention (DESIGN.md section 3) the shift reads
+In this library's output convention (see the Conventions page of the documentation) the shift reads
 ``(U, V, W) -> (W^T, U, V^T)`` on the factors seen as n x n matrices.
 
 References

@@ -1,6 +1,6 @@
 """The verified catalogue ``schemes/``: scanning it and writing its index ``README.md``.
 
-The catalogue holds scheme files (DESIGN.md section 4) grouped in one folder
+The catalogue holds scheme files (format: the Conventions page of the documentation) grouped in one folder
 per tensor code. :func:`catalogue_index` lists, for each (code, size), the best
 rank we hold per ring next to the best rank known in the literature
 (:mod:`linalg_lab.schemes.known_ranks`), then every file;
@@ -197,7 +197,7 @@ def catalogue_index(root, known=None) -> str:
         HEADER, "", GENERATED_BY, "",
         "Every scheme file under this folder is verified exactly over its ring by the test suite "
         "(`tests/test_catalogue.py`). Files are named `<code>-<n1>x<n2>x<n3>-r<rank>-<ring>[-<tag>].json` "
-        "(DESIGN.md section 4) and grouped in one folder per tensor code.",
+        "(format: the Conventions page of the documentation) and grouped in one folder per tensor code.",
         "",
         "## Best ranks",
         "",

@@ -3,7 +3,7 @@
 In the cyclic convention a scheme for ``<n1, n2, n3>`` lists, for each product,
 the coefficient ``c_ki`` of the output entry (i, k): the third factor indexes
 C transposed. Our :class:`Scheme` uses the output convention (W indexes the
-output (i, k) directly, DESIGN.md section 3), so the importers transpose.
+output (i, k) directly, see the Conventions page of the documentation), so the importers transpose.
 
 Three formats are read whole:
 

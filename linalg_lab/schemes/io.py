@@ -1,4 +1,4 @@
-"""Scheme files: the JSON format of DESIGN.md section 4, with atomic writes and strict loads."""
+"""Scheme files: the JSON format of the documentation's Conventions page, with atomic writes and strict loads."""
 
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ def _matrix_json(a: np.ndarray) -> str:
 
 
 def scheme_to_json(scheme: Scheme, provenance: dict | None = None) -> str:
-    """The text of a scheme file (keys in the order of DESIGN.md section 4)."""
+    """The text of a scheme file (keys in the documented order, format first, provenance last)."""
     check_instance(scheme, "scheme", Scheme)
     provenance = _check_provenance(provenance)
     prov = {"tool": f"linalg-lab {__version__}"}

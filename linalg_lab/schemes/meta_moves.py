@@ -17,7 +17,7 @@ exact over the same ring, with a rank rule:
 The maps work over F2, F3, Z_T, Z and Q. Over Z_T every one of them keeps the
 coefficients in {-1, 0, 1} (a merge that would create +-2 is not taken).
 
-Index conventions are those of the output convention (DESIGN.md section 3):
+Index conventions are those of the output convention (the Conventions page of the documentation):
 ``u`` indexes A's entries ``(i, j)`` as ``i n2 + j``, ``v`` B's ``(j, k)`` as
 ``j n3 + k``, ``w`` C's ``(i, k)`` as ``i n3 + k``.
 

@@ -125,7 +125,7 @@ class Scheme:
     Parameters
     ----------
     code : str
-        Tensor code (DESIGN.md section 3), e.g. ``"gg"``.
+        Tensor code (see the Conventions page of the documentation), e.g. ``"gg"``.
     sizes : str or sequence of int
         ``(n1, n2, n3)`` or ``"n1xn2xn3"``.
     ring : {"F2", "F3", "ZT", "Z", "Q"} or Ring

@@ -1,6 +1,6 @@
 """Tensors of bilinear maps: general and structured matrix products.
 
-Conventions (DESIGN.md section 3): a bilinear map ``z = f(x, y)`` has the
+Conventions (in full on the documentation's Conventions page): a bilinear map ``z = f(x, y)`` has the
 tensor ``T`` with ``z[g] = sum_{a,b} T[a, b, g] x[a] y[b]``. A code is two
 letters, the structures of A and of B (``g`` general, ``u`` upper, ``l``
 lower triangular, ``s`` symmetric, ``k`` skew, ``w`` skew with a free

@@ -37,7 +37,7 @@ def matmul_tensor(code, sizes) -> np.ndarray:
 
     ``z[g] = sum_{a,b} T[a, b, g] x[a] y[b]`` where x parametrises A (or X),
     y parametrises B (or the second copy of X for ``X X^T`` codes) and z lists
-    the outputs, as in DESIGN.md section 3.
+    the outputs, as on the Conventions page of the documentation.
 
     Parameters
     ----------

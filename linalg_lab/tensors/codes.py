@@ -1,4 +1,4 @@
-"""Tensor codes: which bilinear maps linalg-lab knows (DESIGN.md section 3)."""
+"""Tensor codes: which bilinear maps linalg-lab knows (see the Conventions page of the documentation)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Parametrisations of structured matrices (DESIGN.md section 3).
+"""Parametrisations of structured matrices (see the Conventions page of the documentation).
 
 A structured n x n matrix is a linear function of a parameter vector. For a
 structure letter and a shape, :func:`operand_map` returns the integer array
