@@ -65,7 +65,8 @@ def catalogue_markdown(root: Path, link_prefix: str) -> str:
         "",
         "## Our rank against the best known",
         "",
-        "Each cell is *ours / best known*; bold where ours equals the best known rank. *ZT adds*: additive "
+        "Each cell is *ours / best known*; bold where ours equals the best known rank (F3: ours only, "
+        "the literature table has no F3 column). *ZT adds*: additive "
         "complexity (nnz(U) + nnz(V) + nnz(W) - 2R - outputs) of our cheapest Z_T scheme at our best Z_T rank.",
         "",
         "| code | size | F2 | F3 | ZT | Z | Q | ZT adds | notes |",
@@ -80,8 +81,10 @@ def catalogue_markdown(root: Path, link_prefix: str) -> str:
         mine = ours[(code, n)]
         cells = []
         for ring in OUR_RINGS:
-            kr = known_rank(code, n, ring, lit) if ring in LIT_RINGS else None
-            cells.append(_cell(mine.get(ring), kr))
+            if ring in LIT_RINGS:
+                cells.append(_cell(mine.get(ring), known_rank(code, n, ring, lit)))
+            else:  # no literature column (F3): ours alone
+                cells.append("-" if mine.get(ring) is None else str(mine[ring]))
         note = (lit.get((code, tuple(sorted(n)) if code == "gg" else n)) or {}).get("notes", "")
         adds = zt_cost.get((code, n))
         lines.append(f"| {code} | {'x'.join(map(str, n))} | " + " | ".join(cells)
