@@ -64,6 +64,11 @@ for size, ring, target, sym in (("2x2x2", "F2", 7, None), ("2x2x2", "ZT", 7, Non
                  "cpu": [cpu.rank, cpu.flips, cpu.device], "same_best": gpu.best == cpu.best,
                  "same_history": [h[1:] for h in gpu.history] == [h[1:] for h in cpu.history]})
 out["searches"] = runs
+
+# the meta search on the simulated GPU: walkers of several formats, one batch per shape each step
+from linalg_lab.flipgraph import meta_search
+meta = meta_search("2..2", "ZT", time_limit=1.0, rng=0, device="cuda", batch=2, chunk=300, progress=False)
+out["meta"] = {"table": meta.summary()["table"], "exact": all(s.verify() for s in meta.best.values())}
 print(json.dumps(out))
 '''
 
@@ -79,6 +84,7 @@ def test_simulated_gpu_batch_ends_where_the_cpu_batch_does(run_python):
         assert all(flips >= 150 for _, flips, _, _ in case["meta_gpu"])
     # the walks did move: ranks changed or plus transitions happened somewhere
     assert any(plus > 0 for case in out["cases"] for _, _, plus, _ in case["meta_gpu"])
+    assert out["meta"]["exact"] and out["meta"]["table"][0][0] == "2x2x2", out["meta"]
     for run in out["searches"]:
         assert run["gpu"][3] and run["gpu"][2] == "cuda (3 walks)", run
         assert run["gpu"][:2] == run["cpu"][:2] and run["same_best"] and run["same_history"], run
@@ -138,3 +144,19 @@ def test_device_arguments_are_checked():
         with pytest.raises(ValueError, match="^device: 'cuda' needs a usable NVIDIA GPU"):
             search("gg", "2x2x2", "F2", target_rank=7, device="cuda")
         assert search("gg", "2x2x2", "F2", target_rank=7, device="auto", rng=0, workers=1).device == "cpu"
+
+
+def test_grouped_batch_executor_runs_the_meta_search(tmp_path):
+    # walkers change format and kind: each step walks one batch per shape of walker state
+    from linalg_lab.flipgraph import meta_search
+    from linalg_lab.flipgraph.batch import BatchExecutor
+    from linalg_lab.schemes import load_scheme
+
+    ex = BatchExecutor("cpu", grouped=True)
+    res = meta_search("2..3", "ZT", time_limit=30, workers=2, rng=0, executor=ex, out=tmp_path / "bests",
+                      progress=False)
+    assert res.summary()["matched"] == 4 and ex.launches > 0
+    files = sorted((tmp_path / "bests").glob("*.json"))
+    assert files and all(load_scheme(f).verify() for f in files)
+    with pytest.raises(ValueError, match="^batch"):
+        meta_search("2..2", "ZT", time_limit=1, batch=4)

@@ -25,10 +25,25 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._targets import cuda_status
 from ..validation import check_bool, check_choice, check_int
 from . import _kernels as K
 from .executor import Executor, prepare, report, walk_options, wants_current
 from .state import (P_MARGIN, P_MAX_FLIPS, P_PLATEAU, P_SPLIT, P_STOP_AT_DROP, P_TARGET, WalkerState, select)
+
+
+def use_gpu(device, executor=None) -> bool:
+    """Whether the walks go to a GPU (``device`` "cpu", "cuda" or "auto"); a ValueError naming ``device``
+    says why one cannot be used, or that an ``executor`` was given as well."""
+    device = check_choice(device, "device", ("cpu", "cuda", "auto"))
+    if device == "cpu":
+        return False
+    if executor is not None:
+        raise ValueError("device, executor: give one of them (an executor decides where the walks run)")
+    usable, why = cuda_status()
+    if device == "cuda" and not usable:
+        raise ValueError(f"device: 'cuda' needs a usable NVIDIA GPU, and here {why}")
+    return usable
 
 
 def stack_states(states) -> WalkerState:
@@ -120,15 +135,20 @@ class BatchExecutor(Executor):
         hashed factor tables (``Walker(direct=False)``), small enough for
         thousands of walks; default True on the GPU, False on the CPU.
 
-    Notes
-    -----
-    Every walker of a batch walks one format, ring and capacity: a request
-    that would need another walker (the meta search's format moves) raises a
-    ValueError.
+    grouped : bool, default False
+        For walkers of many formats (the meta search, whose walkers change
+        format, ring and kind): each step, the walkers are grouped by the
+        shapes of their states and each group walks as one batch, sent out
+        and brought back whole. Without it every walker must keep one
+        format, ring and capacity (a search), and a request that would need
+        another walker raises a ValueError; the batch then stays on the
+        device between steps.
     """
 
-    def __init__(self, device: str = "cpu", threads_per_block: int = 128, compact_tables: bool | None = None):
+    def __init__(self, device: str = "cpu", threads_per_block: int = 128, compact_tables: bool | None = None,
+                 grouped: bool = False):
         self.device = check_choice(device, "device", ("cpu", "cuda"))
+        self.grouped = check_bool(grouped, "grouped")
         self.threads_per_block = check_int(threads_per_block, "threads_per_block", minimum=1, maximum=1024)
         self.compact_tables = (self.device == "cuda") if compact_tables is None else check_bool(compact_tables,
                                                                                                 "compact_tables")
@@ -148,7 +168,39 @@ class BatchExecutor(Executor):
             set_params(host, flips=0)
             self._backend(host).walk()
 
+    def _run_grouped(self, walkers, coordinator) -> None:
+        walkers = list(walkers)
+        try:
+            requests = [coordinator.first(i) for i in range(len(walkers))]
+            while not coordinator.stopped:
+                active = [i for i, r in enumerate(requests) if r is not None]
+                if not active:
+                    break
+                groups: dict[tuple, list] = {}
+                for i in active:
+                    walkers[i] = prepare(walkers[i], requests[i])     # a new format may need a new walker
+                    walkers[i].configure(requests[i].flips, **walk_options(requests[i]))
+                    groups.setdefault(tuple(a.shape for a in walkers[i].st), []).append(i)
+                done = {}
+                for members in groups.values():
+                    host = stack_states([walkers[i].st for i in members])
+                    backend = self._backend(host)
+                    flips = backend.walk()
+                    self.launches += 1
+                    backend.pull_all(host)
+                    for k, i in enumerate(members):
+                        for mine, theirs in zip(walkers[i].st, host):
+                            mine[...] = theirs[k]
+                        done[i] = flips[k]
+                for i in active:
+                    requests[i] = coordinator.receive(i, report(walkers[i], requests[i], done[i]))
+                coordinator.tick()
+        finally:
+            coordinator.stop()
+
     def run(self, walkers, coordinator) -> None:
+        if self.grouped:
+            return self._run_grouped(walkers, coordinator)
         walkers = list(walkers)
         host = stack_states([w.st for w in walkers])
         for i, w in enumerate(walkers):
@@ -185,4 +237,4 @@ class BatchExecutor(Executor):
             coordinator.stop()
 
 
-__all__ = ["BatchExecutor", "HostBatch", "replicate", "set_params", "stack_states", "walk_batch"]
+__all__ = ["BatchExecutor", "HostBatch", "replicate", "set_params", "stack_states", "use_gpu", "walk_batch"]

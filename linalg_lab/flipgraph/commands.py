@@ -145,7 +145,7 @@ def cmd_meta(args) -> int:
                              out=args.out, checkpoint=args.checkpoint, start=args.start,
                              meta_probability=args.meta_probability,
                              split=args.split, f2_walks=not args.no_f2_walks, descents=not args.no_descents,
-                             stays=args.stays, executor=executor,
+                             stays=args.stays, executor=executor, device=args.device, batch=args.batch,
                              progress=not args.quiet)
     except (ValueError, TypeError, OSError) as exc:
         print(f"meta: {exc}", file=sys.stderr)
@@ -217,6 +217,9 @@ def register(sub) -> None:
                    help="no independent descents over the ring from the naive schemes")
     m.add_argument("--stays", action="store_true",
                    help="stays too: walks over the ring on one format, restarted from its best (the plain search)")
+    m.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"],
+                   help="where the walks run: cuda = one GPU thread per walk, auto = the GPU when usable")
+    m.add_argument("--batch", type=int, default=None, metavar="N", help="GPU walks (default 1024)")
     m.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
                    help="run the walks as tasks on this Dask scheduler's workers (needs the dist extra)")
     m.add_argument("--quiet", action="store_true", help="no table on stderr")

@@ -57,6 +57,8 @@ from ..schemes.io import (SchemeFileError, atomic_write_text, load_scheme, outpu
 from ..schemes.scheme import Scheme
 from ..schemes.standard import naive_scheme
 from ..validation import check_bool, check_choice, check_instance, check_int, check_real
+from .._targets import simulator
+from .batch import BatchExecutor, use_gpu
 from .executor import Executor, ThreadExecutor
 from .formats import canonical, format_label, known_target, parse_formats
 from .meta_coordinator import MetaCoordinator, MetaTable
@@ -192,7 +194,8 @@ def _starting_schemes(start, ring: str, formats) -> list[Scheme]:
 # ----------------------------------------------------------------------------- the search
 def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=None, checkpoint=None,
                 start=None, meta_probability=0.1, chunk=None, split=None, f2_walks=True, descents=True,
-                stays=False, progress=True, on_improve=None, executor=None) -> MetaSearchResult:
+                stays=False, progress=True, on_improve=None, executor=None, device="cpu",
+                batch=None) -> MetaSearchResult:
     """Search many formats at once, moving good schemes between them by meta moves.
 
     Parameters
@@ -250,6 +253,13 @@ def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=N
         Called with each new best scheme of a format (verified), from a worker thread.
     executor : Executor, optional
         Where the walks run; default :class:`~.executor.ThreadExecutor`.
+    device : {"cpu", "cuda", "auto"}, default "cpu"
+        ``"cuda"``: the walks run on an NVIDIA GPU, one thread per walk
+        (:class:`~.batch.BatchExecutor` with ``grouped=True``: each step, one
+        batch per shape of walker state); ``"auto"``: the GPU when one is
+        usable. A ValueError naming ``device`` says why no GPU can be used.
+    batch : int, optional
+        With a GPU: the number of walks (``workers`` is ignored; default 1024, 4 under the simulator).
 
     Returns
     -------
@@ -282,6 +292,12 @@ def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=N
         output_folder(checkpoint.parent, "checkpoint")
     if on_improve is not None and not callable(on_improve):
         raise TypeError(f"on_improve: expected a callable, got {type(on_improve).__name__}")
+    if use_gpu(device, executor):
+        # walkers change format and kind: each step walks one batch per shape of walker state
+        executor = BatchExecutor("cuda", grouped=True)
+        workers = check_int(batch, "batch", minimum=1) if batch is not None else (4 if simulator() else 1024)
+    elif batch is not None:
+        raise ValueError("batch: the number of GPU walks; give it with device='cuda' (or 'auto' on a GPU)")
     executor = ThreadExecutor() if executor is None else check_instance(executor, "executor", Executor)
     root = _seed_sequence(rng, None)
 

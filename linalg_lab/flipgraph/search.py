@@ -19,9 +19,8 @@ from ..fields.rings import Ring, as_ring
 from ..schemes.scheme import Scheme
 from ..schemes.standard import naive_scheme
 from ..tensors.codes import tensor_code
-from .._targets import cuda_status
 from ..validation import check_choice, check_instance, check_int, check_real
-from .batch import BatchExecutor
+from .batch import BatchExecutor, use_gpu
 from .coordinator import Coordinator
 from .executor import Executor, ThreadExecutor
 from .pool import SchemePool, checked, format_of
@@ -120,19 +119,6 @@ def _seed_sequence(rng, seed) -> np.random.SeedSequence:
     if isinstance(rng, np.random.Generator):
         return np.random.SeedSequence(int(rng.integers(2**63)))
     return np.random.SeedSequence(check_int(rng, "rng", minimum=0))
-
-
-def _use_gpu(device, executor) -> bool:
-    """Whether the walks go to a GPU; a ValueError naming ``device`` says why one cannot be used."""
-    device = check_choice(device, "device", ("cpu", "cuda", "auto"))
-    if device == "cpu":
-        return False
-    if executor is not None:
-        raise ValueError("device, executor: give one of them (an executor decides where the walks run)")
-    usable, why = cuda_status()
-    if device == "cuda" and not usable:
-        raise ValueError(f"device: 'cuda' needs a usable NVIDIA GPU, and here {why}")
-    return usable
 
 
 def _symmetric_start(symmetry, cubes, start, tc, ring, target_rank, restart=None):
@@ -291,7 +277,7 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
         raise ValueError("target_rank, time_limit, max_flips: give at least one, or the search never ends")
     keep = check_int(keep, "keep", minimum=1)
     workers = check_int(os.cpu_count() or 1 if workers is None else workers, "workers", minimum=1)
-    on_gpu = _use_gpu(device, executor)
+    on_gpu = use_gpu(device, executor)
     if batch is not None:
         batch = check_int(batch, "batch", minimum=1)
         if not on_gpu:
