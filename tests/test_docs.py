@@ -113,7 +113,7 @@ def test_catalogue_page_lists_files_with_links(tmp_path):
     (tmp_path / "gg").mkdir()
     save_scheme(strassen_scheme("ZT"), tmp_path / "gg")
     text = catalogue_markdown(tmp_path, link_prefix="../schemes/")
-    assert "| gg | 2x2x2 | **7 / 7** | 7 | **7 / 7** | **7 / 7** | **7 / 7** | 18 |" in text
+    assert "| gg | 2x2x2 | **7/7** | 7 | **7/7** | **7/7** | **7/7** | 18 |" in text
     assert "{download}`gg-2x2x2-r7-ZT.json <../schemes/gg/gg-2x2x2-r7-ZT.json>`" in text
 
 

@@ -23,7 +23,7 @@ def _cell(ours, lit):
         return "-"
     a = "-" if ours is None else str(ours)
     b = "-" if lit is None else str(lit)
-    text = f"{a} / {b}"
+    text = f"{a}/{b}"
     return f"**{text}**" if ours is not None and lit is not None and ours <= lit else text
 
 
@@ -65,7 +65,7 @@ def catalogue_markdown(root: Path, link_prefix: str) -> str:
         "",
         "## Our rank against the best known",
         "",
-        "Each cell is *ours / best known*; bold where ours equals the best known rank (F3: ours only, "
+        "Each cell is *ours/best known*; bold where ours equals the best known rank (F3: ours only, "
         "the literature table has no F3 column). *ZT adds*: additive "
         "complexity (nnz(U) + nnz(V) + nnz(W) - 2R - outputs) of our cheapest Z_T scheme at our best Z_T rank.",
         "",
