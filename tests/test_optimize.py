@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 
 from linalg_lab.cli import main as cli_main
 from linalg_lab.flipgraph import Walker, search
-from linalg_lab.flipgraph.optimize import optimize_additions
-from linalg_lab.schemes import additive_complexity, load_scheme, naive_scheme, save_scheme
+from linalg_lab.flipgraph.optimize import _apply_sandwich, _sandwich_moves, optimize_additions, sandwich_descent
+from linalg_lab.fields.rings import Ring
+from linalg_lab.schemes import additive_complexity, gl_action, load_scheme, naive_scheme, save_scheme
 
 
 @settings(max_examples=6, deadline=None)
@@ -42,7 +43,7 @@ def test_minimiser_brings_2x2x2_rank_7_to_strassens_18():
     found = [search("gg", "2x2x2", "ZT", target_rank=7, rng=s, workers=1).best for s in range(4)]
     start = max(found, key=additive_complexity)
     assert additive_complexity(start) > 18                 # a costlier rank-7 scheme to start from
-    res = optimize_additions(start, time_limit=None, max_flips=4096 * 1500, rng=0)
+    res = optimize_additions(start, time_limit=None, max_flips=4096 * 150, rng=0)
     assert res.scheme.rank == 7 and res.scheme.verify() and res.after <= 18
 
 
@@ -66,3 +67,62 @@ def test_minimiser_errors():
         optimize_additions("s")
     with pytest.raises(ValueError, match="F2, F3 or ZT"):
         optimize_additions(naive_scheme("gg", "2x2x2", "Q"), max_flips=10)
+
+
+def _factors3(s):
+    n, R = s.n, s.rank
+    return [np.array(s.u, dtype=np.int64).reshape(R, n[0], n[1]), np.array(s.v, dtype=np.int64).reshape(R, n[1], n[2]),
+            np.array(s.w, dtype=np.int64).reshape(R, n[0], n[2])]
+
+
+@settings(max_examples=8, deadline=None)
+@given(ring=st.sampled_from(["F2", "F3", "ZT"]), sizes=st.sampled_from(["2x3x4", "3x3x3", "4x2x3"]),
+       seed=st.integers(0, 2**31 - 1))
+def test_sandwich_moves_are_the_gl_action_and_their_scores_exact(ring, sizes, seed):
+    w = Walker(naive_scheme("gg", sizes, ring), seed)
+    w.walk(5_000, plateau=1_000, margin=3)
+    s = w.scheme()
+    mats = _factors3(s)
+    moves = _sandwich_moves(mats, s.n, s.ring)
+    assert moves or s.ring is Ring.ZT               # over F2 / F3 every elementary sandwich is allowed
+    for delta, q, i, j, sign in moves[:: max(1, len(moves) // 12)]:
+        elem = [np.eye(k, dtype=np.int64) for k in s.n]
+        elem[q][i, j] = sign
+        t = gl_action(s, *elem)                       # the reference (refuses to leave Z_T, as the scores do)
+        got = _apply_sandwich(mats, s.n, s.ring, q, i, j, sign)
+        assert [np.array_equal(g.reshape(s.rank, -1), np.asarray(f)) for g, f in zip(got, t.factors)] == [True] * 3
+        assert additive_complexity(t) - additive_complexity(s) == delta
+    # a ZT move left out of the list is one that gl_action refuses
+    if s.ring is Ring.ZT:
+        listed = {m[1:] for m in moves}
+        for q in range(3):
+            for i in range(s.n[q]):
+                for j in range(s.n[q]):
+                    for sign in (1, -1):
+                        if i != j and (q, i, j, sign) not in listed:
+                            elem = [np.eye(k, dtype=np.int64) for k in s.n]
+                            elem[q][i, j] = sign
+                            with pytest.raises(ValueError):
+                                gl_action(s, *elem)
+
+
+@settings(max_examples=6, deadline=None)
+@given(ring=st.sampled_from(["F2", "F3", "ZT"]), seed=st.integers(0, 2**31 - 1))
+def test_sandwich_descent_is_exact_and_never_worse(ring, seed):
+    w = Walker(naive_scheme("gg", "3x3x4", ring), seed)
+    w.walk(20_000, plateau=2_000, margin=3)
+    s = w.scheme()
+    t = sandwich_descent(s, seed, plateau=10)
+    assert t.verify() and t.rank == s.rank and t.ring == s.ring
+    assert additive_complexity(t) <= additive_complexity(s)
+    # at the end no single elementary sandwich lowers the count
+    assert min((m[0] for m in _sandwich_moves(_factors3(t), t.n, t.ring)), default=0) >= 0
+
+
+def test_descent_errors():
+    with pytest.raises(ValueError, match="scheme: expected a gg scheme over F2, F3 or ZT"):
+        sandwich_descent(naive_scheme("gg", "2x2x2", "Z"))
+    with pytest.raises(ValueError, match="plateau"):
+        sandwich_descent(naive_scheme("gg", "2x2x2", "ZT"), plateau=-1)
+    with pytest.raises(ValueError, match="margin"):
+        optimize_additions(naive_scheme("gg", "2x2x2", "ZT"), max_flips=10, margin=-1)

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..fields.rings import Ring
 from ..schemes.cost import additive_complexity
 from ..schemes.scheme import Scheme
 from ..schemes.transforms import random_sandwich
@@ -58,7 +59,8 @@ class OptimizeResult:
 
 
 def optimize_additions(scheme: Scheme, *, time_limit: float | None = 10.0, max_flips: int | None = None,
-                       rng=None, chunk: int = 4096, sandwiches: int = 4) -> OptimizeResult:
+                       rng=None, chunk: int = 4096, sandwiches: int = 4, descent: int = 20,
+                       margin: int | None = 12) -> OptimizeResult:
     """Walk flips and sandwiches at constant rank from ``scheme``; return the scheme with the fewest additions.
 
     Parameters
@@ -74,6 +76,13 @@ def optimize_additions(scheme: Scheme, *, time_limit: float | None = 10.0, max_f
         Flips per kernel call (the time limit is checked between calls).
     sandwiches : int
         Random sandwiches tried between two chunks of flips (``gg`` schemes; 0: flips only).
+    descent : int
+        After each chunk, :func:`sandwich_descent` (steepest descent over the
+        elementary sandwiches, then up to ``descent`` moves at equal count)
+        from the walk's scheme (``gg`` schemes; 0: no descent).
+    margin : int or None
+        A walk whose scheme costs more than the cheapest + ``margin`` goes
+        back to the cheapest (moved by the random sandwiches); None: never.
 
     Returns
     -------
@@ -93,8 +102,12 @@ def optimize_additions(scheme: Scheme, *, time_limit: float | None = 10.0, max_f
         max_flips = check_int(max_flips, "max_flips", minimum=1)
     chunk = check_int(chunk, "chunk", minimum=1)
     sandwiches = check_int(sandwiches, "sandwiches", minimum=0)
+    descent = check_int(descent, "descent", minimum=0)
+    if margin is not None:
+        margin = check_int(margin, "margin", minimum=0)
     if scheme.code != "gg":
         sandwiches = 0                 # the isotropies here are those of general products
+        descent = 0
     before = additive_complexity(scheme)
     ss = _seed_sequence(rng, None).spawn(2)
     g = np.random.default_rng(ss[0])
@@ -112,12 +125,21 @@ def optimize_additions(scheme: Scheme, *, time_limit: float | None = 10.0, max_f
             cost = additive_complexity(found)
             if (found.rank, cost) < (best.rank, after):
                 best, after = checked(found), cost
+            current = w.scheme()
+            if descent and current.rank == best.rank:
+                current = sandwich_descent(current, g, plateau=descent)
+                cost = additive_complexity(current)
+                if cost < after:
+                    best, after = current, cost
+                if margin is not None and cost > after + margin:
+                    current = best             # restart from the cheapest
             if sandwiches == 0:
-                if n == 0:
+                if n == 0 and not descent:
                     break                  # no flip anywhere and no sandwich: nothing more to explore
+                if descent:
+                    w.load(current)
                 continue
             # leave the current scheme by a few sandwiches; the walk goes on from there
-            current = w.scheme()
             w.load(random_sandwich(current, g, sandwiches))
     except KeyboardInterrupt:
         interrupted = True
@@ -245,3 +267,111 @@ def optimize_reduced(scheme: Scheme, *, time_limit: float | None = 10.0, max_fli
     return ReduceSearchResult(best, before, best.additions, done, evaluated, time.perf_counter() - t0,
                               message=f"{before} -> {best.additions} additions after reduction at rank {scheme.rank}",
                               interrupted=interrupted)
+
+
+# ------------------------------------------------------------------ elementary sandwiches, evaluated in place
+def _slices(n):
+    """The (matrix, axis) pairs an elementary sandwich ``I + s E_ij`` on space q changes, with their rules.
+
+    Each rule is ``(factor, axis, target, source, sign)``: ``factor[..., target] += sign * s * factor[..., source]``
+    along ``axis`` (1: rows of the factor read as a matrix, 2: columns), for ``(i, j)`` given as (i, j).
+    Space 0 (P on A's rows and C's rows): U rows j += s U rows i; W rows i -= s W rows j.
+    Space 1 (Q): U columns i -= s U columns j; V rows j += s V rows i.
+    Space 2 (R): V columns i -= s V columns j; W columns j += s W columns i.
+    """
+    return {0: ((0, 1, "j", "i", 1), (2, 1, "i", "j", -1)),
+            1: ((0, 2, "i", "j", -1), (1, 1, "j", "i", 1)),
+            2: ((1, 2, "i", "j", -1), (2, 2, "j", "i", 1))}
+
+
+def _reduce_entries(a, ring):
+    if ring is Ring.F2:
+        return a % 2
+    if ring is Ring.F3:
+        return (a + 1) % 3 - 1
+    return a
+
+
+def _sandwich_moves(mats, n, ring):
+    """Every elementary sandwich with its change of nonzero count: list of (delta, q, i, j, s); ZT-invalid ones left out."""
+    rules = _slices(n)
+    signs = (1,) if ring is Ring.F2 else (1, -1)
+    moves = []
+    for q in range(3):
+        for i in range(n[q]):
+            for j in range(n[q]):
+                if i == j:
+                    continue
+                for s in signs:
+                    delta, ok = 0, True
+                    for f, axis, tgt, src, sign in rules[q]:
+                        a = mats[f]
+                        t, u = (i, j) if tgt == "i" else (j, i)
+                        old = a[:, t, :] if axis == 1 else a[:, :, t]
+                        add = a[:, u, :] if axis == 1 else a[:, :, u]
+                        new = _reduce_entries(old + sign * s * add, ring)
+                        if ring is Ring.ZT and np.abs(new).max(initial=0) > 1:
+                            ok = False
+                            break
+                        delta += int(np.count_nonzero(new)) - int(np.count_nonzero(old))
+                    if ok:
+                        moves.append((delta, q, i, j, s))
+    return moves
+
+
+def _apply_sandwich(mats, n, ring, q, i, j, s):
+    out = [m.copy() for m in mats]
+    for f, axis, tgt, src, sign in _slices(n)[q]:
+        a = out[f]
+        t, u = (i, j) if tgt == "i" else (j, i)
+        if axis == 1:
+            a[:, t, :] = _reduce_entries(a[:, t, :] + sign * s * a[:, u, :], ring)
+        else:
+            a[:, :, t] = _reduce_entries(a[:, :, t] + sign * s * a[:, :, u], ring)
+    return out
+
+
+def sandwich_descent(scheme: Scheme, rng=None, *, plateau: int = 20) -> Scheme:
+    """Lower the naive count by elementary sandwiches ``I +- E_ij`` (steepest descent, then ``plateau`` equal moves).
+
+    Every elementary sandwich on each of the three index spaces is scored by
+    its change of nonzero count (computed in place, no scheme built); the best
+    one is taken while it lowers the count; then up to ``plateau`` random
+    moves that keep the count are taken (each followed by descent again).
+    The result is verified; ``gg`` schemes over F2, F3 or ZT.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from linalg_lab.schemes import additive_complexity, random_sandwich, strassen_scheme
+    >>> s = random_sandwich(strassen_scheme("ZT"), np.random.default_rng(0), 6)
+    >>> t = sandwich_descent(s, rng=0)
+    >>> additive_complexity(t) <= additive_complexity(s), t.rank, bool(t.verify())
+    (True, 7, True)
+    """
+    check_instance(scheme, "scheme", Scheme)
+    if scheme.code != "gg" or scheme.ring not in (Ring.F2, Ring.F3, Ring.ZT):
+        raise ValueError(f"scheme: expected a gg scheme over F2, F3 or ZT, got {scheme.code} over {scheme.ring}")
+    plateau = check_int(plateau, "plateau", minimum=0)
+    g = np.random.default_rng(rng) if not isinstance(rng, np.random.Generator) else rng
+    n, R, ring = scheme.n, scheme.rank, scheme.ring
+    mats = [np.array(scheme.u, dtype=np.int64).reshape(R, n[0], n[1]),
+            np.array(scheme.v, dtype=np.int64).reshape(R, n[1], n[2]),
+            np.array(scheme.w, dtype=np.int64).reshape(R, n[0], n[2])]
+    equal_moves = 0
+    while True:
+        moves = _sandwich_moves(mats, n, ring)
+        if not moves:
+            break
+        best = min(m[0] for m in moves)
+        if best < 0:
+            cands = [m for m in moves if m[0] == best]
+        elif best == 0 and equal_moves < plateau:
+            equal_moves += 1
+            cands = [m for m in moves if m[0] == 0]
+        else:
+            break
+        _, q, i, j, s = cands[int(g.integers(len(cands)))]
+        mats = _apply_sandwich(mats, n, ring, q, i, j, s)
+    out = scheme.with_factors(*(m.reshape(R, -1) for m in mats))
+    return checked(out)
