@@ -43,18 +43,17 @@ Example campaign file::
 
 from __future__ import annotations
 
-import json
 import time
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..schemes.catalogue import catalogue_best
-from ..schemes.io import (SchemeFileError, atomic_write_text, load_scheme, output_folder, scheme_from_dict,
-                          scheme_to_json, store_scheme)
+from ..schemes.io import SchemeFileError, load_scheme, output_folder, store_scheme
 from ..schemes.standard import naive_scheme
 from ..tensors.codes import tensor_code
 from ..validation import check_choice, check_instance, check_int, check_real
+from .checkpoint import CheckpointError, read_checkpoint, write_checkpoint
 from .search import SearchResult, search
 from .settings import BY_NAME, CAMPAIGN_KEYS, SearchSettings
 from .symmetric import cube_blocks, default_cubes
@@ -235,20 +234,17 @@ def load_campaign(path) -> Campaign:
 
 
 def _write_checkpoint(c: Campaign, seconds: float, flips: int, schemes) -> None:
-    data = {"campaign": str(c.path), "seconds_used": seconds, "flips": flips,
-            "schemes": [json.loads(scheme_to_json(s)) for s in schemes]}
-    atomic_write_text(c.checkpoint, json.dumps(data))
+    write_checkpoint(c.checkpoint, "campaign", seconds, schemes, campaign=str(c.path), flips=int(flips))
 
 
 def _read_checkpoint(c: Campaign) -> tuple[float, int, list]:
     """(seconds used, flips, schemes) of the campaign's checkpoint; a file that is not one is an error, left alone."""
     try:
-        data = json.loads(c.checkpoint.read_text(encoding="utf-8"))
-        used, flips = float(data["seconds_used"]), int(data["flips"])
-        schemes = [scheme_from_dict(d, source=str(c.checkpoint)) for d in data["schemes"]]
-    except (OSError, KeyError, TypeError, ValueError) as exc:     # ValueError: not UTF-8, not JSON, a bad scheme
+        data = read_checkpoint(c.checkpoint, "campaign", legacy_key="campaign")
+        used, flips, schemes = data["seconds_used"], int(data["flips"]), data["schemes"]
+    except (CheckpointError, KeyError, TypeError, ValueError) as exc:
         raise CampaignFileError(f"{c.path}: [output] dir: {c.checkpoint} is not a checkpoint of a campaign "
-                                f"(it is left as it is): {getattr(exc, 'strerror', None) or exc}") from None
+                                f"(it is left as it is): {exc}") from None
     label = tensor_code(c.code, c.sizes).label()
     for s in schemes:
         if s.tc.label() != label:

@@ -52,18 +52,18 @@ from pathlib import Path
 import numpy as np
 
 from ..fields.rings import as_ring
-from ..schemes.io import (SchemeFileError, atomic_write_text, load_scheme, output_folder, save_scheme, scheme_from_dict,
-                          scheme_to_json)
+from ..schemes.io import (SchemeFileError, load_scheme, output_folder, save_scheme)
 from ..schemes.scheme import Scheme
 from ..schemes.standard import naive_scheme
 from ..validation import check_bool, check_choice, check_instance, check_int, check_real
 from .._targets import simulator
 from .batch import BatchExecutor, use_gpu
+from .checkpoint import CheckpointError, read_checkpoint, write_checkpoint
 from .executor import Executor, ThreadExecutor
 from .formats import canonical, format_label, known_target, parse_formats
 from .meta_coordinator import MetaCoordinator, MetaTable
 from .pool import SchemePool, checked
-from .search import _seed_sequence, over_ring
+from .run_setup import over_ring, seed_sequence
 from .settings import SearchSettings
 from .walker import Walker
 
@@ -131,22 +131,16 @@ class MetaSearchResult:
 # ----------------------------------------------------------------------------- checkpoint
 def _read_checkpoint(path: Path, ring: str) -> tuple[float, list[Scheme]]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(data, dict) or data.get("kind") != "meta search":
-            raise ValueError("not a meta-search checkpoint (it is left as it is)")
-        used = float(data["seconds_used"])
-        schemes = [scheme_from_dict(d, source=str(path)) for d in data["schemes"]]
-    except (OSError, KeyError, TypeError, ValueError) as exc:    # ValueError: not UTF-8, not JSON, a bad scheme
-        raise ValueError(f"checkpoint: cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        data = read_checkpoint(path, "meta search")
+    except CheckpointError as exc:
+        raise ValueError(f"checkpoint: cannot read {exc}") from None
     if data.get("ring") != ring:
         raise ValueError(f"checkpoint: {path} is for ring {data.get('ring')!r}, the search for {ring!r}")
-    return used, schemes
+    return data["seconds_used"], data["schemes"]
 
 
 def _write_checkpoint(path: Path, ring: str, formats, seconds_used: float, schemes) -> None:
-    data = {"kind": "meta search", "ring": ring, "formats": [format_label(f) for f in formats],
-            "seconds_used": seconds_used, "schemes": [json.loads(scheme_to_json(s)) for s in schemes]}
-    atomic_write_text(path, json.dumps(data))
+    write_checkpoint(path, "meta search", seconds_used, schemes, ring=ring, formats=[format_label(f) for f in formats])
 
 
 def _starting_schemes(start, ring: str, formats) -> list[Scheme]:
@@ -299,7 +293,7 @@ def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=N
     elif batch is not None:
         raise ValueError("batch: the number of GPU walks; give it with device='cuda' (or 'auto' on a GPU)")
     executor = ThreadExecutor() if executor is None else check_instance(executor, "executor", Executor)
-    root = _seed_sequence(rng, None)
+    root = seed_sequence(rng)
 
     pool = SchemePool(1)
     naive = {f: naive_scheme("gg", f, ring) for f in fmts}

@@ -19,12 +19,13 @@ from ..fields.rings import Ring, as_ring
 from ..schemes.scheme import Scheme
 from ..schemes.standard import naive_scheme
 from ..tensors.codes import tensor_code
-from ..validation import check_choice, check_instance, check_int, check_real
+from ..validation import check_instance, check_int, check_real
 from .batch import BatchExecutor, use_gpu
 from .coordinator import Coordinator
 from .executor import Executor, ThreadExecutor
 from .pool import SchemePool, checked, format_of
 from .restart import Restart, as_restart
+from .run_setup import over_ring, seed_sequence
 from .settings import SearchSettings, mode_for, settings_doc
 from .symmetric import SymmetricWalker, fresh_start, orbit_headroom, orbits_of
 from .walker import Walker
@@ -92,33 +93,8 @@ def _as_start(start, tc, ring: Ring, name: str = "start") -> list[Scheme]:
     return out
 
 
-def over_ring(s: Scheme, ring: Ring, name: str = "start") -> Scheme:
-    """``s`` as a verified scheme over the walk ring ``ring``: Z / Z_T schemes reduce mod p, a Z scheme with
-    entries in {-1, 0, 1} is a Z_T scheme; anything else raises a ``ValueError`` naming ``name``."""
-    if s.ring is not ring:
-        if s.ring.is_finite_field:
-            raise ValueError(f"{name}: scheme is over {s.ring}, the search over {ring}")
-        if s.is_rational:
-            raise ValueError(f"{name}: a scheme with fractions cannot be reduced mod p")
-        if ring is Ring.ZT and any(np.abs(np.asarray(a, dtype=np.int64)).max(initial=0) > 1 for a in s.factors):
-            raise ValueError(f"{name}: a scheme over {s.ring} with entries outside {{-1, 0, 1}} is not a Z_T scheme")
-        s = s.with_factors(s.u, s.v, s.w, ring=ring)
-    if not s.verify():
-        raise ValueError(f"{name}: the {s.tc.label()} scheme does not verify over {ring}")
-    return s
-
-
-def _seed_sequence(rng, seed) -> np.random.SeedSequence:
-    """The root of the per-walker seeds: ``rng`` (or its alias ``seed``) as a SeedSequence."""
-    if seed is not None:
-        if rng is not None:
-            raise TypeError("seed, rng: give one of them (seed is the old name of rng)")
-        rng = seed
-    if rng is None or isinstance(rng, np.random.SeedSequence):
-        return rng if rng is not None else np.random.SeedSequence()
-    if isinstance(rng, np.random.Generator):
-        return np.random.SeedSequence(int(rng.integers(2**63)))
-    return np.random.SeedSequence(check_int(rng, "rng", minimum=0))
+# the run setup shared with the meta search and the minimiser (old private names kept for their imports)
+_seed_sequence = seed_sequence
 
 
 def _symmetric_start(symmetry, cubes, start, tc, ring, target_rank, restart=None):
@@ -285,7 +261,7 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
     if on_gpu:
         executor = BatchExecutor("cuda")
     executor = ThreadExecutor() if executor is None else check_instance(executor, "executor", Executor)
-    root = _seed_sequence(rng, seed)
+    root = seed_sequence(rng, seed)
     policy = as_restart(restart)
     if policy is not None and policy.kind == "schemes":
         policy = Restart.given(_as_start(list(policy.schemes), tc, ring, name="restart"))

@@ -1,0 +1,59 @@
+"""What every flip-graph run sets up the same way: its seeds, and its schemes over the walk ring.
+
+:func:`search`, :func:`meta_search`, the additions minimiser and campaigns all
+take ``rng`` (one root for every walker's seeds) and starting schemes over Z,
+Z_T or a finite field; the rules live here once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..fields.rings import Ring
+from ..schemes.scheme import Scheme
+from ..validation import check_int
+
+
+def seed_sequence(rng, seed=None) -> np.random.SeedSequence:
+    """The root of the per-walker seeds: ``rng`` (or its old name ``seed``) as a SeedSequence.
+
+    Examples
+    --------
+    >>> seed_sequence(7).spawn(2)[1].entropy == seed_sequence(7).entropy
+    True
+    """
+    if seed is not None:
+        if rng is not None:
+            raise TypeError("seed, rng: give one of them (seed is the old name of rng)")
+        rng = seed
+    if rng is None or isinstance(rng, np.random.SeedSequence):
+        return rng if rng is not None else np.random.SeedSequence()
+    if isinstance(rng, np.random.Generator):
+        return np.random.SeedSequence(int(rng.integers(2**63)))
+    return np.random.SeedSequence(check_int(rng, "rng", minimum=0))
+
+
+def over_ring(s: Scheme, ring: Ring, name: str = "start") -> Scheme:
+    """``s`` as a verified scheme over the walk ring ``ring``: Z / Z_T schemes reduce mod p, a Z scheme with
+    entries in {-1, 0, 1} is a Z_T scheme; anything else raises a ``ValueError`` naming ``name``.
+
+    Examples
+    --------
+    >>> from linalg_lab.schemes import strassen_scheme
+    >>> over_ring(strassen_scheme("Z"), Ring.F2).ring.value
+    'F2'
+    """
+    if s.ring is not ring:
+        if s.ring.is_finite_field:
+            raise ValueError(f"{name}: scheme is over {s.ring}, the search over {ring}")
+        if s.is_rational:
+            raise ValueError(f"{name}: a scheme with fractions cannot be reduced mod p")
+        if ring is Ring.ZT and any(np.abs(np.asarray(a, dtype=object)).max(initial=0) > 1 for a in s.factors):
+            raise ValueError(f"{name}: a scheme over {s.ring} with entries outside {{-1, 0, 1}} is not a Z_T scheme")
+        s = s.with_factors(s.u, s.v, s.w, ring=ring)
+    if not s.verify():
+        raise ValueError(f"{name}: the {s.tc.label()} scheme does not verify over {ring}")
+    return s
+
+
+__all__ = ["over_ring", "seed_sequence"]
