@@ -209,10 +209,3 @@ def test_reduce_command_show_and_verify(tmp_path, capsys):
     path, written = store_program(prog, foreign, "x")
     assert written and path.name != "x_reduced.json" and (foreign / "x_reduced.json").read_text() == "not mine"
     assert load_program(path).additions == 15
-
-
-@pytest.mark.slow
-def test_3x3x3_rank_23_to_at_most_60():
-    start = load_scheme("schemes/gg/gg-3x3x3-r23-ZT.json")
-    res = optimize_reduced(start, time_limit=300, rng=2, sandwiches=1, patience=400)
-    assert res.program.check() == "" and res.after <= 60
