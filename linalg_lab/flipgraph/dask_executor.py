@@ -126,8 +126,8 @@ class DaskExecutor(Executor):
     Examples
     --------
     >>> from distributed import Client, LocalCluster                     # doctest: +SKIP
-    >>> from linalg_lab.flipgraph import search
-    >>> with LocalCluster(n_workers=2, threads_per_worker=1) as cluster, Client(cluster) as client:
+    >>> from linalg_lab.flipgraph import search                          # doctest: +SKIP
+    >>> with LocalCluster(n_workers=2, threads_per_worker=1) as cluster, Client(cluster) as client:  # doctest: +SKIP
     ...     res = search("gg", "3x3x3", "F2", target_rank=23, executor=DaskExecutor(client))
     """
 
