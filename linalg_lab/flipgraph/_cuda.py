@@ -23,7 +23,7 @@ import warnings
 
 import numpy as np
 
-from .._targets import assumed_device, cuda_functions
+from .._targets import assumed_device, cuda_functions, simulator
 from . import _kernels as K
 from .state import M_RANK, WalkerState
 
@@ -88,6 +88,10 @@ class DeviceBatch:
         self._cuda = cuda
         self.size = int(state.F.shape[0])
         self.threads = max(1, min(int(threads_per_block), self.size))   # no idle threads in a small batch
+        if simulator():
+            # the simulator runs one OS thread per CUDA thread of a block and polls them all under the GIL,
+            # which on a loaded machine slows a block of 8 walks by orders of magnitude: one walk per block
+            self.threads = 1
         self.dev = WalkerState(*(cuda.to_device(a) for a in batch_last(state)))
         self._done = cuda.device_array(self.size, dtype=np.int64)
 

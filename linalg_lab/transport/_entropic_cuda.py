@@ -20,6 +20,8 @@ import math
 
 import numpy as np
 
+from .._targets import simulator
+
 cuda = None        # numba.cuda, imported on first use (a module global: the simulator swaps this name)
 _KERNELS = None
 
@@ -73,6 +75,8 @@ class DeviceCycles:
         self.M = cuda.to_device(np.ascontiguousarray(M, dtype=np.float64))
         n, m = M.shape
         self.threads = max(1, min(int(threads_per_block), max(n, m)))
+        if simulator():
+            self.threads = 1        # see flipgraph._cuda.DeviceBatch: the simulator polls every thread of a block
         self._rows = cuda.device_array(n)
         self._cols = cuda.device_array(m)
 
