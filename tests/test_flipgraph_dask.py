@@ -51,23 +51,34 @@ def test_one_walker_on_dask_repeats_the_local_step_loop(client):
     assert [h[1:] for h in a.history] == [h[1:] for h in b.history]
 
 
-def lying_step(walker, request):
-    """A worker that corrupts half of the schemes it reports (one entry of u flipped)."""
-    report = advance(walker, request)
-    if report.best is not None and np.random.default_rng().random() < 0.5:
-        s = report.best
-        u = np.array(s.u, dtype=np.int64)
-        u[0, 0] = 1 - u[0, 0]
-        report.best = s.with_factors(u, s.v, s.w)
-    return report
+def lying_step(folder, lies=3):
+    """A worker step that corrupts the first ``lies`` schemes it reports (one entry of u flipped), wherever
+    it runs: each lie claims a token file in ``folder`` (O_EXCL), so exactly ``lies`` are told."""
+
+    def step(walker, request):
+        report = advance(walker, request)
+        if report.best is not None:
+            for k in range(lies):
+                try:
+                    os.close(os.open(os.path.join(folder, f"lie-{k}"), os.O_CREAT | os.O_EXCL))
+                except FileExistsError:
+                    continue
+                s = report.best
+                u = np.array(s.u, dtype=np.int64)
+                u[0, 0] = 1 - u[0, 0]
+                report.best = s.with_factors(u, s.v, s.w)
+                break
+        return report
+
+    return step
 
 
-def test_a_lying_worker_is_refused(client):
-    ex = DaskExecutor(client, step=lying_step)
+def test_a_lying_worker_is_refused(client, tmp_path):
+    ex = DaskExecutor(client, step=lying_step(str(tmp_path)))
     res = search("gg", "3x3x3", "F2", target_rank=23, rng=2, workers=2, executor=ex, time_limit=120)
     assert res.best.verify() and all(s.verify() for s in res.schemes)
     assert res.target_reached
-    assert ex.refused >= 1       # a best scheme is reported on every improvement: some were corrupted
+    assert ex.refused == 3       # every lie was caught, and nothing else was refused
 
 
 def test_a_killed_worker_loses_at_most_its_step(client):
