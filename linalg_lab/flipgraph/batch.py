@@ -168,73 +168,70 @@ class BatchExecutor(Executor):
             set_params(host, flips=0)
             self._backend(host).walk()
 
-    def _run_grouped(self, walkers, coordinator) -> None:
+    def run(self, walkers, coordinator) -> None:
         walkers = list(walkers)
+        launch = self._grouped_launch if self.grouped else self._resident_launch(walkers)
         try:
             requests = [coordinator.first(i) for i in range(len(walkers))]
             while not coordinator.stopped:
                 active = [i for i, r in enumerate(requests) if r is not None]
                 if not active:
                     break
-                groups: dict[tuple, list] = {}
-                for i in active:
-                    walkers[i] = prepare(walkers[i], requests[i])     # a new format may need a new walker
-                    walkers[i].configure(requests[i].flips, **walk_options(requests[i]))
-                    groups.setdefault(tuple(a.shape for a in walkers[i].st), []).append(i)
-                done = {}
-                for members in groups.values():
-                    host = stack_states([walkers[i].st for i in members])
-                    backend = self._backend(host)
-                    flips = backend.walk()
-                    self.launches += 1
-                    backend.pull_all(host)
-                    for k, i in enumerate(members):
-                        for mine, theirs in zip(walkers[i].st, host):
-                            mine[...] = theirs[k]
-                        done[i] = flips[k]
+                done = launch(walkers, requests, active)
                 for i in active:
                     requests[i] = coordinator.receive(i, report(walkers[i], requests[i], done[i]))
                 coordinator.tick()
         finally:
             coordinator.stop()
 
-    def run(self, walkers, coordinator) -> None:
-        if self.grouped:
-            return self._run_grouped(walkers, coordinator)
-        walkers = list(walkers)
+    def _grouped_launch(self, walkers, requests, active) -> dict:
+        """One step of every active walker, one batch per shape of walker state, sent and fetched whole."""
+        groups: dict[tuple, list] = {}
+        for i in active:
+            walkers[i] = prepare(walkers[i], requests[i])     # a new format may need a new walker
+            walkers[i].configure(requests[i].flips, **walk_options(requests[i]))
+            groups.setdefault(tuple(a.shape for a in walkers[i].st), []).append(i)
+        done = {}
+        for members in groups.values():
+            host = stack_states([walkers[i].st for i in members])
+            backend = self._backend(host)
+            flips = backend.walk()
+            self.launches += 1
+            backend.pull_all(host)
+            for k, i in enumerate(members):
+                for mine, theirs in zip(walkers[i].st, host):
+                    mine[...] = theirs[k]
+                done[i] = flips[k]
+        return done
+
+    def _resident_launch(self, walkers):
+        """The step of a batch that stays on the device: the walkers hold rows of one host batch."""
         host = stack_states([w.st for w in walkers])
         for i, w in enumerate(walkers):
             w.bind(select(host, i))
         backend = self._backend(host)
-        try:
-            requests = [coordinator.first(i) for i in range(len(walkers))]
-            while not coordinator.stopped:
-                active = [i for i, r in enumerate(requests) if r is not None]
-                if not active:
-                    break
-                loads = any(requests[i].load is not None for i in active)
-                if loads:
-                    backend.pull_all(host)       # the host copy must be current before it is sent back
-                host.params[:, P_MAX_FLIPS] = 0  # walks without a request sit this launch out
-                for i in active:
-                    req = requests[i]
-                    w = prepare(walkers[i], req)
-                    if w is not walkers[i]:
-                        raise ValueError("executor: a batch walks one format, ring and capacity; this step asked "
-                                         f"for another walker ({w.tc.label()} over {w.ring})")
-                    w.configure(req.flips, **walk_options(req))
-                backend.push(host, loads)
-                done = backend.walk()
-                self.launches += 1
-                backend.pull_meta(host)
-                if any(walkers[i].best_rank < requests[i].report_below or wants_current(requests[i], walkers[i].rank)
-                       for i in active):
-                    backend.pull_schemes(host)
-                for i in active:
-                    requests[i] = coordinator.receive(i, report(walkers[i], requests[i], done[i]))
-                coordinator.tick()
-        finally:
-            coordinator.stop()
 
+        def launch(walkers, requests, active):
+            loads = any(requests[i].load is not None for i in active)
+            if loads:
+                backend.pull_all(host)       # the host copy must be current before it is sent back
+            host.params[:, P_MAX_FLIPS] = 0  # walks without a request sit this launch out
+            for i in active:
+                req = requests[i]
+                w = prepare(walkers[i], req)
+                if w is not walkers[i]:
+                    raise ValueError("executor: a batch walks one format, ring and capacity; this step asked "
+                                     f"for another walker ({w.tc.label()} over {w.ring})")
+                w.configure(req.flips, **walk_options(req))
+            backend.push(host, loads)
+            done = backend.walk()
+            self.launches += 1
+            backend.pull_meta(host)
+            if any(walkers[i].best_rank < requests[i].report_below or wants_current(requests[i], walkers[i].rank)
+                   for i in active):
+                backend.pull_schemes(host)
+            return done
+
+        return launch
 
 __all__ = ["BatchExecutor", "HostBatch", "replicate", "set_params", "stack_states", "use_gpu", "walk_batch"]

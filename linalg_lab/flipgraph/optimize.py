@@ -36,7 +36,7 @@ from ..schemes.scheme import Scheme
 from ..schemes.transforms import random_sandwich
 from ..validation import check_instance, check_int, check_real
 from .pool import checked
-from .search import _seed_sequence
+from .run_setup import seed_sequence
 from .walker import Walker
 
 
@@ -56,6 +56,22 @@ class OptimizeResult:
     def provenance(self) -> dict:
         return {"method": "additive-complexity minimiser (flips and sandwiches at constant rank)", "additions": self.after,
                 "additions_before": self.before, "flips": self.flips, "seconds": round(self.seconds, 3)}
+
+
+def _check_budget(time_limit, max_flips, chunk):
+    """The minimisers' walking budget, checked: at least one of ``time_limit`` and ``max_flips``."""
+    if time_limit is None and max_flips is None:
+        raise ValueError("time_limit, max_flips: give at least one, or the walk never ends")
+    if time_limit is not None:
+        time_limit = check_real(time_limit, "time_limit", minimum=0.0, strict_minimum=True)
+    if max_flips is not None:
+        max_flips = check_int(max_flips, "max_flips", minimum=1)
+    return time_limit, max_flips, check_int(chunk, "chunk", minimum=1)
+
+
+def _within(spent, max_flips, t0, time_limit) -> bool:
+    """Whether a minimiser may walk on: flips spent and seconds since ``t0`` both within their budget."""
+    return (max_flips is None or spent < max_flips) and (time_limit is None or time.perf_counter() - t0 < time_limit)
 
 
 def optimize_additions(scheme: Scheme, *, time_limit: float | None = 10.0, max_flips: int | None = None,
@@ -94,13 +110,7 @@ def optimize_additions(scheme: Scheme, *, time_limit: float | None = 10.0, max_f
         far is returned (``interrupted`` is True).
     """
     check_instance(scheme, "scheme", Scheme)
-    if time_limit is None and max_flips is None:
-        raise ValueError("time_limit, max_flips: give at least one, or the walk never ends")
-    if time_limit is not None:
-        time_limit = check_real(time_limit, "time_limit", minimum=0.0, strict_minimum=True)
-    if max_flips is not None:
-        max_flips = check_int(max_flips, "max_flips", minimum=1)
-    chunk = check_int(chunk, "chunk", minimum=1)
+    time_limit, max_flips, chunk = _check_budget(time_limit, max_flips, chunk)
     sandwiches = check_int(sandwiches, "sandwiches", minimum=0)
     descent = check_int(descent, "descent", minimum=0)
     if margin is not None:
@@ -109,7 +119,7 @@ def optimize_additions(scheme: Scheme, *, time_limit: float | None = 10.0, max_f
         sandwiches = 0                 # the isotropies here are those of general products
         descent = 0
     before = additive_complexity(scheme)
-    ss = _seed_sequence(rng, None).spawn(2)
+    ss = seed_sequence(rng).spawn(2)
     g = np.random.default_rng(ss[0])
     w = Walker(scheme, np.random.default_rng(ss[1]), headroom=2)
     best, after = scheme, before
@@ -117,7 +127,7 @@ def optimize_additions(scheme: Scheme, *, time_limit: float | None = 10.0, max_f
     done = spent = 0           # flips done; budget spent (a round without any flip spends a chunk)
     interrupted = False
     try:                       # Ctrl-C (or SIGTERM in the CLI) ends the walk, keeping the cheapest scheme met
-        while (max_flips is None or spent < max_flips) and (time_limit is None or time.perf_counter() - t0 < time_limit):
+        while _within(spent, max_flips, t0, time_limit):
             n = w.cost_walk(chunk if max_flips is None else min(chunk, max_flips - spent))
             done += n
             spent += n if n else chunk
@@ -215,19 +225,13 @@ def optimize_reduced(scheme: Scheme, *, time_limit: float | None = 10.0, max_fli
     from ..schemes.program import reduce_additions
 
     check_instance(scheme, "scheme", Scheme)
-    if time_limit is None and max_flips is None:
-        raise ValueError("time_limit, max_flips: give at least one, or the walk never ends")
-    if time_limit is not None:
-        time_limit = check_real(time_limit, "time_limit", minimum=0.0, strict_minimum=True)
-    if max_flips is not None:
-        max_flips = check_int(max_flips, "max_flips", minimum=1)
-    chunk = check_int(chunk, "chunk", minimum=1)
+    time_limit, max_flips, chunk = _check_budget(time_limit, max_flips, chunk)
     patience = check_int(patience, "patience", minimum=1)
     restarts = check_int(restarts, "restarts", minimum=1)
     sandwiches = check_int(sandwiches, "sandwiches", minimum=0)
     if scheme.code != "gg":
         sandwiches = 0
-    ss = _seed_sequence(rng, None).spawn(2)
+    ss = seed_sequence(rng).spawn(2)
     g = np.random.default_rng(ss[0])
     start = reduce_additions(scheme, restarts=64, rng=g)
     before = start.additions
@@ -237,7 +241,7 @@ def optimize_reduced(scheme: Scheme, *, time_limit: float | None = 10.0, max_fli
     done = spent = evaluated = stale = 0
     interrupted = False
     try:
-        while (max_flips is None or spent < max_flips) and (time_limit is None or time.perf_counter() - t0 < time_limit):
+        while _within(spent, max_flips, t0, time_limit):
             n = w.cost_walk(chunk if max_flips is None else min(chunk, max_flips - spent))
             done += n
             spent += n if n else chunk

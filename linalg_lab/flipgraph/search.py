@@ -93,10 +93,6 @@ def _as_start(start, tc, ring: Ring, name: str = "start") -> list[Scheme]:
     return out
 
 
-# the run setup shared with the meta search and the minimiser (old private names kept for their imports)
-_seed_sequence = seed_sequence
-
-
 def _symmetric_start(symmetry, cubes, start, tc, ring, target_rank, restart=None):
     """(starting schemes, fresh scheme that stalled walkers restart from)."""
     if symmetry not in ("C3", "cyclic"):
