@@ -69,3 +69,32 @@ def _kill_campaign_after_checkpoint(toml, after_seconds: float = 1.0, timeout: f
 def kill_campaign_after_checkpoint():
     """``kill_campaign_after_checkpoint(toml)``: run a campaign, kill -9 it after a checkpoint, return that."""
     return _kill_campaign_after_checkpoint
+
+
+def _cli_until_progress(argv, timeout: float = 120, poll: float = 0.05):
+    """Start ``linalg-lab argv`` and return ``(process, stderr so far)`` once its progress bar shows a rank
+    (or it ended, or ``timeout`` passed); stderr keeps filling in the background, byte by byte."""
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    p = subprocess.Popen([sys.executable, "-m", "linalg_lab.cli", *argv], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    err = bytearray()
+
+    def read_stderr():
+        for b in iter(lambda: p.stderr.read(1), b""):
+            err.extend(b)
+
+    threading.Thread(target=read_stderr, daemon=True).start()
+    deadline = time.time() + timeout
+    while b"rank" not in err and time.time() < deadline and p.poll() is None:   # the progress bar: searching
+        time.sleep(poll)
+    return p, err
+
+
+@pytest.fixture
+def cli_until_progress():
+    """``cli_until_progress(argv)``: a running ``linalg-lab`` command and its stderr, once it is searching."""
+    return _cli_until_progress

@@ -4,8 +4,6 @@ import importlib
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 
@@ -225,22 +223,10 @@ def test_interrupted_optimize_writes_its_best(tmp_path, capsys, monkeypatch):
     assert s.verify() and s.rank == 7 and last["additions"] <= last["additions_before"]
 
 
-def test_sigterm_stops_a_search_and_keeps_its_best(tmp_path):
+def test_sigterm_stops_a_search_and_keeps_its_best(tmp_path, cli_until_progress):
     # a target 2x2x2 cannot reach and a long time limit: only the signal ends it
-    p = subprocess.Popen([sys.executable, "-m", "linalg_lab.cli", "search", "gg", "2x2x2", "--ring", "F2",
-                          "--target-rank", "5", "--time-limit", "300", "--workers", "1", "--seed", "0",
-                          "--out", str(tmp_path / "out")], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    err = bytearray()
-
-    def read_stderr():   # byte by byte, so the progress bar is seen while the search runs
-        for b in iter(lambda: p.stderr.read(1), b""):
-            err.extend(b)
-
-    reader = threading.Thread(target=read_stderr, daemon=True)
-    reader.start()
-    deadline = time.time() + 120
-    while b"rank" not in err and time.time() < deadline and p.poll() is None:   # the progress bar: searching
-        time.sleep(0.05)
+    p, err = cli_until_progress(["search", "gg", "2x2x2", "--ring", "F2", "--target-rank", "5", "--time-limit", "300",
+                                 "--workers", "1", "--seed", "0", "--out", str(tmp_path / "out")])
     assert (tmp_path / "out").is_dir()          # the folder was made before the search
     p.send_signal(signal.SIGTERM)
     out = p.stdout.read().decode()

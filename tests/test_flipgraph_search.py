@@ -180,22 +180,9 @@ def test_cli_search_time_limit_exit_3(tmp_path):
     assert load_scheme(last["path"]).verify()
 
 
-def test_cli_search_ctrl_c_keeps_best(tmp_path):
-    import threading
-
-    p = subprocess.Popen([sys.executable, "-m", "linalg_lab.cli", "search", "gg", "3x3x3", "--ring", "F2",
-                          "--target-rank", "19", "--time-limit", "300", "--out", str(tmp_path)],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    err = bytearray()
-    def read_stderr():   # byte by byte, so the progress bar is seen while the search runs
-        for b in iter(lambda: p.stderr.read(1), b""):
-            err.extend(b)
-
-    reader = threading.Thread(target=read_stderr, daemon=True)
-    reader.start()
-    deadline = time.time() + 240
-    while b"rank" not in err and time.time() < deadline and p.poll() is None:   # the progress bar: searching
-        time.sleep(0.1)
+def test_cli_search_ctrl_c_keeps_best(tmp_path, cli_until_progress):
+    p, err = cli_until_progress(["search", "gg", "3x3x3", "--ring", "F2", "--target-rank", "19", "--time-limit", "300",
+                                 "--out", str(tmp_path)], timeout=240, poll=0.1)
     time.sleep(1.0)
     p.send_signal(signal.SIGINT)
     out = p.stdout.read().decode()
