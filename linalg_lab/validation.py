@@ -71,6 +71,7 @@ __all__ = [
     "check_instance",
     "check_int",
     "check_matrix",
+    "check_points",
     "check_real",
     "check_rng",
     "check_rtol",
@@ -580,6 +581,22 @@ def check_matrix(A, name: str, *, accept_sparse=False, dtype="numeric", ndim=2, 
     if copy and np.may_share_memory(out, A if isinstance(A, np.ndarray) else arr):
         out = out.copy()
     return out
+
+
+def check_points(X, name: str) -> np.ndarray:
+    """A point cloud as an ``(n, d)`` float64 array: a 1-D array is ``n`` points on a line.
+
+    Examples
+    --------
+    >>> check_points([1.0, 2.0], "X").shape
+    (2, 1)
+    """
+    arr = check_matrix(X, name, dtype=np.float64, ndim=None)
+    if arr.ndim == 1:
+        return arr[:, None]
+    if arr.ndim != 2:
+        raise ValueError(f"{name}: expected points of shape (n, d) or (n,), got shape {arr.shape}")
+    return arr
 
 
 def check_vector(x, name: str, *, size=None, dtype="numeric", finite: bool = True, allow_empty: bool = False,

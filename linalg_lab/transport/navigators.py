@@ -34,18 +34,17 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import logsumexp
 
-from ..validation import check_bool, check_int, check_matrix, check_real, check_rng, check_vector
+from ..validation import (
+    check_bool,
+    check_int,
+    check_matrix,
+    check_points,
+    check_real,
+    check_rng,
+    check_vector,
+)
 
 __all__ = ["MLPNavigator", "conditional_transport", "navigator_plans"]
-
-
-def _points(X, name: str) -> np.ndarray:
-    arr = check_matrix(X, name, dtype=np.float64, ndim=None)
-    if arr.ndim == 1:
-        arr = arr[:, None]
-    if arr.ndim != 2:
-        raise ValueError(f"{name}: expected a 2-D array (points x features), got shape {arr.shape}")
-    return arr
 
 
 def _weights(w, name: str, n: int) -> np.ndarray:
@@ -55,6 +54,16 @@ def _weights(w, name: str, n: int) -> np.ndarray:
     if (arr < 0).any() or arr.sum() <= 0:
         raise ValueError(f"{name}: expected masses >= 0 with a positive sum")
     return arr / arr.sum()
+
+
+def _problem(X, Y, a, b, rho):
+    """The checked arguments of a CT problem: two point clouds of one dimension, their weights, ``rho``."""
+    X = check_points(X, "X")
+    Y = check_points(Y, "Y")
+    if Y.shape[1] != X.shape[1]:
+        raise ValueError(f"Y: expected {X.shape[1]} features (as X), got shape {Y.shape}")
+    return (X, Y, _weights(a, "a", X.shape[0]), _weights(b, "b", Y.shape[0]),
+            check_real(rho, "rho", minimum=0, maximum=1))
 
 
 def _sqdist(X, Y) -> np.ndarray:
@@ -165,8 +174,8 @@ class MLPNavigator:
         """The navigator distance matrix ``d(x_i, y_j)`` (n x m)."""
         if self.params is None:
             raise ValueError("MLPNavigator: call fit() first (or pass navigator='learned')")
-        X = _points(X, "X")
-        Y = _points(Y, "Y")
+        X = check_points(X, "X")
+        Y = check_points(Y, "Y")
         if Y.shape[1] != X.shape[1] or X.shape[1] != self.params["W1"].shape[1]:
             raise ValueError(f"Y: expected {self.params['W1'].shape[1]} features, got shapes {X.shape}, {Y.shape}")
         return self._forward(X, Y)[0]
@@ -190,13 +199,7 @@ class MLPNavigator:
 
     def fit(self, X, Y, a=None, b=None, rho=0.5, C=None):
         """Take ``n_steps`` Adam steps that lower the CT cost between ``(X, a)`` and ``(Y, b)``; returns self."""
-        X = _points(X, "X")
-        Y = _points(Y, "Y")
-        if Y.shape[1] != X.shape[1]:
-            raise ValueError(f"Y: expected {X.shape[1]} features (as X), got shape {Y.shape}")
-        a = _weights(a, "a", X.shape[0])
-        b = _weights(b, "b", Y.shape[0])
-        rho = check_real(rho, "rho", minimum=0, maximum=1)
+        X, Y, a, b, rho = _problem(X, Y, a, b, rho)
         C = _sqdist(X, Y) if C is None else C
         if self.params is None:
             scale = self.scale
@@ -269,13 +272,7 @@ def conditional_transport(X, Y, a=None, b=None, rho=0.5, navigator="distance", t
     >>> round(ct, 6), log["forward"].sum(1).tolist(), log["backward"].sum(0).tolist()
     (4.5e-05, [1.0, 1.0], [1.0, 1.0])
     """
-    X = _points(X, "X")
-    Y = _points(Y, "Y")
-    if Y.shape[1] != X.shape[1]:
-        raise ValueError(f"Y: expected {X.shape[1]} features (as X), got shape {np.shape(Y)}")
-    a = _weights(a, "a", X.shape[0])
-    b = _weights(b, "b", Y.shape[0])
-    rho = check_real(rho, "rho", minimum=0, maximum=1)
+    X, Y, a, b, rho = _problem(X, Y, a, b, rho)
     log = check_bool(log, "log")
     C = _sqdist(X, Y)
     nav = None

@@ -44,23 +44,20 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.distance import cdist
 
-from ..validation import check_bool, check_choice, check_cost_matrix, check_int, check_matrix, check_real
+from ..validation import (
+    check_bool,
+    check_choice,
+    check_cost_matrix,
+    check_int,
+    check_points,
+    check_real,
+)
 from ._assignment_kernels import ssp_path
 from .partial import _abs_max, _cost_scale
 
 __all__ = ["partial_assignment", "partial_wasserstein_path"]
 
 _METRICS = ("sqeuclidean", "euclidean", "precomputed")
-
-
-def _points(X, name: str) -> np.ndarray:
-    """Points as an ``(n, d)`` float64 array; a 1-D array is ``n`` points on a line."""
-    arr = check_matrix(X, name, dtype=np.float64, ndim=None)
-    if arr.ndim == 1:
-        return arr[:, None]
-    if arr.ndim != 2:
-        raise ValueError(f"{name}: expected a 1-D or 2-D array of points, got shape {arr.shape}")
-    return arr
 
 
 def _cost(X, Y, metric: str) -> np.ndarray:
@@ -71,8 +68,8 @@ def _cost(X, Y, metric: str) -> np.ndarray:
         return check_cost_matrix(X, "X")
     if Y is None:
         raise TypeError(f"Y: expected an array of points with metric={metric!r}, got None")
-    X = _points(X, "X")
-    Y = _points(Y, "Y")
+    X = check_points(X, "X")
+    Y = check_points(Y, "Y")
     if Y.shape[1] != X.shape[1]:
         raise ValueError(f"Y: expected points of dimension {X.shape[1]} (as X), got shape {Y.shape}")
     # cdist forms the differences, so small distances keep their relative accuracy

@@ -11,7 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..validation import check_bool, check_int, check_matrix, check_real, check_rng
+from ..validation import (
+    check_bool,
+    check_int,
+    check_matrix,
+    check_points,
+    check_real,
+    check_rng,
+)
 from .one_d import _solve
 
 __all__ = ["sliced_partial_wasserstein", "sliced_partial_cost_curve"]
@@ -129,19 +136,10 @@ def sliced_partial_cost_curve(X_s, X_t, n_projections=50, p=2, *, projections=No
     return mean
 
 
-def _cloud(X, name):
-    arr = check_matrix(X, name, dtype=np.float64, ndim=None)
-    if arr.ndim == 1:
-        arr = arr[:, None]
-    if arr.ndim != 2:
-        raise ValueError(f"{name}: expected points of shape (n, d) or (n,), got shape {arr.shape}")
-    return arr
-
-
 def _projected_curves(X_s, X_t, k, n_projections, p, projections, rng, k_name):
     """Per-direction cost curves up to ``k`` pairs: ``(curves (L, k + 1), directions (d, L), k)``."""
-    Xs = _cloud(X_s, "X_s")
-    Xt = _cloud(X_t, "X_t")
+    Xs = check_points(X_s, "X_s")
+    Xt = check_points(X_t, "X_t")
     d = Xs.shape[1]
     if Xt.shape[1] != d:
         raise ValueError(f"X_t: expected points of dimension {d} (as X_s), got shape {Xt.shape}")
