@@ -23,8 +23,7 @@ from typing import Callable
 
 from numba import njit
 
-# python function -> CPU dispatcher, and the reverse, for every kernel() function
-_SOURCES: dict[Callable, object] = {}
+# CPU dispatcher (by id) -> its python function, for every kernel() function
 _CPU_TO_SOURCE: dict[int, Callable] = {}
 # CUDA twins, built on demand: python function -> CUDA device function; module name -> globals
 _CUDA: dict[Callable, object] = {}
@@ -53,7 +52,6 @@ def kernel(**options):
     def decorate(func):
         cpu = njit(**options)(func)
         func.__kernel_options__ = dict(options)
-        _SOURCES[func] = cpu
         _CPU_TO_SOURCE[id(cpu)] = func
         return cpu
 

@@ -276,10 +276,6 @@ def lift(scheme: Scheme, to="Q", steps: int = 10, *, attempts: int = 4, rng=0, m
         tl = _ternary(scheme, max_nodes, t0)
         if tl.ok:
             return done(True, tl.scheme, "ZT", f"lifted over ZT by the sign search: {tl.message}", "signs", 0, tries)
-    elif target is Ring.Z and p == 2 and prefer_ternary:
-        tl = _ternary(scheme, max_nodes, t0)
-        if tl.ok:
-            return done(True, tl.scheme, "ZT", f"lifted over ZT by the sign search: {tl.message}", "signs", 0, tries)
     if best_q is not None:
         return done(False, None, "Q",
                     f"no lift to {target} found: the lift found needs denominators (over Q, after {best_q[1]} steps)",
