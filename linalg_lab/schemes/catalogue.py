@@ -196,7 +196,7 @@ def catalogue_index(root, known=None) -> str:
     lines = [
         HEADER, "", GENERATED_BY, "",
         "Every scheme file under this folder is verified exactly over its ring by the test suite "
-        "(`tests/test_catalogue.py`). Files are named `<code>-<n1>x<n2>x<n3>-r<rank>-<ring>[-<tag>].json` "
+        "(`tests/schemes/test_catalogue.py`). Files are named `<code>-<n1>x<n2>x<n3>-r<rank>-<ring>[-<tag>].json` "
         "(format: the Conventions page of the documentation) and grouped in one folder per tensor code.",
         "",
         "## Best ranks",

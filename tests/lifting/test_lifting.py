@@ -34,7 +34,7 @@ from linalg_lab.lifting.known_ranks import KNOWN_RANKS_CSV, known_rank_sources, 
 from linalg_lab.schemes import Scheme, load_alphatensor_npz, load_scheme, load_terms, save_scheme
 from linalg_lab.tensors import matmul_tensor, naive_scheme, strassen_scheme
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _product(a: Scheme, b: Scheme) -> Scheme:

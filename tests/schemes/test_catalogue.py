@@ -8,7 +8,7 @@ from linalg_lab.schemes import load_scheme, save_scheme, scheme_filename, naive_
 from linalg_lab.schemes.catalogue import catalogue_best, catalogue_index, scan_catalogue
 from linalg_lab.schemes.known_ranks import COLUMNS, KNOWN_RANKS_CSV, known_rank, known_ranks, parse_known_ranks
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 CATALOGUE = REPO / "schemes"
 FILES = sorted(CATALOGUE.rglob("*.json"))
 SHARED = REPO.parent / "shared" / "known_ranks.csv"

@@ -13,7 +13,7 @@ import pytest
 
 import linalg_lab
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 API = DOCS / "api"
 FAMILIES = tuple(linalg_lab.__all__)

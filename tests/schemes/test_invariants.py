@@ -12,7 +12,7 @@ from linalg_lab.schemes import load_scheme
 from linalg_lab.schemes.invariants import factor_ranks, rank_profile, sandwich
 from linalg_lab.tensors import naive_scheme, strassen_scheme
 
-CATALOGUE = Path(__file__).resolve().parents[1] / "schemes"
+CATALOGUE = Path(__file__).resolve().parents[2] / "schemes"
 
 
 def _schemes(ring):

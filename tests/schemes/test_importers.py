@@ -18,7 +18,7 @@ from linalg_lab.schemes import (
 from linalg_lab.schemes.importers import TermSyntaxError, brent_product, float_to_rational, parse_product
 from linalg_lab.tensors import matmul_tensor, naive_scheme, strassen_scheme
 
-OWN = Path(__file__).parent / "fixtures"
+OWN = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 @given(n=st.tuples(*[st.integers(1, 4)] * 3), ring=st.sampled_from(["F2", "F3", "Z"]), seed=st.integers(0, 99))

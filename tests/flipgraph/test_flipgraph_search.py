@@ -19,7 +19,7 @@ from linalg_lab.flipgraph.pool import scheme_key as _key
 from linalg_lab.schemes import load_scheme, scheme_to_json
 from linalg_lab.tensors import naive_scheme, strassen_scheme
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize("ring", ["F2", "F3"])

@@ -138,7 +138,7 @@ def test_importing_tensors_does_not_import_schemes():
     import sys
     from pathlib import Path
 
-    repo = str(Path(__file__).resolve().parents[1])     # this checkout's package, not an installed one
+    repo = str(Path(__file__).resolve().parents[2])     # this checkout's package, not an installed one
     env = {**os.environ, "PYTHONPATH": repo + os.pathsep + os.environ.get("PYTHONPATH", "")}
     code = (
         "import sys, linalg_lab.tensors as t\n"
