@@ -1,4 +1,4 @@
-"""Argument checks and tolerance rules shared by every family of linalg-lab.
+"""Argument checks and tolerance rules shared by the families of linalg-lab.
 
 Every public function checks its arguments through these helpers (in the
 manner of scikit-learn's ``utils.validation``), so that bad input fails early
@@ -9,6 +9,10 @@ what was expected and what was given,
 raises :class:`ValueError`.
 
 This module imports nothing else from the package, so any layer may use it.
+It holds the checks that several families share; a check only one family
+needs lives in that family (``linalg_lab/<family>/_checks.py``: the masses,
+cost matrices and point clouds of :mod:`linalg_lab.transport`, the weight
+matrix of :mod:`linalg_lab.projection`), built on these.
 
 Checks
 ------
@@ -62,20 +66,14 @@ from scipy.sparse.linalg import LinearOperator
 __all__ = [
     "EPS",
     "check_bool",
-    "check_cost_matrix",
-    "check_histogram",
-    "check_mass",
-    "check_transport_problem",
     "check_choice",
     "check_indices",
     "check_instance",
     "check_int",
     "check_matrix",
-    "check_points",
     "check_real",
     "check_rng",
     "check_rtol",
-    "check_symmetric_psd",
     "check_tolerance",
     "check_vector",
     "rank_cutoff",
@@ -583,22 +581,6 @@ def check_matrix(A, name: str, *, accept_sparse=False, dtype="numeric", ndim=2, 
     return out
 
 
-def check_points(X, name: str) -> np.ndarray:
-    """A point cloud as an ``(n, d)`` float64 array: a 1-D array is ``n`` points on a line.
-
-    Examples
-    --------
-    >>> check_points([1.0, 2.0], "X").shape
-    (2, 1)
-    """
-    arr = check_matrix(X, name, dtype=np.float64, ndim=None)
-    if arr.ndim == 1:
-        return arr[:, None]
-    if arr.ndim != 2:
-        raise ValueError(f"{name}: expected points of shape (n, d) or (n,), got shape {arr.shape}")
-    return arr
-
-
 def check_vector(x, name: str, *, size=None, dtype="numeric", finite: bool = True, allow_empty: bool = False,
                  copy: bool = False):
     """Check a 1-D array argument (see :func:`check_matrix`); ``size`` fixes its length.
@@ -652,97 +634,6 @@ def check_indices(idx, name: str, size: int, *, allow_empty: bool = False, uniqu
         raise ValueError(f"{name}: expected distinct indices, got {arr.tolist()}")
     return arr.astype(np.intp)
 
-
-# ----------------------------------------------------------------------------- transport problems
-
-
-def check_histogram(a, name: str, size: int, *, copy: bool = True) -> np.ndarray:
-    """A mass vector of length ``size`` as float64 (empty or None: uniform ``1/size``).
-
-    The masses must be finite and ``>= 0``; POT's convention that an empty
-    ``a`` means uniform weights is kept. A copy is returned by default so that
-    no caller's array is ever modified by a solver.
-
-    Examples
-    --------
-    >>> check_histogram([], "a", 4)
-    array([0.25, 0.25, 0.25, 0.25])
-    >>> check_histogram([0.5, -0.1], "b", 2)
-    Traceback (most recent call last):
-        ...
-    ValueError: b: expected masses >= 0, got a minimum of -0.1
-    """
-    size = check_int(size, "size", minimum=1)
-    if a is None or (np.ndim(a) == 1 and len(a) == 0):
-        return np.full(size, 1.0 / size)
-    arr = check_matrix(a, name, dtype=np.float64, ndim=1, shape=(size,), copy=copy)
-    low = float(arr.min())
-    if low < 0:
-        raise ValueError(f"{name}: expected masses >= 0, got a minimum of {low:g}")
-    return arr
-
-
-def check_cost_matrix(M, name: str = "M") -> np.ndarray:
-    """A finite, non-empty 2-D float64 cost matrix (C-contiguous; the input is never modified).
-
-    Examples
-    --------
-    >>> check_cost_matrix([[0, 1], [1, 0]]).dtype
-    dtype('float64')
-    """
-    arr = check_matrix(M, name, dtype=np.float64, ndim=2)
-    return np.ascontiguousarray(arr)
-
-
-def check_transport_problem(a, b, M, *, names=("a", "b", "M")):
-    """Check ``(a, b, M)`` together: ``M`` of shape ``(len(a), len(b))``, masses as in :func:`check_histogram`.
-
-    Returns float64 copies ``(a, b, M)``; an empty ``a`` or ``b`` becomes
-    uniform over the rows or columns of ``M``.
-
-    Examples
-    --------
-    >>> a, b, M = check_transport_problem([], [], [[0.0, 1.0], [1.0, 0.0], [2.0, 2.0]])
-    >>> a.round(3).tolist(), b.tolist()
-    ([0.333, 0.333, 0.333], [0.5, 0.5])
-    >>> check_transport_problem([0.5, 0.5], [], [[0.0, 1.0]])
-    Traceback (most recent call last):
-        ...
-    ValueError: a: expected 1 entries (one per row of M), got shape (2,)
-    """
-    na, nb, nm = names
-    M = check_cost_matrix(M, nm)
-    n, m = M.shape
-    for arr_name, arr, size, what in ((na, a, n, "row"), (nb, b, m, "column")):
-        if arr is not None and np.ndim(arr) == 1 and len(arr) not in (0, size):
-            raise ValueError(f"{arr_name}: expected {size} entries (one per {what} of {nm}), got shape {np.shape(arr)}")
-    return check_histogram(a, na, n), check_histogram(b, nb, m), M
-
-
-def check_mass(m, a: np.ndarray, b: np.ndarray, name: str = "m", *, default_full: bool = True) -> float:
-    """The transported mass: ``0 <= m <= min(sum a, sum b)`` (None: that minimum when ``default_full``).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> check_mass(None, np.ones(2) / 2, np.ones(3) / 3)
-    1.0
-    >>> check_mass(1.5, np.ones(2) / 2, np.ones(3) / 3)
-    Traceback (most recent call last):
-        ...
-    ValueError: m: expected a mass in [0, min(sum a, sum b)] = [0, 1], got 1.5
-    """
-    top = float(min(a.sum(), b.sum()))
-    if m is None:
-        if default_full:
-            return top
-        raise TypeError(f"{name}: expected a number, got None")
-    value = check_real(m, name)
-    # sums of float masses carry rounding; accept m up to that slack and clip
-    slack = 1e-12 * max(1.0, top)
-    if value < 0 or value > top + slack:
-        raise ValueError(f"{name}: expected a mass in [0, min(sum a, sum b)] = [0, {top:g}], got {value:g}")
-    return min(value, top)
 
 
 # ----------------------------------------------------------------------------- tolerance rule
@@ -803,66 +694,25 @@ def rank_cutoff(sigma_max, shape, rtol=None) -> float:
     return relative_cutoff(max(dims), rtol) * sigma_max
 
 
-# ----------------------------------------------------------------------------- symmetric positive semidefinite
+# ----------------------------------------------------------------------------- moved checks
+
+#: Checks that moved into their family: name -> module (importable from here for one release, with a warning).
+_MOVED = {
+    "check_cost_matrix": "linalg_lab.transport._checks",
+    "check_histogram": "linalg_lab.transport._checks",
+    "check_mass": "linalg_lab.transport._checks",
+    "check_points": "linalg_lab.transport._checks",
+    "check_transport_problem": "linalg_lab.transport._checks",
+    "check_symmetric_psd": "linalg_lab.projection._checks",
+}
 
 
-def check_symmetric_psd(W, name: str, *, size=None, rtol=None) -> np.ndarray:
-    """A symmetric positive semidefinite matrix as a float64 copy, symmetrised as ``(W + W^T) / 2``.
+def __getattr__(name):
+    if name in _MOVED:
+        import importlib
+        import warnings
 
-    Both tests use the cutoff ``c = max(rtol, n * eps) * max|W|`` of
-    :func:`relative_cutoff`: ``max|W - W^T| <= c`` and the smallest
-    eigenvalue of the symmetrised matrix ``>= -n * c`` (rounding in the
-    eigenvalues grows with ``n``).
-
-    Parameters
-    ----------
-    W : array_like, shape (n, n)
-        Dense (a sparse matrix is a TypeError).
-    name : str
-    size : int, optional
-        Required ``n``.
-    rtol : float or None
-        Relative tolerance in ``[0, 1)`` (None: ``n * eps`` only).
-
-    Returns
-    -------
-    numpy.ndarray
-        A new array; the input is never modified.
-
-    Raises
-    ------
-    TypeError
-        Not a dense numeric array.
-    ValueError
-        Not square (or not ``size x size``), NaN or inf, not symmetric, or a
-        negative eigenvalue below the cutoff.
-
-    Examples
-    --------
-    >>> check_symmetric_psd([[2.0, 1.0], [1.0, 2.0]], "W").tolist()
-    [[2.0, 1.0], [1.0, 2.0]]
-    >>> check_symmetric_psd([[1.0, 2.0], [2.0, 1.0]], "W")
-    Traceback (most recent call last):
-        ...
-    ValueError: W: expected a positive semidefinite matrix, got smallest eigenvalue -1
-    >>> check_symmetric_psd([[1.0, 0.5], [0.0, 1.0]], "W")
-    Traceback (most recent call last):
-        ...
-    ValueError: W: expected a symmetric matrix, got max |W - W^T| = 0.5
-    """
-    rtol = check_rtol(rtol)
-    shape = (None, None) if size is None else (size, size)
-    arr = check_matrix(W, name, dtype=np.float64, shape=shape, copy=True)
-    n = arr.shape[0]
-    if arr.shape[1] != n:
-        raise ValueError(f"{name}: expected a square matrix, got shape {arr.shape}")
-    top = float(np.abs(arr).max())
-    cut = relative_cutoff(n, rtol) * top
-    asym = float(np.abs(arr - arr.T).max())
-    if asym > cut:
-        raise ValueError(f"{name}: expected a symmetric matrix, got max |{name} - {name}^T| = {asym:.3g}")
-    arr = (arr + arr.T) / 2.0
-    low = float(np.linalg.eigvalsh(arr)[0]) if n else 0.0
-    if low < -n * cut:
-        raise ValueError(f"{name}: expected a positive semidefinite matrix, got smallest eigenvalue {low:.3g}")
-    return arr
+        warnings.warn(f"linalg_lab.validation.{name} moved to {_MOVED[name]}; import it from there "
+                      "(this alias goes in the next release)", DeprecationWarning, stacklevel=2)
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -76,9 +76,9 @@ from ..validation import (
     check_real,
     check_rng,
     check_rtol,
-    check_symmetric_psd,
     relative_cutoff,
 )
+from ._checks import check_symmetric_psd
 from .constraints import check_constraints, left_mul, right_mul, unvec, vec
 from .sketch import SKETCHES, median_coordinates, sketch_matrices, sketch_sizes
 

@@ -33,8 +33,8 @@ import warnings
 import numpy as np
 import scipy.linalg as sla
 
-from ..validation import (check_bool, check_choice, check_int, check_mass, check_real, check_tolerance,
-                          check_transport_problem)
+from ..validation import check_bool, check_choice, check_int, check_real, check_tolerance
+from ._checks import check_mass, check_transport_problem
 from . import _entropic_kernels as _k
 from ._feasible import ConvergenceWarning
 from .partial import _abs_max, _as_dtype, _out_dtype

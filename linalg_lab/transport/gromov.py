@@ -45,7 +45,8 @@ import warnings
 
 import numpy as np
 
-from ..validation import check_bool, check_histogram, check_int, check_mass, check_matrix, check_real, check_tolerance
+from ..validation import check_bool, check_int, check_matrix, check_real, check_tolerance
+from ._checks import check_histogram, check_mass
 from . import _entropic_kernels as _k
 from ._feasible import ConvergenceWarning
 from .entropic import _solve as _entropic_solve

@@ -28,7 +28,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy.spatial.distance import cdist
 
-from ..validation import check_histogram, check_instance, check_matrix, check_real
+from ..validation import check_instance, check_matrix, check_real
+from ._checks import check_histogram
 from .partial import partial_wasserstein_lagrange
 
 __all__ = ["LOPTEmbedding", "lopt_distance", "lopt_distances", "lopt_embedding", "lopt_interpolate", "opt_lambda"]

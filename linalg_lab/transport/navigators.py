@@ -38,11 +38,11 @@ from ..validation import (
     check_bool,
     check_int,
     check_matrix,
-    check_points,
     check_real,
     check_rng,
     check_vector,
 )
+from ._checks import check_points
 
 __all__ = ["MLPNavigator", "conditional_transport", "navigator_plans"]
 

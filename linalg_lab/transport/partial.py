@@ -43,7 +43,8 @@ import warnings
 
 import numpy as np
 
-from ..validation import check_bool, check_int, check_mass, check_real, check_transport_problem
+from ..validation import check_bool, check_int, check_real
+from ._checks import check_mass, check_transport_problem
 
 __all__ = ["partial_wasserstein", "partial_wasserstein2", "partial_wasserstein_lagrange"]
 

@@ -47,11 +47,10 @@ from scipy.spatial.distance import cdist
 from ..validation import (
     check_bool,
     check_choice,
-    check_cost_matrix,
     check_int,
-    check_points,
     check_real,
 )
+from ._checks import check_cost_matrix, check_points
 from ._assignment_kernels import ssp_path
 from .partial import _abs_max, _cost_scale
 

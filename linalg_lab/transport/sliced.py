@@ -15,10 +15,10 @@ from ..validation import (
     check_bool,
     check_int,
     check_matrix,
-    check_points,
     check_real,
     check_rng,
 )
+from ._checks import check_points
 from .one_d import _solve
 
 __all__ = ["sliced_partial_wasserstein", "sliced_partial_cost_curve"]

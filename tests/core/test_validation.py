@@ -373,3 +373,48 @@ def test_rank_cutoff_arguments():
         rank_cutoff(1.0, 3)
     with raises(ValueError, "shape"):
         rank_cutoff(1.0, ())
+
+
+# ----------------------------------------------------------------------------- family checks
+def test_family_checks_live_in_their_family_and_keep_naming_the_argument():
+    from linalg_lab.projection._checks import check_symmetric_psd
+    from linalg_lab.transport._checks import (
+        check_cost_matrix,
+        check_histogram,
+        check_mass,
+        check_points,
+        check_transport_problem,
+    )
+
+    assert check_histogram(None, "a", 4).tolist() == [0.25] * 4
+    with raises(ValueError, "b"):
+        check_histogram([0.5, -0.1], "b", 2)
+    assert check_cost_matrix([[0, 1], [1, 0]], "C").flags.c_contiguous
+    with raises(ValueError, "C"):
+        check_cost_matrix([[0.0, np.inf]], "C")
+    a, b, M = check_transport_problem([], [0.25, 0.75], np.ones((3, 2)))
+    assert np.allclose(a, 1 / 3) and b.tolist() == [0.25, 0.75] and M.shape == (3, 2)
+    with raises(ValueError, "b"):
+        check_transport_problem([], [1.0, 0.0, 0.0], np.ones((3, 2)))
+    assert check_mass(None, a, b) == pytest.approx(1.0)
+    with raises(ValueError, "m"):
+        check_mass(2.0, a, b)
+    assert check_points([1.0, 2.0, 3.0], "X_s").shape == (3, 1)
+    with raises(ValueError, "X_t"):
+        check_points(np.ones((2, 2, 2)), "X_t")
+    with raises(ValueError, "W"):
+        check_symmetric_psd([[1.0, 2.0], [2.0, 1.0]], "W")
+
+
+def test_moved_checks_still_resolve_from_validation_with_a_deprecation_warning():
+    import linalg_lab.validation as v
+    from linalg_lab.projection import _checks as pc
+    from linalg_lab.transport import _checks as tc
+
+    for name in ("check_histogram", "check_cost_matrix", "check_transport_problem", "check_mass", "check_points"):
+        assert name not in v.__all__
+        with pytest.warns(DeprecationWarning, match=f"{name} moved to linalg_lab.transport._checks"):
+            assert getattr(v, name) is getattr(tc, name)
+    with pytest.warns(DeprecationWarning, match="linalg_lab.projection._checks"):
+        assert v.check_symmetric_psd is pc.check_symmetric_psd
+    assert not hasattr(v, "check_nothing")

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from linalg_lab.projection import KroneckerProjection, sketch_sizes, unvec, vec
 from linalg_lab.projection.constraints import check_constraints
-from linalg_lab.validation import check_symmetric_psd
+from linalg_lab.projection._checks import check_symmetric_psd
 
 
 def _sqrtm(W):
