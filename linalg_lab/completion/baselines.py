@@ -30,6 +30,7 @@ import numpy as np
 import scipy.linalg as sla
 from scipy.sparse.linalg import LinearOperator, svds
 
+from ..exceptions import ConvergenceWarning
 from ..validation import check_int, check_real, check_rng, check_tolerance
 from .observations import observed_entries
 from .one_sided import DENSE_INIT_MAX_D, OneSidedCompletion
@@ -151,7 +152,7 @@ def soft_impute(X, rank, *, shrinkage: float = 0.05, max_iter: int = 100, tol: f
 
     Warns
     -----
-    RuntimeWarning
+    linalg_lab.ConvergenceWarning
         When the iteration stops at ``max_iter`` before the tolerance is met
         (``converged`` False).
 
@@ -212,6 +213,6 @@ def soft_impute(X, rank, *, shrinkage: float = 0.05, max_iter: int = 100, tol: f
     if not converged:
         warnings.warn(f"soft_impute: not converged after max_iter = {max_iter} iterations (relative change "
                       f"{change / max(old, 1e-300):.2e} > tol = {tol:.1e}); the result is flagged converged=False",
-                      RuntimeWarning, stacklevel=2)
+                      ConvergenceWarning, stacklevel=2)
     return OneSidedCompletion(components=B, singular_values=s, observed_fraction=_gram_fraction(S), factor=B * s,
                               method="soft_impute", n_iter=it, converged=converged, left_vectors=A)

@@ -52,6 +52,7 @@ import scipy.linalg as sla
 import scipy.sparse as sp
 from scipy.sparse.linalg import eigsh
 
+from ..exceptions import ConvergenceWarning
 from ..validation import check_choice, check_int, check_real, check_rng, check_tolerance
 from .descent import lbfgs
 from .gram import ESTIMATORS, gram_entries
@@ -311,7 +312,7 @@ def one_sided_complete(X, rank, *, loss: str = "likelihood", estimator: str = "r
 
     Warns
     -----
-    RuntimeWarning
+    linalg_lab.ConvergenceWarning
         When a descent stage stops at ``max_iter`` before its tolerance
         (``converged`` False). ``components`` are orthonormal and
         ``singular_values`` descending and ``>= 0`` in every case.
@@ -386,7 +387,7 @@ def one_sided_complete(X, rank, *, loss: str = "likelihood", estimator: str = "r
         iters += it2
     if not converged:
         warnings.warn(f"one_sided_complete: the descent stopped at max_iter = {max_iter} before meeting tol = "
-                      f"{tol:.1e}; the result is flagged converged=False (raise max_iter)", RuntimeWarning,
+                      f"{tol:.1e}; the result is flagged converged=False (raise max_iter)", ConvergenceWarning,
                       stacklevel=2)
     return result_from_factor(U * np.sqrt(scale), n, stats.observed_fraction, f"one_sided/{loss}", n_iter=iters,
                               converged=converged, noise_variance=eta * scale * n)

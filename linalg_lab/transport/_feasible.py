@@ -11,13 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..exceptions import ConvergenceWarning  # the project's one class (linalg_lab.ConvergenceWarning)
 from ._entropic_kernels import round_in_place
 
 __all__ = ["ConvergenceWarning", "partial_excess", "round_partial_plan"]
-
-
-class ConvergenceWarning(UserWarning):
-    """An iterative transport solver stopped before meeting its tolerance; its result says so (``converged``)."""
 
 
 def partial_excess(P, a, b, m) -> float:

@@ -12,6 +12,7 @@ import pytest
 import scipy.sparse as sp
 from scipy.sparse.linalg import aslinearoperator
 
+from linalg_lab import ConvergenceWarning
 from linalg_lab.completion import estimate_gram, one_sided_complete, random_instance, soft_impute, zero_filled_svd
 from linalg_lab.factorization import (
     cr,
@@ -291,7 +292,7 @@ def test_completion_results_keep_nothing_of_x(as_masked):
     for fn in (lambda X: one_sided_complete(X, 2, loss="squares", max_iter=200),
                lambda X: zero_filled_svd(X, 2), lambda X: soft_impute(X, 2, max_iter=5)):
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # few iterations: not converged, and said so
+            warnings.simplefilter("ignore", ConvergenceWarning)  # few iterations: not converged, and said so
             _check(fn, behaviour, _copy(X))
     _check(lambda X: estimate_gram(X), lambda out: out, _copy(X))
 

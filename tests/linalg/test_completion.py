@@ -9,6 +9,7 @@ import scipy.sparse as sp
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from linalg_lab import ConvergenceWarning
 from linalg_lab.completion import (
     estimate_gram,
     observed_entries,
@@ -339,7 +340,7 @@ def test_baselines_give_orthonormal_vectors_beyond_the_rank(n, d, true_rank, ext
     ref = sla.svdvals(zf)[:rank]
     res = zero_filled_svd(Xm, rank)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # convergence is not the point here
+        warnings.simplefilter("ignore", ConvergenceWarning)  # convergence is not the point here
         si = soft_impute(Xm, rank, max_iter=20)
     for out in (res, si):
         for F in (out.components, out.left_vectors):
@@ -365,10 +366,10 @@ def test_all_zero_observations_with_a_wide_matrix():
 
 def test_unconverged_descent_warns_and_is_flagged():
     X, _, _ = random_instance(500, 8, 2, rng=1)
-    with pytest.warns(RuntimeWarning, match="one_sided_complete: the descent stopped at max_iter = 2"):
+    with pytest.warns(ConvergenceWarning, match="one_sided_complete: the descent stopped at max_iter = 2"):
         res = one_sided_complete(X, 2, max_iter=2)
     assert not res.converged
-    with pytest.warns(RuntimeWarning, match="soft_impute: not converged after max_iter = 2"):
+    with pytest.warns(ConvergenceWarning, match="soft_impute: not converged after max_iter = 2"):
         assert not soft_impute(X, 2, max_iter=2, tol=0.0).converged
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -389,3 +390,19 @@ def test_sin_theta_refuses_dependent_columns():
 def test_random_instance_refuses_zero_scales():
     with pytest.raises(ValueError, match="^scales: expected nonzero entries"):
         random_instance(10, 4, 2, scales=[1.0, 0.0])
+
+
+def test_one_convergence_warning_class_for_the_project():
+    import linalg_lab.transport as T
+    from linalg_lab.exceptions import ConvergenceWarning as Base
+
+    assert ConvergenceWarning is Base is T.ConvergenceWarning
+    assert issubclass(ConvergenceWarning, UserWarning) and not issubclass(ConvergenceWarning, RuntimeWarning)
+    X, _, _ = random_instance(300, 6, 2, rng=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # an unconverged run becomes an error, a converged one not
+        with pytest.raises(ConvergenceWarning, match="soft_impute"):
+            soft_impute(X, 2, max_iter=1, tol=0.0)
+        with pytest.raises(ConvergenceWarning, match="one_sided_complete"):
+            one_sided_complete(X, 2, max_iter=1)
+        assert soft_impute(X, 2, max_iter=500, tol=1e-3).converged
