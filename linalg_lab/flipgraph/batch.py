@@ -93,6 +93,65 @@ def walk_batch(batch: WalkerState) -> np.ndarray:
     return done
 
 
+def walk_group(walkers, requests, backend):
+    """One step of each walker (:func:`~.executor.prepare`, then the walk), walkers of one state shape
+    walked as one batch by ``backend(host_batch)``; returns (the walkers after the step, flips per walker).
+
+    The walkers may hold different formats, rings and kinds (a meta search):
+    each shape of state is its own batch, sent out and brought back whole.
+    """
+    walkers = [prepare(w, r) for w, r in zip(walkers, requests)]   # a new format may need a new walker
+    groups: dict[tuple, list] = {}
+    for i, (w, r) in enumerate(zip(walkers, requests)):
+        w.configure(r.flips, **walk_options(r))
+        groups.setdefault(tuple(a.shape for a in w.st), []).append(i)
+    done = [0] * len(walkers)
+    for members in groups.values():
+        host = stack_states([walkers[i].st for i in members])
+        b = backend(host)
+        flips = b.walk()
+        b.pull_all(host)
+        for k, i in enumerate(members):
+            for mine, theirs in zip(walkers[i].st, host):
+                mine[...] = theirs[k]
+            done[i] = int(flips[k])
+    return walkers, done
+
+
+def advance_group(walkers, requests, device: str = "cpu", threads_per_block: int = 128) -> list:
+    """The pure step of :func:`~.executor.advance` for a group of walkers, walked as batches on ``device``.
+
+    One task of a distributed search (:class:`~.dask_executor.DaskExecutor`)
+    is this call: on a CPU worker the group walks with the CPU kernel, on a
+    GPU worker (``device="cuda"``) as batches on its GPU, one thread per
+    walk; the payload and the reports (each carrying its walker) are the same.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from linalg_lab.schemes import naive_scheme
+    >>> from linalg_lab.flipgraph.walker import Walker
+    >>> from linalg_lab.flipgraph.executor import StepRequest
+    >>> ws = [Walker(naive_scheme("gg", "2x2x2", "F2"), np.random.default_rng(s)) for s in range(2)]
+    >>> reps = advance_group(ws, [StepRequest(2000, target=7, report_below=8)] * 2)
+    >>> [r.best_rank for r in reps], all(r.best.verify() for r in reps)
+    ([7, 7], True)
+    """
+    device = check_choice(device, "device", ("cpu", "cuda"))
+    requests = list(requests)
+    if len(requests) != len(walkers):
+        raise ValueError(f"requests: one per walker, got {len(requests)} for {len(walkers)} walkers")
+    if device == "cpu":
+        backend = HostBatch
+    else:
+        from ._cuda import DeviceBatch
+
+        def backend(host):
+            return DeviceBatch(host, threads_per_block)
+    walked, done = walk_group(walkers, requests, backend)
+    return [report(w, r, n) for w, r, n in zip(walked, requests, done)]
+
+
 class HostBatch:
     """The CPU side of :class:`BatchExecutor`: the batch walked in place by the CPU kernel, no transfers."""
 
@@ -186,23 +245,12 @@ class BatchExecutor(Executor):
 
     def _grouped_launch(self, walkers, requests, active) -> dict:
         """One step of every active walker, one batch per shape of walker state, sent and fetched whole."""
-        groups: dict[tuple, list] = {}
-        for i in active:
-            walkers[i] = prepare(walkers[i], requests[i])     # a new format may need a new walker
-            walkers[i].configure(requests[i].flips, **walk_options(requests[i]))
-            groups.setdefault(tuple(a.shape for a in walkers[i].st), []).append(i)
-        done = {}
-        for members in groups.values():
-            host = stack_states([walkers[i].st for i in members])
-            backend = self._backend(host)
-            flips = backend.walk()
-            self.launches += 1
-            backend.pull_all(host)
-            for k, i in enumerate(members):
-                for mine, theirs in zip(walkers[i].st, host):
-                    mine[...] = theirs[k]
-                done[i] = flips[k]
-        return done
+        walked, done = walk_group([walkers[i] for i in active], [requests[i] for i in active],
+                                  self._backend)
+        self.launches += len({tuple(a.shape for a in w.st) for w in walked})
+        for k, i in enumerate(active):
+            walkers[i] = walked[k]
+        return dict(zip(active, done))
 
     def _resident_launch(self, walkers):
         """The step of a batch that stays on the device: the walkers hold rows of one host batch."""
@@ -234,4 +282,5 @@ class BatchExecutor(Executor):
 
         return launch
 
-__all__ = ["BatchExecutor", "HostBatch", "replicate", "set_params", "stack_states", "use_gpu", "walk_batch"]
+__all__ = ["BatchExecutor", "HostBatch", "advance_group", "replicate", "set_params", "stack_states", "use_gpu", "walk_batch",
+           "walk_group"]

@@ -332,10 +332,10 @@ def run_campaign(path, *, progress: bool = True) -> SearchResult:
             _write_checkpoint(c, used + stats["seconds"], flips0 + stats["flips"], snapshot())
 
     executor = None
-    if c.scheduler:
-        from .dask_executor import DaskExecutor
+    if c.scheduler:               # device and batch then describe the cluster's workers
+        from .dask_executor import cluster_executor
 
-        executor = DaskExecutor(c.scheduler)
+        executor = cluster_executor(c.scheduler, options.pop("device", "cpu"), options.pop("batch", None))
     result = search(c.code, c.sizes, c.ring, target_rank=c.target_rank, time_limit=remaining, seed=c.seed,
                     workers=c.workers, start=start, keep=c.keep, progress=progress, on_improve=on_improve,
                     on_tick=on_tick, tick=min(1.0, c.checkpoint_interval), executor=executor, **options)

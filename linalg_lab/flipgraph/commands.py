@@ -59,7 +59,7 @@ def cmd_search(args) -> int:
     time_limit = args.time_limit
     if time_limit is None and args.target_rank is None:
         time_limit = 60.0
-    executor = _dask_executor("search", args.scheduler)
+    executor = _dask_executor("search", args)
     if executor is False:
         return 2
     try:
@@ -120,16 +120,21 @@ def cmd_optimize(args) -> int:
     return EXIT_INTERRUPT if res.interrupted else 0
 
 
-def _dask_executor(command: str, scheduler):
-    """A DaskExecutor for ``--scheduler`` (None without one; False after printing why there is none)."""
-    if not scheduler:
+def _dask_executor(command: str, args):
+    """A DaskExecutor for ``--scheduler`` (None without one; False after printing why there is none).
+
+    With a scheduler, ``--device`` and ``--batch`` describe the cluster's workers (GPU workers walk
+    groups of ``--batch`` walks), and the driver itself walks nothing."""
+    if not args.scheduler:
         return None
     try:
-        from .dask_executor import DaskExecutor
+        from .dask_executor import cluster_executor
     except ImportError as exc:
         print(f"{command}: --scheduler needs the dist extra (pip install 'linalg-lab[dist]'): {exc}", file=sys.stderr)
         return False
-    return DaskExecutor(scheduler)
+    executor = cluster_executor(args.scheduler, args.device, args.batch)
+    args.device, args.batch = "cpu", None
+    return executor
 
 
 def cmd_meta(args) -> int:
@@ -137,7 +142,7 @@ def cmd_meta(args) -> int:
 
     if _out_folder("meta", args.out) is None:
         return 2
-    executor = _dask_executor("meta", args.scheduler)
+    executor = _dask_executor("meta", args)
     if executor is False:
         return 2
     try:

@@ -18,6 +18,12 @@ only state there is.
 - **A worker is not trusted.** Every scheme a report carries is verified again
   on the driver before the coordinator sees it; a wrong one is dropped and
   logged (``refused`` counts them), never offered to the pool.
+- **One protocol for CPU and GPU workers.** A task is a *group* of walkers
+  with one request each (:func:`run_steps`); the reports come back in the same
+  order. A CPU worker steps the group's walkers one after the other; a GPU
+  worker (``device="cuda"``: tasks go only to workers started with
+  ``--resources GPU=1``) walks the group as one batch on its GPU, one thread
+  per walk (:func:`~.batch.advance_group`), with the same move bodies.
 - :class:`NumbaWarmup`, a worker plugin registered by :meth:`DaskExecutor.prepare`,
   points ``NUMBA_CACHE_DIR`` at the driver's cache folder (where workers share
   its file system) and compiles the kernels once per worker process, also on
@@ -41,7 +47,7 @@ import uuid
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from ..schemes.scheme import Scheme
-from ..validation import check_int
+from ..validation import check_choice, check_int
 from .executor import Executor, advance
 
 log = logging.getLogger(__name__)
@@ -71,6 +77,42 @@ class NumbaWarmup(WorkerPlugin):
 
         for ring in ("F2", "F3", "ZT"):
             Walker(naive_scheme("gg", "2x2x2", ring), np.random.default_rng(0)).walk(10, plateau=5)
+        if worker is not None and getattr(worker.state, "total_resources", {}).get("GPU"):
+            # a GPU worker: its batch kernel too (the first launch compiles it)
+            from .._targets import cuda_status
+            from .batch import advance_group
+            from .executor import StepRequest
+
+            if cuda_status()[0]:
+                w = Walker(naive_scheme("gg", "2x2x2", "F2"), np.random.default_rng(0), direct=False)
+                advance_group([w], [StepRequest(1)], "cuda")
+
+
+def run_steps(walkers, requests, step=advance, device: str = "cpu") -> list:
+    """One task: a step of each walker of a group, reports in the same order (each carries its walker).
+
+    ``device="cuda"``: the group walks as batches on the worker's GPU
+    (:func:`~.batch.advance_group`); ``"cpu"``: ``step(walker, request)`` for
+    each walker in turn.
+    """
+    if device == "cuda":
+        from .batch import advance_group
+
+        return advance_group(walkers, requests, "cuda")
+    return [step(w, r) for w, r in zip(walkers, requests)]
+
+
+def cluster_executor(scheduler, device: str = "cpu", batch=None) -> "DaskExecutor":
+    """The executor of ``--scheduler ADDRESS [--device cuda] [--batch N]``: ``device`` and ``batch`` describe
+    the cluster's workers (``"cuda"``: GPU workers, each task a group of ``batch`` walks, default 1024;
+    ``"auto"`` and ``"cpu"``: CPU workers, one walker per task)."""
+    device = check_choice(device, "device", ("cpu", "cuda", "auto"))
+    if device == "cuda":
+        group = 1024 if batch is None else check_int(batch, "batch", minimum=1)
+        return DaskExecutor(scheduler, device="cuda", group=group)
+    if batch is not None:
+        raise ValueError("batch: the walks per task of GPU workers; give it with device='cuda'")
+    return DaskExecutor(scheduler)
 
 
 def _connection_errors() -> tuple:
@@ -100,7 +142,16 @@ class DaskExecutor(Executor):
         A client, or the scheduler's address (``"tcp://HOST:PORT"``; a client
         is opened for the run and closed after it).
     step : callable, default :func:`~.executor.advance`
-        The task: ``step(walker, request) -> StepReport``. Only tests change it.
+        One walker's step on a CPU worker: ``step(walker, request) -> StepReport``.
+        Only tests change it.
+    group : int, default 1
+        Walkers per task (:func:`run_steps`). On GPU workers, make it the
+        batch a GPU walks at once (thousands); their steps then advance in
+        lock-step, one task per group.
+    device : {"cpu", "cuda"}, default "cpu"
+        Where the tasks walk: ``"cuda"`` sends them only to workers that
+        declare a GPU (``dask worker ... --resources GPU=1``), which walk each
+        group as one batch on their GPU.
     chunk : int, default 2**24
         Flips per step when the search's ``chunk`` is not given: a task
         should last about a second, long against its round trip (the
@@ -134,9 +185,13 @@ class DaskExecutor(Executor):
     #: walkers built for this executor use hashed factor tables: their state travels with every task
     compact_tables = True
 
-    def __init__(self, client, *, step=advance, chunk: int = 1 << 24, max_failures: int = 20,
-                 tick_seconds: float = 0.05):
+    def __init__(self, client, *, step=advance, group: int = 1, device: str = "cpu", chunk: int = 1 << 24,
+                 max_failures: int = 20, tick_seconds: float = 0.05):
         self.client_arg = client
+        self.group = check_int(group, "group", minimum=1)
+        self.device = check_choice(device, "device", ("cpu", "cuda"))
+        if self.device == "cuda" and step is not advance:
+            raise ValueError("step: a GPU worker walks its group with the batch kernel; step is for CPU workers")
         self.chunk = check_int(chunk, "chunk", minimum=1)
         if not callable(step):
             raise TypeError(f"step: expected a callable step(walker, request), got {type(step).__name__}")
@@ -179,47 +234,57 @@ class DaskExecutor(Executor):
         client = self._connect()
         run_id = uuid.uuid4().hex[:12]
         walkers = list(walkers)
-        steps = [0] * len(walkers)
-        failures = [0] * len(walkers)
-        pending: dict[str, tuple] = {}          # key -> (walker index, request, future)
+        n = len(walkers)
+        groups = [list(range(k, min(k + self.group, n))) for k in range(0, n, self.group)]
+        steps = [0] * len(groups)
+        failures = [0] * len(groups)
+        pending: dict[str, tuple] = {}          # key -> (group, members, requests, future)
         ac = as_completed([], with_results=True, raise_errors=False)
         lock = threading.Lock()
+        extra = {"resources": {"GPU": 1}} if self.device == "cuda" else {}
 
-        def submit(i, request):
-            steps[i] += 1
-            key = f"flipgraph-step-{run_id}-{i}-{steps[i]}"
-            future = client.submit(self.step, walkers[i], request, key=key, pure=False)
+        def submit(g, members, requests):
+            steps[g] += 1
+            key = f"flipgraph-step-{run_id}-{g}-{steps[g]}"
+            future = client.submit(run_steps, [walkers[i] for i in members], requests, self.step, self.device,
+                                   key=key, pure=False, **extra)
             with lock:
-                pending[key] = (i, request, future)
+                pending[key] = (g, members, requests, future)
             ac.add(future)
+
+        def failed(g, members, requests, why):
+            failures[g] += 1
+            if failures[g] > self.max_failures:
+                raise RuntimeError(f"walkers {members}: {failures[g]} failed or refused steps in a row; last: {why}")
+            self.resubmitted += 1
+            log.info("walkers %s: step failed (%s); submitted again from their last states", members, why)
+            submit(g, members, requests)
 
         def consume():
             try:
                 for future, result in ac:
                     with lock:
-                        i, request, _ = pending.pop(future.key)
+                        g, members, requests, _ = pending.pop(future.key)
                     if coordinator.stopped:
                         continue
                     if isinstance(result, BaseException) or future.status in ("error", "cancelled"):
-                        failures[i] += 1
-                        if failures[i] > self.max_failures:
-                            raise RuntimeError(f"walker {i}: {failures[i]} failed steps in a row; last: {result!r}")
-                        self.resubmitted += 1
-                        log.info("walker %d: step failed (%r); submitted again from its last state", i, result)
-                        submit(i, request)
+                        failed(g, members, requests, repr(result))
                         continue
-                    if not self._trusted(result):
-                        failures[i] += 1         # a worker that keeps lying ends the run (max_failures)
-                        if failures[i] > self.max_failures:
-                            raise RuntimeError(f"walker {i}: {failures[i]} steps in a row refused or failed")
-                        submit(i, request)       # the same step again, from the walker's state before it
+                    if not isinstance(result, list) or len(result) != len(members) \
+                            or not all(self._trusted(r) for r in result):
+                        failed(g, members, requests, "a report refused")   # the same step, from the states before it
                         continue
-                    failures[i] = 0
+                    failures[g] = 0
                     self.steps += 1
-                    walkers[i] = result.walker
-                    nxt = coordinator.receive(i, result)
-                    if nxt is not None:
-                        submit(i, nxt)
+                    nxt_members, nxt = [], []
+                    for i, rep in zip(members, result):
+                        walkers[i] = rep.walker
+                        req = coordinator.receive(i, rep)
+                        if req is not None:
+                            nxt_members.append(i)
+                            nxt.append(req)
+                    if nxt:
+                        submit(g, nxt_members, nxt)
             except (OSError, *_connection_errors()) as exc:
                 # the scheduler is gone: end the run cleanly, the driver keeps (and the caller writes) its best
                 self.lost = f"{type(exc).__name__}: {exc}"
@@ -230,10 +295,11 @@ class DaskExecutor(Executor):
                 coordinator.stop()
 
         try:
-            for i in range(len(walkers)):
-                request = coordinator.first(i)
-                if request is not None:
-                    submit(i, request)
+            for g, members in enumerate(groups):
+                firsts = [(i, coordinator.first(i)) for i in members]
+                firsts = [(i, r) for i, r in firsts if r is not None]
+                if firsts:
+                    submit(g, [i for i, _ in firsts], [r for _, r in firsts])
             consumer = threading.Thread(target=consume, daemon=True, name="flipgraph-dask-results")
             consumer.start()
             while not coordinator.wait(self.tick_seconds):
@@ -241,7 +307,7 @@ class DaskExecutor(Executor):
         finally:
             coordinator.stop()
             with lock:
-                futures = [f for _, _, f in pending.values()]
+                futures = [p[-1] for p in pending.values()]
             if futures:
                 client.cancel(futures)
             ac.clear()
@@ -250,4 +316,4 @@ class DaskExecutor(Executor):
                 self._client = None
 
 
-__all__ = ["DaskExecutor", "NumbaWarmup"]
+__all__ = ["DaskExecutor", "NumbaWarmup", "cluster_executor", "run_steps"]

@@ -181,3 +181,32 @@ def test_campaign_on_dask_survives_a_driver_kill_9_and_resumes(client, tmp_path,
     files = sorted((tmp_path / "run").glob("*.json"))
     schemes = [load_scheme(x) for x in files if x.name != "checkpoint.json"]
     assert schemes and all(s.verify() for s in schemes)
+
+
+def test_gpu_workers_walk_groups_as_batches(tmp_path):
+    # a "GPU" worker under numba's CUDA simulator: each task is a group of walks stepped by the batch kernel,
+    # through the same task payload as the CPU workers'; every scheme is verified again on the driver
+    env = {"NUMBA_ENABLE_CUDASIM": "1", "NUMBA_CACHE_DIR": os.environ.get("NUMBA_CACHE_DIR", "")}
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                  dashboard_address=":0", resources={"GPU": 1}, env=env) as cluster, \
+            distributed.Client(cluster) as c:
+        assert c.run(lambda: os.environ.get("NUMBA_ENABLE_CUDASIM")) == {w: "1" for w in c.scheduler_info()["workers"]}
+        ex = DaskExecutor(c, device="cuda", group=4)
+        res = search("gg", "2x2x2", "F2", target_rank=7, rng=1, workers=4, chunk=300, executor=ex, time_limit=120)
+        assert res.target_reached and res.best.verify() and res.rank == 7
+        assert ex.steps >= 1 and ex.refused == 0 and ex.resubmitted == 0
+
+
+def test_cluster_executor_reads_device_and_batch_as_the_workers():
+    from linalg_lab.flipgraph.dask_executor import cluster_executor
+
+    ex = cluster_executor("tcp://127.0.0.1:1", "cuda", 256)
+    assert (ex.device, ex.group) == ("cuda", 256)
+    assert (cluster_executor("tcp://127.0.0.1:1", "auto").device, cluster_executor("tcp://127.0.0.1:1").group) == \
+        ("cpu", 1)
+    with pytest.raises(ValueError, match="^batch"):
+        cluster_executor("tcp://127.0.0.1:1", "cpu", 8)
+    with pytest.raises(ValueError, match="^device"):
+        cluster_executor("tcp://127.0.0.1:1", "tpu")
+    with pytest.raises(ValueError, match="^step"):
+        DaskExecutor("tcp://127.0.0.1:1", device="cuda", step=lambda w, r: None)

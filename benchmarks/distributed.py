@@ -1,6 +1,6 @@
 """Flip-graph search on Dask against the thread executor on the same cores (issue P11).
 
-Usage:  python benchmarks/dask_search.py [--seconds S] [--repeats K]
+Usage:  python benchmarks/distributed.py [--seconds S] [--repeats K]
 
 For 4x4x4 over F2 (no target: the walk runs for the whole window) it prints the
 flips per second of the thread executor with 1 and 2 walkers, and of a local
@@ -8,7 +8,9 @@ Dask cluster (loopback, one single-threaded worker process per walker) with 1
 and 2 workers, with the ratio Dask / threads; then the driver's cost per task,
 from steps of one flip (where the task does almost no work): the number of
 tasks per second one driver absorbs, which bounds how many workers it can keep
-busy at a given chunk length. Medians over ``--repeats`` runs; the machine is
+busy at a given chunk length: with the default chunk of 2**24 flips a task lasts
+chunk / (one worker's flip rate) seconds, so one driver feeds about
+(tasks per second it absorbs) x (task length) workers before it saturates. Medians over ``--repeats`` runs; the machine is
 shared and noisy, so read the ratios, not the absolute figures.
 """
 
@@ -54,6 +56,10 @@ def main(argv=None) -> int:
         print(f"{n:>8} {t:>16.3e} {d:>14.3e} {d / t:>13.3f}")
     print(f"driver cost per task (steps of 1 flip, 1 worker): {per_task * 1e3:.2f} ms "
           f"-> at most {1 / per_task:.0f} tasks/s from one driver")
+    chunk = DaskExecutor("tcp://unused:0").chunk
+    task_seconds = chunk / rows[0][2]
+    print(f"default chunk {chunk} flips at {rows[0][2]:.3e} flips/s per worker: a task lasts {task_seconds:.1f} s, "
+          f"so one driver feeds about {task_seconds / per_task:.0f} single-core workers before it saturates")
     return 0
 
 
