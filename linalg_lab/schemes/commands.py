@@ -16,8 +16,7 @@ import sys
 from pathlib import Path
 
 from ..fields.rings import RINGS
-from .importers import alphatensor_keys, load_alphatensor_npz, load_cyclic_json, load_terms
-from .io import FORMAT, load_scheme, output_folder, save_scheme
+from .io import load_scheme, output_folder, save_scheme
 
 
 def _tag(path: Path) -> str:
@@ -25,34 +24,22 @@ def _tag(path: Path) -> str:
     return "".join(c if c.isalnum() or c in "._" else "_" for c in path.stem) or "import"
 
 
-def published_schemes(path, ring=None):
+def published_schemes(path, ring=None, repair=False):
     """Yield ``(label, loader)`` for each scheme in a published file; ``loader()`` reads it.
 
-    Loading is deferred so that one bad entry of an ``.npz`` does not stop the
-    others. ``label`` names the scheme in messages (the file, plus the entry
-    for ``.npz``).
+    ``loader()`` returns ``(scheme_or_program, convention)`` (see
+    :func:`linalg_lab.schemes.formats.published_loaders`, which recognises
+    every format). Loading is deferred so that one bad entry of an ``.npz``
+    does not stop the others. ``label`` names the scheme in messages (the
+    file, plus the entry for ``.npz``).
     """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix == ".npz":
-        for key in alphatensor_keys(path):
-            yield f"{path}[{key}]", lambda key=key: load_alphatensor_npz(path, key=key, ring=ring)
-    elif suffix == ".json":
-        def load_json():
-            try:
-                is_ours = json.loads(path.read_text(encoding="utf-8")).get("format") == FORMAT
-            except (json.JSONDecodeError, AttributeError):
-                is_ours = False
-            if is_ours:
-                s = load_scheme(path, verify=True)
-                return s if ring is None else s.with_factors(*s.factors, ring=ring)
-            return load_cyclic_json(path, ring=ring)
-        yield str(path), load_json
-    else:
-        yield str(path), lambda: load_terms(path, ring=ring)
+    from .formats import published_loaders
+    yield from published_loaders(path, ring, repair=repair)
 
 
 def cmd_import(args) -> int:
+    from .program import StraightLineProgram, store_program
+
     try:
         out = output_folder(args.out, "--out")     # a folder, never a file to replace
     except ValueError as exc:
@@ -69,7 +56,7 @@ def cmd_import(args) -> int:
     for name in args.files:
         path = Path(name)
         try:
-            entries = list(published_schemes(path, args.ring))
+            entries = list(published_schemes(path, args.ring, getattr(args, "repair", False)))
         except OSError as exc:
             fail(str(path), f"cannot read: {exc.strerror or exc}")
             continue
@@ -78,15 +65,26 @@ def cmd_import(args) -> int:
             continue
         for label, load in entries:
             try:
-                scheme = load()
+                found, convention = load()
             except OSError as exc:
                 fail(label, f"cannot read: {exc.strerror or exc}")
                 continue
             except ValueError as exc:
                 fail(label, str(exc))
                 continue
+            program = found if isinstance(found, StraightLineProgram) else None
+            scheme = program.scheme if program is not None else found
+            provenance = {"method": "import", "parent": label}
+            if convention:
+                provenance["convention"] = convention
+            if program is not None:
+                provenance["reduced_additions"] = program.additions
             try:
-                target = save_scheme(scheme, out, tag=_tag(path), provenance={"method": "import", "parent": label})
+                tag = _tag(path)
+                if program is not None and tag.endswith("_reduced"):
+                    tag = tag[: -len("_reduced")] or "import"    # the program file adds its own '_reduced'
+                target = save_scheme(scheme, out, tag=tag, provenance=provenance)
+                kept = store_program(program, out, target.stem)[0] if program is not None else None
             except OSError as exc:
                 fail(label, f"cannot write into {out}: {exc.strerror or exc}")
                 continue
@@ -94,10 +92,46 @@ def cmd_import(args) -> int:
                 fail(label, str(exc))
                 continue
             written += 1
-            print(f"{target}  {'x'.join(map(str, scheme.n))}  rank {scheme.rank}  {scheme.ring}")
+            extra = f"  program {kept} ({program.additions} additions)" if kept is not None else ""
+            print(f"{target}  {'x'.join(map(str, scheme.n))}  rank {scheme.rank}  {scheme.ring}{extra}")
     if failed:
         print(f"import: {failed} scheme(s) not converted, {written} written", file=sys.stderr)
     return 1 if failed else 0
+
+
+def cmd_export(args) -> int:
+    """``linalg-lab export FILE --format F --out FILE``: a scheme (or program) in a published format."""
+    from .formats import export_scheme, format_from_suffix
+
+    try:
+        fmt = args.format or format_from_suffix(args.out)
+    except ValueError as exc:
+        print(f"export: --format: {str(exc).removeprefix('path: ')}", file=sys.stderr)
+        return 2
+    try:
+        entries = list(published_schemes(Path(args.file), None))
+        if len(entries) != 1:
+            print(f"export: FILE: {args.file} holds {len(entries)} schemes; export one at a time", file=sys.stderr)
+            return 2
+        source, _ = entries[0][1]()
+    except OSError as exc:
+        print(f"export: FILE: cannot read {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"export: {exc}", file=sys.stderr)
+        return 2
+    try:
+        path = export_scheme(source, args.out, fmt, overwrite=args.force, rng=args.seed)
+    except OSError as exc:
+        print(f"export: --out: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"export: --out: {str(exc).removeprefix('path: ')}", file=sys.stderr)
+        return 2
+    scheme = getattr(source, "scheme", source)
+    print(json.dumps({"path": str(path), "format": fmt, "n": list(scheme.n), "rank": scheme.rank,
+                      "ring": scheme.ring.value}))
+    return 0
 
 
 def cmd_reduce(args) -> int:
@@ -137,16 +171,17 @@ GENERATED_MARK = "Generated by linalg-lab (linalg_lab.schemes.codegen"
 
 
 def cmd_codegen(args) -> int:
-    """``linalg-lab codegen FILE --lang python --out FILE``: standalone source applying the scheme recursively."""
+    """``linalg-lab codegen FILE --lang python|c --out FILE``: standalone source applying the scheme recursively."""
     import os
 
-    from .codegen import python_source
+    from .codegen import c_source, python_source
     from .io import SchemeFileError, atomic_write_text
     from .program import is_program_file, load_program
 
     try:
         src = load_program(args.file) if is_program_file(args.file) else load_scheme(args.file, verify=True)
-        text = python_source(src, levels=args.levels, cutoff=args.cutoff)
+        write = c_source if args.lang == "c" else python_source
+        text = write(src, levels=args.levels, cutoff=args.cutoff)
     except (SchemeFileError, ValueError, TypeError, OSError) as exc:
         print(f"codegen: {exc}", file=sys.stderr)
         return 2
@@ -173,7 +208,7 @@ def cmd_codegen(args) -> int:
 
 
 def register(sub) -> None:
-    """Add the ``import`` and ``reduce`` sub-commands to the ``linalg-lab`` parser."""
+    """Add the ``import``, ``export``, ``reduce`` and ``codegen`` sub-commands to the ``linalg-lab`` parser."""
     r = sub.add_parser("reduce", help="common-subexpression reduction: a straight-line program with fewer additions")
     r.add_argument("file", metavar="FILE", help="a scheme file")
     r.add_argument("--out", required=True, metavar="DIR",
@@ -186,7 +221,8 @@ def register(sub) -> None:
     r.set_defaults(func=cmd_reduce)
     c = sub.add_parser("codegen", help="standalone source that applies a scheme recursively (reduced program)")
     c.add_argument("file", metavar="FILE", help="a scheme file or a reduced-JSON program")
-    c.add_argument("--lang", default="python", choices=["python"], help="target language (python: numpy)")
+    c.add_argument("--lang", default="python", choices=["python", "c"],
+                   help="target language (python: numpy, matmul below the cutoff; c: standalone C99, double and int64)")
     c.add_argument("--levels", type=int, default=1, help="default recursion levels of the generated function")
     c.add_argument("--cutoff", type=int, default=64, help="default size below which numpy.matmul is used")
     c.add_argument("--out", required=True, metavar="FILE", help="the source file (only a file codegen wrote is replaced)")
@@ -198,4 +234,16 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.add_argument("--ring", default=None, choices=list(RINGS),
                    help="read every scheme over this ring (default: the ring the entries imply)")
+    p.add_argument("--repair", action="store_true",
+                   help="one product per line: drop surplus ')' at the end of a line (still verified exactly)")
     p.set_defaults(func=cmd_import)
+
+    e = sub.add_parser("export", help="write a scheme in a published format (json, m, txt, exp, reduced)")
+    e.add_argument("file", metavar="FILE", help="a scheme file, a reduced-JSON program, or any importable file")
+    e.add_argument("--format", default=None, choices=["json", "m", "txt", "exp", "reduced"],
+                   help="Perminov's full JSON, nested lists (.m), coefficient rows (.txt), one product per line "
+                        "(.exp), reduced JSON (a straight-line program); default: from the suffix of --out")
+    e.add_argument("--out", required=True, metavar="FILE", help="the file to write (an existing file needs --force)")
+    e.add_argument("--force", action="store_true", help="replace an existing --out file")
+    e.add_argument("--seed", type=int, default=0, help="seed of the reducer for --format reduced (default 0)")
+    e.set_defaults(func=cmd_export)

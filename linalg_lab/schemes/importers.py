@@ -372,6 +372,7 @@ class _LineParser:
 
     def __init__(self, tokens, fail):
         self.toks, self.pos, self.fail = tokens, 0, fail
+        self.depth = 0
 
     @property
     def tok(self) -> _Token:
@@ -407,8 +408,33 @@ class _LineParser:
                 val = _Value(val.coef / den.coef, val.forms).normalised()
             elif tok.kind in ("num", "var", "("):
                 val = _mul(val, self.unary(), self.fail, tok.col)
+            elif (tok.kind == "op" and tok.text in "+-" and val.forms
+                  and (self.depth == 0 or self.toks[self.pos - 1].kind == ")") and self._signed_factor(val)):
+                continue
             else:
                 return val
+
+    def _signed_factor(self, val: _Value) -> bool:
+        """Factors side by side with a sign before the next one, ``(a11 - a14) -b13 (c13 + c33)``.
+
+        At a '+' or '-' after a factor (at the top level of the line, or after a
+        closing parenthesis): when what follows the sign is a factor in
+        letters none of which ``val`` has, the sign belongs to that factor and the
+        two multiply (True, ``val`` updated in place); otherwise the parser goes
+        back to the sign, which is then an addition (False).
+        """
+        start, depth = self.pos, self.depth
+        try:
+            nxt = self.unary()
+        except TermSyntaxError:
+            self.pos, self.depth = start, depth
+            return False
+        if not nxt.forms or set(nxt.forms) & set(val.forms):
+            self.pos = start
+            return False
+        got = _mul(val, nxt, self.fail, self.toks[start].col)
+        val.coef, val.forms = got.coef, got.forms
+        return True
 
     def unary(self) -> _Value:
         tok = self.tok
@@ -429,7 +455,9 @@ class _LineParser:
         if tok.kind == "(":
             if self.tok.kind == ")":
                 self.fail(tok.col, "empty parentheses")
+            self.depth += 1
             val = self.sum()
+            self.depth -= 1
             if self.tok.kind != ")":
                 self.fail(self.tok.col, f"expected ')' to close the '(' at column {tok.col}, got {self.tok.text!r}")
             self.pos += 1
@@ -478,7 +506,8 @@ def parse_product(line: str, where: str = "<line>") -> tuple[dict, dict, dict]:
 
 
 # ---------------------------------------------------------------- one product per line: files
-def parse_terms(text: str, n=None, ring=None, source: str = "<text>", *, verify: bool = True) -> Scheme:
+def parse_terms(text: str, n=None, ring=None, source: str = "<text>", *, verify: bool = True,
+                repair: bool = False) -> Scheme:
     """Read a scheme written one product per line, ``(a11+a23)*(b12-b31)*(c21)``.
 
     The third factor is in the cyclic convention: ``c_ki`` is the coefficient
@@ -500,6 +529,10 @@ def parse_terms(text: str, n=None, ring=None, source: str = "<text>", *, verify:
         Names the text in error messages (the file name).
     verify : bool
         With ``ring`` given, False skips the exact check.
+    repair : bool
+        Drop surplus closing parentheses at the end of a line (a few published
+        files have them, e.g. ``(a11 - a14) -b13 (c13 + c33))``); the scheme is
+        still verified exactly. Default False: such a line is refused.
 
     Raises
     ------
@@ -519,7 +552,15 @@ def parse_terms(text: str, n=None, ring=None, source: str = "<text>", *, verify:
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
-        forms.append((lineno, parse_product(stripped, f"{source}, line {lineno}")))
+        if repair:
+            stripped = _drop_surplus_parentheses(stripped)
+        try:
+            forms.append((lineno, parse_product(stripped, f"{source}, line {lineno}")))
+        except TermSyntaxError as exc:
+            if repair or _drop_surplus_parentheses(stripped) == stripped:
+                raise
+            raise TermSyntaxError(f"{exc} (surplus ')' at the end of the line: repair=True, or "
+                                  "linalg-lab import --repair, drops them)") from None
     if not forms:
         raise ValueError(f"{source}: no products found")
     if n is None:
@@ -548,15 +589,25 @@ def parse_terms(text: str, n=None, ring=None, source: str = "<text>", *, verify:
     return _build(n, u, v, w, ring, source, verify)
 
 
+def _drop_surplus_parentheses(line: str) -> str:
+    """``line`` without the closing parentheses at its end that no '(' opened."""
+    surplus = line.count(")") - line.count("(")
+    while surplus > 0 and line.endswith(")"):
+        line = line[:-1].rstrip()
+        surplus -= 1
+    return line
+
+
 def _check_index(ok: bool, source: str, lineno: int, var: str, n) -> None:
     if not ok:
         raise ValueError(f"{source}, line {lineno}: uses {var}, outside sizes {n}")
 
 
-def load_terms(path, n=None, ring=None, *, verify: bool = True) -> Scheme:
+def load_terms(path, n=None, ring=None, *, verify: bool = True, repair: bool = False) -> Scheme:
     """Read a one-product-per-line file (e.g. Kauers-Moosbauer ``.exp``); see :func:`parse_terms`."""
     path = Path(path)
-    return parse_terms(path.read_text(encoding="utf-8"), n=n, ring=ring, source=str(path), verify=verify)
+    return parse_terms(path.read_text(encoding="utf-8"), n=n, ring=ring, source=str(path), verify=verify,
+                       repair=repair)
 
 
 def _fmt_coef_term(c, name: str) -> str:
