@@ -41,7 +41,8 @@ Where each part lives
   :func:`product`, :func:`merge`, :func:`double`) with their rank rules;
   :mod:`.cost`: :func:`additive_complexity` (Perminov's count of additions);
   :mod:`.program`: straight-line programs with shared sums, :func:`reduce_additions`;
-  :mod:`.codegen`: :func:`compile` (a recursive ``f(A, B)``) and :func:`python_source`;
+  :mod:`.codegen`: :func:`compile` (a recursive ``f(A, B)``), :func:`python_source`,
+  :func:`c_source` (standalone C, double and int64) and :func:`compile_c` (through ctypes);
 - :mod:`.io`, :mod:`.importers`, :mod:`.equations`: files, published formats, text;
   :mod:`.packed`: bit-packing for the kernels;
 - :mod:`.catalogue`, :mod:`.known_ranks`: the verified catalogue ``schemes/``
@@ -59,7 +60,7 @@ c11 = m1 + m4 - m5 + m7
 
 from .cost import additive_complexity
 from .program import LinearProgram, StraightLineProgram, load_program, program_from_reduced_json, reduce_additions
-from .codegen import compile, python_source
+from .codegen import c_source, compile, compile_c, find_c_compiler, python_source
 from .meta_moves import double, extend, merge, naive_extension, product, project
 from .catalogue import catalogue_best, catalogue_index, scan_catalogue, write_catalogue_index
 from .equations import to_equations
@@ -88,5 +89,5 @@ __all__ = [
     "strassen_scheme", "to_equations", "to_terms", "transpose", "unit_normal", "unpack", "unpack_rows",
     "write_catalogue_index", "additive_complexity", "double", "extend", "merge", "naive_extension", "product",
     "project", "LinearProgram", "StraightLineProgram", "load_program", "program_from_reduced_json",
-    "reduce_additions", "compile", "python_source",
+    "reduce_additions", "compile", "python_source", "c_source", "compile_c", "find_c_compiler",
 ]
