@@ -44,6 +44,9 @@ Where each part lives
   :mod:`.codegen`: :func:`compile` (a recursive ``f(A, B)``), :func:`python_source`,
   :func:`c_source` (standalone C, double and int64) and :func:`compile_c` (through ctypes);
 - :mod:`.io`, :mod:`.importers`, :mod:`.equations`: files, published formats, text;
+  :mod:`.formats`: the formats of Perminov's database (nested lists ``.m``,
+  coefficient rows ``.txt``, full and reduced JSON), each convention settled by
+  exact verification, and the exporters (:func:`export_scheme`);
   :mod:`.packed`: bit-packing for the kernels;
 - :mod:`.catalogue`, :mod:`.known_ranks`: the verified catalogue ``schemes/``
   and the literature table of best known ranks (:func:`known_rank`).
@@ -70,6 +73,10 @@ from .importers import (
     TermSyntaxError, alphatensor_keys, cyclic_to_output, float_to_rational, load_alphatensor_npz,
     load_cyclic_json, load_terms, output_to_cyclic, parse_product, parse_terms, to_terms,
 )
+from .formats import (
+    CONVENTIONS, EXPORT_FORMATS, Convention, export_scheme, export_text, load_coefficients, load_nested,
+    parse_coefficients, parse_nested, published_loaders, to_coefficients, to_nested, to_perminov_json,
+)
 from .invariants import factor_ranks, rank_profile, sandwich
 from .io import FORMAT, SchemeFileError, atomic_write_text, load_scheme, save_scheme, scheme_filename, scheme_files, scheme_from_dict, scheme_to_json
 from .known_ranks import known_rank
@@ -90,4 +97,7 @@ __all__ = [
     "write_catalogue_index", "additive_complexity", "double", "extend", "merge", "naive_extension", "product",
     "project", "LinearProgram", "StraightLineProgram", "load_program", "program_from_reduced_json",
     "reduce_additions", "compile", "python_source", "c_source", "compile_c", "find_c_compiler",
+    "CONVENTIONS", "EXPORT_FORMATS", "Convention", "export_scheme", "export_text", "load_coefficients",
+    "load_nested", "parse_coefficients", "parse_nested", "published_loaders", "to_coefficients", "to_nested",
+    "to_perminov_json",
 ]

@@ -199,7 +199,8 @@ def _nested_strict(text: str, source: str):
 
     def fail(offset, reason):
         line, col = where(offset)
-        snippet = text.splitlines()[line - 1].strip() if text.splitlines() else ""
+        all_lines = text.splitlines()
+        snippet = all_lines[line - 1].strip() if line <= len(all_lines) else ""
         if len(snippet) > 60:
             snippet = snippet[:57] + "..."
         raise ValueError(f"{source}, line {line}, column {col}: {reason}: {snippet!r}")
@@ -246,7 +247,7 @@ def _nested_strict(text: str, source: str):
                 top = done
             expect_value = False
     if stack:
-        fail(len(text), f"end of text with {len(stack)} '{{' still open")
+        fail(len(text.rstrip()), f"end of text with {len(stack)} '{{' still open")
     if top is None:
         raise ValueError(f"{source}: no scheme found (expected {{ {{{{{{u}}}}, {{{{v}}}}, {{{{w}}}}}}, ... }})")
     return top, product_lines
