@@ -26,6 +26,8 @@ Example campaign file::
     # symmetry = "C3"        # optional: cyclic-symmetric walk (square gg), with
     # cubes = 2              # this many fixed cube terms
     # restart = "start"      # optional: stalled walkers restart from the start (independent descents)
+    # autopilot = false      # optional: no portfolio of strategies when the search stalls (default: on,
+    #                        # unless restart or symmetry is given)
     # device = "cuda"        # optional: "cpu" (default), "cuda" (one GPU thread per walk) or "auto"
     # batch = 4096           # optional, with a GPU: walks in the batch (default: the device's resident threads)
     # scheduler = "tcp://10.0.0.5:8786"  # optional: the walks as tasks on a Dask cluster (the dist extra)
@@ -52,14 +54,14 @@ from ..schemes.catalogue import catalogue_best
 from ..schemes.io import SchemeFileError, load_scheme, output_folder, store_scheme
 from ..schemes.standard import naive_scheme
 from ..tensors.codes import tensor_code
-from ..validation import check_choice, check_instance, check_int, check_real
+from ..validation import check_bool, check_choice, check_instance, check_int, check_real
 from .checkpoint import CheckpointError, read_checkpoint, write_checkpoint
 from .search import SearchResult, search
 from .settings import BY_NAME, CAMPAIGN_KEYS, SearchSettings
 from .symmetric import cube_blocks, default_cubes
 
 _SEARCH_KEYS = CAMPAIGN_KEYS
-_OPTION_KEYS = tuple(BY_NAME) + ("symmetry", "cubes", "restart", "device", "batch")
+_OPTION_KEYS = tuple(BY_NAME) + ("symmetry", "cubes", "restart", "device", "batch", "autopilot")
 
 
 class CampaignFileError(ValueError):
@@ -112,6 +114,7 @@ RULES = {
         "restart": (False, lambda v, n: check_choice(v, n, ("pool", "start"))),
         "device": (False, lambda v, n: check_choice(v, n, ("cpu", "cuda", "auto"))),
         "batch": (False, lambda v, n: check_int(v, n, minimum=1)),
+        "autopilot": (False, lambda v, n: check_bool(v, n)),
         "scheduler": (False, lambda v, n: check_instance(v, n, str, "a Dask scheduler address 'tcp://HOST:PORT'")),
         **{k: (False, _walk_setting) for k in BY_NAME},
     },

@@ -66,7 +66,8 @@ def cmd_search(args) -> int:
         result = search(args.code, args.sizes, args.ring, target_rank=args.target_rank, time_limit=time_limit,
                         seed=args.seed, workers=args.workers, start=start, keep=args.keep, progress=not args.quiet,
                         symmetry=args.symmetry, cubes=args.cubes, restart=args.restart, device=args.device,
-                        batch=args.batch, executor=executor, **{k.name: getattr(args, k.name) for k in SETTINGS})
+                        batch=args.batch, executor=executor, autopilot=args.autopilot,
+                        **{k.name: getattr(args, k.name) for k in SETTINGS})
     except (ValueError, TypeError, OSError) as exc:
         print(f"search: {exc}", file=sys.stderr)
         return 2
@@ -74,6 +75,8 @@ def cmd_search(args) -> int:
     prov = {"seed": args.seed, "flips": result.flips, "seconds": round(result.seconds, 3), "device": result.device,
             "parent": str(args.start) if args.start else ("naive" if args.symmetry is None else "cyclic start"),
             "method": method}
+    if result.autopilot is not None:
+        prov["autopilot"] = {"engaged_at": result.autopilot["engaged_at"], "portfolio": result.autopilot["portfolio"]}
     paths = _store_all("search", result.schemes, out, prov)
     if paths is None:
         return 1
@@ -188,6 +191,9 @@ def register(sub) -> None:
                    help="GPU walks in the batch (default: the device's resident threads)")
     s.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
                    help="run the walks as tasks on this Dask scheduler's workers (needs the dist extra)")
+    s.add_argument("--no-autopilot", dest="autopilot", action="store_false", default=None,
+                   help="walk the plain pool search: no portfolio of strategies when the search stalls "
+                        "(--restart and --symmetry switch the autopilot off too)")
     s.add_argument("--out", required=True, metavar="DIR", help=OUT_HELP)
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     s.set_defaults(func=cmd_search)

@@ -14,8 +14,10 @@ import threading
 import time
 
 from ..schemes.transforms import random_sandwich
-from .executor import RunState, StepReport, StepRequest
+from .autopilot import start_for
+from .executor import RunState, StepReport, StepRequest, keeps
 from .pool import SchemePool
+from .symmetric import SymmetricWalker, orbit_headroom
 
 
 class Coordinator(RunState):
@@ -35,10 +37,14 @@ class Coordinator(RunState):
         As in :func:`~linalg_lab.flipgraph.search`.
     monitor : callable, optional
         ``monitor(coordinator)``, called by :meth:`tick`.
+    autopilot : Autopilot, optional
+        Chooses each walker's strategy (its settings, restarts, walker and
+        ring; :mod:`.autopilot`); without it every walker walks ``settings``
+        and restarts by ``restart``.
     """
 
     def __init__(self, fmt, pool: SchemePool, settings, restart, rngs, *, target_rank=None, keep=1,
-                 max_flips=None, on_improve=None, monitor=None):
+                 max_flips=None, on_improve=None, monitor=None, autopilot=None):
         self.fmt = fmt
         self.pool = pool
         self.settings = settings
@@ -49,7 +55,10 @@ class Coordinator(RunState):
         self.max_flips = max_flips
         self.on_improve = on_improve
         self.monitor = monitor
+        self.autopilot = autopilot
         n = len(rngs)
+        self.pending_type: list = [None] * n
+        self.tried = [0] * n                 # the lowest F2 rank a lifting walker already offered
         self.my_best = [None] * n
         self.last_best_flips = [0] * n
         self.pending: list = [None] * n
@@ -75,19 +84,36 @@ class Coordinator(RunState):
     def _harvesting(self) -> bool:
         return self.target is not None and self.best_rank <= self.target
 
+    def settings_of(self, i: int):
+        """Walker ``i``'s walk settings: its strategy's, or the search's."""
+        return self.settings if self.autopilot is None else self.autopilot.strategy(i).settings
+
+    def _foreign(self, i: int) -> bool:
+        """Whether walker ``i`` walks another ring than the search's (its schemes are lifted)."""
+        return self.autopilot is not None and self.autopilot.strategy(i).ring is not None
+
     def _request(self, i: int) -> StepRequest | None:
         if self._stop.is_set():
             return None
-        s = self.settings
+        s = self.settings_of(i)
         best = self.best_rank
-        if self._harvesting():
+        if self._foreign(i):
+            # over F2 for a Z_T search: report each rank below the pool's best not offered yet
+            below = min(best, self.tried[i] or best)
+            req = StepRequest.walking(s, self.target or 0, stop_below=below)
+            req.report_below = below
+        elif self._harvesting():
             # at the target: walk without plus transitions and collect distinct schemes
             req = StepRequest(s.harvest, target=self.target - 1, plateau=0, collect_at=best)
         else:
             req = StepRequest.walking(s, self.target or 0, stop_below=best, collect_at=best if self.keep > 1 else 0)
-        req.report_below = best
-        req.snapshot = self._snap_wanted and i not in self._snapshots
+        if not self._foreign(i):
+            req.report_below = best
+            req.snapshot = self._snap_wanted and i not in self._snapshots
         req.load, self.pending[i] = self.pending[i], None
+        req.walker_type, self.pending_type[i] = self.pending_type[i], None
+        if req.walker_type is not None:
+            req.headroom = orbit_headroom(s.margin) if req.walker_type is SymmetricWalker else s.margin + 8
         return req
 
     def first(self, i: int) -> StepRequest | None:
@@ -99,13 +125,19 @@ class Coordinator(RunState):
             self.flips += rep.flips
             flips = self.flips
             self.last[i] = rep
-        if rep.best is not None and self.pool.offer(rep.best, flips=flips, verified=True):
+        best = rep.best
+        if best is not None and self._foreign(i):
+            self.tried[i] = rep.best_rank
+            best = self._lift(best)
+        if best is not None and self.pool.offer(best, flips=flips, verified=True):
+            if self.autopilot is not None:
+                self.autopilot.improved(i, flips)
             if self.on_improve is not None:
-                self.on_improve(rep.best)
+                self.on_improve(best)
         if self.my_best[i] is None or rep.best_rank < self.my_best[i]:
             self.my_best[i] = rep.best_rank
             self.last_best_flips[i] = rep.total_flips
-        if rep.current is not None:
+        if rep.current is not None and not self._foreign(i):
             if rep.rank == self.best_rank:      # the pool keeps it if it is new and (when full) cheaper
                 self.pool.offer(rep.current, flips=flips)
             if self._snap_wanted:
@@ -113,21 +145,57 @@ class Coordinator(RunState):
                     self._snapshots.setdefault(i, rep.current)
                     self._snap.notify_all()
         self._decide_restart(i, rep)
+        if self.autopilot is not None:
+            self._steer(i, rep, flips)
         if self.target is not None and self.best_rank <= self.target and self.pool.full(self.fmt):
             self.stop()
         if self.max_flips is not None and flips >= self.max_flips:
             self.stop()
         return self._request(i)
 
+    def _lift(self, scheme):
+        """An F2 walker's scheme as a scheme over the search's ring (None where it has none)."""
+        from ..lifting import lift      # only the lifting strategy of a Z_T search needs it
+
+        ring = self.fmt[2]
+        try:
+            res = lift(scheme, ring)
+        except ValueError:
+            return None
+        return res.scheme if res and res.ring_needed == ring else None
+
+    def _steer(self, i: int, rep: StepReport, flips: int) -> None:
+        """The autopilot's turn: at the end of a stint walker ``i`` may switch strategy."""
+        new = self.autopilot.step(i, rep.total_flips, flips, self.seconds)
+        if new is None:
+            return
+        scheme = start_for(new, lambda r: self.pool.pick(self.fmt, r), self.rngs[i])
+        self.pending[i], self.pending_type[i] = scheme, new.walker
+        # a walker that loads the start keeps its counters; a new one (another kind or ring) starts at 0
+        now = rep.total_flips if keeps(rep.walker, scheme, new.walker) else 0
+        self.my_best[i] = scheme.rank
+        self.last_best_flips[i] = now
+        self.tried[i] = 0
+        self.autopilot.begin(i, now)
+
     def _decide_restart(self, i: int, rep: StepReport) -> None:
-        s = self.settings
+        s = self.settings_of(i)
         rng = self.rngs[i]
         harvesting = self._harvesting()
         # follow a better pool with some probability, or leave a stale path
         behind = self.my_best[i] > self.best_rank and rng.random() < s.follow
         stale = rep.total_flips - self.last_best_flips[i] > s.path_limit
+        if self._foreign(i) and rep.best_rank <= (self.target or 0):
+            stale = True                 # at the target over F2 with no lift: a new descent
         if behind or (stale and not harvesting):
-            scheme = self.restart(rng) if stale and not behind else self.pool.pick(self.fmt, rng)
+            if self.autopilot is not None:
+                strat = self.autopilot.strategy(i)
+                restart = (lambda r: start_for(strat, lambda q: self.pool.pick(self.fmt, q), r))
+                self.pending_type[i] = strat.walker
+                self.tried[i] = 0
+            else:
+                restart = self.restart
+            scheme = restart(rng) if stale and not behind else self.pool.pick(self.fmt, rng)
             if s.sandwich and scheme.code == "gg":
                 # an isomorphic start whose ternary neighbourhood differs (the GL action commutes with flips)
                 scheme = random_sandwich(scheme, rng, s.sandwich)

@@ -20,6 +20,7 @@ from ..schemes.scheme import Scheme
 from ..schemes.standard import naive_scheme
 from ..tensors.codes import tensor_code
 from ..validation import check_instance, check_int, check_real
+from .autopilot import Autopilot, strategies_for
 from .batch import BatchExecutor, use_gpu
 from .coordinator import Coordinator
 from .executor import Executor, ThreadExecutor
@@ -53,6 +54,10 @@ class SearchResult:
         Each improvement of the best rank.
     device : str
         Where the walks ran: ``"cpu"`` or ``"cuda (N walks)"``.
+    autopilot : dict or None
+        What the autopilot did (:meth:`~.autopilot.Autopilot.summary`: the
+        strategies' stints, flips and improvements, and its decisions); None
+        when it was off.
     """
 
     best: Scheme
@@ -66,6 +71,7 @@ class SearchResult:
     seconds: float = 0.0
     history: list = field(default_factory=list)
     device: str = "cpu"
+    autopilot: dict | None = None
 
     @property
     def rank(self) -> int:
@@ -122,7 +128,8 @@ def _symmetric_start(symmetry, cubes, start, tc, ring, target_rank, restart=None
 def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None, workers=None, start=None,
            keep=1, *, rng=None, symmetry=None, cubes=None, restart=None, max_flips=None, plateau=None, margin=None,
            split=None, sandwich=None, path_limit=None, follow=None, chunk=None, harvest=None, executor=None,
-           device="cpu", batch=None, progress=False, on_improve=None, on_tick=None, tick=1.0) -> SearchResult:
+           device="cpu", batch=None, autopilot=None, progress=False, on_improve=None, on_tick=None,
+           tick=1.0) -> SearchResult:
     """Search the flip graph of a matrix multiplication tensor for a low-rank scheme.
 
     Several walkers walk from the starting scheme(s): each flip keeps the
@@ -205,8 +212,18 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
         With a GPU: the number of walks (``workers`` is ignored); default
         :func:`~linalg_lab.flipgraph._cuda.default_batch` (resident threads of
         the device, within half its free memory; a handful under the simulator).
+    autopilot : bool, optional
+        Choose the walkers' strategies by their measured progress
+        (:mod:`~linalg_lab.flipgraph.autopilot`): every walker starts on the
+        pool search; once the best rank stalls, the walkers play stints of
+        the pool search, deep excursions, independent descents, the C3 walk
+        (square ``gg``) and, over Z_T, F2 descents lifted by the sign search,
+        each strategy getting compute in proportion to the improvements it
+        made. Default: on, unless ``restart`` or ``symmetry`` is given (they
+        choose the strategy); walk settings given explicitly hold in every
+        strategy. ``False``: the plain pool search.
     progress : bool
-        Show a tqdm progress bar on stderr.
+        Show a tqdm progress bar on stderr (with the autopilot's strategies).
     on_improve : callable, optional
         Called with each new best scheme (verified), from a worker thread.
     on_tick : callable, optional
@@ -258,6 +275,12 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
         executor = BatchExecutor("cuda")
     executor = ThreadExecutor() if executor is None else check_instance(executor, "executor", Executor)
     root = seed_sequence(rng, seed)
+    chosen = restart is not None or symmetry is not None
+    if autopilot is None:
+        autopilot = not chosen
+    elif autopilot and chosen:
+        raise ValueError("autopilot: restart and symmetry choose the strategy themselves; leave them out "
+                         "or give autopilot=False")
     policy = as_restart(restart)
     if policy is not None and policy.kind == "schemes":
         policy = Restart.given(_as_start(list(policy.schemes), tc, ring, name="restart"))
@@ -278,9 +301,12 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
         make = SymmetricWalker
     if chunk is None:
         chunk = getattr(executor, "chunk", None)      # an executor whose steps travel wants longer ones
-    settings = SearchSettings.resolve(mode_for(symmetry, policy.kind, tc.n[0]), ring, plateau=plateau, margin=margin,
-                                      split=split, sandwich=sandwich, path_limit=path_limit, follow=follow, chunk=chunk, harvest=harvest)
-    headroom = settings.margin + 8 if symmetry is None else orbit_headroom(settings.margin)
+    pinned = dict(plateau=plateau, margin=margin, split=split, sandwich=sandwich, path_limit=path_limit,
+                  follow=follow, chunk=chunk, harvest=harvest)
+    settings = SearchSettings.resolve(mode_for(symmetry, policy.kind, tc.n[0]), ring, **pinned)
+    strategies = strategies_for(tc, ring, target_rank, starts, pinned, same_walker=on_gpu) if autopilot else []
+    margin_room = max([settings.margin] + [st.settings.margin for st in strategies])
+    headroom = margin_room + 8 if symmetry is None else orbit_headroom(settings.margin)
     # room for the largest scheme a walker may load: a start, or a restart scheme
     top = max(s.rank for s in starts + (fresh or []))
     if on_gpu:
@@ -309,9 +335,11 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
     else:
         restart_from = (lambda r: pool.pick(fmt, r))
     monitor = _Monitor(tc, ring, progress, time_limit, on_tick, tick)
+    pilot = Autopilot(strategies, workers) if len(strategies) > 1 else None
+    monitor.autopilot = pilot
     coord = Coordinator(fmt, pool, settings, restart_from, [np.random.default_rng(s[1]) for s in seeds],
                         target_rank=target_rank, keep=keep, max_flips=max_flips, on_improve=on_improve,
-                        monitor=monitor)
+                        monitor=monitor, autopilot=pilot)
     pool.t0 = coord.t0
     try:
         executor.run(walkers, coord)
@@ -330,7 +358,8 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
     return SearchResult(best=checked(found[0]), schemes=found[:keep], target_rank=target_rank,
                         target_reached=reached, stopped=stopped, flips=coord.flips, plus_transitions=plus,
                         reductions=reductions, seconds=seconds, history=pool.history(fmt),
-                        device=f"cuda ({workers} walks)" if on_gpu else "cpu")
+                        device=f"cuda ({workers} walks)" if on_gpu else "cpu",
+                        autopilot=None if pilot is None else pilot.summary())
 
 
 search.__doc__ = search.__doc__.replace("{settings}", settings_doc())
@@ -350,12 +379,16 @@ class _Monitor:
 
             self.bar = tqdm(total=None, unit=" flips", unit_scale=True, desc=f"{tc.label()} {ring}", leave=True)
         self.last_tick = None
+        self.autopilot = None
 
     def __call__(self, coord: Coordinator) -> None:
         elapsed = coord.seconds
         if self.bar is not None:
             self.bar.n = coord.flips
-            self.bar.set_postfix_str(f"rank {coord.best_rank}", refresh=False)
+            line = f"rank {coord.best_rank}"
+            if self.autopilot is not None and self.autopilot.engaged:
+                line += f" | {self.autopilot.counts()}"
+            self.bar.set_postfix_str(line, refresh=False)
             self.bar.refresh()
         if self.on_tick is not None and (self.last_tick is None or elapsed - self.last_tick >= self.tick):
             if self.last_tick is not None:

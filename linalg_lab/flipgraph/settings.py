@@ -98,7 +98,7 @@ BY_NAME = {s.name: s for s in SETTINGS}
 
 #: Keys of a campaign file's [search] section: the walk settings and the search's own arguments.
 CAMPAIGN_KEYS = frozenset(BY_NAME) | {"target_rank", "time_budget", "workers", "keep", "seed", "rng", "start",
-                                      "symmetry", "cubes", "restart", "device", "batch", "scheduler"}
+                                      "symmetry", "cubes", "restart", "device", "batch", "scheduler", "autopilot"}
 
 
 def mode_for(symmetry, restart_kind: str, n: int = 0) -> str:

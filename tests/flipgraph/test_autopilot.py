@@ -1,0 +1,181 @@
+"""The autopilot's policy: who gets compute, when it escalates, what explicit flags switch off.
+
+The policy is tested on its own decisions (flip counts, not wall clock), then
+end to end on small formats with a tiny patience.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from linalg_lab.flipgraph import autopilot as ap
+from linalg_lab.flipgraph import search
+from linalg_lab.flipgraph.autopilot import Autopilot, strategies_for
+from linalg_lab.flipgraph.portfolio import Portfolio
+from linalg_lab.flipgraph.symmetric import SymmetricWalker
+from linalg_lab.schemes import naive_scheme
+from linalg_lab.tensors import tensor_code
+
+
+def _strategies(ring="F2", sizes="3x3x3", **pinned):
+    tc = tensor_code("gg", sizes)
+    return strategies_for(tc, ring, None, [naive_scheme("gg", sizes, ring)], pinned)
+
+
+# ----------------------------------------------------------------------------- portfolio
+def test_every_strategy_is_tried_once_in_escalation_order():
+    p = Portfolio(["a", "b", "c"])
+    assert [p.choose(100) for _ in range(3)] == ["a", "b", "c"]
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2), st.integers(1, 5), st.integers(0, 2**31))
+def test_the_strategy_that_improves_gets_most_of_the_compute(winner, rate, seed):
+    """A strategy that wins one stint in ``rate`` (the others never) ends with the most stints."""
+    arms = ["pool", "deep", "descents"]
+    p = Portfolio(arms)
+    rng = np.random.default_rng(seed)
+    for _ in range(300):
+        a = p.choose(1000)
+        wins = int(arms.index(a) == winner and rng.random() < 1 / rate)
+        p.record(a, 1000, wins)
+    stints = {a: p.stats[a].stints for a in arms}
+    assert max(stints, key=stints.get) == arms[winner]
+    assert stints[arms[winner]] > 150
+    # and the others are never dropped for good: each keeps being tried
+    assert all(stints[a] >= 2 for a in arms)
+
+
+def test_without_any_win_the_compute_is_shared_evenly():
+    p = Portfolio(["a", "b", "c", "d"])
+    for _ in range(400):
+        p.record(p.choose(10), 10, 0)
+    counts = [p.stats[a].stints for a in "abcd"]
+    assert max(counts) - min(counts) <= 1
+
+
+def test_portfolio_checks_its_arguments():
+    with pytest.raises(ValueError, match="^arms"):
+        Portfolio([])
+    p = Portfolio(["a"])
+    with pytest.raises(ValueError, match="^allowed"):
+        p.choose(10, allowed=["z"])
+
+
+# ----------------------------------------------------------------------------- autopilot
+def test_no_portfolio_before_the_search_stalls():
+    pilot = Autopilot(_strategies(), 2, patience=1000, min_stint=100)
+    # improvements keep coming: every walker stays on the first strategy
+    flips = 0
+    for k in range(50):
+        flips += 50
+        pilot.improved(k % 2, flips)
+        assert pilot.step(k % 2, flips // 2, flips, 0.0) is None
+    assert not pilot.engaged and pilot.current == ["pool", "pool"]
+
+
+def test_a_stall_starts_the_portfolio_and_escalates_through_every_strategy():
+    strategies = _strategies()
+    names = [s.name for s in strategies]
+    pilot = Autopilot(strategies, 1, patience=1000, min_stint=100)
+    assert pilot.step(0, 500, 500, 1.0) is None and not pilot.engaged
+    seen, walker_flips, flips = ["pool"], 500, 500
+    for _ in range(2000):
+        walker_flips += 1000
+        flips += 1000
+        new = pilot.step(0, walker_flips, flips, 2.0)
+        if new is not None:
+            pilot.begin(0, walker_flips)
+            seen.append(new.name)
+    assert pilot.engaged_at == 2.0
+    assert seen[:len(names)] == names        # pool (continued), then each in escalation order
+    decisions = pilot.summary()["decisions"]
+    assert decisions[0]["strategy"] == "stalled"
+    assert {d["strategy"] for d in decisions[1:]} == set(names)
+
+
+def test_stints_lengthen_while_the_search_stays_stalled():
+    pilot = Autopilot(_strategies(), 1, patience=1000, min_stint=100)
+    lengths, wf = [], 0
+    for flips in range(2000, 200_000, 2000):
+        wf = flips
+        new = pilot.step(0, wf, flips, 0.0)
+        if new is not None:
+            pilot.begin(0, wf)
+        lengths.append(pilot.stint_length[0])
+    lengths = [x for x in lengths if x]
+    assert lengths == sorted(lengths) and lengths[-1] > 10 * lengths[0]
+
+
+def test_an_improvement_is_credited_to_the_strategy_of_its_stint():
+    pilot = Autopilot(_strategies(), 1, patience=10, min_stint=1000)
+    new = pilot.step(0, 100, 100, 0.0)                 # stalled: the first stint (pool, continued)
+    assert new is None and pilot.current[0] == "pool"
+    new = pilot.step(0, 1200, 1200, 0.0)              # its stint ended: deep
+    pilot.begin(0, 0)
+    assert new.name == "deep"
+    pilot.improved(0, 1300)
+    pilot.step(0, 5000, 5000, 0.0)                    # deep's stint ended with a win
+    assert pilot.portfolio.stats["deep"].wins == 1 and pilot.portfolio.stats["pool"].wins == 0
+
+
+def test_strategies_per_format_and_ring():
+    names = lambda ring, sizes, **kw: [s.name for s in _strategies(ring, sizes, **kw)]     # noqa: E731
+    assert names("F2", "3x3x3") == ["pool", "deep", "descents", "C3"]
+    assert names("ZT", "3x3x3") == ["pool", "deep", "descents", "C3", "lift"]
+    assert names("F3", "2x3x4") == ["pool", "deep", "descents"]        # C3 needs a square product, n >= 3
+    # explicit settings hold in every strategy; strategies they make identical collapse
+    strategies = _strategies("F2", "3x3x3", margin=5)
+    assert all(s.settings.margin == 5 for s in strategies)
+    assert names("F2", "2x2x3", plateau=30_000, margin=8, path_limit=10**8) == ["pool", "descents"]
+    c3 = _strategies("F2", "4x4x4")[3]
+    assert c3.walker is SymmetricWalker and c3.starts[0].verify()
+    lift = _strategies("ZT", "2x2x3")[-1]
+    assert lift.ring.value == "F2" and lift.starts[0].ring.value == "F2"
+
+
+# ----------------------------------------------------------------------------- search
+def test_explicit_restart_or_symmetry_switches_the_autopilot_off():
+    r = search("gg", "2x2x2", "F2", target_rank=7, rng=1, workers=1, restart="start")
+    assert r.autopilot is None
+    r = search("gg", "2x2x2", "F2", target_rank=7, rng=1, workers=1, autopilot=False)
+    assert r.autopilot is None
+    r = search("gg", "2x2x2", "F2", target_rank=7, rng=1, workers=1)
+    assert r.autopilot is not None and r.autopilot["engaged_at"] is None     # no stall on the way to 7
+    with pytest.raises(ValueError, match="^autopilot"):
+        search("gg", "3x3x3", "F2", target_rank=23, symmetry="C3", autopilot=True)
+
+
+@pytest.mark.parametrize("ring, sizes", [("ZT", "3x3x3"), ("F2", "3x3x3")])
+def test_a_stalled_search_plays_every_strategy_and_keeps_exact_schemes(monkeypatch, ring, sizes):
+    # a tiny patience and short stints: within 2.5e7 flips the portfolio runs every strategy,
+    # the C3 walk and (over Z_T) the lifted F2 descents included, on one walker
+    monkeypatch.setattr(ap, "PATIENCE", 1 << 18)
+    monkeypatch.setattr(ap, "MIN_STINT", 1 << 19)
+    r = search("gg", sizes, ring, target_rank=19, rng=3, workers=1, max_flips=25_000_000, chunk=1 << 16)
+    assert r.best.verify() and r.best.ring.value == ring and r.rank <= 23
+    assert all(s.verify() and s.ring.value == ring for s in r.schemes)
+    a = r.autopilot
+    assert a["engaged_at"] is not None
+    played = {d["strategy"] for d in a["decisions"]} - {"stalled"}
+    assert played == set(a["strategies"])
+    assert sum(v["flips"] for v in a["portfolio"].values()) <= r.flips
+
+
+def test_cli_search_records_the_autopilot_in_the_provenance(tmp_path, monkeypatch):
+    import json
+
+    from linalg_lab.cli import main
+
+    rc = main(["search", "gg", "2x2x2", "--ring", "F2", "--target-rank", "7", "--seed", "1", "--workers", "1",
+               "--quiet", "--out", str(tmp_path)])
+    assert rc == 0
+    data = json.loads(next(tmp_path.glob("*.json")).read_text())
+    prov = data.get("provenance", {})
+    assert "autopilot" in prov and set(prov["autopilot"]["portfolio"]) >= {"pool", "deep", "descents"}
+    rc = main(["search", "gg", "2x2x2", "--ring", "F2", "--target-rank", "7", "--seed", "1", "--workers", "1",
+               "--quiet", "--no-autopilot", "--out", str(tmp_path / "plain")])
+    assert rc == 0
+    data = json.loads(next((tmp_path / "plain").glob("*.json")).read_text())
+    assert "autopilot" not in data.get("provenance", {})
