@@ -22,15 +22,18 @@ Y. Arai, Y. Ichikawa and K. Hukushima, "Adaptive flip graph algorithm for matrix
 multiplication", ISSAC 2024.
 """
 
+from .autopilot import Autopilot, Strategy, strategies_for
 from .executor import Executor, StepReport, StepRequest, ThreadExecutor, advance
 from .formats import meta_graph
 from .meta_search import MetaSearchResult, meta_search
 from .pool import SchemePool
+from .portfolio import Portfolio
 from .restart import Restart
 from .search import SearchResult, search
 from .settings import SearchSettings
 from .symmetric import SymmetricWalker
 from .walker import Walker
 
-__all__ = ["Executor", "MetaSearchResult", "Restart", "SchemePool", "SearchResult", "SearchSettings", "StepReport", "StepRequest",
-           "SymmetricWalker", "ThreadExecutor", "Walker", "advance", "meta_graph", "meta_search", "search"]
+__all__ = ["Autopilot", "Executor", "MetaSearchResult", "Portfolio", "Restart", "SchemePool", "SearchResult",
+           "SearchSettings", "StepReport", "StepRequest", "Strategy", "SymmetricWalker", "ThreadExecutor", "Walker",
+           "advance", "meta_graph", "meta_search", "search", "strategies_for"]

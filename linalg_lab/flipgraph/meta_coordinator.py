@@ -23,6 +23,7 @@ from .executor import RunState, StepReport, StepRequest, keeps
 from .formats import MOVE_KINDS, canonical, format_label, format_moves, known_target
 from .pool import checked
 from .settings import SearchSettings, mode_for
+from .stints import StintScheduler
 from .symmetric import SymmetricWalker, fresh_start, orbit_headroom
 from .walker import Walker
 
@@ -84,8 +85,11 @@ class MetaCoordinator(RunState):
         after ``path_limit`` flips without progress, or with probability
         ``follow`` per step while behind it.
 
-    Stints take at most a quarter of the walkers (at least one) at a time,
-    each for up to ``STINT`` flips.
+    Stints take at most a quarter of the walkers (at least one) at a time
+    while hopping pays, all but one once it stopped paying, each for up to
+    ``STINT`` flips; which (kind, format) a stint walks is chosen by
+    :class:`~.stints.StintScheduler` (improvements per flip, distance to the
+    known rank, what gave each format its best).
     """
 
     def __init__(self, formats, ring, pool, settings, rngs, *, meta_probability, time_limit, on_improve=None,
@@ -132,7 +136,8 @@ class MetaCoordinator(RunState):
         self.stint: list = [None] * n
         self.stint_tried = [0] * n
         self.stint_since = [0] * n
-        self.stint_limit = max(1, n // 4)
+        self.stint_wins = [0] * n
+        self.scheduler = StintScheduler(n)
         self.lifted = 0
         self.pending_type: list = [None] * n
         self.history: list = []
@@ -225,8 +230,8 @@ class MetaCoordinator(RunState):
             self.flips += rep.flips
         if self.stint[i] is not None:
             return self._receive_stint(i, rep)
-        if rep.best is not None:
-            self.offer_and_spread(rep.best, verified=True)
+        if rep.best is not None and self.offer_and_spread(rep.best, verified=True):
+            self.scheduler.hop_improved(self.current[i], self.flips)
         progressed = self.my_best[i] is None or rep.best_rank < self.my_best[i]
         if progressed:
             self.my_best[i] = rep.best_rank
@@ -264,8 +269,8 @@ class MetaCoordinator(RunState):
                         self.lifted += 1
             else:
                 found = rep.best
-            if found is not None:
-                self.offer_and_spread(canonical(found), verified=True)
+            if found is not None and self.offer_and_spread(canonical(found), verified=True):
+                self.stint_wins[i] += 1
         if rep.best_rank < self.my_best[i]:
             self.my_best[i] = rep.best_rank
             self.last_best_flips[i] = rep.total_flips
@@ -291,11 +296,15 @@ class MetaCoordinator(RunState):
         res = lift(scheme, self.ring)
         return res.scheme if res and res.ring_needed == self.ring else None
 
-    def _stint_open(self, kind: str) -> list:
-        """Open formats of a stint of ``kind`` now (none while ``stint_limit`` walkers walk stints)."""
-        if sum(w is not None for w in self.stint) >= self.stint_limit:
+    def _stint_open(self) -> list:
+        """Open (kind, format) pairs of a stint now (none while every stint slot is taken)."""
+        if sum(w is not None for w in self.stint) >= self.scheduler.slots(self.flips):
             return []
-        return [f for f in self.stint_formats[kind] if not self.done(f)]
+        return [(kind, f) for kind in STINT_KINDS for f in self.stint_formats[kind] if not self.done(f)]
+
+    def _gap(self) -> dict:
+        """How far each tabulated format is above its known rank, relative to it."""
+        return {f: (self.best_rank(f) - k) / k for f, k in self.known.items() if k}
 
     def _enter_stint(self, i: int, kind: str, f, rep: StepReport) -> None:
         """Walker ``i`` starts a stint of ``kind`` on ``f``: symmetric from the cubes and unit orbits,
@@ -311,6 +320,7 @@ class MetaCoordinator(RunState):
         now = rep.total_flips if keeps(rep.walker, start, make) else 0
         if self.stint[i] is None:
             self.stint_since[i] = now
+            self.stint_wins[i] = 0
         self.stint[i], self.current[i] = (kind, f), f
         self.visited[i].add(f)
         self.pending[i], self.pending_type[i] = start, make
@@ -321,6 +331,8 @@ class MetaCoordinator(RunState):
     def _load(self, i: int, scheme: Scheme, rep: StepReport) -> None:
         f = tuple(scheme.n)
         if self.stint[i] is not None:           # leaving a stint: a new walker over the ring
+            kind, g = self.stint[i]
+            self.scheduler.record(kind, g, rep.total_flips - self.stint_since[i], self.stint_wins[i])
             self.stint[i] = None
             self.pending_type[i] = Walker
             self.current[i] = None
@@ -345,11 +357,13 @@ class MetaCoordinator(RunState):
         choices = open_ or self.formats
         for kind in rng.permutation(KINDS):
             if kind in STINT_KINDS:
-                # a walker leaving a stint goes to a walk over the ring
-                open_stint = self._stint_open(kind) if self.stint[i] is None else []
-                if not open_stint:
+                # a stint: its (kind, format) chosen by the scheduler; a walker leaving a stint goes to a
+                # walk over the ring
+                open_stint = self._stint_open() if self.stint[i] is None else []
+                if not open_stint or all(self.done(g) for g in self.stint_formats[kind]):
                     continue
-                self._enter_stint(i, kind, open_stint[int(rng.integers(len(open_stint)))], rep)
+                kind, g = self.scheduler.choose(open_stint, self._gap(), STINT)
+                self._enter_stint(i, kind, g, rep)
                 with self._lock:
                     self.taken[str(kind)] += 1
                 return
@@ -368,7 +382,8 @@ class MetaCoordinator(RunState):
                 scheme = self.pool.pick(self.key(g), rng)
             else:
                 scheme = checked(move.apply(self.pool, self.key, rng))
-                self.offer_and_spread(scheme, verified=True)
+                if self.offer_and_spread(scheme, verified=True):
+                    self.scheduler.hop_improved(tuple(scheme.n), self.flips)
             with self._lock:
                 self.taken[str(kind)] += 1
             self._load(i, scheme, rep)

@@ -26,8 +26,13 @@ stored schemes:
   stalls or falls behind. A walker that hops between formats never walks
   deep: these stints do.
 
-These stints take at most a quarter of the walkers at a time, each for a
-few minutes (:data:`~.meta_coordinator.STINT` flips).
+These stints take at most a quarter of the walkers at a time while hopping
+between formats improves bests (all walkers but one, at least one, once it
+stopped), each for a few minutes (:data:`~.meta_coordinator.STINT` flips).
+Which (kind, format) a stint walks is chosen by
+:class:`~.stints.StintScheduler`: the autopilot's bandit over improvements per
+flip, each pair weighted by its format's distance to the known rank and by
+what gave the format its best.
 
 Only moves whose result is a target format are taken; the result is
 verified, offered to the pool and loaded as the walker's next start (a
@@ -98,6 +103,9 @@ class MetaSearchResult:
         Schemes of F2 walks lifted to the ring that beat their format's best.
     history : list of (seconds, format, rank)
         Each improvement of a format's best rank.
+    stints : dict
+        Per ``"kind AxBxC"``: the stints walked, their flips and the
+        improvements they made (:class:`~.stints.StintScheduler`).
     """
 
     best: dict
@@ -108,6 +116,7 @@ class MetaSearchResult:
     flips: int
     stopped: str
     moves: Counter = field(default_factory=Counter)
+    stints: dict = field(default_factory=dict)
     visited: list = field(default_factory=list)
     history: list = field(default_factory=list)
     lifted: int = 0
@@ -354,14 +363,15 @@ def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=N
         _write_checkpoint(checkpoint, ring, fmts, used + seconds, list(best.values()))
     if out is not None:
         for s in best.values():
-            save_scheme(s, out, provenance={"method": "meta flip graph", "seconds": round(used + seconds, 3)})
+            save_scheme(s, out, provenance={"method": "meta flip graph", "seconds": round(used + seconds, 3),
+                                            "stints": coord.scheduler.summary()})
     if progress:
         MetaTable.show(coord)
     stopped = coord.stopped_by or ("known" if coord.all_done() else "time")
     return MetaSearchResult(best=best, known=dict(coord.known), ring=ring, seconds=seconds,
                             seconds_total=used + seconds, flips=coord.flips, stopped=stopped,
                             moves=Counter(coord.taken), visited=[set(v) for v in coord.visited],
-                            history=list(coord.history), lifted=coord.lifted)
+                            history=list(coord.history), lifted=coord.lifted, stints=coord.scheduler.summary())
 
 
 __all__ = ["MetaCoordinator", "MetaSearchResult", "canonical", "known_target", "meta_search", "parse_formats"]

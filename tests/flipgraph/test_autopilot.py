@@ -179,3 +179,31 @@ def test_cli_search_records_the_autopilot_in_the_provenance(tmp_path, monkeypatc
     assert rc == 0
     data = json.loads(next((tmp_path / "plain").glob("*.json")).read_text())
     assert "autopilot" not in data.get("provenance", {})
+
+
+# ----------------------------------------------------------------------------- meta search stints
+def test_stint_slots_open_up_when_hopping_stops_paying():
+    from linalg_lab.flipgraph.stints import StintScheduler
+
+    s = StintScheduler(walkers=8, patience=1000)
+    assert s.slots(500) == 2                       # a quarter while hopping pays
+    assert s.slots(5000) == 7                      # all but one once it stopped
+    s.hop_improved((2, 3, 3), 5000)
+    assert s.slots(5500) == 2
+    assert s.slots(10_001) == 7                    # patience: max(1000, flips at the last hop improvement)
+    assert StintScheduler(walkers=2, patience=10).slots(100) == 1
+
+
+def test_the_stint_scheduler_prefers_far_formats_and_what_made_their_best():
+    from linalg_lab.flipgraph.stints import StintScheduler
+
+    s = StintScheduler(walkers=2)
+    pairs = [("descent", (3, 4, 4)), ("descent", (2, 5, 5)), ("lift", (2, 5, 5))]
+    gap = {(3, 4, 4): 1 / 38, (2, 5, 5): 2 / 40}
+    first = [s.choose(pairs, gap, 100) for _ in range(3)]
+    assert first[0][1] == (2, 5, 5) and sorted(first) == sorted(pairs)     # each once, the farthest format first
+    for p in pairs:
+        s.record(*p, flips=100, wins=int(p == ("lift", (2, 5, 5))))
+    picks = [s.choose(pairs, gap, 100) for _ in range(30)]
+    assert max(set(picks), key=picks.count) == ("lift", (2, 5, 5))
+    assert s.summary()["lift 2x5x5"]["wins"] == 1
