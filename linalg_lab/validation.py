@@ -27,6 +27,8 @@ Checks
 - :func:`check_matrix`, :func:`check_vector`: arrays (shape, dtype,
   finiteness, sparse matrices, ``LinearOperator``).
 - :func:`check_indices`: distinct integer indices into an axis.
+- :func:`positional_deprecated`: a parameter made keyword-only (``rng``)
+  still accepted positionally for one release, with a ``DeprecationWarning``.
 
 Tolerance rule
 --------------
@@ -56,8 +58,11 @@ ValueError: A: expected a 2-D array, got shape (3,)
 
 from __future__ import annotations
 
+import functools
+import inspect
 import numbers
 import operator
+import warnings
 
 import numpy as np
 import scipy.sparse as sp
@@ -76,6 +81,7 @@ __all__ = [
     "check_rtol",
     "check_tolerance",
     "check_vector",
+    "positional_deprecated",
     "rank_cutoff",
     "relative_cutoff",
 ]
@@ -694,6 +700,69 @@ def rank_cutoff(sigma_max, shape, rtol=None) -> float:
     return relative_cutoff(max(dims), rtol) * sigma_max
 
 
+# ----------------------------------------------------------------------------- keyword-only arguments
+
+
+def positional_deprecated(*names: str):
+    """Decorator: keyword-only parameters ``names`` still accepted positionally, with a ``DeprecationWarning``.
+
+    For one release after a signature made ``rng`` (and what follows it)
+    keyword-only: the decorated function is declared with the new signature
+    (``def f(A, k=None, *, rng=None, rtol=None)``), and a call that passes
+    more positional arguments than it declares has the extra ones bound, in
+    order, to ``names``. Such a call warns; a keyword call pays one length
+    test. ``inspect.signature`` and the documentation show the new signature.
+
+    Raises
+    ------
+    TypeError
+        More extra positional arguments than ``names``, or a name given both
+        positionally and by keyword (as Python would).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> @positional_deprecated("rng", "rtol")
+    ... def f(A, k=None, *, rng=None, rtol=None):
+    ...     return k, rng, rtol
+    >>> f(1, 2, rng=3)
+    (2, 3, None)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     f(1, 2, 3, 1e-8)
+    (2, 3, 1e-08)
+    >>> print(caught[0].category.__name__, caught[0].message)
+    DeprecationWarning f: pass rng, rtol by keyword (rng=..., rtol=...); positional rng, rtol will be refused in the next release
+    """
+    def decorate(func):
+        params = inspect.signature(func).parameters.values()
+        n_pos = sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) for p in params)
+        qualname = func.__name__
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            if len(args) > n_pos:
+                extra = args[n_pos:]
+                if len(extra) > len(names):
+                    raise TypeError(f"{qualname}() takes at most {n_pos + len(names)} positional arguments "
+                                    f"({len(args)} given)")
+                given = names[:len(extra)]
+                for name, value in zip(given, extra):
+                    if name in kwargs:
+                        raise TypeError(f"{qualname}() got multiple values for argument {name!r}")
+                    kwargs[name] = value
+                listed = ", ".join(given)
+                warnings.warn(f"{qualname}: pass {listed} by keyword ({', '.join(n + '=...' for n in given)}); "
+                              f"positional {listed} will be refused in the next release", DeprecationWarning,
+                              stacklevel=2)
+                args = args[:n_pos]
+            return func(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
 # ----------------------------------------------------------------------------- moved checks
 
 #: Checks that moved into their family: name -> module (importable from here for one release, with a warning).
@@ -710,7 +779,6 @@ _MOVED = {
 def __getattr__(name):
     if name in _MOVED:
         import importlib
-        import warnings
 
         warnings.warn(f"linalg_lab.validation.{name} moved to {_MOVED[name]}; import it from there "
                       "(this alias goes in the next release)", DeprecationWarning, stacklevel=2)

@@ -87,7 +87,7 @@ def zero_filled_svd(X, rank, *, rng=None) -> OneSidedCompletion:
         The observations (see :func:`~linalg_lab.completion.one_sided_complete`).
     rank : int
         ``1 <= rank <= min(n, d)``.
-    rng : None, int, SeedSequence or Generator
+    rng : None, int, numpy.random.SeedSequence or numpy.random.Generator, optional
         Start vector of the sparse SVD (only for ``d > 3000``).
 
     Returns
@@ -140,7 +140,7 @@ def soft_impute(X, rank, *, shrinkage: float = 0.05, max_iter: int = 100, tol: f
     max_iter : int, default 100
     tol : float, default 1e-5
         Stop when ``||Z_new - Z_old||_F^2 <= tol ||Z_old||_F^2`` (low-rank parts).
-    rng : None, int, SeedSequence or Generator
+    rng : None, int, numpy.random.SeedSequence or numpy.random.Generator, optional
         Start vectors of the sparse SVD (only for ``d > 3000``).
 
     Returns

@@ -292,7 +292,7 @@ def one_sided_complete(X, rank, *, loss: str = "likelihood", estimator: str = "r
         Iteration limit of each descent stage.
     tol : float, default 1e-9
         Gradient tolerance of the descent (normalised units).
-    rng : None, int, SeedSequence or Generator
+    rng : None, int, numpy.random.SeedSequence or numpy.random.Generator, optional
         Only used to start directions the data leave flat (see the module code)
         and the sparse eigensolver for ``d > 3000``.
 

@@ -23,7 +23,7 @@ def random_instance(n, d, rank, *, per_row: int = 2, scales=None, rng=None):
         Distinct observed columns per row, chosen uniformly at random.
     scales : array_like of shape (rank,), optional
         Column scales of ``G``, nonzero (default all ones; the ICML 2023 benchmark uses 3).
-    rng : None, int, SeedSequence or Generator
+    rng : None, int, numpy.random.SeedSequence or numpy.random.Generator, optional
 
     Returns
     -------

@@ -16,7 +16,9 @@ Public API (flat, functional):
   (``R^T (C^T A R^T)^{-1} C^T``), :func:`randomized_pinv` (factored
   ``(P^T A)^+ (P^T A Q) (A Q)^+``).
 * tolerances and checks: :func:`rank_cutoff`, :func:`numerical_rank`,
-  :func:`penrose_residuals`, :func:`sketch_matrix`.
+  :func:`penrose_residuals`, :func:`sketch_matrix`, :func:`sparse_sign_matrix`
+  (the project's one sparse sign embedding, also behind the sketches of
+  :mod:`linalg_lab.projection`).
 
 Every rank decision uses the cutoff
 ``max(rtol, max(m, n) * eps) * sigma_max`` (:func:`linalg_lab.validation.rank_cutoff`;
@@ -40,7 +42,7 @@ from .classic import (
 )
 from .meta import MetaFactorization, meta_factorize
 from .pinv_product import pinv_cr, pinv_product, pinv_via_cr
-from .randomized import RandomizedPinv, randomized_pinv, sketch_matrix
+from .randomized import RandomizedPinv, randomized_pinv, sketch_matrix, sparse_sign_matrix
 from .tolerance import numerical_rank, penrose_residuals, pinv, rank_cutoff
 
 __all__ = [
@@ -69,6 +71,7 @@ __all__ = [
     "randomized_pinv",
     "RandomizedPinv",
     "sketch_matrix",
+    "sparse_sign_matrix",
     # tolerances and checks
     "rank_cutoff",
     "numerical_rank",

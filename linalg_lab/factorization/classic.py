@@ -494,7 +494,7 @@ def nystrom(A, k, *, l=None, B=None, D=None, rng=None, rtol=None) -> NystromFact
         Left sketch; default Gaussian.
     D : array_like, shape (n, k), optional
         Right sketch; default Gaussian.
-    rng : None, int or numpy.random.Generator
+    rng : None, int, numpy.random.SeedSequence or numpy.random.Generator, optional
         Source of the Gaussian sketches.
     rtol : float or None, optional
         Relative rank tolerance of ``R^+`` (cutoff

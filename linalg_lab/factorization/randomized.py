@@ -43,11 +43,12 @@ from ..validation import (
     check_rng,
     check_rtol,
     check_tolerance,
+    positional_deprecated,
     relative_cutoff,
 )
 from .tolerance import _rank, _truncated_svd
 
-__all__ = ["RandomizedPinv", "randomized_pinv", "sketch_matrix"]
+__all__ = ["RandomizedPinv", "randomized_pinv", "sketch_matrix", "sparse_sign_matrix"]
 
 SKETCHES = ("gaussian", "sparse_sign", "select")
 
@@ -187,16 +188,94 @@ class _FactoredAdjoint(LinearOperator):
 # ----------------------------------------------------------------------------
 
 
-def _sparse_sign(size: int, k: int, rng: np.random.Generator, zeta: int):
-    """``size x k`` sparse sign matrix: each row has ``min(zeta, k)`` entries +-1."""
-    z = min(int(zeta), k)
-    if z == k:
-        cols = np.broadcast_to(np.arange(k), (size, k))
-    else:
-        cols = np.argpartition(rng.random((size, k)), z - 1, axis=1)[:, :z]
-    signs = rng.choice(np.array([-1.0, 1.0]), size=(size, z))
-    rows = np.repeat(np.arange(size), z)
-    return sp.csc_array((signs.ravel(), (rows, np.asarray(cols).ravel())), shape=(size, k))
+def sparse_sign_matrix(d, n, *, zeta=8, rng=None, n_sketches=1):
+    """The sparse sign embedding: a ``d x n`` sketch with ``min(zeta, d)`` nonzeros ``+-1/sqrt(min(zeta, d))`` per column.
+
+    The one sparse sign builder of the project: the sketches of
+    :func:`sketch_matrix` / :func:`randomized_pinv` (transposed) and the output
+    sketches of :class:`linalg_lab.projection.KroneckerProjection` are drawn
+    here. ``S`` maps ``R^n`` to ``R^d`` (``S @ x``). Column ``j`` has exactly
+    ``z = min(zeta, d)`` nonzeros, in distinct rows, with independent
+    uniform signs, scaled by ``1/sqrt(z)``, so that
+
+    * every column has unit norm, ``||S e_j|| = 1``, and
+    * ``E[S^T S] = I_n`` (two columns share rows only through independent
+      signs), i.e. ``E ||S x||^2 = ||x||^2``: a Johnson-Lindenstrauss
+      embedding in expectation (Kane and Nelson).
+
+    The rows of a column are drawn by the block construction: the ``d`` rows
+    split into ``z`` contiguous blocks of sizes ``floor`` or ``ceil`` of
+    ``d / z``, one row drawn uniformly in each block, so the rows are distinct
+    without rejection and a column costs ``O(z)`` (``O(n z)`` in all, never
+    ``O(n d)``).
+
+    Parameters
+    ----------
+    d : int
+        Rows (the embedding dimension), ``>= 1``.
+    n : int
+        Columns (the dimension of the vectors sketched), ``>= 1``.
+    zeta : int, default 8
+        Nonzeros per column (``min(zeta, d)`` are used).
+    rng : None, int, numpy.random.SeedSequence or numpy.random.Generator, optional
+        Keyword-only.
+    n_sketches : int, default 1
+        Number of independent ``d x n`` sketches, stacked vertically
+        (``(n_sketches d) x n``).
+
+    Returns
+    -------
+    scipy.sparse.csc_array, shape (n_sketches * d, n)
+        Exactly ``n_sketches * n * min(zeta, d)`` stored entries.
+
+    Raises
+    ------
+    TypeError, ValueError
+        Non-integer or out-of-range ``d``, ``n``, ``zeta``, ``n_sketches``;
+        a bad ``rng`` (the message names the argument).
+
+    References
+    ----------
+    .. [1] D. M. Kane and J. Nelson, "Sparser Johnson-Lindenstrauss
+       Transforms", *J. ACM* 61 (2014) 4 (the block construction).
+    .. [2] P.-G. Martinsson and J. A. Tropp, "Randomized numerical linear
+       algebra: foundations and algorithms", *Acta Numerica* 29 (2020)
+       403-572, Section 9.2 (sparse sign matrices).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from linalg_lab.factorization import sparse_sign_matrix
+    >>> S = sparse_sign_matrix(6, 10, zeta=4, rng=0)
+    >>> S.shape, int(S.nnz), np.unique(np.abs(S.data)).tolist()
+    ((6, 10), 40, [0.5])
+    >>> bool(np.allclose(np.linalg.norm(S.toarray(), axis=0), 1.0))
+    True
+    """
+    d = check_int(d, "d", minimum=1)
+    n = check_int(n, "n", minimum=1)
+    zeta = check_int(zeta, "zeta", minimum=1)
+    n_sketches = check_int(n_sketches, "n_sketches", minimum=1)
+    return _sparse_sign(d, n, n_sketches, check_rng(rng), zeta)
+
+
+def _sparse_sign(d: int, n: int, copies: int, rng: np.random.Generator, zeta: int) -> sp.csc_array:
+    """:func:`sparse_sign_matrix` without the checks (``rng`` a Generator)."""
+    z = min(zeta, d)
+    # block construction: the d rows of a sketch split into z blocks, one row drawn in each block per column,
+    # so the z rows of a column are distinct without rejection
+    starts = (np.arange(z + 1) * d) // z
+    sizes = np.diff(starts)
+    rows = starts[:-1] + np.floor(rng.random((copies, n, z)) * sizes).astype(np.int64)
+    rows += (np.arange(copies, dtype=np.int64) * d)[:, None, None]
+    cols = np.broadcast_to(np.arange(n)[None, :, None], rows.shape)
+    vals = rng.choice(np.array([-1.0, 1.0]), size=rows.shape) / np.sqrt(z)
+    return sp.csc_array((vals.ravel(), (rows.ravel(), cols.ravel())), shape=(copies * d, n))
+
+
+def _sparse_sign_test(size: int, k: int, rng: np.random.Generator, zeta: int) -> sp.csr_array:
+    """The ``size x k`` sparse sign test matrix ``P`` (``P^T`` a :func:`sparse_sign_matrix` of shape ``k x size``)."""
+    return _sparse_sign(k, size, 1, rng, zeta).T
 
 
 def sketch_matrix(size, k, kind="gaussian", *, rng=None, zeta=8):
@@ -210,11 +289,12 @@ def sketch_matrix(size, k, kind="gaussian", *, rng=None, zeta=8):
         Number of columns, ``1 <= k <= size``.
     kind : {"gaussian", "sparse_sign", "select"}
         ``"gaussian"``: i.i.d. N(0, 1) entries (dense). ``"sparse_sign"``:
-        every row has ``min(zeta, k)`` nonzeros +-1 in random columns (a
-        CountSketch-like sparse sign embedding when transposed; CSC sparse).
+        the transpose of :func:`sparse_sign_matrix` ``(k, size)``: every row
+        has ``min(zeta, k)`` nonzeros ``+-1/sqrt(min(zeta, k))`` in distinct
+        random columns, so ``E[S S^T] = I_size`` (CSC sparse).
         ``"select"``: ``k`` distinct columns of the identity chosen uniformly
         at random (dense, 0/1).
-    rng : None, int or numpy.random.Generator
+    rng : None, int, numpy.random.SeedSequence or numpy.random.Generator, optional
     zeta : int, optional
         Nonzeros per row of the sparse sign matrix (default 8).
 
@@ -245,7 +325,7 @@ def sketch_matrix(size, k, kind="gaussian", *, rng=None, zeta=8):
     if kind == "gaussian":
         return rng.standard_normal((size, k))
     if kind == "sparse_sign":
-        return _sparse_sign(size, k, rng, zeta)
+        return _sparse_sign_test(size, k, rng, zeta).tocsc()
     idx = np.sort(rng.choice(size, k, replace=False))
     S = np.zeros((size, k))
     S[idx, np.arange(k)] = 1.0
@@ -422,19 +502,20 @@ def _random_sketches(A, m, n, k, l, kind, rng, zeta, n_probes):
         M = Z if exact[0] else P[:, :k].T @ Z
     else:
         if exact[0]:
-            Z = _times(A, _sparse_sign(n, l, rng, zeta))
+            Z = _times(A, _sparse_sign_test(n, l, rng, zeta))
             Y, M = _rows_of(A, np.arange(m)), Z
         else:
-            P = _sparse_sign(m, k, rng, zeta)
+            P = _sparse_sign_test(m, k, rng, zeta)
             Y = _times_t(A, P)
-            Z = _cols_of(A, np.arange(n)) if exact[1] else _times(A, _sparse_sign(n, l, rng, zeta))
+            Z = _cols_of(A, np.arange(n)) if exact[1] else _times(A, _sparse_sign_test(n, l, rng, zeta))
             M = np.asarray(P.T @ Z)
     if n_probes == 0 or kind != "gaussian":
         AG = AtG = None
     return Y, Z, M, rows, cols, AG, AtG, exact
 
 
-def randomized_pinv(A, k=None, l=None, sketch="gaussian", rng=None, rtol=None, *,
+@positional_deprecated("rng", "rtol")
+def randomized_pinv(A, k=None, l=None, sketch="gaussian", *, rng=None, rtol=None,
                     n_probes=4, probe_tol=None, max_k=None, zeta=8, max_draws=MAX_DRAWS) -> RandomizedPinv:
     """Randomized pseudoinverse ``A_r^+ = (P^T A)^+ (P^T A Q) (A Q)^+``, factored.
 
@@ -483,8 +564,10 @@ def randomized_pinv(A, k=None, l=None, sketch="gaussian", rng=None, rtol=None, *
         ``(rows, cols)`` of integer index arrays (selection: ``P^T A =
         A[rows]``, ``A Q = A[:, cols]``, giving the pseudoinverse of the
         cross approximation).
-    rng : None, int or numpy.random.Generator
-        Source of the sketches and probes.
+    rng : None, int, numpy.random.SeedSequence or numpy.random.Generator, optional
+        Source of the sketches and probes. Keyword-only, as is ``rtol``
+        (passed positionally, both still work for one release, with a
+        ``DeprecationWarning``).
     rtol : float or None, optional
         Relative rank tolerance: singular values of ``P^T A``, ``A Q`` and
         ``P^T A Q`` at or below ``max(rtol, max(m, n) * eps) * sigma_max`` (of

@@ -156,7 +156,7 @@ class KroneckerProjection:
         Relative cutoff for the eigenvalues of ``W`` and of ``M`` (None: the
         rounding floors ``10 n eps`` and ``10 max(m, n^2) eps``; a given
         ``rtol`` can only raise them). See the module text.
-    rng : None, int, SeedSequence or Generator
+    rng : None, int, numpy.random.SeedSequence or numpy.random.Generator, optional
         Randomness of the sketches.
 
     Attributes

@@ -33,6 +33,8 @@ import math
 import numpy as np
 import scipy.sparse as sp
 
+from ..factorization.randomized import sparse_sign_matrix
+
 __all__ = ["SKETCHES", "median_coordinates", "sketch_matrices", "sketch_sizes"]
 
 SKETCHES = ("gaussian", "sparse_sign")
@@ -54,6 +56,11 @@ def sketch_sizes(eps: float, delta: float) -> tuple[int, int]:
 def sketch_matrices(kind: str, s: int, L: int, N: int, rng: np.random.Generator, zeta: int = 8):
     """``L`` stacked sketches as one ``(L s) x N`` matrix (dense Gaussian or sparse sign CSC).
 
+    The sparse sign sketches are :func:`linalg_lab.factorization.sparse_sign_matrix`
+    (``zeta`` nonzeros ``+-1/sqrt(zeta)`` per column of each sketch); the
+    Gaussian ones have entries of variance ``1/s``. Both satisfy
+    ``E[R_l^T R_l] = I``.
+
     Examples
     --------
     >>> import numpy as np
@@ -63,16 +70,8 @@ def sketch_matrices(kind: str, s: int, L: int, N: int, rng: np.random.Generator,
     """
     if kind == "gaussian":
         return rng.standard_normal((L * s, N)) / math.sqrt(s)
-    zeta = min(zeta, s)
-    # block construction: the s rows of a sketch split into zeta blocks, one row drawn in each block per column,
-    # so the zeta rows of a column are distinct without rejection
-    starts = (np.arange(zeta + 1) * s) // zeta
-    sizes = np.diff(starts)
-    rows = starts[:-1] + np.floor(rng.random((L, N, zeta)) * sizes).astype(np.int64)
-    rows = rows + (np.arange(L) * s)[:, None, None]
-    cols = np.broadcast_to(np.arange(N)[None, :, None], rows.shape)
-    vals = rng.choice([-1.0, 1.0], size=rows.shape) / math.sqrt(zeta)
-    return sp.csc_matrix((vals.ravel(), (rows.ravel(), cols.ravel())), shape=(L * s, N))
+    # the project's one sparse sign builder (same scaling: E[R_l^T R_l] = I, unit columns)
+    return sp.csc_matrix(sparse_sign_matrix(s, N, zeta=zeta, rng=rng, n_sketches=L))
 
 
 def median_coordinates(R, sketches: np.ndarray, index: np.ndarray, s: int) -> np.ndarray:

@@ -136,7 +136,7 @@ class TruncatedSVDState:
     max_cond : float, default 1e3
         Re-orthogonalise a side when the condition number of its ``K``
         exceeds this (see the module notes).
-    rng : None, int, SeedSequence or Generator
+    rng : None, int, numpy.random.SeedSequence or numpy.random.Generator, optional
         Randomness of ``"gkl"`` (start vector) and ``"rpi"``.
 
     Attributes
@@ -275,7 +275,7 @@ class TruncatedSVDState:
             the dense SVD when ``m n <= 2.5e7``. ``"dense"``: a full SVD;
             ``"auto"``: dense for small dense matrices or ``k >= min(m, n) -
             1``, else svds.
-        rng : None, int, SeedSequence or Generator
+        rng : None, int, numpy.random.SeedSequence or numpy.random.Generator, optional
             Start vector of svds, and the state's randomness.
         **options
             Passed to the constructor (``method``, ``l``, ...).

@@ -418,3 +418,29 @@ def test_moved_checks_still_resolve_from_validation_with_a_deprecation_warning()
     with pytest.warns(DeprecationWarning, match="linalg_lab.projection._checks"):
         assert v.check_symmetric_psd is pc.check_symmetric_psd
     assert not hasattr(v, "check_nothing")
+
+
+def test_positional_deprecated_binds_extra_positional_arguments_in_order_and_warns():
+    import inspect
+    import warnings
+
+    from linalg_lab.validation import positional_deprecated
+
+    @positional_deprecated("rng", "rtol")
+    def f(A, k=None, *, rng=None, rtol=None, other=0):
+        """Doc."""
+        return A, k, rng, rtol, other
+
+    assert f.__doc__ == "Doc." and list(inspect.signature(f).parameters) == ["A", "k", "rng", "rtol", "other"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert f(1, 2, rng=3, other=5) == (1, 2, 3, None, 5)  # keywords: no warning
+        assert f(1) == (1, None, None, None, 0)
+    with pytest.warns(DeprecationWarning, match=r"^f: pass rng by keyword \(rng=\.\.\.\)"):
+        assert f(1, 2, 3) == (1, 2, 3, None, 0)
+    with pytest.warns(DeprecationWarning, match="pass rng, rtol by keyword"):
+        assert f(1, 2, 3, 4, other=6) == (1, 2, 3, 4, 6)
+    with pytest.raises(TypeError, match="multiple values for argument 'rtol'"):
+        f(1, 2, 3, 4, rtol=4)
+    with pytest.raises(TypeError, match="at most 4 positional arguments"):
+        f(1, 2, 3, 4, 5)

@@ -16,6 +16,7 @@ from linalg_lab.factorization import (
     pinv,
     randomized_pinv,
     sketch_matrix,
+    sparse_sign_matrix,
 )
 
 
@@ -173,8 +174,9 @@ def test_sketch_matrix_kinds():
     G = sketch_matrix(50, 6, rng=0)
     assert G.shape == (50, 6) and isinstance(G, np.ndarray)
     S = sketch_matrix(50, 6, "sparse_sign", rng=0, zeta=3)
-    assert sp.issparse(S) and S.nnz == 150
-    assert np.all(np.abs(S.toarray()).sum(axis=1) == 3)
+    assert sp.issparse(S) and S.format == "csc" and S.nnz == 150
+    assert np.all((S.toarray() != 0).sum(axis=1) == 3)  # zeta nonzeros per row, +-1/sqrt(zeta) (unit rows)
+    assert np.allclose(np.abs(S.data), 1 / np.sqrt(3)) and np.allclose(np.linalg.norm(S.toarray(), axis=1), 1.0)
     E = sketch_matrix(50, 6, "select", rng=0)
     assert np.all(E.sum(axis=0) == 1) and E.sum() == 6
 
@@ -313,3 +315,94 @@ def test_result_is_the_pseudoinverse_unless_it_warns(shape, sketch, structured, 
         assert warned  # a sketch smaller than the rank can never give A^+
     if k is None and sketch == "gaussian":
         assert not warned  # the adaptive mode reaches min(m, n), where a side is the identity
+
+
+# ----------------------------------------------------------------------------- the one sparse sign builder
+@settings(deadline=None, max_examples=40)
+@given(d=st.integers(1, 40), n=st.integers(1, 30), zeta=st.integers(1, 12), copies=st.integers(1, 3),
+       seed=st.integers(0, 2**32 - 1))
+def test_sparse_sign_columns_are_exactly_sparse_and_unit(d, n, zeta, copies, seed):
+    S = sparse_sign_matrix(d, n, zeta=zeta, rng=seed, n_sketches=copies)
+    z = min(zeta, d)
+    assert S.shape == (copies * d, n) and S.nnz == copies * n * z
+    D = S.toarray()
+    for c in range(copies):  # every column of every sketch: exactly z nonzeros, in distinct rows, +-1/sqrt(z)
+        block = D[c * d:(c + 1) * d]
+        assert np.all((block != 0).sum(axis=0) == z)
+        assert np.allclose(np.abs(block[block != 0]), 1 / np.sqrt(z))
+    assert np.allclose(np.linalg.norm(D, axis=0), np.sqrt(copies))
+    again = sparse_sign_matrix(d, n, zeta=zeta, rng=seed, n_sketches=copies).toarray()
+    assert np.array_equal(D, again)  # the same seed, the same sketch
+
+
+def test_sparse_sign_is_an_isometry_in_expectation():
+    # E[S^T S] = I: the mean of S^T S over T independent draws, against the standard error of its entries
+    d, n, zeta, T = 12, 9, 3, 4000
+    mean = np.zeros((n, n))
+    rng = np.random.default_rng(0)
+    for _ in range(T):
+        S = sparse_sign_matrix(d, n, zeta=zeta, rng=rng).toarray()
+        mean += S.T @ S
+    mean /= T
+    assert np.allclose(np.diag(mean), 1.0)  # exactly 1 per draw (unit columns)
+    off = mean[~np.eye(n, dtype=bool)]
+    # an off-diagonal entry of one draw has mean 0 and variance (rows shared) / z^2 <= 1 / z
+    assert np.max(np.abs(off)) < 5 * np.sqrt(1.0 / zeta / T)
+    # E ||S x||^2 = ||x||^2 for a fixed x
+    x = np.arange(1.0, n + 1)
+    norms = [np.linalg.norm(sparse_sign_matrix(d, n, zeta=zeta, rng=rng) @ x) ** 2 for _ in range(T)]
+    assert abs(np.mean(norms) / (x @ x) - 1) < 5 * np.std(norms) / np.sqrt(T) / (x @ x)
+
+
+def test_sparse_sign_rows_are_spread_over_the_blocks():
+    # block construction: the z rows of a column lie one in each of z contiguous blocks, each row reachable
+    d, n, zeta = 10, 2000, 3
+    S = sparse_sign_matrix(d, n, zeta=zeta, rng=1)
+    starts = (np.arange(zeta + 1) * d) // zeta
+    rows = S.indices.reshape(n, zeta)  # CSC: the rows of each column, sorted
+    rows = np.sort(rows, axis=1)
+    for b in range(zeta):
+        assert np.all((rows[:, b] >= starts[b]) & (rows[:, b] < starts[b + 1]))
+    counts = np.bincount(S.indices, minlength=d)
+    assert np.all(counts > 0)
+    signs = np.sign(S.data)
+    assert abs(signs.mean()) < 5 / np.sqrt(signs.size)
+
+
+def test_sparse_sign_is_the_builder_behind_both_families():
+    from linalg_lab.projection.sketch import sketch_matrices
+
+    R = sketch_matrices("sparse_sign", 6, 4, 15, np.random.default_rng(3), zeta=2)
+    ref = sparse_sign_matrix(6, 15, zeta=2, rng=np.random.default_rng(3), n_sketches=4)
+    assert np.array_equal(R.toarray(), ref.toarray())
+    P = sketch_matrix(15, 6, "sparse_sign", rng=np.random.default_rng(3), zeta=2)
+    assert np.array_equal(P.toarray(), sparse_sign_matrix(6, 15, zeta=2, rng=np.random.default_rng(3)).toarray().T)
+
+
+@pytest.mark.parametrize(("kwargs", "exc", "name"), [
+    (dict(d=0, n=3), ValueError, "d"), (dict(d=3, n=2.0), TypeError, "n"),
+    (dict(d=3, n=3, zeta=0), ValueError, "zeta"), (dict(d=3, n=3, n_sketches=0), ValueError, "n_sketches"),
+    (dict(d=3, n=3, rng=-1), ValueError, "rng"),
+])
+def test_sparse_sign_bad_arguments_name_the_argument(kwargs, exc, name):
+    with pytest.raises(exc, match=f"^{name}: "):
+        sparse_sign_matrix(**kwargs)
+
+
+def test_rng_and_rtol_are_keyword_only_with_a_deprecated_positional_form():
+    import inspect
+
+    params = inspect.signature(randomized_pinv).parameters
+    assert params["rng"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert params["rtol"].kind is inspect.Parameter.KEYWORD_ONLY
+    A = np.random.default_rng(4).standard_normal((30, 3)) @ np.random.default_rng(5).standard_normal((3, 20))
+    ref = randomized_pinv(A, 6, None, "sparse_sign", rng=7, rtol=1e-10).toarray()
+    with pytest.warns(DeprecationWarning, match="randomized_pinv: pass rng, rtol by keyword"):
+        old = randomized_pinv(A, 6, None, "sparse_sign", 7, 1e-10)
+    assert np.array_equal(old.toarray(), ref)  # the same call, the same result
+    with pytest.warns(DeprecationWarning, match="pass rng by keyword"):
+        assert np.array_equal(randomized_pinv(A, 6, None, "sparse_sign", 7, rtol=1e-10).toarray(), ref)
+    with pytest.raises(TypeError, match="multiple values for argument 'rng'"):
+        randomized_pinv(A, 6, None, "gaussian", 7, rng=7)
+    with pytest.raises(TypeError, match="at most 6 positional arguments"):
+        randomized_pinv(A, 6, None, "gaussian", 7, 1e-10, 4)
