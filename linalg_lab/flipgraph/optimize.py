@@ -11,7 +11,10 @@ scheme for 2x2 matrices), and sandwiches move them. :func:`optimize_additions`
 alternates chunks of flips, in the numba kernel
 :func:`~linalg_lab.flipgraph._kernels.cost_walk` that keeps the count of
 nonzero coefficients up to date flip by flip, with random sandwiches, and
-returns the cheapest scheme it met, verified.
+returns the cheapest scheme it met, verified. :func:`anneal_additions` is
+a Metropolis walk on the count over flips, sandwiches and plus transitions
+(dense factors, numba kernel :mod:`._anneal`), and :func:`anneal_reduced`
+samples such a walk for the shortest reduced program.
 
 Examples
 --------
@@ -76,7 +79,7 @@ def _within(spent, max_flips, t0, time_limit) -> bool:
 
 def optimize_additions(scheme: Scheme, *, time_limit: float | None = 10.0, max_flips: int | None = None,
                        rng=None, chunk: int = 4096, sandwiches: int = 4, descent: int = 20,
-                       margin: int | None = 12) -> OptimizeResult:
+                       margin: int | None = 12, method: str = "walk") -> OptimizeResult:
     """Walk flips and sandwiches at constant rank from ``scheme``; return the scheme with the fewest additions.
 
     Parameters
@@ -99,6 +102,11 @@ def optimize_additions(scheme: Scheme, *, time_limit: float | None = 10.0, max_f
     margin : int or None
         A walk whose scheme costs more than the cheapest + ``margin`` goes
         back to the cheapest (moved by the random sandwiches); None: never.
+    method : {"walk", "anneal"}
+        "walk" (default): the walk above. "anneal": :func:`anneal_additions`
+        (Metropolis on the count, with plus transitions; ``gg`` schemes) with
+        the same ``time_limit``, ``max_flips`` as its proposal budget, and ``rng``;
+        the other arguments are not used.
 
     Returns
     -------
@@ -110,6 +118,10 @@ def optimize_additions(scheme: Scheme, *, time_limit: float | None = 10.0, max_f
         far is returned (``interrupted`` is True).
     """
     check_instance(scheme, "scheme", Scheme)
+    if method not in ("walk", "anneal"):
+        raise ValueError(f"method: expected 'walk' or 'anneal', got {method!r}")
+    if method == "anneal":
+        return anneal_additions(scheme, time_limit=time_limit, max_steps=max_flips, rng=rng)
     time_limit, max_flips, chunk = _check_budget(time_limit, max_flips, chunk)
     sandwiches = check_int(sandwiches, "sandwiches", minimum=0)
     descent = check_int(descent, "descent", minimum=0)
@@ -379,3 +391,202 @@ def sandwich_descent(scheme: Scheme, rng=None, *, plateau: int = 20) -> Scheme:
         mats = _apply_sandwich(mats, n, ring, q, i, j, s)
     out = scheme.with_factors(*(m.reshape(R, -1) for m in mats))
     return checked(out)
+
+
+# ------------------------------------------------------------------ annealing (numba kernel, dense factors)
+_ANNEAL_RINGS = {Ring.ZT: 0, Ring.F2: 2, Ring.F3: 3}
+
+
+class _Annealer:
+    """Dense factor arrays with room for ``extra`` terms, advanced by :func:`._anneal.anneal_walk`."""
+
+    def __init__(self, scheme: Scheme, extra: int):
+        if scheme.code != "gg" or scheme.ring not in _ANNEAL_RINGS:
+            raise ValueError(f"scheme: expected a gg scheme over F2, F3 or ZT, got {scheme.code} over {scheme.ring}")
+        self.scheme, self.R, self.ring = scheme, scheme.rank, _ANNEAL_RINGS[scheme.ring]
+        self.mats = [np.zeros((self.R + extra, np.shape(a)[1]), dtype=np.int8) for a in scheme.factors]
+        self.best = [np.zeros((self.R, np.shape(a)[1]), dtype=np.int8) for a in scheme.factors]
+        self.offset = 2 * self.R + scheme.dims[2]
+        self.load(scheme)
+        self.best_cost = self.cost
+        for b, m in zip(self.best, self.mats):
+            b[:] = m[: self.R]
+
+    def load(self, scheme: Scheme) -> None:
+        for m, a in zip(self.mats, scheme.factors):
+            m[:] = 0
+            m[: self.R] = np.asarray(a, dtype=np.int64)
+        self.rk = self.R
+        self.cost = sum(int(np.count_nonzero(m)) for m in self.mats)
+
+    def run(self, steps, temp, p_sandwich, p_plus, seed) -> None:
+        from ._anneal import anneal_walk
+        n1, n2, n3 = self.scheme.n
+        U, V, W = self.mats
+        bU, bV, bW = self.best
+        self.rk, self.cost, self.best_cost, *_ = anneal_walk(U, V, W, self.rk, self.R, n1, n2, n3, self.ring, steps,
+                                                             temp, p_sandwich, p_plus, seed, bU, bV, bW,
+                                                             self.best_cost)
+
+    def current(self) -> Scheme | None:
+        """The walk's scheme when it is at rank R (else None)."""
+        if self.rk != self.R:
+            return None
+        return self.scheme.with_factors(*(m[: self.R].astype(np.int64) for m in self.mats))
+
+    def best_scheme(self) -> Scheme:
+        return checked(self.scheme.with_factors(*(b.astype(np.int64) for b in self.best)))
+
+
+def anneal_additions(scheme: Scheme, *, time_limit: float | None = 10.0, max_steps: int | None = None, rng=None,
+                     temperature=(0.3, 3.0), chunk: int = 100_000, sandwich: float = 0.05, plus: float = 0.0005,
+                     extra: int = 1, patience: int = 100) -> OptimizeResult:
+    """Lower the naive count at constant rank by annealing over flips, sandwiches and plus transitions.
+
+    A Metropolis walk (numba kernel :mod:`linalg_lab.flipgraph._anneal`) on
+    the number of nonzero coefficients: each step proposes a flip (Kauers and
+    Moosbauer, arXiv 2212.01175), an elementary sandwich ``I +- E_ij`` (with
+    probability ``sandwich``) or a plus transition (Arai, Ichikawa and
+    Hukushima, arXiv 2312.17960; probability ``plus``, at most ``extra``
+    terms above the rank, which reductions remove again); moves that do not
+    raise the count are always taken, others with probability
+    ``exp(-increase / T)``. Each chunk of steps draws ``T`` log-uniformly in
+    ``temperature``; after ``patience`` chunks without a cheaper scheme the
+    walk restarts from the cheapest. Only schemes at the start's rank are
+    kept (a flip that would lower the rank below it is refused).
+
+    Parameters
+    ----------
+    scheme : Scheme
+        A ``gg`` scheme over ZT, F2 or F3.
+    time_limit : float, optional
+        Seconds (default 10); None: only ``max_steps`` bounds the walk.
+    max_steps : int, optional
+        Proposals in total.
+    rng : None, int, SeedSequence or Generator
+    temperature : (float, float)
+        Range of the chunks' temperatures.
+    chunk, sandwich, plus, extra, patience
+        Steps per kernel call, move probabilities, room above the rank, restart patience (chunks).
+
+    Returns
+    -------
+    OptimizeResult
+        The cheapest scheme met at the start's rank (verified), ``after <= before``;
+        ``flips`` counts proposals.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from linalg_lab.schemes import random_sandwich, strassen_scheme
+    >>> s = random_sandwich(strassen_scheme("ZT"), np.random.default_rng(0), 8)
+    >>> res = anneal_additions(s, time_limit=None, max_steps=200_000, rng=0)
+    >>> res.before >= res.after, res.scheme.rank, bool(res.scheme.verify())
+    (True, 7, True)
+    """
+    check_instance(scheme, "scheme", Scheme)
+    time_limit, max_steps, chunk = _check_budget(time_limit, max_steps, chunk)
+    lo, hi = (float(t) for t in temperature)
+    if not 0 < lo <= hi:
+        raise ValueError(f"temperature: expected (low, high) with 0 < low <= high, got {temperature!r}")
+    sandwich = check_real(sandwich, "sandwich", minimum=0.0, maximum=1.0)
+    plus = check_real(plus, "plus", minimum=0.0, maximum=1.0)
+    extra = check_int(extra, "extra", minimum=0)
+    patience = check_int(patience, "patience", minimum=1)
+    g = np.random.default_rng(seed_sequence(rng))
+    ann = _Annealer(scheme, extra)
+    before = additive_complexity(scheme)
+    best_cost, stale, spent = ann.best_cost, 0, 0
+    t0 = time.perf_counter()
+    interrupted = False
+    try:
+        while _within(spent, max_steps, t0, time_limit):
+            steps = chunk if max_steps is None else min(chunk, max_steps - spent)
+            temp = float(np.exp(g.uniform(np.log(lo), np.log(hi))))
+            ann.run(steps, temp, sandwich, plus if extra else 0.0, int(g.integers(2**31 - 1)))
+            spent += steps
+            if ann.best_cost < best_cost:
+                best_cost, stale = ann.best_cost, 0
+            else:
+                stale += 1
+                if stale >= patience:
+                    ann.load(ann.best_scheme())
+                    stale = 0
+    except KeyboardInterrupt:
+        interrupted = True
+    best = ann.best_scheme()
+    after = additive_complexity(best)
+    return OptimizeResult(best, before, after, spent, time.perf_counter() - t0,
+                          message=f"{before} -> {after} additions at rank {best.rank} (annealing)",
+                          interrupted=interrupted)
+
+
+def anneal_reduced(scheme: Scheme, *, time_limit: float | None = 10.0, max_samples: int | None = None, rng=None,
+                   temperature: float = 8.0, steps: int = 500, sandwich: float = 0.1, patience: int = 3000,
+                   restarts: int = 4) -> ReduceSearchResult:
+    """Search the rank-R flip/sandwich graph for the scheme whose reduced program is shortest, by annealing.
+
+    The walk of :func:`anneal_additions` at a high fixed ``temperature``
+    (default 8: the reduced count and the naive one are loosely related, so
+    the walk must wander; at T=2 it stays among schemes of low naive count,
+    whose reductions were all worse on 3x3x3 rank 23) is sampled every
+    ``steps`` proposals; each sample is reduced with ``restarts`` passes per
+    side (:func:`~linalg_lab.schemes.program.reduce_additions`) and a better
+    one again with 64. After ``patience`` samples without improvement the walk
+    restarts from the best scheme.
+
+    Returns
+    -------
+    ReduceSearchResult
+        ``after <= before`` (the start's own reduction with 64 passes per side);
+        ``flips`` counts proposals, ``evaluated`` samples.
+
+    Examples
+    --------
+    >>> from linalg_lab.schemes import strassen_scheme
+    >>> res = anneal_reduced(strassen_scheme("ZT"), time_limit=None, max_samples=300, rng=0)
+    >>> res.before, res.after
+    (18, 15)
+    """
+    from ..schemes.program import reduce_additions
+
+    check_instance(scheme, "scheme", Scheme)
+    if time_limit is None and max_samples is None:
+        raise ValueError("time_limit, max_samples: give at least one, or the walk never ends")
+    if time_limit is not None:
+        time_limit = check_real(time_limit, "time_limit", minimum=0.0, strict_minimum=True)
+    if max_samples is not None:
+        max_samples = check_int(max_samples, "max_samples", minimum=1)
+    temperature = check_real(temperature, "temperature", minimum=0.0, strict_minimum=True)
+    steps = check_int(steps, "steps", minimum=1)
+    sandwich = check_real(sandwich, "sandwich", minimum=0.0, maximum=1.0)
+    patience = check_int(patience, "patience", minimum=1)
+    restarts = check_int(restarts, "restarts", minimum=1)
+    g = np.random.default_rng(seed_sequence(rng))
+    ann = _Annealer(scheme, 0)
+    best = reduce_additions(scheme, restarts=64, rng=g)
+    before = best.additions
+    t0 = time.perf_counter()
+    samples = stale = 0
+    interrupted = False
+    try:
+        while (max_samples is None or samples < max_samples) and \
+                (time_limit is None or time.perf_counter() - t0 < time_limit):
+            ann.run(steps, temperature, sandwich, 0.0, int(g.integers(2**31 - 1)))
+            cur = ann.current()
+            samples += 1
+            p = reduce_additions(cur, restarts=restarts, rng=g)
+            if p.additions < best.additions:
+                p = reduce_additions(cur, restarts=64, rng=g)
+                if p.additions < best.additions:
+                    best, stale = p, 0
+                    continue
+            stale += 1
+            if stale >= patience:
+                ann.load(best.scheme)
+                stale = 0
+    except KeyboardInterrupt:
+        interrupted = True
+    return ReduceSearchResult(best, before, best.additions, samples * steps, samples, time.perf_counter() - t0,
+                              message=f"{before} -> {best.additions} additions after reduction at rank "
+                                      f"{scheme.rank} (annealing)", interrupted=interrupted)

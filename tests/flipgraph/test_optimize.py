@@ -126,3 +126,44 @@ def test_descent_errors():
         sandwich_descent(naive_scheme("gg", "2x2x2", "ZT"), plateau=-1)
     with pytest.raises(ValueError, match="margin"):
         optimize_additions(naive_scheme("gg", "2x2x2", "ZT"), max_flips=10, margin=-1)
+
+
+# ------------------------------------------------------------------ annealing
+from linalg_lab.flipgraph.optimize import anneal_additions, anneal_reduced  # noqa: E402
+from linalg_lab.schemes import random_sandwich, strassen_scheme  # noqa: E402
+
+
+@settings(max_examples=8, deadline=None)
+@given(ring=st.sampled_from(["F2", "F3", "ZT"]), fmt=st.sampled_from(["2x2x2", "2x2x3", "2x3x3"]),
+       extra=st.integers(0, 2), seed=st.integers(0, 2**32 - 1))
+def test_annealing_is_exact_keeps_the_rank_and_is_never_worse(ring, fmt, extra, seed):
+    w = Walker(naive_scheme("gg", fmt, ring), seed)
+    w.walk(5_000, plateau=1_000, margin=3)
+    start = w.scheme()
+    res = anneal_additions(start, time_limit=None, max_steps=60_000, rng=seed, chunk=5_000, plus=0.01,
+                           extra=extra, temperature=(0.5, 4.0), patience=3)
+    s = res.scheme
+    assert s.verify() and s.ring == start.ring and s.rank == start.rank
+    assert res.before == additive_complexity(start) and res.after == additive_complexity(s) <= res.before
+    if ring == "ZT":
+        assert all(np.abs(np.asarray(a)).max() <= 1 for a in s.factors)
+
+
+def test_annealing_brings_a_sandwiched_strassen_back_to_18():
+    s = random_sandwich(strassen_scheme("ZT"), np.random.default_rng(3), 10)
+    assert additive_complexity(s) > 18
+    res = optimize_additions(s, time_limit=None, max_flips=400_000, rng=0, method="anneal")
+    assert res.after <= 18 and res.scheme.rank == 7 and res.scheme.verify()
+
+
+def test_anneal_reduced_finds_winograd_and_checks_arguments():
+    res = anneal_reduced(strassen_scheme("ZT"), time_limit=None, max_samples=300, rng=0)
+    assert res.before == 18 and res.after == 15 == res.program.additions and res.program.check() == ""
+    with pytest.raises(ValueError, match="time_limit, max_samples"):
+        anneal_reduced(strassen_scheme("ZT"), time_limit=None)
+    with pytest.raises(ValueError, match="scheme: expected a gg scheme over F2, F3 or ZT"):
+        anneal_additions(naive_scheme("gg", "2x2x2", "Z"), max_steps=10)
+    with pytest.raises(ValueError, match="temperature"):
+        anneal_additions(strassen_scheme("ZT"), max_steps=10, temperature=(2.0, 1.0))
+    with pytest.raises(ValueError, match="method"):
+        optimize_additions(strassen_scheme("ZT"), max_flips=10, method="sa")
