@@ -17,7 +17,7 @@ from ..schemes.transforms import random_sandwich
 from .autopilot import start_for
 from .executor import RunState, StepReport, StepRequest, keeps
 from .pool import SchemePool
-from .symmetric import SymmetricWalker, orbit_headroom
+from .tracker import WalkerTracker
 
 
 class Coordinator(RunState):
@@ -57,11 +57,8 @@ class Coordinator(RunState):
         self.monitor = monitor
         self.autopilot = autopilot
         n = len(rngs)
-        self.pending_type: list = [None] * n
         self.tried = [0] * n                 # the lowest F2 rank a lifting walker already offered
-        self.my_best = [None] * n
-        self.last_best_flips = [0] * n
-        self.pending: list = [None] * n
+        self.track = WalkerTracker(n)
         self.last: list[StepReport | None] = [None] * n
         self.flips = 0
         self._lock = threading.Lock()
@@ -110,11 +107,7 @@ class Coordinator(RunState):
         if not self._foreign(i):
             req.report_below = best
             req.snapshot = self._snap_wanted and i not in self._snapshots
-        req.load, self.pending[i] = self.pending[i], None
-        req.walker_type, self.pending_type[i] = self.pending_type[i], None
-        if req.walker_type is not None:
-            req.headroom = orbit_headroom(s.margin) if req.walker_type is SymmetricWalker else s.margin + 8
-        return req
+        return self.track.attach(i, req, s.margin)
 
     def first(self, i: int) -> StepRequest | None:
         return self._request(i)
@@ -134,9 +127,7 @@ class Coordinator(RunState):
                 self.autopilot.improved(i, flips)
             if self.on_improve is not None:
                 self.on_improve(best)
-        if self.my_best[i] is None or rep.best_rank < self.my_best[i]:
-            self.my_best[i] = rep.best_rank
-            self.last_best_flips[i] = rep.total_flips
+        self.track.progress(i, rep.best_rank, rep.total_flips)
         if rep.current is not None and not self._foreign(i):
             if rep.rank == self.best_rank:      # the pool keeps it if it is new and (when full) cheaper
                 self.pool.offer(rep.current, flips=flips)
@@ -170,11 +161,9 @@ class Coordinator(RunState):
         if new is None:
             return
         scheme = start_for(new, lambda r: self.pool.pick(self.fmt, r), self.rngs[i])
-        self.pending[i], self.pending_type[i] = scheme, new.walker
         # a walker that loads the start keeps its counters; a new one (another kind or ring) starts at 0
         now = rep.total_flips if keeps(rep.walker, scheme, new.walker) else 0
-        self.my_best[i] = scheme.rank
-        self.last_best_flips[i] = now
+        self.track.load(i, scheme, new.walker, now)
         self.tried[i] = 0
         self.autopilot.begin(i, now)
 
@@ -183,15 +172,15 @@ class Coordinator(RunState):
         rng = self.rngs[i]
         harvesting = self._harvesting()
         # follow a better pool with some probability, or leave a stale path
-        behind = self.my_best[i] > self.best_rank and rng.random() < s.follow
-        stale = rep.total_flips - self.last_best_flips[i] > s.path_limit
+        behind = self.track.behind(i, self.best_rank) and rng.random() < s.follow
+        stale = self.track.stale(i, rep.total_flips, s.path_limit)
         if self._foreign(i) and rep.best_rank <= (self.target or 0):
             stale = True                 # at the target over F2 with no lift: a new descent
         if behind or (stale and not harvesting):
             if self.autopilot is not None:
                 strat = self.autopilot.strategy(i)
                 restart = (lambda r: start_for(strat, lambda q: self.pool.pick(self.fmt, q), r))
-                self.pending_type[i] = strat.walker
+                self.track.pending_type[i] = strat.walker
                 self.tried[i] = 0
             else:
                 restart = self.restart
@@ -199,9 +188,7 @@ class Coordinator(RunState):
             if s.sandwich and scheme.code == "gg":
                 # an isomorphic start whose ternary neighbourhood differs (the GL action commutes with flips)
                 scheme = random_sandwich(scheme, rng, s.sandwich)
-            self.pending[i] = scheme
-            self.my_best[i] = scheme.rank
-            self.last_best_flips[i] = rep.total_flips
+            self.track.load(i, scheme, flips=rep.total_flips)
 
     # ------------------------------------------------------------------ snapshots
     def snapshot(self, timeout: float = 5.0) -> list:

@@ -24,7 +24,8 @@ from .formats import MOVE_KINDS, canonical, format_label, format_moves, known_ta
 from .pool import checked
 from .settings import SearchSettings, mode_for
 from .stints import StintScheduler
-from .symmetric import SymmetricWalker, fresh_start, orbit_headroom
+from .tracker import WalkerTracker
+from .symmetric import SymmetricWalker, fresh_start
 from .walker import Walker
 
 #: Stints: long walks on one open format, each restarted when it stalls. F2 walks whose
@@ -113,9 +114,7 @@ class MetaCoordinator(RunState):
         n = len(rngs)
         self.current = [self.formats[i % len(self.formats)] for i in range(n)]
         self.visited = [{f} for f in self.current]
-        self.pending: list = [None] * n
-        self.my_best = [None] * n
-        self.last_best_flips = [0] * n
+        self.track = WalkerTracker(n)
         self.taken: Counter = Counter()
         # stints: the formats each kind serves, and per walker its (kind, format) (None: a hopping walk
         # over the ring), the lowest F2 rank already tried for a lift, and its flips when the stint began
@@ -139,7 +138,6 @@ class MetaCoordinator(RunState):
         self.stint_wins = [0] * n
         self.scheduler = StintScheduler(n)
         self.lifted = 0
-        self.pending_type: list = [None] * n
         self.history: list = []
         self.flips = 0
         self.stopped_by: str | None = None
@@ -215,11 +213,8 @@ class MetaCoordinator(RunState):
                                       report_below=below)
         else:
             req = StepRequest.walking(self.settings, self.known[f] or 0, stop_below=best, report_below=best)
-        req.load, self.pending[i] = self.pending[i], None
-        req.walker_type, self.pending_type[i] = self.pending_type[i], None
-        if req.walker_type is SymmetricWalker:
-            req.headroom = orbit_headroom(self.stint_settings[self.stint[i]].margin)
-        return req
+        margin = self.stint_settings[self.stint[i]].margin if self.stint[i] is not None else self.settings.margin
+        return self.track.attach(i, req, margin, sized=False)
 
     def first(self, i: int) -> StepRequest | None:
         return self._request(i)
@@ -232,10 +227,7 @@ class MetaCoordinator(RunState):
             return self._receive_stint(i, rep)
         if rep.best is not None and self.offer_and_spread(rep.best, verified=True):
             self.scheduler.hop_improved(self.current[i], self.flips)
-        progressed = self.my_best[i] is None or rep.best_rank < self.my_best[i]
-        if progressed:
-            self.my_best[i] = rep.best_rank
-            self.last_best_flips[i] = rep.total_flips
+        progressed = self.track.progress(i, rep.best_rank, rep.total_flips)
         rng = self.rngs[i]
         f = self.current[i]
         # a walker still descending keeps its format; a stalled one takes a meta move with some probability
@@ -243,8 +235,8 @@ class MetaCoordinator(RunState):
             self._meta(i, rep, forced=self.done(f))
         else:
             s = self.settings
-            behind = self.my_best[i] > self.best_rank(f) and rng.random() < s.follow
-            stale = rep.total_flips - self.last_best_flips[i] > s.path_limit
+            behind = self.track.behind(i, self.best_rank(f)) and rng.random() < s.follow
+            stale = self.track.stale(i, rep.total_flips, s.path_limit)
             if behind or stale:
                 self._load(i, self.pool.pick(self.key(f), rng), rep)
         if self.all_done():
@@ -271,16 +263,14 @@ class MetaCoordinator(RunState):
                 found = rep.best
             if found is not None and self.offer_and_spread(canonical(found), verified=True):
                 self.stint_wins[i] += 1
-        if rep.best_rank < self.my_best[i]:
-            self.my_best[i] = rep.best_rank
-            self.last_best_flips[i] = rep.total_flips
+        self.track.progress(i, rep.best_rank, rep.total_flips)
         if self.done(f) or rep.total_flips - self.stint_since[i] > STINT:
             self._meta(i, rep, forced=True)
             if self.stint[i] is not None:           # nothing open elsewhere: a walk over the ring on its own format
                 self._load(i, self.pool.pick(self.key(f), self.rngs[i]), rep)
-        elif (rep.total_flips - self.last_best_flips[i] > walk.path_limit
+        elif (self.track.stale(i, rep.total_flips, walk.path_limit)
               or rep.best_rank <= (self.known[f] or 0)
-              or (walk.follow > 0 and self.my_best[i] > self.best_rank(f) and self.rngs[i].random() < walk.follow)):
+              or (walk.follow > 0 and self.track.behind(i, self.best_rank(f)) and self.rngs[i].random() < walk.follow)):
             # stalled, at the target with no lift, or behind (only stays follow the format's best): a new start
             self._enter_stint(i, kind, f, rep)
         if self.all_done():
@@ -323,9 +313,7 @@ class MetaCoordinator(RunState):
             self.stint_wins[i] = 0
         self.stint[i], self.current[i] = (kind, f), f
         self.visited[i].add(f)
-        self.pending[i], self.pending_type[i] = start, make
-        self.my_best[i] = start.rank
-        self.last_best_flips[i] = now
+        self.track.load(i, start, make, now)
         self.stint_tried[i] = 0
 
     def _load(self, i: int, scheme: Scheme, rep: StepReport) -> None:
@@ -334,17 +322,15 @@ class MetaCoordinator(RunState):
             kind, g = self.stint[i]
             self.scheduler.record(kind, g, rep.total_flips - self.stint_since[i], self.stint_wins[i])
             self.stint[i] = None
-            self.pending_type[i] = Walker
+            self.track.pending_type[i] = Walker
             self.current[i] = None
         # a walker keeps its arrays for its own format: a scheme beyond its capacity is only offered
         if f == self.current[i] and not rep.walker.fits(scheme):
             return
         # a walker of another format is new: its flip counter starts at 0
-        self.last_best_flips[i] = rep.total_flips if f == self.current[i] else 0
-        self.pending[i] = scheme
+        self.track.load(i, scheme, flips=rep.total_flips if f == self.current[i] else 0)
         self.current[i] = f
         self.visited[i].add(f)
-        self.my_best[i] = scheme.rank
 
     def _meta(self, i: int, rep: StepReport, forced: bool) -> None:
         """One meta move for walker ``i`` towards a format not at its known rank: from or to its own
