@@ -43,6 +43,9 @@ Where each part lives
   :mod:`.program`: straight-line programs with shared sums, :func:`reduce_additions`;
   :mod:`.codegen`: :func:`compile` (a recursive ``f(A, B)``), :func:`python_source`,
   :func:`c_source` (standalone C, double and int64) and :func:`compile_c` (through ctypes);
+- :mod:`.convert`: a scheme as galois arrays over GF(p) (:func:`to_galois`, the
+  Brent equations in galois arithmetic) or as sympy matrices and expressions
+  (:func:`to_sympy`), and back (:func:`from_galois`, :func:`from_sympy`);
 - :mod:`.io`, :mod:`.importers`, :mod:`.equations`: files, published formats, text;
   :mod:`.formats`: the formats of Perminov's database (nested lists ``.m``,
   coefficient rows ``.txt``, full and reduced JSON), each convention settled by
@@ -64,6 +67,7 @@ c11 = m1 + m4 - m5 + m7
 from .cost import additive_complexity
 from .program import LinearProgram, StraightLineProgram, load_program, program_from_reduced_json, reduce_additions
 from .codegen import c_source, compile, compile_c, find_c_compiler, python_source
+from .convert import GaloisScheme, SymbolicScheme, from_galois, from_sympy, to_galois, to_sympy
 from .meta_moves import double, extend, merge, naive_extension, product, project
 from .catalogue import catalogue_best, catalogue_index, scan_catalogue, write_catalogue_index
 from .equations import to_equations
@@ -100,4 +104,5 @@ __all__ = [
     "CONVENTIONS", "EXPORT_FORMATS", "Convention", "export_scheme", "export_text", "load_coefficients",
     "load_nested", "parse_coefficients", "parse_nested", "published_loaders", "to_coefficients", "to_nested",
     "to_perminov_json",
+    "GaloisScheme", "SymbolicScheme", "from_galois", "from_sympy", "to_galois", "to_sympy",
 ]

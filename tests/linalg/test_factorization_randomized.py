@@ -380,9 +380,9 @@ def test_sparse_sign_is_the_builder_behind_both_families():
 
 
 @pytest.mark.parametrize(("kwargs", "exc", "name"), [
-    (dict(d=0, n=3), ValueError, "d"), (dict(d=3, n=2.0), TypeError, "n"),
-    (dict(d=3, n=3, zeta=0), ValueError, "zeta"), (dict(d=3, n=3, n_sketches=0), ValueError, "n_sketches"),
-    (dict(d=3, n=3, rng=-1), ValueError, "rng"),
+    ({"d": 0, "n": 3}, ValueError, "d"), ({"d": 3, "n": 2.0}, TypeError, "n"),
+    ({"d": 3, "n": 3, "zeta": 0}, ValueError, "zeta"), ({"d": 3, "n": 3, "n_sketches": 0}, ValueError, "n_sketches"),
+    ({"d": 3, "n": 3, "rng": -1}, ValueError, "rng"),
 ])
 def test_sparse_sign_bad_arguments_name_the_argument(kwargs, exc, name):
     with pytest.raises(exc, match=f"^{name}: "):
