@@ -219,8 +219,10 @@ def entropic_partial_wasserstein(a, b, M, reg, m=None, method="sinkhorn", numIte
         ``log_u``, ``log_v``, ``log_mass`` (the log-potentials ``f / reg``,
         ``g / reg``, ``lam / reg`` of the last iterate: it is ``exp(log_u[:,
         None] + log_v[None, :] + log_mass - M / reg)``; ``-inf`` for rows or
-        columns of zero mass), ``partial_w_dist`` (``<gamma, M>`` of the
-        plan returned, POT's key) and ``method`` (the name asked for).
+        columns of zero mass), ``cost`` (``<gamma, M>`` of the plan
+        returned; also under POT's key ``partial_w_dist``), ``T`` (the plan
+        returned, the family's key for it) and ``method`` (the name asked
+        for).
     device : {"cpu", "cuda", "auto"}, default "cpu"
         ``"cuda"``: the cycles run on an NVIDIA GPU (the cost matrix stays on
         the device; each row and column pass is one kernel of exact
@@ -383,9 +385,11 @@ def entropic_partial_wasserstein(a, b, M, reg, m=None, method="sinkhorn", numIte
         return _as_dtype(plan, dtype)
     info["log_u"] = log_u
     info["log_v"] = log_v
-    info["partial_w_dist"] = _as_dtype(_cost(plan, M), dtype)
+    info["partial_w_dist"] = info["cost"] = _as_dtype(_cost(plan, M), dtype)
     info["method"] = method
-    return _as_dtype(plan, dtype), info
+    plan = _as_dtype(plan, dtype)
+    info["T"] = plan
+    return plan, info
 
 
 def _check_method(method) -> str:
@@ -449,7 +453,7 @@ def entropic_partial_wasserstein2(a, b, M, reg, m=None, method="sinkhorn", numIt
 
     Same arguments (in the same order) and stopping rule; the value is in
     ``M``'s dtype. With ``log=True`` returns ``(value, log)`` where ``log``
-    is that function's dict (the plan is ``log["plan"]``).
+    is that function's dict (the plan is ``log["T"]``, the value ``log["cost"]``).
 
     References
     ----------
@@ -467,11 +471,8 @@ def entropic_partial_wasserstein2(a, b, M, reg, m=None, method="sinkhorn", numIt
     plan, info = entropic_partial_wasserstein(a, b, M, reg, m, method, numItermax, stopThr, verbose, True,
                                               accelerate=accelerate, scaling=scaling, rounding=rounding, warn=warn,
                                               device=device)
-    value = info["partial_w_dist"]
-    if not log:
-        return value
-    info["plan"] = plan
-    return value, info
+    value = info["cost"]
+    return (value, info) if log else value
 
 
 # ----------------------------------------------------------------------------- solver

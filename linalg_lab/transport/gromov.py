@@ -95,6 +95,183 @@ def _product(C1, G, C2):
     return C1 @ (G @ C2.T)
 
 
+def _sparse_product(C1, S, C2T):
+    """``C1 S C2^T`` for a sparse ``S`` (an LP vertex, or the difference of two): ``S``'s rows as a sparse
+    matrix times ``C2^T`` (``nnz n'`` operations), then one dense product over the rows of ``S`` that are
+    nonzero (``n r n'``, ``r`` their number)."""
+    from scipy.sparse import csr_matrix
+
+    rows = np.flatnonzero(S.any(axis=1))
+    if rows.size == 0:
+        return np.zeros((C1.shape[0], C2T.shape[1]))
+    X = csr_matrix(S[rows]) @ C2T
+    return C1[:, rows] @ X
+
+
+class _VertexProducts:
+    """``C1 V C2^T`` for the successive LP vertices ``V`` of a Frank-Wolfe run.
+
+    Two successive vertices differ in few rows once the run settles (tens of
+    rows out of hundreds here), so the product is updated from the previous
+    vertex's, ``B = B_prev + C1 (V - V_prev) C2^T``, when the difference has
+    fewer nonzero rows than ``V`` itself; otherwise it is computed afresh. The
+    update is exact up to rounding (a few ulps of ``|C1| |V| |C2|`` per step).
+    """
+
+    def __init__(self, C1, C2):
+        self.C1 = C1
+        self.C2T = np.ascontiguousarray(C2.T)
+        self.V = None
+        self.B = None
+
+    def __call__(self, V):
+        if self.V is not None:
+            D = V - self.V
+            changed = int(D.any(axis=1).sum())
+            if changed == 0:
+                return self.B
+            if changed < 0.7 * int(V.any(axis=1).sum()):
+                self.B = self.B + _sparse_product(self.C1, D, self.C2T)
+                self.V = V
+                return self.B
+        self.B = _sparse_product(self.C1, V, self.C2T)
+        self.V = V
+        return self.B
+
+
+def _staircase(p, q, m):
+    """Flat indices ``i n' + j`` of the north-west-corner plan of mass ``m`` on ``(p, q)``: a feasible real
+    block for the partial problem (at most ``n + n'`` arcs), so that a restricted LP that contains them and the
+    dummy arcs is never infeasible."""
+    P, Q = np.cumsum(p), np.cumsum(q)
+    cuts = np.unique(np.concatenate([[0.0, m], P[P < m], Q[Q < m]]))
+    mid = 0.5 * (cuts[:-1] + cuts[1:])
+    i = np.minimum(np.searchsorted(P, mid, side="right"), len(p) - 1)
+    j = np.minimum(np.searchsorted(Q, mid, side="right"), len(q) - 1)
+    return i * len(q) + j
+
+
+#: Restricted LP: candidate arcs per point at the start of a solve, arcs added per point and round at most.
+_CANDIDATES = 8
+_ADD = 4
+#: Rounds of arc generation before the dense solve takes over (never reached in the runs measured here).
+_MAX_ROUNDS = 40
+#: Problems with fewer pairs ``n n'`` are solved densely at every step: there the dense solve is cheap, and the
+#: dense solver breaks ties between optimal vertices as POT does (the toy examples of POT's documentation have
+#: such ties; a different optimal vertex can lead Frank-Wolfe to a different local optimum).
+_RESTRICTED_MIN_SIZE = 40_000
+
+
+class _RestrictedLP:
+    """Exact partial OT vertices by network simplex on a restricted arc set, grown until it is optimal.
+
+    The LP of each Frank-Wolfe step is POT's balanced problem with dummy
+    points (real-to-dummy arcs cost 0, dummy-to-dummy ``2 max|M|``). An
+    optimal vertex uses at most ``n + n' + 1`` arcs, so the network simplex
+    is run on a small arc set (``ot.lp``'s sparse solver): every dummy arc,
+    the arcs of a feasible north-west-corner plan, the previous vertex's
+    support and the ``_CANDIDATES (n + n')`` real arcs of smallest reduced
+    cost under the previous step's potentials. The potentials of the
+    restricted optimum are then checked on *every* real arc; arcs with a
+    negative reduced cost (below ``-1e-12 max|M|``) are added, at most
+    ``_ADD`` per point per round, and the problem is solved again, warm
+    started from those potentials (column generation). When no arc of the
+    full problem prices out, the restricted optimum is optimal for the full
+    LP: the same vertex as the dense solve (up to ties). A restricted solve
+    that fails (iteration limit), or too many rounds, falls back to the
+    dense network simplex.
+    """
+
+    def __init__(self, p, q, m, nb_dummies):
+        self.rows = np.flatnonzero(p > 0)
+        self.cols = np.flatnonzero(q > 0)
+        self.whole = len(self.rows) == len(p) and len(self.cols) == len(q)
+        ps, qs = (p, q) if self.whole else (p[self.rows], q[self.cols])
+        self.shape = (len(p), len(q))
+        n, nt = len(ps), len(qs)
+        self.n, self.nt = n, nt
+        row_mass, col_mass = float(qs.sum()) - m, float(ps.sum()) - m  # dummy rows send, dummy columns receive
+        kr = (nb_dummies or 1) if row_mass > 0 else 0
+        kc = (nb_dummies or 1) if col_mass > 0 else 0
+        a = np.concatenate([ps, np.full(kr, row_mass / kr if kr else 0.0)])
+        b = np.concatenate([qs, np.full(kc, col_mass / kc if kc else 0.0)])
+        self.a, self.b = a, b * (a.sum() / b.sum())  # equal totals, as ot.emd makes them
+        # the dummy arcs: real rows -> dummy columns, dummy rows -> real columns, dummy -> dummy
+        dr, dc = np.arange(n, n + kr), np.arange(nt, nt + kc)
+        src = [np.repeat(np.arange(n), kc), np.repeat(dr, nt), np.repeat(dr, kc)]
+        tgt = [np.tile(dc, n), np.tile(np.arange(nt), kr), np.tile(dc, kr)]
+        self.dummy_src = np.concatenate(src).astype(np.uint64)
+        self.dummy_tgt = np.concatenate(tgt).astype(np.uint64)
+        self.n_real_dummy = n * kc + kr * nt
+        self.n_corner = kr * kc
+        self.base = _staircase(ps, qs, m)
+        self.duals = None
+        self.support = None
+        self.rounds = 0
+        self.fallbacks = 0
+
+    def _solve(self, keys, M, corner):
+        from ot.lp.emd_wrap import emd_c_sparse
+
+        nt = self.nt
+        src = np.concatenate([(keys // nt).astype(np.uint64), self.dummy_src])
+        tgt = np.concatenate([(keys % nt).astype(np.uint64), self.dummy_tgt])
+        cost = np.concatenate([M.ravel()[keys], np.zeros(self.n_real_dummy), np.full(self.n_corner, corner)])
+        limit = max(100_000, 100 * len(cost))
+        if self.duals is None:
+            out = emd_c_sparse(self.a, self.b, src, tgt, cost, limit)
+        else:
+            out = emd_c_sparse(self.a, self.b, src, tgt, cost, limit, self.duals[0], self.duals[1])
+        fs, ft, fv, _, u, v, code = out
+        return fs.astype(np.int64), ft.astype(np.int64), fv, np.asarray(u), np.asarray(v), int(code)
+
+    def vertex(self, M_full, fallback):
+        """An optimal vertex of the partial LP with cost ``M_full`` (shape of the whole problem)."""
+        M = M_full if self.whole else np.ascontiguousarray(M_full[np.ix_(self.rows, self.cols)])
+        n, nt = self.n, self.nt
+        big = _abs_max(M)
+        corner = 2.0 * big if big > 0 else 1.0
+        tol = 1e-12 * corner
+        R = M - M.min(axis=1)[:, None] if self.duals is None else M - self.duals[0][:n, None] - self.duals[1][None, :nt]
+        flat = R.ravel()
+        k = min(flat.size - 1, _CANDIDATES * (n + nt))
+        sample = flat[:: max(1, flat.size // 20000)]
+        tau = np.quantile(sample, min(1.0, k / flat.size))
+        inset = flat <= tau
+        inset[self.base] = True
+        if self.support is not None:
+            inset[self.support] = True
+        for _ in range(_MAX_ROUNDS):
+            self.rounds += 1
+            keys = np.flatnonzero(inset)
+            fs, ft, fv, u, v, code = self._solve(keys, M, corner)
+            if code != 1:  # pragma: no cover - the restricted problem is feasible; a hard limit falls back
+                break
+            self.duals = (u, v)
+            np.subtract(M, u[:n, None], out=R)
+            R -= v[None, :nt]
+            viol = np.flatnonzero((flat < -tol) & ~inset)
+            if viol.size == 0:
+                real = (fs < n) & (ft < nt)
+                V = np.zeros((n, nt))
+                np.add.at(V, (fs[real], ft[real]), fv[real])
+                self.support = np.flatnonzero(V.ravel())
+                if self.whole:
+                    return V
+                out = np.zeros(self.shape)
+                out[np.ix_(self.rows, self.cols)] = V
+                return out
+            cap = _ADD * (n + nt)
+            if viol.size > cap:
+                viol = viol[np.argpartition(flat[viol], cap)[:cap]]
+            inset[viol] = True
+        self.fallbacks += 1
+        self.duals = None
+        V = fallback(M_full)
+        self.support = np.flatnonzero((V if self.whole else V[np.ix_(self.rows, self.cols)]).ravel())
+        return V
+
+
 def _linear_step(p, q, M, m, nb_dummies, emd_kwargs, warm):
     """The exact partial OT vertex for the cost ``M`` (POT's dummy construction), warm-started from ``warm``."""
     rows = np.flatnonzero(p > 0)
@@ -169,11 +346,16 @@ def partial_gromov_wasserstein(C1, C2, p, q, m=None, nb_dummies=1, G0=None, thre
     tol : float, default 1e-7
         Stop when ``||V - T||_F <= tol`` at a check (every 10 steps).
     log : bool, default False
-        Also return a dict: ``err`` (the measured changes, POT's key),
-        ``partial_gw_dist`` (the value at the plan returned, POT's key),
-        ``n_iter`` (steps), ``fw_gap`` (the Frank-Wolfe gap ``<grad, T - V>``
-        at the last step: the first-order optimality measure, 0 at a
-        stationary point) and ``loss`` (the value after each step).
+        Also return a dict: ``T`` (the plan returned) and ``cost`` (its
+        value; also under POT's key ``partial_gw_dist``), ``err`` (the
+        measured changes, POT's key), ``n_iter`` (steps), ``fw_gap`` (the
+        Frank-Wolfe gap ``<grad, T - V>`` at the last step: the first-order
+        optimality measure, 0 at a stationary point), ``loss`` (the value
+        after each step), ``converged`` (the change fell to ``tol`` or the
+        line search found no descent; otherwise a
+        :class:`~linalg_lab.transport.ConvergenceWarning` is issued) and
+        ``lp_rounds`` (restricted network-simplex solves in all, when the
+        restricted LP ran; see Notes).
     verbose : bool, default False
         Print the change and the value at every check (POT's format).
     **kwargs
@@ -246,12 +428,23 @@ def partial_gromov_wasserstein(C1, C2, p, q, m=None, nb_dummies=1, G0=None, thre
     errs, losses = [], []
     gap = np.nan
     warm = None
-    it, done, err = 0, 0, 1.0
+    # the LP steps: column generation on a restricted arc set (the dense network simplex when ot.emd options
+    # are given, as POT forwards them); the products C1 V C2^T updated from the previous vertex's
+    restricted = not emd_kwargs and m > 0 and len(p) * len(q) >= _RESTRICTED_MIN_SIZE
+    lp = _RestrictedLP(p, q, m, nb_dummies) if restricted else None
+    products = _VertexProducts(C1, C2)
+
+    def dense(M):
+        nonlocal warm
+        V, warm = _linear_step(p, q, M, m, nb_dummies, emd_kwargs, warm)
+        return V
+
+    it, done, err, stop = 0, 0, 1.0, False
     while err > tol and it < numItermax and m > 0:
         # half the gradient (POT's linearisation; the factor does not change the LP's vertex)
         M = 0.5 * (C1sq @ r)[:, None] + 0.5 * (c @ C2sq)[None, :] - A
-        V, warm = _linear_step(p, q, M, m, nb_dummies, emd_kwargs, warm)
-        B = _product(C1, V, C2)
+        V = dense(M) if lp is None else lp.vertex(M, dense)
+        B = products(V)
         d = V - G
         rd, cd = V.sum(axis=1) - r, V.sum(axis=0) - c
         Ad = B - A
@@ -282,13 +475,22 @@ def partial_gromov_wasserstein(C1, C2, p, q, m=None, nb_dummies=1, G0=None, thre
             losses.append(_loss(C1sq, C2sq, r, c, A, G))
         if stop:
             break
+    # converged: the change fell to tol at a check, or the line search found no descent (a stationary point)
+    converged = m <= 0 or err <= tol or stop
+    if not converged:
+        warnings.warn(f"partial_gromov_wasserstein: stopped at numItermax = {numItermax} Frank-Wolfe steps with a "
+                      f"change of {err:.3g} > tol = {tol:g} at the last check; raise numItermax",
+                      ConvergenceWarning, stacklevel=2)
     if not log:
         return _as_dtype(G, dtype)
     A = _product(C1, G, C2)  # recomputed: the value without the rounding accumulated by the updates
-    value = _loss(C1sq, C2sq, G.sum(axis=1), G.sum(axis=0), A, G)
-    info = {"err": errs, "partial_gw_dist": _as_dtype(value, dtype), "n_iter": done, "fw_gap": float(gap),
-            "loss": losses}
-    return _as_dtype(G, dtype), info
+    value = _as_dtype(_loss(C1sq, C2sq, G.sum(axis=1), G.sum(axis=0), A, G), dtype)
+    G = _as_dtype(G, dtype)
+    info = {"err": errs, "partial_gw_dist": value, "cost": value, "T": G, "n_iter": done, "fw_gap": float(gap),
+            "loss": losses, "converged": bool(converged)}
+    if lp is not None:
+        info["lp_rounds"] = lp.rounds
+    return G, info
 
 
 def partial_gromov_wasserstein2(C1, C2, p, q, m=None, nb_dummies=1, G0=None, thres=1, numItermax=1000, tol=1e-7,
@@ -316,10 +518,9 @@ def partial_gromov_wasserstein2(C1, C2, p, q, m=None, nb_dummies=1, G0=None, thr
     0.0
     """
     log = check_bool(log, "log")
-    T, info = partial_gromov_wasserstein(C1, C2, p, q, m, nb_dummies, G0, thres, numItermax, tol, True, verbose,
+    _, info = partial_gromov_wasserstein(C1, C2, p, q, m, nb_dummies, G0, thres, numItermax, tol, True, verbose,
                                          **kwargs)
-    info["T"] = T
-    return (info["partial_gw_dist"], info) if log else info["partial_gw_dist"]
+    return (info["cost"], info) if log else info["cost"]
 
 
 def entropic_partial_gromov_wasserstein(C1, C2, p, q, reg, m=None, G0=None, numItermax=1000, tol=1e-7, log=False,
@@ -350,10 +551,13 @@ def entropic_partial_gromov_wasserstein(C1, C2, p, q, reg, m=None, G0=None, numI
     tol : float, default 1e-7
         Outer stopping threshold (see above).
     log : bool, default False
-        Also return a dict: ``err`` and ``partial_gw_dist`` (POT's keys: the
-        measured changes, the value ``1/2 <grad(T), T>`` without the entropy),
-        ``n_iter`` (outer steps), ``n_inner`` (inner cycles in all) and
-        ``converged`` (every inner solve met ``stopThr``).
+        Also return a dict: ``T`` (the plan returned) and ``cost`` (its
+        value ``1/2 <grad(T), T>`` without the entropy; also under POT's key
+        ``partial_gw_dist``), ``err`` (POT's key: the measured changes),
+        ``n_iter`` (outer steps), ``n_inner`` (inner cycles in all),
+        ``inner_converged`` (every inner solve met ``stopThr``) and
+        ``converged`` (that, and the outer change fell to ``tol``; otherwise
+        a :class:`~linalg_lab.transport.ConvergenceWarning` is issued).
     verbose : bool, default False
         Print the change and the value at every check (POT's format).
     stopThr : float, default 1e-9 (keyword only)
@@ -452,12 +656,18 @@ def entropic_partial_gromov_wasserstein(C1, C2, p, q, reg, m=None, G0=None, numI
         warnings.warn(f"entropic_partial_gromov_wasserstein: an inner solve stopped at innerItermax = {innerItermax} "
                       f"above stopThr = {stopThr:g} (its plan was rounded onto the constraints); raise innerItermax "
                       f"or reg", ConvergenceWarning, stacklevel=2)
+    outer = m <= 0 or err <= tol
+    if not outer:
+        warnings.warn(f"entropic_partial_gromov_wasserstein: stopped at numItermax = {numItermax} outer steps with a "
+                      f"change of {err:.3g} > tol = {tol:g} at the last check; raise numItermax",
+                      ConvergenceWarning, stacklevel=2)
     if not log:
         return _as_dtype(G, dtype)
-    value = _loss(C1sq, C2sq, G.sum(axis=1), G.sum(axis=0), _product(C1, G, C2), G)
-    info = {"err": errs, "partial_gw_dist": _as_dtype(value, dtype), "n_iter": it, "n_inner": n_inner,
-            "converged": converged}
-    return _as_dtype(G, dtype), info
+    value = _as_dtype(_loss(C1sq, C2sq, G.sum(axis=1), G.sum(axis=0), _product(C1, G, C2), G), dtype)
+    G = _as_dtype(G, dtype)
+    info = {"err": errs, "partial_gw_dist": value, "cost": value, "T": G, "n_iter": it, "n_inner": n_inner,
+            "converged": bool(converged and outer), "inner_converged": converged}
+    return G, info
 
 
 def entropic_partial_gromov_wasserstein2(C1, C2, p, q, reg, m=None, G0=None, numItermax=1000, tol=1e-7, log=False,
@@ -483,7 +693,6 @@ def entropic_partial_gromov_wasserstein2(C1, C2, p, q, reg, m=None, G0=None, num
     1.87
     """
     log = check_bool(log, "log")
-    T, info = entropic_partial_gromov_wasserstein(C1, C2, p, q, reg, m, G0, numItermax, tol, True, verbose,
+    _, info = entropic_partial_gromov_wasserstein(C1, C2, p, q, reg, m, G0, numItermax, tol, True, verbose,
                                                   stopThr=stopThr, innerItermax=innerItermax)
-    info["T"] = T
-    return (info["partial_gw_dist"], info) if log else info["partial_gw_dist"]
+    return (info["cost"], info) if log else info["cost"]

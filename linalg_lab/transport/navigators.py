@@ -246,12 +246,15 @@ def conditional_transport(X, Y, a=None, b=None, rho=0.5, navigator="distance", t
     rng : None, int or numpy.random.Generator
         Only for ``navigator="learned"``.
     log : bool, default False
-        Also return a dict with ``forward`` (n x m, rows sum to 1:
+        Also return a dict with ``T`` (the plan: the joint ``rho diag(a)
+        forward + (1 - rho) backward diag(b)``, total mass 1; the family's
+        key for the plan), ``cost`` (``CT_rho``, the value returned; the
+        family's key for the value), ``forward`` (n x m, rows sum to 1:
         ``pi(y_j|x_i)``), ``backward`` (n x m, columns sum to 1:
-        ``pi(x_i|y_j)``), ``plan`` (the joint ``rho diag(a) forward +
-        (1 - rho) backward diag(b)``, total mass 1), ``cost`` (c),
-        ``distance`` (d), ``forward_cost``, ``backward_cost`` and
-        ``navigator``.
+        ``pi(x_i|y_j)``), ``M`` (the cost matrix c), ``distance`` (d),
+        ``forward_cost``, ``backward_cost`` and ``navigator``. (Before the
+        family's log keys were made one, the plan was ``plan`` and the cost
+        matrix ``cost``.)
 
     Returns
     -------
@@ -295,5 +298,5 @@ def conditional_transport(X, Y, a=None, b=None, rho=0.5, navigator="distance", t
     if not log:
         return ct
     plan = rho * a[:, None] * fw + (1.0 - rho) * bw * b[None, :]
-    return ct, dict(forward=fw, backward=bw, plan=plan, cost=C, distance=D, forward_cost=forward,
+    return ct, dict(T=plan, cost=ct, forward=fw, backward=bw, M=C, distance=D, forward_cost=forward,
                     backward_cost=backward, navigator=nav)

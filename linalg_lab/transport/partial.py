@@ -313,8 +313,9 @@ def partial_wasserstein(a, b, M, m=None, nb_dummies=None, log=False, *, numIterm
         masses (about ``1e-15 max(sum a, sum b)``); there is no approximate
         result, a solve that does not reach optimality raises.
     log : dict, only if ``log=True``
-        ``cost`` (= ``partial_w_dist``, :math:`\langle\gamma, M\rangle`),
-        ``mass`` (the mass moved), dual potentials ``u`` (n,), ``v`` (n',) and
+        ``T`` (the plan returned: the family's key for the plan), ``cost``
+        (= ``partial_w_dist``, :math:`\langle\gamma, M\rangle`), ``mass``
+        (the mass moved), dual potentials ``u`` (n,), ``v`` (n',) and
         ``mass_dual`` with ``u <= 0``, ``v <= 0``, ``u_i + v_j + mass_dual <=
         M_ij`` and ``a.u + b.v + m * mass_dual = cost`` (up to rounding);
         ``result_code`` (1: optimal), ``warning`` (None), ``numItermax`` (the
@@ -428,9 +429,10 @@ def partial_wasserstein(a, b, M, m=None, nb_dummies=None, log=False, *, numIterm
     if not log:
         return _as_dtype(plan, dtype)
     cost, f, g, t = _unscale(scale, "partial_wasserstein", cost=_frobenius(plan, M), u=f, v=g, mass_dual=t)
+    plan = _as_dtype(plan, dtype)
     info.update(cost=_as_dtype(cost, dtype), partial_w_dist=_as_dtype(cost, dtype), mass=float(plan.sum()),
-                u=_as_dtype(f, dtype), v=_as_dtype(g, dtype), mass_dual=t)
-    return _as_dtype(plan, dtype), info
+                u=_as_dtype(f, dtype), v=_as_dtype(g, dtype), mass_dual=t, T=plan)
+    return plan, info
 
 
 def _report(where, info, plan, M, scale):
@@ -450,7 +452,7 @@ def partial_wasserstein2(a, b, M, m=None, nb_dummies=None, log=False, *, numIter
     cost : float
         In ``M``'s dtype (a numpy scalar) when that is float32 or float64.
     log : dict, only if ``log=True``
-        As in :func:`partial_wasserstein`, plus the plan under ``"T"``.
+        As in :func:`partial_wasserstein` (the plan under ``"T"``, POT's key).
 
     References
     ----------
@@ -467,7 +469,6 @@ def partial_wasserstein2(a, b, M, m=None, nb_dummies=None, log=False, *, numIter
     plan, info = partial_wasserstein(a, b, M, m=m, nb_dummies=nb_dummies, log=True, numItermax=numItermax,
                                      verbose=verbose, **kwargs)
     if check_bool(log, "log"):
-        info["T"] = plan
         return info["cost"], info
     return info["cost"]
 
@@ -506,7 +507,8 @@ def partial_wasserstein_lagrange(a, b, M, reg_m=None, nb_dummies=None, log=False
     -------
     gamma : numpy.ndarray, shape (n, n')
     log : dict, only if ``log=True``
-        ``cost`` (:math:`\langle\gamma, M\rangle`, POT's meaning),
+        ``T`` (the plan returned), ``cost`` (:math:`\langle\gamma,
+        M\rangle`, POT's meaning),
         ``objective`` (:math:`\langle\gamma, M - \mathrm{reg\_m}\rangle`),
         ``mass``, ``reg_m``, dual potentials ``u <= 0``, ``v <= 0`` with
         ``u_i + v_j <= M_ij - reg_m`` and ``a.u + b.v = objective``, and
@@ -593,6 +595,7 @@ def partial_wasserstein_lagrange(a, b, M, reg_m=None, nb_dummies=None, log=False
     cost, objective, f, g = _unscale(scale, "partial_wasserstein_lagrange", cost=cost_s,
                                      objective=cost_s - reg_m_s * mass, u=f, v=g)
     reg_m = reg_m if given else reg_m_s * scale
+    plan = _as_dtype(plan, dtype)
     info.update(cost=_as_dtype(cost, dtype), objective=objective, mass=mass, reg_m=reg_m, u=_as_dtype(f, dtype),
-                v=_as_dtype(g, dtype))
-    return _as_dtype(plan, dtype), info
+                v=_as_dtype(g, dtype), T=plan)
+    return plan, info

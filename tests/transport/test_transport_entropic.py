@@ -195,8 +195,8 @@ def test_value_log_and_inputs_unchanged(seed, n, n2, frac):
     G2, log = entropic_partial_wasserstein(a, b, M, reg, m, log=True)
     v = entropic_partial_wasserstein2(a, b, M, reg, m)
     v2, log2 = entropic_partial_wasserstein2(a, b, M, reg, m, log=True)
-    assert np.array_equal(G, G2) and np.array_equal(G, log2["plan"])
-    assert v == v2 == log["partial_w_dist"] == pytest.approx(float(np.sum(G * M)), rel=1e-12, abs=1e-300)
+    assert np.array_equal(G, G2) and np.array_equal(G, log2["T"]) and np.array_equal(G, log["T"])
+    assert v == v2 == log["partial_w_dist"] == log["cost"] == pytest.approx(float(np.sum(G * M)), rel=1e-12, abs=1e-300)
     for x, c in zip((a, b, M), copies):
         assert np.array_equal(x, c)
 

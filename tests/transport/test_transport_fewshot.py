@@ -46,8 +46,10 @@ def test_ct_plans_are_stochastic_and_the_cost_is_the_definition(n, m, d, rho, ta
         direct_b += bb[j] * sum(w[i] * np.sum((X[i] - Y[j]) ** 2) for i in range(n))
     assert abs(ct - (rho * direct_f + (1 - rho) * direct_b)) <= 1e-10 * max(1.0, ct)
     assert abs(log["forward_cost"] - direct_f) <= 1e-10 * max(1.0, direct_f)
-    assert abs(log["plan"].sum() - 1) < 1e-12
-    assert np.allclose(log["plan"].sum(1)[:, None] * 0 + log["plan"], rho * aa[:, None] * fw + (1 - rho) * bw * bb)
+    assert abs(log["T"].sum() - 1) < 1e-12
+    assert np.allclose(log["T"], rho * aa[:, None] * fw + (1 - rho) * bw * bb)
+    assert log["cost"] == ct
+    assert abs(np.sum(log["T"] * log["M"]) - ct) <= 1e-10 * max(1.0, ct)
 
 
 def test_ct_limits():
@@ -101,7 +103,7 @@ def test_learned_navigator_lowers_the_ct_cost():
     nav = MLPNavigator(n_steps=60, lr=0.05, rng=0)
     ct, log = conditional_transport(X, Y, navigator=nav, log=True)
     assert nav.history[-1] < nav.history[0] and abs(ct - nav.loss_and_grad(
-        X, Y, np.full(20, 1 / 20), np.full(15, 1 / 15), 0.5, log["cost"])[0]) < 1e-12
+        X, Y, np.full(20, 1 / 20), np.full(15, 1 / 15), 0.5, log["M"])[0]) < 1e-12
     assert np.allclose(log["forward"].sum(1), 1) and np.allclose(log["backward"].sum(0), 1)
     ct2 = conditional_transport(X, Y, navigator="learned", rng=0)
     assert np.isfinite(ct2)

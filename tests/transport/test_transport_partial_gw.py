@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import ot
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from scipy.spatial.distance import cdist
 
@@ -99,12 +99,17 @@ def test_entropic_matches_pot_iteration(reg):
     p, q = ot.unif(20), ot.unif(15)
     inputs = [x.copy() for x in (C1, C2, p, q)]
     # equal numbers of outer steps; POT's inner solve runs its 1000 cycles, ours to a violation of 1e-12
-    G, log = T.entropic_partial_gromov_wasserstein(C1, C2, p, q, reg, m=0.5, numItermax=5, log=True, stopThr=1e-12)
+    with pytest.warns(T.ConvergenceWarning, match="numItermax = 5 outer steps"):  # 5 steps do not reach tol
+        G, log = T.entropic_partial_gromov_wasserstein(C1, C2, p, q, reg, m=0.5, numItermax=5, log=True,
+                                                       stopThr=1e-12)
+    assert not log["converged"] and log["inner_converged"]
+    assert log["cost"] == log["partial_gw_dist"] and np.array_equal(log["T"], G)
     ref = _pot("entropic_partial_gromov_wasserstein", C1, C2, p, q, reg, m=0.5, numItermax=5)
     np.testing.assert_allclose(G, ref, atol=1e-9)
     assert np.all(G.sum(1) <= p + 1e-12) and np.all(G.sum(0) <= q + 1e-12)
     assert G.sum() == pytest.approx(0.5, abs=1e-12)
-    v = T.entropic_partial_gromov_wasserstein2(C1, C2, p, q, reg, m=0.5, numItermax=5, stopThr=1e-12)
+    with pytest.warns(T.ConvergenceWarning):
+        v = T.entropic_partial_gromov_wasserstein2(C1, C2, p, q, reg, m=0.5, numItermax=5, stopThr=1e-12)
     vref = _pot("entropic_partial_gromov_wasserstein2", C1, C2, p, q, reg, m=0.5, numItermax=5)
     assert v == pytest.approx(float(vref), rel=1e-8)
     for before, after in zip(inputs, (C1, C2, p, q)):
@@ -126,3 +131,66 @@ def test_zero_mass_and_errors():
         T.entropic_partial_gromov_wasserstein(C1, C2, p, q, 0.0)
     with pytest.raises(TypeError, match="^bogus: "):
         T.partial_gromov_wasserstein(C1, C2, p, q, bogus=1)
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(2, 30), nt=st.integers(2, 30), frac=st.floats(0.0, 1.0), seed=st.integers(0, 10**6),
+       weights=st.booleans(), nb=st.sampled_from([1, 3]), zeros=st.booleans())
+def test_restricted_lp_finds_the_dense_optimum(n, nt, frac, seed, weights, nb, zeros):
+    """The restricted network simplex with arc generation returns an optimal vertex of the full partial LP.
+
+    Reference: POT's dense solve of the same dummy construction. Generic costs (uniform random), so the
+    optimal vertex is unique and the plans agree; the LP values agree to rounding.
+    """
+    from linalg_lab.transport.gromov import _RestrictedLP
+
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(0.2, 1.0, n) if weights else np.full(n, 1.0)
+    q = rng.uniform(0.2, 1.0, nt) if weights else np.full(nt, 1.0)
+    if zeros:
+        p[0] = 0.0
+    p, q = p / p.sum(), q / q.sum()
+    m = frac * min(p.sum(), q.sum())
+    assume(m > 1e-3)
+    lp = _RestrictedLP(p, q, m, nb)
+    for step in range(3):  # successive costs: the later solves start from the previous potentials and support
+        M = rng.uniform(-1.0, 1.0, (n, nt)) + step * rng.uniform(0, 1, (n, 1))
+        M_copy = M.copy()
+        V = lp.vertex(M, lambda M: pytest.fail("the restricted LP fell back to the dense solve"))
+        ref = _pot("partial_wasserstein", p, q, M, m=m, nb_dummies=nb)
+        np.testing.assert_array_equal(M, M_copy)
+        assert V.min() >= 0
+        assert np.all(V.sum(1) <= p + 1e-12) and np.all(V.sum(0) <= q + 1e-12)
+        assert V.sum() == pytest.approx(m, rel=1e-12)
+        assert float(np.sum(V * M)) == pytest.approx(float(np.sum(ref * M)), rel=1e-10, abs=1e-13)
+        np.testing.assert_allclose(V, ref, atol=1e-12)
+
+
+def test_restricted_path_same_value_as_pot(monkeypatch):
+    """The whole Frank-Wolfe run with the restricted LP (forced on a small problem) ends at POT's value and plan."""
+    from linalg_lab.transport import gromov
+
+    monkeypatch.setattr(gromov, "_RESTRICTED_MIN_SIZE", 0)
+    C1, C2 = _clouds(60, 50, 7)
+    p, q = ot.unif(60), ot.unif(50)
+    for m in (0.3, 0.7, 1.0):
+        value, log = T.partial_gromov_wasserstein2(C1, C2, p, q, m=m, log=True)
+        ref = _pot("partial_gromov_wasserstein2", C1, C2, p, q, m=m, log=True)
+        assert log["lp_rounds"] >= log["n_iter"]
+        assert value == pytest.approx(float(ref[0]), rel=1e-9)
+        np.testing.assert_allclose(log["T"], ref[1]["T"], atol=1e-12)
+        assert log["converged"]
+
+
+def test_unconverged_frank_wolfe_warns_and_says_so():
+    C1, C2 = _clouds(20, 18, 5)
+    p, q = ot.unif(20), ot.unif(18)
+    with pytest.warns(T.ConvergenceWarning, match="numItermax = 1 Frank-Wolfe steps"):
+        G, log = T.partial_gromov_wasserstein(C1, C2, p, q, m=0.5, numItermax=1, log=True)
+    assert not log["converged"] and log["n_iter"] == 1
+    # the plan is still feasible: a convex combination of G0 and one vertex
+    assert np.all(G.sum(1) <= p + 1e-12) and np.all(G.sum(0) <= q + 1e-12) and G.sum() == pytest.approx(0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", T.ConvergenceWarning)  # a converged run is silent
+        _, log = T.partial_gromov_wasserstein(C1, C2, p, q, m=0.5, log=True)
+    assert log["converged"]
