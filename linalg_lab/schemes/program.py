@@ -27,8 +27,12 @@ passes alternate between breaking ties at random and, with probability
 with weight (occurrences)**3 (randomised greedy with restarts, in the spirit
 of the strategies of Perminov, "Parallel Heuristic Exploration for Additive
 Complexity Reduction in Fast Matrix Multiplication", arXiv 2512.13365). On
-his published reduced schemes the weighted draw is what closes the gap to his
-counts (2x4x5 rank 33: 114 -> 112, 2x5x5 rank 40: 154 -> 153 with 1000 passes). The
+his published reduced schemes the weighted draw closes part of the gap to his
+counts (2x4x5 rank 33: 114 -> 112). Every other pass works on the transposed
+matrix and transposes the program back (Tellegen's principle: a program for
+``M^T`` read backwards computes ``M`` with as many additions up to a
+constant), which finds the sharings that 4x4x4 rank 49 (163 -> 159) and
+2x5x5 rank 40 (154 -> 153) needed. The
 three sides are independent, so each keeps its own best pass. With
 ``sandwiches`` it also walks the scheme's orbit under ternary sandwiches
 (:func:`~linalg_lab.schemes.random_sandwich`), accepting moves that do not
@@ -232,19 +236,79 @@ def _rows_of(matrix):
     return [{j: _coef(c) for j, c in enumerate(row) if c != 0} for row in matrix]
 
 
+def _transpose(fresh, rows, inputs):
+    """Tellegen's transposition: from a program for M (``inputs`` originals) one for M^T, as (fresh, rows).
+
+    The program's graph with its edges reversed: the rows of M become the
+    originals, fresh variable k becomes fresh variable ``len(fresh) - 1 - k``
+    (the sum of what it fed), the originals become the rows. A graph with E
+    edges, F fresh nodes, p nonzero rows and q used originals costs E - F - p
+    additions and its transpose E - F - q, so both programs are equally good
+    up to the constant p - q. Fresh variables of one term are inlined.
+    """
+    p, F = len(rows), len(fresh)
+    out = [[] for _ in range(inputs + F)]
+    for k, form in enumerate(fresh):
+        for i, c in form:
+            out[i].append((p + F - 1 - k, c))
+    for r, form in enumerate(rows):
+        for i, c in (form.items() if isinstance(form, dict) else form):
+            out[i].append((r, c))
+    new_fresh = [out[inputs + k] for k in reversed(range(F))]
+    new_rows = [out[i] for i in range(inputs)]
+    # inline fresh variables of a single term; split longer ones into a chain of sums of two
+    # (c0 x0 + c1 x1 + c2 x2 = c0 * ((x0 + (c1/c0) x1) + (c2/c0) x2)), renumbering
+    subst, kept = {}, []
+    for k, form in enumerate(new_fresh):
+        form = _substitute(form, subst)
+        if len(form) == 1:
+            subst[p + k] = form
+            continue
+        (i0, c0), rest = form[0], form[1:]
+        prev = i0
+        for j, c in rest:
+            kept.append(((prev, 1), (j, _ratio(c0, c))))
+            prev = p + len(kept) - 1
+        subst[p + k] = [(prev, c0)]
+    return kept, [dict(_substitute(form, subst)) for form in new_rows]
+
+
+def _substitute(form, subst):
+    acc: dict = {}
+    for i, c in form:
+        for j, d in subst.get(i, [(i, 1)]):
+            acc[j] = _coef(Fraction(acc.get(j, 0)) + Fraction(c) * Fraction(d))
+    return [(j, c) for j, c in acc.items() if c != 0]
+
+
 def _linear_program(matrix, inputs, rng, restarts, deadline, slack=0.5) -> LinearProgram:
     rows = _rows_of(matrix)
+    nrows = len(rows)
+    # the transposed problem: reduce M^T, transpose the program back (it finds other sharings)
+    trows = [{} for _ in range(inputs)]
+    for r, row in enumerate(rows):
+        for j, c in row.items():
+            trows[j][r] = c
     best = None
     for attempt in range(restarts):
         if attempt and deadline is not None and time.perf_counter() > deadline:
             break
-        # passes alternate: deterministic greedy, randomised greedy (ties at random), weighted choice with slack
-        fresh, out = _eliminate(rows, inputs, None if attempt == 0 else rng, 0.0 if attempt % 2 else slack)
-        cost = len(fresh) + sum(len(r) - 1 for r in out if r)
+        # passes: deterministic greedy on M, then on M^T; then randomised ones alternating between M and M^T,
+        # between ties at random and the weighted choice with slack
+        transposed = attempt % 2 == 1
+        g = None if attempt < 2 else rng
+        sl = slack if (attempt // 2) % 2 else 0.0
+        if transposed:
+            tf, tr = _eliminate(trows, nrows, g, sl)
+            fresh, out = _transpose(tf, tr, nrows)
+        else:
+            fresh, out = _eliminate(rows, inputs, g, sl)
+        cost = sum(len(f) - 1 for f in fresh) + sum(len(r) - 1 for r in out if r)
         if best is None or cost < best[0]:
             best = (cost, fresh, out)
     _, fresh, out = best
-    return LinearProgram(inputs, tuple(fresh), tuple(tuple(sorted(r.items(), key=lambda t: -t[0])) for r in out))
+    return LinearProgram(inputs, tuple(tuple(f) for f in fresh),
+                         tuple(tuple(sorted(r.items(), key=lambda t: -t[0])) for r in out))
 
 
 # ------------------------------------------------------------------ the program
