@@ -209,6 +209,7 @@ class _RestrictedLP:
         self.support = None
         self.rounds = 0
         self.fallbacks = 0
+        self.steps = 0
 
     def _solve(self, keys, M, corner):
         from ot.lp.emd_wrap import emd_c_sparse
@@ -227,11 +228,19 @@ class _RestrictedLP:
 
     def vertex(self, M_full, fallback):
         """An optimal vertex of the partial LP with cost ``M_full`` (shape of the whole problem)."""
+        self.steps += 1
+        if self.steps == 1:
+            # the first step densely: its cost (the gradient at G0, a product plan by default) is close to rank
+            # one plus separable, where optimal vertices nearly tie (within 1e-14 relative on the benchmark's
+            # clouds); the dense solve resolves them as POT's does, the restricted one need not
+            V = fallback(M_full)
+            self.support = np.flatnonzero((V if self.whole else V[np.ix_(self.rows, self.cols)]).ravel())
+            return V
         M = M_full if self.whole else np.ascontiguousarray(M_full[np.ix_(self.rows, self.cols)])
         n, nt = self.n, self.nt
         big = _abs_max(M)
         corner = 2.0 * big if big > 0 else 1.0
-        tol = 1e-12 * corner
+        tol = 0.0  # exact: a near tie resolved differently can send Frank-Wolfe to another local optimum
         R = M - M.min(axis=1)[:, None] if self.duals is None else M - self.duals[0][:n, None] - self.duals[1][None, :nt]
         flat = R.ravel()
         k = min(flat.size - 1, _CANDIDATES * (n + nt))
