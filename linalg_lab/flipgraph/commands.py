@@ -1,4 +1,4 @@
-"""CLI sub-commands of the flip-graph family: ``search``, ``optimize``, ``meta`` and ``campaign``."""
+"""CLI sub-commands of the flip-graph family: ``search``, ``optimize``, ``meta``, ``campaign`` and ``table``."""
 
 from __future__ import annotations
 
@@ -99,6 +99,29 @@ def cmd_campaign(args) -> int:
     print(json.dumps({"rank": result.rank, "target_reached": result.target_reached,
                       "seconds": round(result.seconds, 3), "flips": result.flips}))
     return _exit_code(result)
+
+
+def cmd_table(args) -> int:
+    from .table_campaign import run_table
+
+    def split(value):
+        return None if value is None else [x.strip() for x in value.split(",") if x.strip()]
+
+    sizes = split(args.sizes)
+    sizes = None if sizes is None else [int(x) if x.isdigit() else x for x in sizes]
+    try:
+        result = run_table(args.file, codes=split(args.codes), sizes=sizes, columns=split(args.columns),
+                           time_budget=args.time_budget, progress=not args.quiet)
+    except (ValueError, TypeError) as exc:      # the file, its keys, its folders, its state: checked before any walk
+        print(f"table: {exc}".replace("\n", " | "), file=sys.stderr)
+        return 2
+    except OSError as exc:                      # a write that failed during the run (disk full, ...)
+        print(f"table: {exc}".replace("\n", " | "), file=sys.stderr)
+        return 1
+    print(json.dumps(result.summary()))
+    if result.interrupted:
+        return EXIT_INTERRUPT
+    return EXIT_TARGET if not result.not_reached else EXIT_TIME
 
 
 def cmd_optimize(args) -> int:
@@ -240,3 +263,14 @@ def register(sub) -> None:
     c.add_argument("file", metavar="FILE")
     c.add_argument("--quiet", action="store_true", help="no progress bar")
     c.set_defaults(func=cmd_campaign)
+
+    tb = sub.add_parser("table", help="walk every entry of the structured-product table (TOML), lift it to Z or Q "
+                                      "and write it to the catalogue; resumable")
+    tb.add_argument("file", metavar="FILE", help="table file, e.g. search/structured.toml")
+    tb.add_argument("--codes", default=None, metavar="C,C", help="only these tensor codes, e.g. kg,ss")
+    tb.add_argument("--sizes", default=None, metavar="N,N", help="only these sizes: n of n x n x n, e.g. 2,3")
+    tb.add_argument("--columns", default=None, metavar="Z,Q", help="only these columns of the table")
+    tb.add_argument("--time-budget", type=float, default=None, metavar="S",
+                    help="seconds per target instead of the file's (over all resumes)")
+    tb.add_argument("--quiet", action="store_true", help="no progress bar and no line per try")
+    tb.set_defaults(func=cmd_table)

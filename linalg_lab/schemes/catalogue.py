@@ -27,6 +27,7 @@ from .cost import additive_complexity
 from .io import atomic_write_text, load_scheme
 from .known_ranks import known_rank, known_rank_sources, known_ranks
 from .program import reduce_additions
+from .structured_table import structured_table_markdown
 
 __all__ = [
     "CatalogueEntry", "GENERATED_BY", "HEADER", "LIT_RINGS", "OUR_RINGS",
@@ -240,6 +241,9 @@ def catalogue_index(root, known=None) -> str:
         cells.append(_cell(zt_red.get(key)))
         notes = (lit.get((code, tuple(sorted(n)) if code == "gg" else n)) or {}).get("notes", "").replace("|", "/")
         lines.append(f"| {code} | {'x'.join(map(str, n))} | " + " | ".join(cells) + f" | {notes} |")
+    structured = structured_table_markdown(root, entries, known)
+    if structured:
+        lines += ["", *structured.rstrip("\n").split("\n")]
     lines += ["", "## Files", ""]
     if not entries:
         lines.append("No scheme files yet.")
