@@ -56,6 +56,7 @@ from ..schemes.standard import naive_scheme
 from ..tensors.codes import tensor_code
 from ..validation import check_bool, check_choice, check_instance, check_int, check_real
 from .checkpoint import CheckpointError, read_checkpoint, write_checkpoint
+from .run_setup import provenance
 from .search import SearchResult, search
 from .settings import BY_NAME, CAMPAIGN_KEYS, SearchSettings
 from .symmetric import cube_blocks, default_cubes
@@ -314,7 +315,7 @@ def run_campaign(path, *, progress: bool = True) -> SearchResult:
                                 f"(see {c.checkpoint})")
 
     written: list[Path] = []
-    prov = {"campaign": c.path.name, "seed": c.seed}
+    prov = provenance("flip graph", seed=c.seed, parent=str(c.start) if c.start else "naive", campaign=c.path.name)
 
     def on_improve(s):
         store_scheme(s, c.out_dir, provenance=prov)
@@ -343,6 +344,8 @@ def run_campaign(path, *, progress: bool = True) -> SearchResult:
                     workers=c.workers, start=start, keep=c.keep, progress=progress, on_improve=on_improve,
                     on_tick=on_tick, tick=min(1.0, c.checkpoint_interval), executor=executor, **options)
     _write_checkpoint(c, used + result.seconds, flips0 + result.flips, result.schemes)
+    final = provenance("flip graph", seed=c.seed, parent=prov["parent"], result=result, seconds=used + result.seconds,
+                       campaign=c.path.name)
     for s in result.schemes:
-        store_scheme(s, c.out_dir, provenance=prov)
+        store_scheme(s, c.out_dir, provenance=final)
     return result

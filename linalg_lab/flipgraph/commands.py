@@ -71,12 +71,11 @@ def cmd_search(args) -> int:
     except (ValueError, TypeError, OSError) as exc:
         print(f"search: {exc}", file=sys.stderr)
         return 2
+    from .run_setup import provenance
+
     method = "flip graph" if args.symmetry is None else f"flip graph, {args.symmetry} symmetric"
-    prov = {"seed": args.seed, "flips": result.flips, "seconds": round(result.seconds, 3), "device": result.device,
-            "parent": str(args.start) if args.start else ("naive" if args.symmetry is None else "cyclic start"),
-            "method": method}
-    if result.autopilot is not None:
-        prov["autopilot"] = {"engaged_at": result.autopilot["engaged_at"], "portfolio": result.autopilot["portfolio"]}
+    parent = str(args.start) if args.start else ("naive" if args.symmetry is None else "cyclic start")
+    prov = provenance(method, seed=args.seed, parent=parent, result=result)
     paths = _store_all("search", result.schemes, out, prov)
     if paths is None:
         return 1
@@ -111,7 +110,9 @@ def cmd_table(args) -> int:
     sizes = None if sizes is None else [int(x) if x.isdigit() else x for x in sizes]
     try:
         result = run_table(args.file, codes=split(args.codes), sizes=sizes, columns=split(args.columns),
-                           time_budget=args.time_budget, progress=not args.quiet)
+                           time_budget=args.time_budget, progress=not args.quiet and sys.stderr.isatty(),
+                           log=(lambda line: None) if args.quiet else
+                           (lambda line: print(line, file=sys.stderr, flush=True)))
     except (ValueError, TypeError) as exc:      # the file, its keys, its folders, its state: checked before any walk
         print(f"table: {exc}".replace("\n", " | "), file=sys.stderr)
         return 2
@@ -137,7 +138,10 @@ def cmd_optimize(args) -> int:
     except (SchemeFileError, ValueError, TypeError) as exc:
         print(f"optimize: {exc}", file=sys.stderr)
         return 2
-    prov = dict(res.provenance(), parent=str(args.file), seed=args.seed)
+    from .run_setup import provenance
+
+    info = res.provenance()
+    prov = provenance(info.pop("method"), seed=args.seed, parent=str(args.file), **info)
     paths = _store_all("optimize", [res.scheme], out, prov, tag=f"add{res.after}")
     if paths is None:
         return 1
@@ -272,5 +276,6 @@ def register(sub) -> None:
     tb.add_argument("--columns", default=None, metavar="Z,Q", help="only these columns of the table")
     tb.add_argument("--time-budget", type=float, default=None, metavar="S",
                     help="seconds per target instead of the file's (over all resumes)")
-    tb.add_argument("--quiet", action="store_true", help="no progress bar and no line per try")
+    tb.add_argument("--quiet", action="store_true",
+                    help="no progress bar (shown on a terminal only) and no line per try on stderr")
     tb.set_defaults(func=cmd_table)

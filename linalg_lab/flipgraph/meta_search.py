@@ -68,7 +68,7 @@ from .executor import Executor, ThreadExecutor
 from .formats import canonical, format_label, known_target, parse_formats
 from .meta_coordinator import MetaCoordinator, MetaTable
 from .pool import SchemePool, checked
-from .run_setup import over_ring, seed_sequence
+from .run_setup import over_ring, provenance, seed_sequence
 from .settings import SearchSettings
 from .walker import Walker
 
@@ -334,8 +334,7 @@ def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=N
 
     def improved(s: Scheme) -> None:
         if out is not None:
-            save_scheme(s, out, provenance={"method": "meta flip graph", "seed": rng if isinstance(rng, int) else None,
-                                            "seconds": round(used + coord.seconds, 3)})
+            save_scheme(s, out, provenance=provenance("meta flip graph", seed=rng, seconds=used + coord.seconds))
         if on_improve is not None:
             on_improve(s)
 
@@ -363,8 +362,8 @@ def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=N
         _write_checkpoint(checkpoint, ring, fmts, used + seconds, list(best.values()))
     if out is not None:
         for s in best.values():
-            save_scheme(s, out, provenance={"method": "meta flip graph", "seconds": round(used + seconds, 3),
-                                            "stints": coord.scheduler.summary()})
+            save_scheme(s, out, provenance=provenance("meta flip graph", seed=rng, seconds=used + seconds,
+                                                      flips=coord.flips, stints=coord.scheduler.summary()))
     if progress:
         MetaTable.show(coord)
     stopped = coord.stopped_by or ("known" if coord.all_done() else "time")

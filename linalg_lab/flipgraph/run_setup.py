@@ -1,8 +1,10 @@
-"""What every flip-graph run sets up the same way: its seeds, and its schemes over the walk ring.
+"""What every flip-graph run sets up the same way: its seeds, its schemes over the walk ring, and
+the provenance record of the files it writes.
 
 :func:`search`, :func:`meta_search`, the additions minimiser and campaigns all
 take ``rng`` (one root for every walker's seeds) and starting schemes over Z,
-Z_T or a finite field; the rules live here once.
+Z_T or a finite field, and write verified files whose provenance says how
+they were found (:func:`provenance`); the rules live here once.
 """
 
 from __future__ import annotations
@@ -56,4 +58,45 @@ def over_ring(s: Scheme, ring: Ring, name: str = "start") -> Scheme:
     return s
 
 
-__all__ = ["over_ring", "seed_sequence"]
+def provenance(method: str, *, seed=None, parent=None, result=None, seconds=None, **extra) -> dict:
+    """The provenance record of a scheme file written by a flip-graph run (one layout for every writer).
+
+    Parameters
+    ----------
+    method : str
+        How the scheme was found (``"flip graph"``, ``"meta flip graph"``, ``"optimize"``, ...).
+    seed : int, optional
+        The run's root seed, when it was an integer.
+    parent : str, optional
+        Where the run started (a file, ``"naive"``, ...).
+    result : SearchResult or MetaSearchResult, optional
+        The run's figures: its seconds, flips, device and the autopilot's portfolio or the meta
+        search's stints, where it has them.
+    seconds : float, optional
+        Seconds of the run when no ``result`` gives them (or over resumed runs).
+    **extra
+        Further keys (a campaign's name, ...), written as given.
+
+    Examples
+    --------
+    >>> provenance("flip graph", seed=3, parent="naive", seconds=1.23456)
+    {'method': 'flip graph', 'seed': 3, 'parent': 'naive', 'seconds': 1.235}
+    """
+    prov = {"method": method, "seed": seed if isinstance(seed, (int, np.integer)) else None, "parent": parent}
+    if result is not None:
+        seconds = result.seconds if seconds is None else seconds
+        prov["flips"] = int(result.flips)
+        if getattr(result, "device", None):
+            prov["device"] = result.device
+        pilot = getattr(result, "autopilot", None)
+        if pilot is not None:
+            prov["autopilot"] = {"engaged_at": pilot["engaged_at"], "portfolio": pilot["portfolio"]}
+        if getattr(result, "stints", None):
+            prov["stints"] = result.stints
+    if seconds is not None:
+        prov["seconds"] = round(float(seconds), 3)
+    prov.update(extra)
+    return prov
+
+
+__all__ = ["over_ring", "provenance", "seed_sequence"]
