@@ -70,6 +70,7 @@ from ..schemes.io import atomic_write_text, output_folder, store_scheme
 from ..schemes.structured_table import COLUMN_RINGS, structured_entries
 from ..tensors.codes import parse_sizes
 from ..validation import check_bool, check_instance, check_int, check_real
+from .run_setup import provenance
 from .search import search
 
 __all__ = ["TableConfig", "TableFileError", "TableResult", "TableTarget", "load_table", "run_table", "table_targets"]
@@ -484,7 +485,7 @@ class _Target:
         tries = rec.setdefault("tries", [])
         rec["status"] = "running"
         self.save()
-        best = None                       # (rank, scheme over the column's ring, try record)
+        best = None                       # (rank, scheme over the column's ring, try record, SearchResult)
         interrupted = False
         while True:
             left = t.budget - self.used()
@@ -513,7 +514,7 @@ class _Target:
                      f"{res.seconds:.1f} s ({res.stopped}); "
                      + (f"over {lifted.ring}: {message}" if lifted is not None else f"no lift: {message}"))
             if lifted is not None and (best is None or lifted.rank < best[0]):
-                best = (lifted.rank, lifted, entry)
+                best = (lifted.rank, lifted, entry, res)
             self.save()
             if res.stopped == "interrupt":
                 interrupted = True
@@ -526,14 +527,12 @@ class _Target:
             held = _held(self.c.catalogue, t)
             if held is None or best[0] < held:          # at the paper's rank, or the best we have so far
                 entry = best[2]
-                prov = {"method": _method(self.c, entry, t.column, self.used(), len(tries)),
-                        "table": self.c.path.name, "target": f"{t.column} {t.rank}", "seed": entry["seed"],
-                        "seconds": round(self.used(), 3), "tries": len(tries),
-                        "walk_seconds": entry.get("walk_seconds"), "lift_seconds": entry.get("lift_seconds"),
-                        "flips": entry.get("flips"), "ring_walked": entry["ring"],
-                        "workers": self.c.workers, "parent": None}
-                if "autopilot" in entry:
-                    prov["autopilot"] = entry["autopilot"]
+                # seconds: the target's whole time (every try and lift, over all resumes)
+                prov = provenance(_method(self.c, entry, t.column, self.used(), len(tries)), seed=entry["seed"],
+                                  parent="naive", result=best[3], seconds=self.used(), table=self.c.path.name,
+                                  target=f"{t.column} {t.rank}", tries=len(tries), ring_walked=entry["ring"],
+                                  walk_seconds=entry.get("walk_seconds"), lift_seconds=entry.get("lift_seconds"),
+                                  lift=entry.get("lift"), workers=self.c.workers)
                 written = self.store(best[1], prov)
         if best is not None:
             rec["rank"] = min(best[0], rec.get("rank", best[0]))
