@@ -21,7 +21,7 @@ from ..schemes.scheme import Scheme
 from ..schemes.standard import naive_scheme
 from .executor import RunState, StepReport, StepRequest, keeps
 from .formats import MOVE_KINDS, canonical, format_label, format_moves, known_target
-from .pool import checked
+from .pool import Format, checked
 from .settings import SearchSettings, mode_for
 from .stints import StintScheduler
 from .tracker import WalkerTracker
@@ -147,7 +147,7 @@ class MetaCoordinator(RunState):
     # ------------------------------------------------------------------ state
     def key(self, f) -> tuple:
         """The pool key of sorted format ``f``."""
-        return ("gg", f, self.ring_value)
+        return Format("gg", f, self.ring_value)
 
     def best_rank(self, f) -> int:
         return self.pool.best_rank(self.key(f))

@@ -60,19 +60,17 @@ from ..fields.rings import as_ring
 from ..schemes.io import (SchemeFileError, load_scheme, output_folder, save_scheme)
 from ..schemes.scheme import Scheme
 from ..schemes.standard import naive_scheme
-from ..validation import check_bool, check_choice, check_instance, check_int, check_real
+from ..validation import check_bool, check_instance, check_int, check_real
 from .._targets import simulator
 from .batch import BatchExecutor, use_gpu
 from .checkpoint import CheckpointError, read_checkpoint, write_checkpoint
 from .executor import Executor, ThreadExecutor
 from .formats import canonical, format_label, known_target, parse_formats
 from .meta_coordinator import MetaCoordinator, MetaTable
-from .pool import SchemePool, checked
-from .run_setup import over_ring, provenance, seed_sequence
+from .pool import Format, SchemePool, checked
+from .run_setup import over_ring, provenance, seed_sequence, walk_ring
 from .settings import SearchSettings
 from .walker import Walker
-
-RINGS = ("F2", "F3", "ZT")
 
 
 # ----------------------------------------------------------------------------- result
@@ -277,7 +275,7 @@ def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=N
     [('2x2x2', 7, 7)]
     """
     fmts = parse_formats(formats)
-    ring = check_choice(ring, "ring", RINGS)
+    ring = walk_ring(ring).value
     time_limit = check_real(time_limit, "time_limit", minimum=0.0, strict_minimum=True)
     workers = check_int(os.cpu_count() or 1 if workers is None else workers, "workers", minimum=1)
     meta_probability = check_real(meta_probability, "meta_probability", minimum=0.0, maximum=1.0)
@@ -327,7 +325,7 @@ def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=N
     walkers = []
     for i in range(workers):
         f = fmts[i % len(fmts)]
-        start = pool.schemes(("gg", f, naive[f].ring))[0]
+        start = pool.schemes(Format("gg", f, naive[f].ring))[0]
         walkers.append(Walker(start, np.random.default_rng(seeds[i][0]), headroom=margin + naive[f].rank - start.rank))
     for w in walkers:                   # compile (or load the cache) before the clock starts
         w.walk(1, plateau=settings.plateau, margin=settings.margin)

@@ -14,14 +14,36 @@ from __future__ import annotations
 import threading
 import time
 
+from typing import NamedTuple
+
+from ..fields.rings import Ring, as_ring
 from ..schemes.cost import additive_complexity
 from ..schemes.identity import canonical_key
 from ..schemes.scheme import Scheme
 
 
-def format_of(scheme: Scheme) -> tuple:
-    """``(code, sizes, ring)`` of a scheme: the key of its pool."""
-    return scheme.code, tuple(int(x) for x in scheme.n), scheme.ring
+class Format(NamedTuple):
+    """What a pool is kept for: a tensor code, its sizes and a walk ring (a tuple, so it keys dicts).
+
+    Examples
+    --------
+    >>> from linalg_lab.fields.rings import Ring
+    >>> Format.of("gg", [2, 3, 4], "ZT") == ("gg", (2, 3, 4), Ring.ZT)
+    True
+    """
+
+    code: str
+    sizes: tuple
+    ring: Ring
+
+    @classmethod
+    def of(cls, code: str, sizes, ring) -> "Format":
+        return cls(code, tuple(int(x) for x in sizes), as_ring(ring))
+
+
+def format_of(scheme: Scheme) -> Format:
+    """The :class:`Format` of a scheme: the key of its pool."""
+    return Format(scheme.code, tuple(int(x) for x in scheme.n), scheme.ring)
 
 
 def scheme_key(s: Scheme) -> bytes:

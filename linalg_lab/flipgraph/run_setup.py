@@ -11,9 +11,30 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..fields.rings import Ring
+from ..fields.rings import Ring, as_ring
 from ..schemes.scheme import Scheme
 from ..validation import check_int
+
+
+#: The rings a flip graph is walked over.
+WALK_RINGS = (Ring.F2, Ring.F3, Ring.ZT)
+
+
+def walk_ring(ring, name: str = "ring") -> Ring:
+    """``ring`` as a walk ring (F2, F3 or Z_T); a ValueError naming ``name`` otherwise.
+
+    Examples
+    --------
+    >>> walk_ring("zt").value
+    'ZT'
+    """
+    try:
+        r = as_ring(ring)
+    except (ValueError, TypeError):
+        r = None
+    if r not in WALK_RINGS:
+        raise ValueError(f"{name}: the flip graph is walked over F2, F3 or ZT, got {ring!r}")
+    return r
 
 
 def seed_sequence(rng, seed=None) -> np.random.SeedSequence:
@@ -99,4 +120,4 @@ def provenance(method: str, *, seed=None, parent=None, result=None, seconds=None
     return prov
 
 
-__all__ = ["over_ring", "provenance", "seed_sequence"]
+__all__ = ["WALK_RINGS", "over_ring", "provenance", "seed_sequence", "walk_ring"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..fields.rings import Ring, as_ring
+from ..fields.rings import Ring
 from ..schemes.scheme import Scheme
 from ..schemes.standard import naive_scheme
 from ..tensors.codes import tensor_code
@@ -26,7 +26,7 @@ from .coordinator import Coordinator
 from .executor import Executor, ThreadExecutor
 from .pool import SchemePool, checked, format_of
 from .restart import Restart, as_restart
-from .run_setup import over_ring, seed_sequence
+from .run_setup import over_ring, seed_sequence, walk_ring
 from .settings import SearchSettings, mode_for, settings_doc
 from .symmetric import SymmetricWalker, fresh_start, orbit_headroom, orbits_of
 from .walker import Walker
@@ -253,9 +253,7 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
     (7, True)
     """
     tc = tensor_code(code, sizes)
-    ring = as_ring(ring)
-    if ring not in (Ring.F2, Ring.F3, Ring.ZT):
-        raise ValueError(f"ring: the flip-graph search works over F2, F3 or ZT, got {ring}")
+    ring = walk_ring(ring)
     if target_rank is not None:
         target_rank = check_int(target_rank, "target_rank", minimum=1)
     if time_limit is not None:
