@@ -28,6 +28,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 
+from ._api import renamed_keywords
 from ..validation import EPS, check_bool, check_choice, check_int, check_matrix, check_real
 from ._feasible import ConvergenceWarning
 
@@ -180,16 +181,17 @@ def _search_weight(slack, Cp, target, start, tol, max_iter, max_weight):
     return best[1], best[2], evals
 
 
-def conditional_coupling(x0, x1, c0, c1, weight=None, target_ratio=None, metric="cosine", *, ratio_tol=1e-3,
+@renamed_keywords(x0="X_s", x1="X_t")
+def conditional_coupling(X_s, X_t, c0, c1, weight=None, target_ratio=None, metric="cosine", *, ratio_tol=1e-3,
                          numItermax=100, max_weight=1e8, log=False):
     """C^2OT: the optimal assignment for ``|x0_i - x1_j|^2 + weight * C(c0_i, c1_j)``.
 
     Parameters
     ----------
-    x0 : array_like, shape (n0, ...)
+    X_s : array_like, shape (n0, ...)
         Prior samples (trailing axes are flattened into features).
-    x1 : array_like, shape (n1, ...)
-        Data samples, with the same trailing shape as ``x0``.
+    X_t : array_like, shape (n1, ...)
+        Data samples, with the same trailing shape as ``X_s``.
     c0, c1 : array_like, shape (n0, ...) and (n1, ...)
         Conditions of the prior and data samples (often the same array):
         vectors for ``"cosine"`` and ``"sqeuclidean"`` (trailing axes
@@ -218,9 +220,10 @@ def conditional_coupling(x0, x1, c0, c1, weight=None, target_ratio=None, metric=
     max_weight : float > 0, default 1e8
         The doubling stops here (a target below ``r(inf)`` cannot be met).
     log : bool, default False
-        Also return a dict: ``"weight"`` (the weight used), ``"ratio"``
-        (its ``r(weight)``), ``"target_ratio"``, ``"cost"`` (total
-        conditioned cost), ``"transport_cost"`` (sum of squared distances over
+        Also return a dict: ``"T"`` (the plan: 1 on each pair, a
+        ``scipy.sparse.csr_array``), ``"cost"`` (its total conditioned
+        cost), ``"weight"`` (the weight used), ``"ratio"`` (its
+        ``r(weight)``), ``"target_ratio"``, ``"transport_cost"`` (sum of squared distances over
         the pairs), ``"condition_cost"`` (sum of ``C`` over the pairs),
         ``"n_evaluations"`` (evaluations of ``r``; 0 without search),
         ``"ratio_met"`` (whether ``|ratio - target_ratio| <= ratio_tol``;
@@ -229,7 +232,7 @@ def conditional_coupling(x0, x1, c0, c1, weight=None, target_ratio=None, metric=
     Returns
     -------
     rows, cols : ndarray of int, shape (min(n0, n1),)
-        The pairs ``(x0[rows[t]], x1[cols[t]])``, rows ascending (as
+        The pairs ``(X_s[rows[t]], X_t[cols[t]])``, rows ascending (as
         :func:`scipy.optimize.linear_sum_assignment`; for square batches
         ``rows`` is ``arange(n)`` and ``cols`` a permutation).
     log : dict
@@ -245,7 +248,7 @@ def conditional_coupling(x0, x1, c0, c1, weight=None, target_ratio=None, metric=
     ------
     ValueError
         Bad shapes or values (the message names the argument); squared
-        distances (``x0``, ``c0``) or conditioned costs (``weight``, or
+        distances (``X_s``, ``c0``) or conditioned costs (``weight``, or
         ``max_weight`` after a search) beyond the float range, which the
         assignment would otherwise read as forbidden pairs.
 
@@ -273,19 +276,19 @@ def conditional_coupling(x0, x1, c0, c1, weight=None, target_ratio=None, metric=
     Examples
     --------
     >>> import numpy as np
-    >>> x0 = np.array([[0.0], [1.0], [2.0], [3.0]])
-    >>> x1 = np.array([[0.1], [1.1], [2.1], [3.1]])
+    >>> X_s = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> X_t = np.array([[0.1], [1.1], [2.1], [3.1]])
     >>> labels = np.array([0, 1, 0, 1])
-    >>> conditional_coupling(x0, x1, labels, labels, weight=0.0, metric="class")[1].tolist()
+    >>> conditional_coupling(X_s, X_t, labels, labels, weight=0.0, metric="class")[1].tolist()
     [0, 1, 2, 3]
-    >>> conditional_coupling(x0, x1, labels, labels[::-1], weight=100.0, metric="class")[1].tolist()
+    >>> conditional_coupling(X_s, X_t, labels, labels[::-1], weight=100.0, metric="class")[1].tolist()
     [1, 0, 3, 2]
     """
     metric = check_choice(metric, "metric", _METRICS)
-    X0 = _flat(x0, "x0")
-    X1 = _flat(x1, "x1")
-    if np.shape(x1)[1:] != np.shape(x0)[1:]:
-        raise ValueError(f"x1: expected samples of shape {np.shape(x0)[1:]} (as x0), got shape {np.shape(x1)}")
+    X0 = _flat(X_s, "X_s")
+    X1 = _flat(X_t, "X_t")
+    if np.shape(X_t)[1:] != np.shape(X_s)[1:]:
+        raise ValueError(f"X_t: expected samples of shape {np.shape(X_s)[1:]} (as X_s), got shape {np.shape(X_t)}")
     n0, n1 = X0.shape[0], X1.shape[0]
     if weight is None and target_ratio is None:
         raise ValueError("weight: expected a weight >= 0 or a target_ratio, got neither")
@@ -299,7 +302,7 @@ def conditional_coupling(x0, x1, c0, c1, weight=None, target_ratio=None, metric=
     with np.errstate(over="ignore"):
         M = cdist(X0, X1, "sqeuclidean")
     if not np.all(np.isfinite(M)):
-        raise ValueError("x0: squared distances between x0 and x1 exceed the float range; rescale the samples")
+        raise ValueError("X_s: squared distances between X_s and X_t exceed the float range; rescale the samples")
     C = _condition_cost(c0, c1, metric, n0, n1)
     slack, Cp = _slack(M), C[:, : min(n0, n1)]
     evals = 0
@@ -324,12 +327,15 @@ def conditional_coupling(x0, x1, c0, c1, weight=None, target_ratio=None, metric=
     if not np.all(np.isfinite(cost)):
         # an infinite entry would be a forbidden pair to linear_sum_assignment, not a large cost
         name = "weight" if target is None else "max_weight"
-        raise ValueError(f"{name}: the conditioned costs |x0 - x1|^2 + w C exceed the float range at w = {w:g}; "
+        raise ValueError(f"{name}: the conditioned costs |X_s - X_t|^2 + w C exceed the float range at w = {w:g}; "
                          "use a smaller weight")
     rows, cols = linear_sum_assignment(cost)
     if not log:
         return rows, cols
+    from scipy.sparse import csr_array
+
     return rows, cols, {
+        "T": csr_array((np.ones(len(rows)), (rows, cols)), shape=cost.shape),
         "weight": float(w),
         "ratio": ratio,
         "target_ratio": target,

@@ -28,6 +28,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.spatial.distance import cdist
 
+from ._api import renamed_keywords
 from ..validation import check_instance, check_matrix, check_real
 from ._checks import check_histogram
 from .partial import partial_wasserstein_lagrange
@@ -107,7 +108,8 @@ def _opt_plan(X0, p0, X, p, lam, nb_dummies, numItermax, name="X"):
     return plan, value
 
 
-def opt_lambda(X, p, Y, q, lam, nb_dummies=None, numItermax=None):
+@renamed_keywords(X="X_s", Y="X_t")
+def opt_lambda(X_s, p, X_t, q, lam, nb_dummies=None, numItermax=None):
     r"""Optimal partial transport ``OPT_lam`` between two point clouds (squared Euclidean cost).
 
     .. math::
@@ -116,10 +118,10 @@ def opt_lambda(X, p, Y, q, lam, nb_dummies=None, numItermax=None):
 
     Parameters
     ----------
-    X : array_like, shape (N, d)
+    X_s : array_like, shape (N, d)
     p : array_like, shape (N,)
         Masses (empty: uniform ``1/N``).
-    Y : array_like, shape (M, d)
+    X_t : array_like, shape (M, d)
     q : array_like, shape (M,)
     lam : float
         Mass penalty, ``> 0``: moving a unit of mass further than
@@ -138,27 +140,33 @@ def opt_lambda(X, p, Y, q, lam, nb_dummies=None, numItermax=None):
 
     Examples
     --------
-    >>> X = [[0.0, 0.0], [1.0, 0.0]]
-    >>> Y = [[0.0, 0.5], [5.0, 0.0]]
-    >>> round(opt_lambda(X, [], Y, [], lam=1.0), 6)  # one pair moved (0.25 * 0.5), the rest destroyed / created
+    >>> X_s = [[0.0, 0.0], [1.0, 0.0]]
+    >>> X_t = [[0.0, 0.5], [5.0, 0.0]]
+    >>> round(opt_lambda(X_s, [], X_t, [], lam=1.0), 6)  # one pair moved (0.25 * 0.5), the rest destroyed / created
     1.125
     """
-    X, p = _cloud(X, p, ("X", "p"))
-    Y, q = _cloud(Y, q, ("Y", "q"))
-    return _opt_plan(X, p, Y, q, _check_lam(lam), nb_dummies, numItermax, "Y")[1]
+    X_s, p = _cloud(X_s, p, ("X_s", "p"))
+    X_t, q = _cloud(X_t, q, ("X_t", "q"))
+    return _opt_plan(X_s, p, X_t, q, _check_lam(lam), nb_dummies, numItermax, "X_t")[1]
 
 
-def lopt_embedding(X0, p0, X, p, lam, nb_dummies=None, numItermax=None) -> LOPTEmbedding:
-    r"""Embed the measure ``(X, p)`` against the reference ``(X0, p0)`` (Bai et al. 2023).
+@renamed_keywords(X0="X_s", X="X_t")
+def lopt_embedding(X_s, p0, X_t, p, lam, nb_dummies=None, numItermax=None) -> LOPTEmbedding:
+    r"""Embed the measure ``(X_t, p)`` against the reference ``(X_s, p0)`` (Bai et al. 2023).
+
+    The reference is the source of the partial transport problem solved,
+    ``OPT_lam((X_s, p0), (X_t, p))``, hence the family's source / target
+    names (the embedding keeps the paper's ``X0``, ``p0`` for the reference).
 
     Parameters
     ----------
-    X0 : array_like, shape (N0, d)
-        Reference points.
+    X_s : array_like, shape (N0, d)
+        Reference points (formerly ``X0``, still accepted as a keyword with a
+        DeprecationWarning).
     p0 : array_like, shape (N0,)
         Reference masses (empty: uniform ``1/N0``).
-    X : array_like, shape (N, d)
-        The measure's points.
+    X_t : array_like, shape (N, d)
+        The measure's points (formerly ``X``).
     p : array_like, shape (N,)
         Its masses (empty: uniform ``1/N``); the total need not equal ``|p0|``.
     lam : float
@@ -176,7 +184,7 @@ def lopt_embedding(X0, p0, X, p, lam, nb_dummies=None, numItermax=None) -> LOPTE
     ------
     ValueError
         Bad arguments (the message names them), including squared distances
-        beyond the float range (``X``) and ``lam > max float / 2``.
+        beyond the float range (``X_t``) and ``lam > max float / 2``.
 
     References
     ----------
@@ -190,10 +198,10 @@ def lopt_embedding(X0, p0, X, p, lam, nb_dummies=None, numItermax=None) -> LOPTE
     >>> emb.U.tolist(), emb.p_hat.tolist(), emb.created
     ([[0.0, 0.5], [0.0, 0.0]], [0.5, 0.0], 0.5)
     """
-    X0, p0 = _cloud(X0, p0, ("X0", "p0"))
-    X, p = _cloud(X, p, ("X", "p"))
+    X0, p0 = _cloud(X_s, p0, ("X_s", "p0"))
+    X, p = _cloud(X_t, p, ("X_t", "p"))
     lam = _check_lam(lam)
-    plan, value = _opt_plan(X0, p0, X, p, lam, nb_dummies, numItermax)
+    plan, value = _opt_plan(X0, p0, X, p, lam, nb_dummies, numItermax, "X_t")
     np.maximum(plan, 0.0, out=plan)
     p_hat = plan.sum(axis=1)
     moved = p_hat > 0

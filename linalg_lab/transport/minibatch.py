@@ -24,6 +24,7 @@ import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import cdist
 
+from ._api import renamed_keywords
 from ..validation import check_bool, check_int, check_matrix, check_real, check_rng
 from ._feasible import ConvergenceWarning
 from .partial import _frobenius, partial_wasserstein
@@ -68,12 +69,13 @@ def _batch_solver(batch_size, mass, reg, numItermax, stopThr):
     return solve_entropic
 
 
-def minibatch_partial_ot(X, Y, batch_size, n_batches, mass, reg=0.0, rng=None, metric="sqeuclidean", bomb=False,
+@renamed_keywords(X="X_s", Y="X_t")
+def minibatch_partial_ot(X_s, X_t, batch_size, n_batches, mass, reg=0.0, rng=None, metric="sqeuclidean", bomb=False,
                          return_plan=False, numItermax=None, stopThr=None, log=False):
     r"""Mini-batch partial OT (m-POT) between point clouds: the average of partial OT over random batch pairs.
 
     For each of ``n_batches`` pairs, ``batch_size`` points are drawn without
-    replacement from ``X`` and from ``Y``; with uniform masses ``1 /
+    replacement from ``X_s`` and from ``X_t``; with uniform masses ``1 /
     batch_size`` on each batch, partial OT moving ``mass`` is solved on the
     batch cost matrix. The value is the average of the batch costs
     :math:`\langle \gamma_b, C_b \rangle` and the plan the average of the batch
@@ -81,9 +83,9 @@ def minibatch_partial_ot(X, Y, batch_size, n_batches, mass, reg=0.0, rng=None, m
 
     Parameters
     ----------
-    X : array_like, shape (n, d)
+    X_s : array_like, shape (n, d)
         Source points (uniform weights).
-    Y : array_like, shape (n', d)
+    X_t : array_like, shape (n', d)
         Target points (uniform weights).
     batch_size : int
         Points per batch, ``1 <= batch_size <= min(n, n')``.
@@ -112,7 +114,9 @@ def minibatch_partial_ot(X, Y, batch_size, n_batches, mass, reg=0.0, rng=None, m
         Passed to the batch solver (``stopThr`` to the entropic one only);
         None keeps the solver's default.
     log : bool, default False
-        Also return a dict: ``values`` (cost of every batch problem solved:
+        Also return a dict: ``cost`` (the value returned), ``T`` (the
+        averaged plan with ``return_plan``, else None), ``values`` (cost of
+        every batch problem solved:
         ``(n_batches,)``, or ``(k, k)`` with ``bomb``), ``converged`` (same
         shape: whether each batch problem met its tolerance; always true for
         ``reg = 0``), ``source_batches`` and
@@ -160,20 +164,20 @@ def minibatch_partial_ot(X, Y, batch_size, n_batches, mass, reg=0.0, rng=None, m
     --------
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
-    >>> X, Y = rng.standard_normal((200, 2)), rng.standard_normal((150, 2)) + 1.0
-    >>> value, plan = minibatch_partial_ot(X, Y, 50, 8, mass=0.7, rng=0, return_plan=True)
+    >>> X_s, X_t = rng.standard_normal((200, 2)), rng.standard_normal((150, 2)) + 1.0
+    >>> value, plan = minibatch_partial_ot(X_s, X_t, 50, 8, mass=0.7, rng=0, return_plan=True)
     >>> plan.shape, round(float(plan.sum()), 12)
     ((200, 150), 0.7)
-    >>> value < minibatch_partial_ot(X, Y, 50, 8, mass=1.0, rng=0)
+    >>> value < minibatch_partial_ot(X_s, X_t, 50, 8, mass=1.0, rng=0)
     True
     """
-    X = check_matrix(X, "X", dtype=np.float64)
-    Y = check_matrix(Y, "Y", dtype=np.float64)
-    if Y.shape[1] != X.shape[1]:
-        raise ValueError(f"Y: expected points of dimension {X.shape[1]} (as X's), got shape {Y.shape}")
-    n, nt = X.shape[0], Y.shape[0]
+    X_s = check_matrix(X_s, "X_s", dtype=np.float64)
+    X_t = check_matrix(X_t, "X_t", dtype=np.float64)
+    if X_t.shape[1] != X_s.shape[1]:
+        raise ValueError(f"X_t: expected points of dimension {X_s.shape[1]} (as X_s's), got shape {X_t.shape}")
+    n, nt = X_s.shape[0], X_t.shape[0]
     batch_size = check_int(batch_size, "batch_size", minimum=1, maximum=min(n, nt),
-                           maximum_text=f"min(len(X), len(Y)) = {min(n, nt)}")
+                           maximum_text=f"min(len(X_s), len(X_t)) = {min(n, nt)}")
     n_batches = check_int(n_batches, "n_batches", minimum=1)
     mass = check_real(mass, "mass", minimum=0, strict_minimum=True, maximum=1)
     reg = check_real(reg, "reg", minimum=0)
@@ -182,7 +186,7 @@ def minibatch_partial_ot(X, Y, batch_size, n_batches, mass, reg=0.0, rng=None, m
                               ((bomb, "bomb"), (return_plan, "return_plan"), (log, "log")))
     if stopThr is not None:
         stopThr = check_real(stopThr, "stopThr", minimum=0)
-    cost = _cost_fn(metric, X, Y)
+    cost = _cost_fn(metric, X_s, X_t)
     solve = _batch_solver(batch_size, mass, reg, numItermax, stopThr)
 
     src = np.stack([rng.choice(n, batch_size, replace=False) for _ in range(n_batches)])
@@ -212,6 +216,7 @@ def minibatch_partial_ot(X, Y, batch_size, n_batches, mass, reg=0.0, rng=None, m
         value = float(values.mean())
     info["values"] = values
     info["converged"] = converged
+    info["cost"] = value
     if not converged.all() and (stopThr is None or stopThr > 0):  # stopThr = 0: a fixed count of cycles, asked for
         warnings.warn(f"minibatch_partial_ot: {int((~converged).sum())} of {converged.size} entropic batch problems "
                       "did not reach stopThr within numItermax (their plans were rounded onto the constraints; see "
@@ -222,6 +227,7 @@ def minibatch_partial_ot(X, Y, batch_size, n_batches, mass, reg=0.0, rng=None, m
         cols = np.concatenate([tgt[j][plans[i, j].col] for i, j in pairs])
         data = np.concatenate([plans[i, j].data for i, j in pairs]) / n_batches
         out.append(sp.coo_array((data, (rows, cols)), shape=(n, nt)).tocsr())
+    info["T"] = out[1] if return_plan else None
     if log:
         out.append(info)
     return out[0] if len(out) == 1 else tuple(out)

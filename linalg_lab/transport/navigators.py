@@ -34,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import logsumexp
 
+from ._api import renamed_keywords
 from ..validation import (
     check_bool,
     check_int,
@@ -58,10 +59,10 @@ def _weights(w, name: str, n: int) -> np.ndarray:
 
 def _problem(X, Y, a, b, rho):
     """The checked arguments of a CT problem: two point clouds of one dimension, their weights, ``rho``."""
-    X = check_points(X, "X")
-    Y = check_points(Y, "Y")
+    X = check_points(X, "X_s")
+    Y = check_points(Y, "X_t")
     if Y.shape[1] != X.shape[1]:
-        raise ValueError(f"Y: expected {X.shape[1]} features (as X), got shape {Y.shape}")
+        raise ValueError(f"X_t: expected {X.shape[1]} features (as X_s), got shape {Y.shape}")
     return (X, Y, _weights(a, "a", X.shape[0]), _weights(b, "b", Y.shape[0]),
             check_real(rho, "rho", minimum=0, maximum=1))
 
@@ -170,14 +171,16 @@ class MLPNavigator:
         D = np.logaddexp(0.0, s)  # softplus
         return D, (Z, Hh, s)
 
-    def distance(self, X, Y):
-        """The navigator distance matrix ``d(x_i, y_j)`` (n x m)."""
+    @renamed_keywords(X="X_s", Y="X_t")
+    def distance(self, X_s, X_t):
+        """The navigator distance matrix ``d(x_i, y_j)`` (n x m) between the points ``X_s`` and ``X_t``."""
+        X, Y = X_s, X_t
         if self.params is None:
             raise ValueError("MLPNavigator: call fit() first (or pass navigator='learned')")
-        X = check_points(X, "X")
-        Y = check_points(Y, "Y")
+        X = check_points(X, "X_s")
+        Y = check_points(Y, "X_t")
         if Y.shape[1] != X.shape[1] or X.shape[1] != self.params["W1"].shape[1]:
-            raise ValueError(f"Y: expected {self.params['W1'].shape[1]} features, got shapes {X.shape}, {Y.shape}")
+            raise ValueError(f"X_t: expected {self.params['W1'].shape[1]} features, got shapes {X.shape}, {Y.shape}")
         return self._forward(X, Y)[0]
 
     def loss_and_grad(self, X, Y, a, b, rho, C):
@@ -197,9 +200,10 @@ class MLPNavigator:
         grad["W1"] = np.einsum("nmh,nmd->hd", Gpre, Z)
         return loss, grad
 
-    def fit(self, X, Y, a=None, b=None, rho=0.5, C=None):
-        """Take ``n_steps`` Adam steps that lower the CT cost between ``(X, a)`` and ``(Y, b)``; returns self."""
-        X, Y, a, b, rho = _problem(X, Y, a, b, rho)
+    @renamed_keywords(X="X_s", Y="X_t")
+    def fit(self, X_s, X_t, a=None, b=None, rho=0.5, C=None):
+        """Take ``n_steps`` Adam steps that lower the CT cost between ``(X_s, a)`` and ``(X_t, b)``; returns self."""
+        X, Y, a, b, rho = _problem(X_s, X_t, a, b, rho)
         C = _sqdist(X, Y) if C is None else C
         if self.params is None:
             scale = self.scale
@@ -223,14 +227,15 @@ class MLPNavigator:
         return self
 
 
-def conditional_transport(X, Y, a=None, b=None, rho=0.5, navigator="distance", tau=1.0, *, rng=None, log=False):
+@renamed_keywords(X="X_s", Y="X_t")
+def conditional_transport(X_s, X_t, a=None, b=None, rho=0.5, navigator="distance", tau=1.0, *, rng=None, log=False):
     r"""The conditional transport cost ``CT_rho`` between two weighted samples, with both navigator plans.
 
     Parameters
     ----------
-    X : array_like, shape (n, d)
+    X_s : array_like, shape (n, d)
         Points of the first distribution (a 1-D array: one feature).
-    Y : array_like, shape (m, d)
+    X_t : array_like, shape (m, d)
         Points of the second one.
     a, b : array_like, optional
         Masses ``>= 0`` (normalised; default uniform).
@@ -238,7 +243,7 @@ def conditional_transport(X, Y, a=None, b=None, rho=0.5, navigator="distance", t
         Weight of the forward term, ``0 <= rho <= 1``.
     navigator : {"distance", "learned"} or MLPNavigator, default "distance"
         ``"distance"``: ``d = c / tau`` with ``c`` the squared Euclidean cost;
-        ``"learned"``: a fresh :class:`MLPNavigator` fitted on ``(X, Y)``
+        ``"learned"``: a fresh :class:`MLPNavigator` fitted on ``(X_s, X_t)``
         (its default steps; ``rng`` seeds it); an :class:`MLPNavigator`: used
         as it is if fitted, else fitted first.
     tau : float, default 1.0
@@ -270,27 +275,27 @@ def conditional_transport(X, Y, a=None, b=None, rho=0.5, navigator="distance", t
     --------
     >>> import numpy as np
     >>> from linalg_lab.transport import conditional_transport
-    >>> X = np.array([[0.0], [1.0]]); Y = np.array([[0.0], [1.0]])
-    >>> ct, log = conditional_transport(X, Y, tau=0.1, log=True)
+    >>> X_s = np.array([[0.0], [1.0]]); X_t = np.array([[0.0], [1.0]])
+    >>> ct, log = conditional_transport(X_s, X_t, tau=0.1, log=True)
     >>> round(ct, 6), log["forward"].sum(1).tolist(), log["backward"].sum(0).tolist()
     (4.5e-05, [1.0, 1.0], [1.0, 1.0])
     """
-    X, Y, a, b, rho = _problem(X, Y, a, b, rho)
+    X_s, X_t, a, b, rho = _problem(X_s, X_t, a, b, rho)
     log = check_bool(log, "log")
-    C = _sqdist(X, Y)
+    C = _sqdist(X_s, X_t)
     nav = None
     if isinstance(navigator, MLPNavigator):
         nav = navigator
         if nav.params is None:
-            nav.fit(X, Y, a, b, rho, C)
-        D = nav.distance(X, Y)
+            nav.fit(X_s, X_t, a, b, rho, C)
+        D = nav.distance(X_s, X_t)
     elif isinstance(navigator, str) and navigator in ("distance", "learned"):
         if navigator == "distance":
             tau = check_real(tau, "tau", minimum=0, strict_minimum=True)
             D = C / tau
         else:
-            nav = MLPNavigator(rng=rng).fit(X, Y, a, b, rho, C)
-            D = nav.distance(X, Y)
+            nav = MLPNavigator(rng=rng).fit(X_s, X_t, a, b, rho, C)
+            D = nav.distance(X_s, X_t)
     else:
         raise ValueError(f"navigator: expected 'distance', 'learned' or an MLPNavigator, got {navigator!r}")
     fw, bw = navigator_plans(D, a, b)

@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from ._api import renamed_keywords
 from ..validation import check_int, check_matrix, check_real
 from . import _one_d_kernels as _k
 
@@ -112,11 +113,12 @@ def partial_wasserstein_1d(x_a, x_b, n_transported_samples=None, p=1):
     return _solve(xa, xb, kmax, p)
 
 
-def partial_cost_curve_1d(x, y, p=1):
+@renamed_keywords(x="x_a", y="x_b")
+def partial_cost_curve_1d(x_a, x_b, p=1):
     r"""The optimal partial transport costs ``C(k)``, ``k = 0, ..., min(n, n2)``, between 1-D point sets.
 
-    ``C(k)`` is the least cost of matching ``k`` points of ``x`` to ``k``
-    points of ``y`` one to one, with cost :math:`|x - y|^p` per pair (unit
+    ``C(k)`` is the least cost of matching ``k`` points of ``x_a`` to ``k``
+    points of ``x_b`` one to one, with cost :math:`|x_a - x_b|^p` per pair (unit
     masses; divide by ``n`` for masses ``1/n``). ``C`` is convex and
     non-decreasing, ``C(0) = 0``, and ``C(min(n, n2))`` is the full
     (unbalanced-size) matching cost. One run of
@@ -124,7 +126,7 @@ def partial_cost_curve_1d(x, y, p=1):
 
     Parameters
     ----------
-    x, y : array_like, shape (n,) / (n2,) (or with a second axis of 1)
+    x_a, x_b : array_like, shape (n,) / (n2,) (or with a second axis of 1)
         The points (finite).
     p : float, default 1
         Power of the cost, ``>= 1``.
@@ -143,9 +145,9 @@ def partial_cost_curve_1d(x, y, p=1):
     >>> partial_cost_curve_1d([0.0, 1.0, 5.0], [1.5, 4.0], p=2).tolist()
     [0.0, 0.25, 1.25]
     """
-    x = _points(x, "x")
-    y = _points(y, "y")
-    costs = _solve(x, y, min(len(x), len(y)), check_real(p, "p", minimum=1), "x")[2]
+    x_a = _points(x_a, "x_a")
+    x_b = _points(x_b, "x_b")
+    costs = _solve(x_a, x_b, min(len(x_a), len(x_b)), check_real(p, "p", minimum=1), "x_a")[2]
     out = np.zeros(len(costs) + 1)
     np.cumsum(costs, out=out[1:])
     return out

@@ -44,6 +44,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.spatial.distance import cdist
 
+from ._api import renamed_keywords
 from ..validation import (
     check_bool,
     check_choice,
@@ -63,19 +64,19 @@ def _cost(X, Y, metric: str) -> np.ndarray:
     metric = check_choice(metric, "metric", _METRICS)
     if metric == "precomputed":
         if Y is not None:
-            raise ValueError("Y: expected None with metric='precomputed' (X is the cost matrix)")
-        return check_cost_matrix(X, "X")
+            raise ValueError("X_t: expected None with metric='precomputed' (X_s is the cost matrix)")
+        return check_cost_matrix(X, "X_s")
     if Y is None:
-        raise TypeError(f"Y: expected an array of points with metric={metric!r}, got None")
-    X = check_points(X, "X")
-    Y = check_points(Y, "Y")
+        raise TypeError(f"X_t: expected an array of points with metric={metric!r}, got None")
+    X = check_points(X, "X_s")
+    Y = check_points(Y, "X_t")
     if Y.shape[1] != X.shape[1]:
-        raise ValueError(f"Y: expected points of dimension {X.shape[1]} (as X), got shape {Y.shape}")
+        raise ValueError(f"X_t: expected points of dimension {X.shape[1]} (as X_s), got shape {Y.shape}")
     # cdist forms the differences, so small distances keep their relative accuracy
     with np.errstate(over="ignore"):
         M = cdist(X, Y, metric)
     if not np.all(np.isfinite(M)):
-        raise ValueError(f"X: the {metric} distances between points of X and Y exceed the float range; "
+        raise ValueError(f"X_s: the {metric} distances between points of X_s and X_t exceed the float range; "
                          "rescale the points")
     return M
 
@@ -120,29 +121,33 @@ def _ssp(M: np.ndarray, kmax: int):
     return costs, row_order, col_order, rows, cols
 
 
-def partial_wasserstein_path(X, Y=None, metric="sqeuclidean", *, point_mass=None, k_max=None, log=False):
+@renamed_keywords(X="X_s", Y="X_t")
+def partial_wasserstein_path(X_s, X_t=None, metric="sqeuclidean", *, point_mass=None, k_max=None, log=False):
     """Exact partial OT cost for every mass ``k * point_mass``, ``k = 0..min(n, n')``, in one run.
 
     Parameters
     ----------
-    X : array_like, shape (n, d) or (n,)
+    X_s : array_like, shape (n, d) or (n,)
         Source points (a 1-D array: points on a line); with
         ``metric="precomputed"``, the cost matrix ``M`` of shape (n, n').
-    Y : array_like, shape (n', d) or (n',), optional
+    X_t : array_like, shape (n', d) or (n',), optional
         Target points; must be None with ``metric="precomputed"``.
     metric : {"sqeuclidean", "euclidean", "precomputed"}, default "sqeuclidean"
         Ground cost ``|x - y|^2`` (POT's ``ot.dist`` default), ``|x - y|``,
-        or ``X`` is the cost matrix (any finite real entries).
+        or ``X_s`` is the cost matrix (any finite real entries).
     point_mass : float > 0, optional
-        Mass of every point of ``X`` and of ``Y``; default ``1 / max(n, n')``
+        Mass of every point of ``X_s`` and of ``X_t``; default ``1 / max(n, n')``
         (POT's uniform ``1/n`` when ``n == n'``).
     k_max : int, optional
         Stop after ``k_max`` points are transported (default ``min(n, n')``).
     log : bool, default False
-        Also return a dict with ``"matching_costs"`` (the costs divided by
+        Also return a dict with ``"T"`` (the plan at ``k_max``: ``point_mass``
+        on each pair of the optimal ``k_max``-matching, a
+        ``scipy.sparse.csr_array``), ``"cost"`` (its cost, ``costs[-1]``),
+        ``"matching_costs"`` (the costs divided by
         ``point_mass``: sums of k entries of the cost matrix),
         ``"marginal_costs"`` (their differences), ``"row_order"`` and
-        ``"col_order"`` (the point of X, of Y, that enters the support at
+        ``"col_order"`` (the point of X_s, of X_t, that enters the support at
         each step; the first k of each are the points transported at mass
         ``k * point_mass``), ``"rows"``/``"cols"`` (the optimal
         ``k_max``-matching, rows ascending) and ``"point_mass"``.
@@ -161,7 +166,7 @@ def partial_wasserstein_path(X, Y=None, metric="sqeuclidean", *, point_mass=None
     ------
     ValueError
         Bad arguments (the message names them); distances between the points
-        beyond the float range (``X``); costs beyond it (``X``, or
+        beyond the float range (``X_s``); costs beyond it (``X_s``, or
         ``point_mass`` when only the scaled costs overflow). Costs above
         ``2^500`` are solved divided by a power of two (exact), as the
         kernel's potentials are sums of costs.
@@ -186,15 +191,15 @@ def partial_wasserstein_path(X, Y=None, metric="sqeuclidean", *, point_mass=None
     Examples
     --------
     >>> import numpy as np
-    >>> X, Y = np.array([-0.2, 1.0, 3.0]), np.array([0.5, 3.0, 10.0])
-    >>> masses, costs = partial_wasserstein_path(X, Y)
+    >>> X_s, X_t = np.array([-0.2, 1.0, 3.0]), np.array([0.5, 3.0, 10.0])
+    >>> masses, costs = partial_wasserstein_path(X_s, X_t)
     >>> (costs * 3).round(4).tolist()  # point masses 1/3
     [0.0, 0.0, 0.25, 53.49]
-    >>> _, _, info = partial_wasserstein_path(X, Y, log=True)
+    >>> _, _, info = partial_wasserstein_path(X_s, X_t, log=True)
     >>> info["row_order"].tolist(), info["col_order"].tolist()
     ([2, 1, 0], [1, 0, 2])
     """
-    M = _cost(X, Y, metric)
+    M = _cost(X_s, X_t, metric)
     n, m = M.shape
     K = min(n, m)
     kmax = K if k_max is None else check_int(k_max, "k_max", minimum=0, maximum=K,
@@ -204,11 +209,13 @@ def partial_wasserstein_path(X, Y=None, metric="sqeuclidean", *, point_mass=None
     log = check_bool(log, "log")
     scale, matching, row_order, col_order, rows, cols = _run(M, kmax)
     masses = w * np.arange(kmax + 1, dtype=np.float64)
-    matching = _in_units(matching, scale, "X")
+    matching = _in_units(matching, scale, "X_s")
     costs = _in_units(matching, w, "point_mass")
     if not log:
         return masses, costs
     return masses, costs, {
+        "T": _sparse_plan(rows, cols, w, M.shape),
+        "cost": float(costs[-1]),
         "matching_costs": matching,
         "marginal_costs": np.diff(matching),
         "row_order": row_order,
@@ -234,7 +241,8 @@ def partial_assignment(M, k, *, log=False):
     k : int
         Number of pairs, ``0 <= k <= min(n, n')``.
     log : bool, default False
-        Also return a dict with ``"cost"`` (``M[rows, cols].sum()``),
+        Also return a dict with ``"T"`` (the plan: 1 on each pair, a
+        ``scipy.sparse.csr_array``), ``"cost"`` (``M[rows, cols].sum()``),
         ``"costs"`` (the optimal costs for ``0..k`` pairs), ``"row_order"``
         and ``"col_order"`` (see :func:`partial_wasserstein_path`).
 
@@ -281,4 +289,12 @@ def partial_assignment(M, k, *, log=False):
     if not log:
         return rows, cols
     costs = _in_units(costs, scale, "M")
-    return rows, cols, {"cost": float(costs[-1]), "costs": costs, "row_order": row_order, "col_order": col_order}
+    return rows, cols, {"T": _sparse_plan(rows, cols, 1.0, M.shape), "cost": float(costs[-1]), "costs": costs,
+                        "row_order": row_order, "col_order": col_order}
+
+
+def _sparse_plan(rows, cols, mass, shape):
+    """The plan of a matching: ``mass`` on each pair ``(rows[t], cols[t])``, as a scipy.sparse CSR array."""
+    from scipy.sparse import csr_array
+
+    return csr_array((np.full(len(rows), float(mass)), (rows, cols)), shape=shape)

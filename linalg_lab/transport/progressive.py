@@ -441,6 +441,8 @@ def _finish(res, C, reg, reg_m, log, verbose, name):
     Q = out.pop("plan")
     out["objective"] = _objective(Q, out["virtual"], C, np.zeros(C.shape[0]) if cv is None else cv, reg, reg_m,
                                   out["beta"])
+    out["T"] = Q
+    out["cost"] = float(np.sum(Q * C)) if Q.size else 0.0
     return Q, out
 
 
@@ -504,7 +506,9 @@ def progressive_partial_ot(P, rho, reg=0.1, reg_m=1.0, *, kind="proba", a=None, 
         ``reg_m = inf``. ``Q.argmax(1)`` are the pseudo-labels and ``(Q 1) / a``
         the transported fraction of each sample (its confidence).
     log : dict
-        Only with ``log=True``: ``virtual`` (the virtual cluster's share
+        Only with ``log=True``: ``T`` (the plan ``Q`` returned: the
+        family's key for the plan), ``cost`` (its transport cost ``<Q,
+        C>``), ``virtual`` (the virtual cluster's share
         ``a - Q 1``, sum ``(1 - rho) |a|``), ``F``, ``G``, ``Gv`` (dual
         potentials of the unrounded plan, ``Q_ij = exp((F_i + G_j - C_ij)/reg)``),
         ``n_iter``, ``err`` (relative l1 column change at the stop),
@@ -685,7 +689,10 @@ def semantic_progressive_partial_ot(P, rho, S, reg_s=None, reg=0.1, reg_m=1.0, *
         With ``log=True``: the keys of :func:`progressive_partial_ot` (of the
         last inner solve) and ``history`` (``F`` after each step, the
         starting P^2OT plan first), ``steps`` (``"linear"``/``"proximal"`` per
-        step), ``n_outer``, ``reg_s``.
+        step), ``n_outer``, ``reg_s`` and ``outer_converged`` (the objective
+        changed by less than ``stopThrOuter`` within ``numItermaxOuter``
+        steps; otherwise a
+        :class:`~linalg_lab.transport.ConvergenceWarning` is issued).
 
     References
     ----------
@@ -740,6 +747,7 @@ def semantic_progressive_partial_ot(P, rho, S, reg_s=None, reg=0.1, reg_m=1.0, *
     Fval = value(res)
     history, steps = [Fval], []
     unconverged = not res["converged"]
+    outer_converged = numItermaxOuter == 0  # no outer step asked for: nothing left unconverged
     for _ in range(numItermaxOuter):
         Clin = C - reg_s * (Ssym @ res["plan"])
         trial = None
@@ -768,14 +776,20 @@ def semantic_progressive_partial_ot(P, rho, S, reg_s=None, reg=0.1, reg_m=1.0, *
         decrease = Fval - Ft
         Fval = Ft
         if abs(decrease) < stopThrOuter:
+            outer_converged = True
             break
     beta = res["beta"]
     res["plan"] = _round(res["plan"], r, beta, rho * float(r.sum()), exact_columns=math.isinf(reg_m))
     res["virtual"] = np.maximum(r - res["plan"].sum(axis=1), 0.0)
     res["converged"] = not unconverged
+    if not outer_converged:
+        warnings.warn(f"semantic_progressive_partial_ot: stopped at numItermaxOuter = {numItermaxOuter} outer steps "
+                      f"with the objective still changing by more than stopThrOuter = {stopThrOuter:g}; raise "
+                      "numItermaxOuter", ConvergenceWarning, stacklevel=2)
     if not log:
         return _finish(res, C, reg, reg_m, False, verbose, "semantic_progressive_partial_ot")
     Q, out = _finish(res, C, reg, reg_m, True, verbose, "semantic_progressive_partial_ot")
     out["objective"] = value({"plan": Q, "virtual": out["virtual"], "beta": beta})
-    out.update(history=np.array(history), steps=steps, n_outer=len(steps), reg_s=reg_s)
+    out.update(history=np.array(history), steps=steps, n_outer=len(steps), reg_s=reg_s,
+               outer_converged=outer_converged)
     return Q, out

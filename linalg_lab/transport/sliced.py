@@ -58,7 +58,8 @@ def sliced_partial_wasserstein(X_s, X_t, n_transported_samples=None, n_projectio
     rng : None, int, SeedSequence or numpy.random.Generator
         Source of the random directions.
     log : bool, default False
-        Also return ``{"projections": (d, L) array, "projected_costs": (L,) array}``.
+        Also return ``{"cost": the value, "T": None, "projections": (d, L) array, "projected_costs": (L,)
+        array}`` (``T`` is None: a sliced distance has no plan between the clouds themselves).
 
     Returns
     -------
@@ -103,7 +104,7 @@ def sliced_partial_wasserstein(X_s, X_t, n_transported_samples=None, n_projectio
     per = curves[:, kmax]
     value = float(per.mean())
     if log:
-        return value, {"projections": theta, "projected_costs": per}
+        return value, {"cost": value, "T": None, "projections": theta, "projected_costs": per}
     return value
 
 
@@ -112,8 +113,8 @@ def sliced_partial_cost_curve(X_s, X_t, n_projections=50, p=2, *, projections=No
 
     ``curve[k]`` is :func:`sliced_partial_wasserstein` with ``k`` pairs and the
     same directions; the curve is non-decreasing and convex, ``curve[0] = 0``.
-    Arguments as there; with ``log=True`` also returns ``{"projections": (d, L),
-    "curves": (L, min(n, n2) + 1)}`` (the curve of each direction).
+    Arguments as there; with ``log=True`` also returns ``{"cost": the mean curve, "T": None,
+    "projections": (d, L), "curves": (L, min(n, n2) + 1)}`` (the curve of each direction).
 
     References
     ----------
@@ -132,7 +133,7 @@ def sliced_partial_cost_curve(X_s, X_t, n_projections=50, p=2, *, projections=No
     log = check_bool(log, "log")
     mean = curves.mean(axis=0)
     if log:
-        return mean, {"projections": theta, "curves": curves}
+        return mean, {"cost": mean, "T": None, "projections": theta, "curves": curves}
     return mean
 
 

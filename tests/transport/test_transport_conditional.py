@@ -171,22 +171,22 @@ V = np.ones((4, 3))
 
 
 @pytest.mark.parametrize("kwargs, name", [
-    (dict(x0=X, x1=X, c0=V[:3], c1=V, weight=1.0), "c0"),
-    (dict(x0=X, x1=X, c0=V, c1=V[:2], weight=1.0), "c1"),
-    (dict(x0=X, x1=X, c0=V, c1=np.ones((4, 2)), weight=1.0), "c1"),
-    (dict(x0=X, x1=X, c0=L, c1=L[:3], weight=1.0, metric="class"), "c1"),
-    (dict(x0=X, x1=X, c0=V, c1=V, weight=1.0, metric="class"), "c0"),
-    (dict(x0=X, x1=X, c0=np.zeros((4, 3)), c1=V, weight=1.0, metric="cosine"), "c0"),
-    (dict(x0=X, x1=X, c0=V, c1=V, weight=1.0, metric="manhattan"), "metric"),
-    (dict(x0=X, x1=X, c0=V, c1=V, weight=-1.0), "weight"),
-    (dict(x0=X, x1=X, c0=V, c1=V), "weight"),
-    (dict(x0=X, x1=X, c0=V, c1=V, target_ratio=1.5), "target_ratio"),
-    (dict(x0=X, x1=X, c0=V, c1=V, target_ratio=-0.1), "target_ratio"),
-    (dict(x0=X, x1=np.zeros((4, 3)), c0=V, c1=V, weight=1.0), "x1"),
-    (dict(x0=[[np.nan, 0.0]] * 4, x1=X, c0=V, c1=V, weight=1.0), "x0"),
-    (dict(x0=X, x1=X, c0=V, c1=V, target_ratio=0.2, ratio_tol=-1.0), "ratio_tol"),
-    (dict(x0=X, x1=X, c0=V, c1=V, target_ratio=0.2, numItermax=0), "numItermax"),
-    (dict(x0=X, x1=X, c0=V, c1=V, target_ratio=0.2, max_weight=0.0), "max_weight"),
+    (dict(X_s=X, X_t=X, c0=V[:3], c1=V, weight=1.0), "c0"),
+    (dict(X_s=X, X_t=X, c0=V, c1=V[:2], weight=1.0), "c1"),
+    (dict(X_s=X, X_t=X, c0=V, c1=np.ones((4, 2)), weight=1.0), "c1"),
+    (dict(X_s=X, X_t=X, c0=L, c1=L[:3], weight=1.0, metric="class"), "c1"),
+    (dict(X_s=X, X_t=X, c0=V, c1=V, weight=1.0, metric="class"), "c0"),
+    (dict(X_s=X, X_t=X, c0=np.zeros((4, 3)), c1=V, weight=1.0, metric="cosine"), "c0"),
+    (dict(X_s=X, X_t=X, c0=V, c1=V, weight=1.0, metric="manhattan"), "metric"),
+    (dict(X_s=X, X_t=X, c0=V, c1=V, weight=-1.0), "weight"),
+    (dict(X_s=X, X_t=X, c0=V, c1=V), "weight"),
+    (dict(X_s=X, X_t=X, c0=V, c1=V, target_ratio=1.5), "target_ratio"),
+    (dict(X_s=X, X_t=X, c0=V, c1=V, target_ratio=-0.1), "target_ratio"),
+    (dict(X_s=X, X_t=np.zeros((4, 3)), c0=V, c1=V, weight=1.0), "X_t"),
+    (dict(X_s=[[np.nan, 0.0]] * 4, X_t=X, c0=V, c1=V, weight=1.0), "X_s"),
+    (dict(X_s=X, X_t=X, c0=V, c1=V, target_ratio=0.2, ratio_tol=-1.0), "ratio_tol"),
+    (dict(X_s=X, X_t=X, c0=V, c1=V, target_ratio=0.2, numItermax=0), "numItermax"),
+    (dict(X_s=X, X_t=X, c0=V, c1=V, target_ratio=0.2, max_weight=0.0), "max_weight"),
 ])
 def test_bad_input_names_the_argument(kwargs, name):
     with pytest.raises((TypeError, ValueError), match=f"^{name}: "):

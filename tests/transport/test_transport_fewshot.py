@@ -219,7 +219,7 @@ def test_ct_bad_inputs(n, m, d, d2, bad):
     with pytest.raises(ValueError, match="^a:"):
         conditional_transport(X, Y, a=np.ones(bad))
     assume(d2 != d)
-    with pytest.raises(ValueError, match="^Y:"):
+    with pytest.raises(ValueError, match="^X_t:"):
         conditional_transport(X, np.zeros((m, d2)))
 
 
@@ -230,7 +230,7 @@ def test_ct_bad_arguments():
                               (dict(log="no"), TypeError, "log")]:
         with pytest.raises(exc, match=f"^{name}:"):
             conditional_transport(X, X, **kwargs)
-    with pytest.raises(ValueError, match="^X:"):
+    with pytest.raises(ValueError, match="^X_s:"):
         conditional_transport(np.full((2, 2), np.inf), X)
     with pytest.raises(ValueError, match="^hidden:"):
         MLPNavigator(hidden=0)

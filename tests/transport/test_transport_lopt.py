@@ -249,15 +249,15 @@ def test_bad_lam_names_lam(lam):
 
 
 @pytest.mark.parametrize(("arg", "value"), [
-    ("X", np.ones((3, 3))),                 # other dimension than the reference
-    ("X", np.array([[0.0, np.nan]])),
+    ("X_t", np.ones((3, 3))),                 # other dimension than the reference
+    ("X_t", np.array([[0.0, np.nan]])),
     ("p", [0.5, -0.5, 1.0, 0.0]),
     ("p", [0.5, 0.5]),
-    ("X0", np.ones(4)),
+    ("X_s", np.ones(4)),
     ("p0", [np.inf, 0, 0, 0]),
 ])
 def test_bad_clouds_name_the_argument(arg, value):
-    kwargs = dict(X0=X0_GOOD, p0=[], X=X0_GOOD, p=[], lam=1.0)
+    kwargs = dict(X_s=X0_GOOD, p0=[], X_t=X0_GOOD, p=[], lam=1.0)
     kwargs[arg] = value
     with raises(ValueError, arg):
         lopt_embedding(**kwargs)

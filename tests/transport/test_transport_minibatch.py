@@ -141,9 +141,9 @@ def test_inputs_are_not_modified(seed, bomb, mass):
 
 # ----------------------------------------------------------------------------- bad input
 @pytest.mark.parametrize(("arg", "value", "exc"), [
-    ("X", np.ones(5), ValueError),
-    ("X", np.array([[0.0, np.inf]]), ValueError),
-    ("Y", np.ones((5, 3)), ValueError),
+    ("X_s", np.ones(5), ValueError),
+    ("X_s", np.array([[0.0, np.inf]]), ValueError),
+    ("X_t", np.ones((5, 3)), ValueError),
     ("batch_size", 0, ValueError),
     ("batch_size", 13, ValueError),
     ("batch_size", 2.0, TypeError),
@@ -161,7 +161,7 @@ def test_inputs_are_not_modified(seed, bomb, mass):
 ])
 def test_bad_input_names_the_argument(arg, value, exc):
     X, Y = clouds(5, 15, 12)
-    kwargs = dict(X=X, Y=Y, batch_size=4, n_batches=2, mass=0.5, rng=0)
+    kwargs = dict(X_s=X, X_t=Y, batch_size=4, n_batches=2, mass=0.5, rng=0)
     kwargs[arg] = value
     with raises(exc, arg):
         minibatch_partial_ot(**kwargs)

@@ -172,11 +172,11 @@ def test_degenerate_shapes():
 
 @pytest.mark.parametrize("call, name", [
     (lambda: partial_wasserstein_path(np.ones((3, 2)), np.ones((3, 2)), metric="cosine"), "metric"),
-    (lambda: partial_wasserstein_path(np.ones((3, 2)), metric="sqeuclidean"), "Y"),
-    (lambda: partial_wasserstein_path(np.ones((3, 2)), np.ones((3, 2)), metric="precomputed"), "Y"),
-    (lambda: partial_wasserstein_path(np.ones((3, 2)), np.ones((3, 3))), "Y"),
-    (lambda: partial_wasserstein_path(np.ones((3, 2, 2)), np.ones((3, 2, 2))), "X"),
-    (lambda: partial_wasserstein_path([[np.nan, 1.0]], metric="precomputed"), "X"),
+    (lambda: partial_wasserstein_path(np.ones((3, 2)), metric="sqeuclidean"), "X_t"),
+    (lambda: partial_wasserstein_path(np.ones((3, 2)), np.ones((3, 2)), metric="precomputed"), "X_t"),
+    (lambda: partial_wasserstein_path(np.ones((3, 2)), np.ones((3, 3))), "X_t"),
+    (lambda: partial_wasserstein_path(np.ones((3, 2, 2)), np.ones((3, 2, 2))), "X_s"),
+    (lambda: partial_wasserstein_path([[np.nan, 1.0]], metric="precomputed"), "X_s"),
     (lambda: partial_wasserstein_path(np.ones((3, 2)), np.ones((4, 2)), k_max=4), "k_max"),
     (lambda: partial_wasserstein_path(np.ones((3, 2)), np.ones((4, 2)), point_mass=0.0), "point_mass"),
     (lambda: partial_wasserstein_path(np.ones((3, 2)), np.ones((4, 2)), log=1), "log"),
