@@ -36,7 +36,7 @@ import numpy as np
 
 from ..fields.rings import Ring, as_ring
 from ..tensors.build import matmul_tensor
-from .evaluate import brent_product
+from .evaluate import _integer_product, _scale_rows, brent_product
 from .scheme import Scheme
 
 #: Floats are read as the nearest rational with a denominator up to this bound ...
@@ -122,6 +122,10 @@ def _exact_matrix(a, label: str, where: str) -> np.ndarray:
             out[idx] = q
         return out
     if a.dtype == object:
+        flat = a.ravel().tolist()
+        if all(type(x) is int for x in flat):             # noqa: E721 (the common case: plain integers)
+            if all(-_INT64_SAFE < x < _INT64_SAFE for x in flat):
+                return np.array(flat, dtype=np.int64).reshape(a.shape)
         out = np.empty(a.shape, dtype=object)
         for idx, x in np.ndenumerate(a):
             out[idx] = _exact_entry(x, label, idx, where)
@@ -191,9 +195,11 @@ def _only_01(mats) -> bool:
 def _build(n, u, v, w, ring, source: str, verify: bool = True) -> Scheme:
     """A ``gg`` scheme from exact factors (output convention), in ``ring`` or the ring the entries imply.
 
-    The Brent equations are evaluated once (:func:`brent_product`); without
-    ``ring`` a scheme with integer entries that fails over Z is read over F2
-    (entries in {0, 1}) or F3 when it holds modulo 2 or 3.
+    The Brent equations are evaluated once, on the scheme's integer rows
+    (:meth:`Scheme.integer_rows`); without ``ring`` a scheme with integer
+    entries that fails over Z is read over F2 (entries in {0, 1}) or F3 when it
+    holds modulo 2 or 3. The scheme returned keeps that verification, so
+    writing it (:func:`~linalg_lab.schemes.save_scheme`) does not evaluate again.
     """
     mats = (u, v, w)  # int64, or object arrays holding a Fraction or a huge integer (see _exact_matrix)
     if ring is not None:
@@ -202,23 +208,27 @@ def _build(n, u, v, w, ring, source: str, verify: bool = True) -> Scheme:
             scheme = Scheme("gg", n, ring, *mats)
         except ValueError as exc:  # entries the ring cannot hold (a fraction over Z, a 2 over ZT)
             raise ValueError(f"{source}: {exc}") from None
-        if verify:
-            p, d = brent_product(*scheme.factors)
-            if not _holds(p, d, matmul_tensor("gg", n), ring):
-                raise ValueError(f"{source}: the scheme does not verify over {ring}: {_failures(scheme)}; "
-                                 "pass verify=False to import it anyway")
+        if verify and not scheme.verify():
+            raise ValueError(f"{source}: the scheme does not verify over {ring}: {_failures(scheme)}; "
+                             "pass verify=False to import it anyway")
         return scheme
     implied = _implied_ring(mats)
-    p, d = brent_product(*mats)
+    first = Scheme("gg", n, implied, *mats)
+    (ui, du), (vi, dv), (wi, dw) = first.integer_rows()
+    q = [a * b * c for a, b, c in zip(du, dv, dw)]
+    d = math.lcm(1, *q)
+    p = _integer_product(ui, vi, _scale_rows(wi, [d // x for x in q]))
     t = matmul_tensor("gg", n)
     for cand in (implied, Ring.F2, Ring.F3):
         if cand.is_finite_field and (implied is Ring.Q or (cand is Ring.F2 and not _only_01(mats))):
             continue
         if _holds(p, d, t, cand):
-            return Scheme("gg", n, cand, *mats)
+            scheme = first if cand is implied else Scheme("gg", n, cand, *mats)
+            scheme._mark_verified()
+            return scheme
     also = "" if implied is Ring.Q else " nor modulo 2 or 3"
     raise ValueError(f"{source}: the scheme does not verify over {implied}{also} "
-                     f"({_failures(Scheme('gg', n, implied, *mats))}); pass ring= and verify=False to import it anyway")
+                     f"({_failures(first)}); pass ring= and verify=False to import it anyway")
 
 
 def _build_candidates(n, u, v, w, ring, z2: bool = False, code: str = "gg"):

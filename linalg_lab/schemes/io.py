@@ -7,6 +7,7 @@ import json
 import os
 import secrets
 from fractions import Fraction
+from math import gcd
 from pathlib import Path
 
 import numpy as np
@@ -77,11 +78,34 @@ def _entry_json(x) -> str:
     return str(int(x))
 
 
-def _matrix_json(a: np.ndarray) -> str:
+def _row_strings(rows: tuple, quote: str = "") -> list:
+    """Each row of a factor as a list of entry strings, ``'3'`` or ``'p/q'`` (in lowest terms), from its integer rows.
+
+    ``rows`` is ``(A, d)`` (:meth:`Scheme.integer_rows`); a fraction is
+    wrapped in ``quote``. Rows with denominator 1 are formatted from their
+    integers directly; only the entries of the other rows are reduced.
+    """
+    a, den = rows
+    out = []
+    for r, d in enumerate(den):
+        vals = a[r].tolist()
+        if d == 1:
+            out.append(list(map(str, vals)))
+            continue
+        g = np.gcd(a[r], d).tolist() if a.dtype != object else [gcd(x, d) for x in vals]
+        out.append([str(x // k) if k == d else f"{quote}{x // k}/{d // k}{quote}" for x, k in zip(vals, g)])
+    return out
+
+
+def _matrix_json(a, rows: tuple | None = None) -> str:
+    """A factor as the JSON rows of a scheme file (``rows``: its integer rows, when known)."""
     if len(a) == 0:
         return "[]"
-    rows = ["    [" + ", ".join(_entry_json(x) for x in row) + "]" for row in a]
-    return "[\n" + ",\n".join(rows) + "\n  ]"
+    if rows is None:
+        lines = ["    [" + ", ".join(_entry_json(x) for x in row) + "]" for row in a]
+    else:
+        lines = ["    [" + ", ".join(row) + "]" for row in _row_strings(rows, quote='"')]
+    return "[\n" + ",\n".join(lines) + "\n  ]"
 
 
 def scheme_to_json(scheme: Scheme, provenance: dict | None = None) -> str:
@@ -97,9 +121,7 @@ def scheme_to_json(scheme: Scheme, provenance: dict | None = None) -> str:
         f'  "n": {json.dumps(list(scheme.n))}',
         f'  "ring": {json.dumps(scheme.ring.value)}',
         f'  "rank": {scheme.rank}',
-        f'  "u": {_matrix_json(scheme.u)}',
-        f'  "v": {_matrix_json(scheme.v)}',
-        f'  "w": {_matrix_json(scheme.w)}',
+        *(f'  "{name}": {_matrix_json(a, rows)}' for name, a, rows in zip("uvw", scheme.factors, scheme.integer_rows())),
         f'  "provenance": {json.dumps(prov, default=_json_default)}',
     ]
     return "{\n" + ",\n".join(head) + "\n}\n"
@@ -214,8 +236,9 @@ def content_tag(scheme: Scheme) -> str:
     """
     check_instance(scheme, "scheme", Scheme)
     h = hashlib.sha1()
-    for a in scheme.factors:
-        h.update(repr([[str(x) for x in row] for row in a]).encode())
+    for rows in scheme.integer_rows():      # the text of repr([[str(x) for x in row] for row in a]), row by row
+        h.update(("[" + ", ".join("['" + "', '".join(row) + "']" if row else "[]"
+                                  for row in _row_strings(rows)) + "]").encode())
     return h.hexdigest()
 
 
@@ -458,8 +481,9 @@ def scheme_from_dict(data, source: str = "<dict>") -> Scheme:
                 msg = _entry_error(x, ring)
                 if msg:
                     fail(f"field '{key}', row {r}, column {c}: {msg}")
-        if ring is Ring.Q:
-            mats.append(np.array([[parse_rational(x) for x in row] for row in rows], dtype=object).reshape(rank, cols))
+        if ring is Ring.Q:     # ints stay ints (checked above); only "p/q" strings become Fractions
+            mats.append(np.array([[x if type(x) is int else parse_rational(x) for x in row] for row in rows],
+                                 dtype=object).reshape(rank, cols))
         else:
             mats.append(np.array(rows, dtype=object).reshape(rank, cols))
     return Scheme(code, tuple(n), ring, *mats)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from math import lcm
 
 import numpy as np
 
@@ -11,14 +12,24 @@ from ..fields.rings import Ring, as_ring, parse_rational
 from ..tensors.build import matmul_tensor
 from ..tensors.codes import TensorCode, tensor_code
 from ..tensors.structure import operand_map
-from .evaluate import brent_failures, scaled_product
+from .evaluate import _scale_rows, _times, brent_failures, integer_rows, scaled_product
 from .variables import input_names, output_names
 
 _INT64_SAFE = 2**62
 
 
-def _as_factor(name: str, value, ring: Ring, cols: int) -> np.ndarray:
-    """Validate one factor matrix and store it in the ring's representation."""
+def _as_factor(name: str, value, ring: Ring, cols: int) -> tuple[np.ndarray, tuple | None]:
+    """Validate one factor matrix and store it in the ring's representation.
+
+    Returns the matrix and, over Q when it holds fractions, its integer rows
+    ``(A, d)`` (``A[r] = d[r] * matrix[r]``, ``d[r]`` the lcm of row r's
+    denominators); None otherwise (the matrix is its own integer form).
+    """
+    if ring is Ring.Q and isinstance(value, np.ndarray) and value.dtype == object and value.ndim == 2 \
+            and value.shape[1] == cols:
+        fast = _rational_fast(name, value)
+        if fast is not None:
+            return fast
     if isinstance(value, np.ndarray) and value.dtype == object:
         arr = value
     else:
@@ -40,9 +51,68 @@ def _as_factor(name: str, value, ring: Ring, cols: int) -> np.ndarray:
             except ValueError as exc:
                 raise ValueError(f"{name}: row {idx[0]}, column {idx[1]}: {exc}") from None
         if all(f.denominator == 1 for f in out.flat):
-            return _as_integers(name, out, Ring.Z)
-        return out
-    return _as_integers(name, arr, ring)
+            return _as_integers(name, out, Ring.Z), None
+        return _rational_fast(name, out) or (_readonly(out), None)
+    return _as_integers(name, arr, ring), None
+
+
+def _readonly(a: np.ndarray) -> np.ndarray:
+    a.setflags(write=False)
+    return a
+
+
+def _rational_fast(name: str, arr: np.ndarray):
+    """An object matrix of rationals as (matrix of ints and Fractions, integer rows), without a Fraction per entry.
+
+    Only entries that are not Python ints are looked at one by one (a Fraction
+    with denominator 1 becomes an int; strings 'p/q' and numpy integers are
+    parsed); the integer rows are then formed with numpy. None when an entry
+    reaches 2**62 (the general path handles it) or cannot be read (the general
+    path names it).
+    """
+    rows, cols = arr.shape
+    flat = arr.ravel().tolist()
+    odd = [k for k, x in enumerate(flat) if type(x) is not int]          # noqa: E721 (bool is no int here)
+    fracs = {}
+    for k in odd:
+        x = flat[k]
+        if type(x) is not Fraction:
+            if isinstance(x, (bool, np.bool_, float, np.floating)) or not isinstance(x, (int, np.integer, str)):
+                return None
+            try:
+                x = parse_rational(x.item() if hasattr(x, "item") else x)
+            except ValueError:
+                return None
+        if x.denominator == 1:
+            flat[k] = int(x.numerator)
+        else:
+            fracs[k] = x
+            flat[k] = 0
+    try:
+        ints = np.array(flat, dtype=np.int64).reshape(rows, cols) if flat else np.zeros((rows, cols), np.int64)
+    except OverflowError:
+        return None
+    if ints.size and (ints.max() >= _INT64_SAFE or ints.min() <= -_INT64_SAFE):
+        return None
+    if not fracs:
+        return _as_integers(name, ints, Ring.Z), None
+    den = [1] * rows
+    for k, f in fracs.items():
+        r = k // cols
+        den[r] = lcm(den[r], f.denominator)
+    if max(den) >= _INT64_SAFE or int(np.abs(ints).max(axis=1, initial=0).max(initial=0)) * max(den) >= _INT64_SAFE:
+        return None
+    num = ints * np.array(den, dtype=np.int64)[:, None]
+    out = ints.astype(object).ravel()
+    numf = num.ravel()
+    for k, f in fracs.items():
+        d = den[k // cols]
+        if abs(f.numerator) * (d // f.denominator) >= _INT64_SAFE:
+            return None
+        numf[k] = f.numerator * (d // f.denominator)
+        out[k] = f
+    num.setflags(write=False)
+    return _readonly(out.reshape(rows, cols)), (num, den)
 
 
 def _as_integers(name: str, arr: np.ndarray, ring: Ring) -> np.ndarray:
@@ -144,15 +214,17 @@ class Scheme:
     (7, True)
     """
 
-    __slots__ = ("tc", "ring", "u", "v", "w")
+    __slots__ = ("tc", "ring", "u", "v", "w", "_rows", "_checked")
 
     def __init__(self, code, sizes, ring, u, v, w):
         self.tc: TensorCode = tensor_code(code, sizes)
         self.ring: Ring = as_ring(ring)
         nu, nv, nw = self.tc.dims
-        self.u = _as_factor("u", u, self.ring, nu)
-        self.v = _as_factor("v", v, self.ring, nv)
-        self.w = _as_factor("w", w, self.ring, nw)
+        self.u, ru = _as_factor("u", u, self.ring, nu)
+        self.v, rv = _as_factor("v", v, self.ring, nv)
+        self.w, rw = _as_factor("w", w, self.ring, nw)
+        self._rows = (ru, rv, rw)
+        self._checked = None
         if not (len(self.u) == len(self.v) == len(self.w)):
             raise ValueError(
                 f"u, v, w: must have the same number of rows (the rank), got {len(self.u)}, {len(self.v)}, {len(self.w)}"
@@ -182,7 +254,26 @@ class Scheme:
     @property
     def is_rational(self) -> bool:
         """True if some entry is a non-integer rational (only possible over Q)."""
-        return any(a.dtype == object and any(isinstance(x, Fraction) for x in a.flat) for a in (self.u, self.v, self.w))
+        return any(max(d) > 1 for _, d in self.integer_rows() if d)
+
+    def integer_rows(self) -> tuple:
+        """``((U', du), (V', dv), (W', dw))``: each factor as integer rows and one denominator per row.
+
+        ``U'[r] = du[r] * U[r]`` is integral and ``du[r]`` is the lcm of the
+        denominators in row r (all 1 for an integer scheme); see
+        :func:`~linalg_lab.schemes.integer_rows`. Computed once per scheme
+        (with numpy, when the scheme was built from rationals) and used by
+        verification and by the scheme-file writer.
+        """
+        rows = self._rows
+        if any(r is None for r in rows):
+            full = []
+            for r, a, name in zip(rows, self.factors, "uvw"):
+                if r is None:
+                    r = (a, [1] * len(a)) if a.dtype != object else integer_rows(a, name)
+                full.append(r)
+            rows = self._rows = tuple(full)
+        return rows
 
     def __repr__(self) -> str:
         return f"Scheme({self.code!r}, {'x'.join(map(str, self.n))}, ring={self.ring.value}, rank={self.rank})"
@@ -234,8 +325,32 @@ class Scheme:
         Verification
             Truthy iff the scheme is exact; lists the failing equations otherwise.
         """
-        failures = brent_failures(*self.factors, self.tensor, self.ring)
-        return Verification(not failures, failures, (input_names(self.tc, 0), input_names(self.tc, 1), output_names(self.tc)))
+        if self._checked is not None and self._frozen():
+            return self._checked
+        t = self.tensor
+        (u, du), (v, dv), (w, dw) = self.integer_rows()
+        q = [a * b * c for a, b, c in zip(du, dv, dw)]
+        d = lcm(1, *q)
+        if d == 1:
+            failures = brent_failures(u, v, w, t, self.ring)
+        else:        # the integer rows, W's scaled to the common denominator d: d * sum == d * T, exactly
+            scaled = brent_failures(u, v, _scale_rows(w, [d // x for x in q]), _times(t, d), self.ring)
+            failures = [(a, b, g, _plain(Fraction(int(got), d)), int(t[a, b, g])) for a, b, g, got, _ in scaled]
+        check = Verification(not failures, failures, (input_names(self.tc, 0), input_names(self.tc, 1),
+                                                      output_names(self.tc)))
+        if self._frozen():
+            self._checked = check
+        return check
+
+    def _frozen(self) -> bool:
+        """True while no factor array has been made writable again (so a kept verification still holds)."""
+        return not any(a.flags.writeable for a in self.factors)
+
+    def _mark_verified(self) -> None:
+        """Record that an exact evaluation elsewhere (an importer's) found the scheme exact over its ring."""
+        if self._frozen():
+            self._checked = Verification(True, [], (input_names(self.tc, 0), input_names(self.tc, 1),
+                                                    output_names(self.tc)))
 
     def is_valid(self) -> bool:
         """``bool(self.verify())``."""
@@ -289,6 +404,10 @@ class Scheme:
                     if self.tc.is_gram:
                         c[k, i] = z[g]
         return c
+
+
+def _plain(x: Fraction):
+    return int(x) if x.denominator == 1 else x
 
 
 def _params_of(letter: str, mat: np.ndarray) -> np.ndarray:
