@@ -48,6 +48,7 @@ import numpy as np
 from ..validation import check_bool, check_int, check_matrix, check_real, check_tolerance
 from ._checks import check_histogram, check_mass
 from . import _entropic_kernels as _k
+from . import _gromov_kernels as _gk
 from ._feasible import ConvergenceWarning
 from .entropic import _solve as _entropic_solve
 from .partial import _abs_max, _as_dtype, _augmented_emd, _check_nb_dummies, _emd_kwargs, _out_dtype
@@ -227,40 +228,46 @@ class _RestrictedLP:
         return fs.astype(np.int64), ft.astype(np.int64), fv, np.asarray(u), np.asarray(v), int(code)
 
     def vertex(self, M_full, fallback):
-        """An optimal vertex of the partial LP with cost ``M_full`` (shape of the whole problem)."""
+        """An optimal vertex of the partial LP with cost ``M_full`` (shape of the whole problem).
+
+        ``fallback(M_full)`` is the dense solve, returning the vertex and the
+        augmented problem's potentials (used for the first step, and should
+        the restricted solve fail).
+        """
         self.steps += 1
         if self.steps == 1:
             # the first step densely: its cost (the gradient at G0, a product plan by default) is close to rank
             # one plus separable, where optimal vertices nearly tie (within 1e-14 relative on the benchmark's
             # clouds); the dense solve resolves them as POT's does, the restricted one need not
-            V = fallback(M_full)
-            self.support = np.flatnonzero((V if self.whole else V[np.ix_(self.rows, self.cols)]).ravel())
-            return V
+            return self._dense(M_full, fallback)
         M = M_full if self.whole else np.ascontiguousarray(M_full[np.ix_(self.rows, self.cols)])
         n, nt = self.n, self.nt
         big = _abs_max(M)
         corner = 2.0 * big if big > 0 else 1.0
-        tol = 0.0  # exact: a near tie resolved differently can send Frank-Wolfe to another local optimum
-        R = M - M.min(axis=1)[:, None] if self.duals is None else M - self.duals[0][:n, None] - self.duals[1][None, :nt]
-        flat = R.ravel()
-        k = min(flat.size - 1, _CANDIDATES * (n + nt))
-        sample = flat[:: max(1, flat.size // 20000)]
-        tau = np.quantile(sample, min(1.0, k / flat.size))
-        inset = flat <= tau
+        if self.duals is None:
+            u, v = M.min(axis=1), np.zeros(nt)
+        else:
+            u, v = self.duals[0][:n], self.duals[1][:nt]
+        # candidates: about _CANDIDATES (n + n') arcs of smallest reduced cost (threshold from a sample of rows)
+        step = max(1, n // 64)
+        sample = (M[::step] - u[::step, None] - v[None, :]).ravel()
+        frac = min(1.0, _CANDIDATES * (n + nt) / (n * nt))
+        tau = float(np.quantile(sample, frac))
+        inset = np.zeros(n * nt, dtype=bool)
+        _gk.candidates(M, u, v, tau, inset)
         inset[self.base] = True
         if self.support is not None:
             inset[self.support] = True
+        cap = _ADD * (n + nt)
         for _ in range(_MAX_ROUNDS):
             self.rounds += 1
             keys = np.flatnonzero(inset)
-            fs, ft, fv, u, v, code = self._solve(keys, M, corner)
+            fs, ft, fv, u_all, v_all, code = self._solve(keys, M, corner)
             if code != 1:  # pragma: no cover - the restricted problem is feasible; a hard limit falls back
                 break
-            self.duals = (u, v)
-            np.subtract(M, u[:n, None], out=R)
-            R -= v[None, :nt]
-            viol = np.flatnonzero((flat < -tol) & ~inset)
-            if viol.size == 0:
+            self.duals = (u_all, v_all)
+            viol, red = _gk.price(M, u_all[:n], v_all[:nt], inset)
+            if viol.size == 0:  # no arc of the full problem prices out: the restricted optimum is optimal
                 real = (fs < n) & (ft < nt)
                 V = np.zeros((n, nt))
                 np.add.at(V, (fs[real], ft[real]), fv[real])
@@ -270,14 +277,19 @@ class _RestrictedLP:
                 out = np.zeros(self.shape)
                 out[np.ix_(self.rows, self.cols)] = V
                 return out
-            cap = _ADD * (n + nt)
             if viol.size > cap:
-                viol = viol[np.argpartition(flat[viol], cap)[:cap]]
+                viol = viol[np.argpartition(red, cap)[:cap]]
             inset[viol] = True
         self.fallbacks += 1
-        self.duals = None
-        V = fallback(M_full)
+        return self._dense(M_full, fallback)
+
+    def _dense(self, M_full, fallback):
+        V, potentials = fallback(M_full)
         self.support = np.flatnonzero((V if self.whole else V[np.ix_(self.rows, self.cols)]).ravel())
+        u, v = potentials
+        # the dense solve's potentials warm-start the next restricted solve when its dummy layout is the same
+        same = len(u) == len(self.a) and len(v) == len(self.b)
+        self.duals = (np.asarray(u, dtype=np.float64), np.asarray(v, dtype=np.float64)) if same else None
         return V
 
 
@@ -290,6 +302,10 @@ def _linear_step(p, q, M, m, nb_dummies, emd_kwargs, warm):
     ps, qs = (p, q) if whole else (p[rows], q[cols])
     big = _abs_max(block)
     corner = 2.0 * big if big > 0 else 1.0
+    if warm is None and float(block.max()) > 0 and float(block.min()) >= 0:
+        # a cold solve (the first step) on POT's very problem (its dummy cost 100 max M): the same input to the
+        # same network simplex gives the same vertex, also among tied ones; with costs >= 0 it is as valid as ours
+        corner = 100.0 * float(block.max())
     options = dict(emd_kwargs)
     if warm is not None and "potentials_init" not in options:
         options["potentials_init"] = warm
@@ -428,12 +444,15 @@ def partial_gromov_wasserstein(C1, C2, p, q, m=None, nb_dummies=1, G0=None, thre
     verbose = check_bool(verbose, "verbose")
     emd_kwargs = _emd_kwargs(kwargs, "partial_gromov_wasserstein")
     n, nt = len(p), len(q)
+    C1sq, C2sq = C1 * C1, C2 * C2
     if G is None:
         total = float(p.sum()) * float(q.sum())
-        G = np.outer(p, q) * (m / total) if total > 0 else np.zeros((n, nt))
-    C1sq, C2sq = C1 * C1, C2 * C2
-    r, c = G.sum(axis=1), G.sum(axis=0)
+        scale = m / total if total > 0 else 0.0
+        G = np.outer(p, q) * scale
+    # C1 G C2^T: for the product plan it is rank one, but computed as POT does it: its first linear problem has
+    # near-tied vertices (see _RestrictedLP.vertex), which other rounding can resolve otherwise
     A = _product(C1, G, C2)
+    r, c = G.sum(axis=1), G.sum(axis=0)
     errs, losses = [], []
     gap = np.nan
     warm = None
@@ -446,13 +465,13 @@ def partial_gromov_wasserstein(C1, C2, p, q, m=None, nb_dummies=1, G0=None, thre
     def dense(M):
         nonlocal warm
         V, warm = _linear_step(p, q, M, m, nb_dummies, emd_kwargs, warm)
-        return V
+        return V, warm
 
     it, done, err, stop = 0, 0, 1.0, False
     while err > tol and it < numItermax and m > 0:
         # half the gradient (POT's linearisation; the factor does not change the LP's vertex)
         M = 0.5 * (C1sq @ r)[:, None] + 0.5 * (c @ C2sq)[None, :] - A
-        V = dense(M) if lp is None else lp.vertex(M, dense)
+        V = dense(M)[0] if lp is None else lp.vertex(M, dense)
         B = products(V)
         d = V - G
         rd, cd = V.sum(axis=1) - r, V.sum(axis=0) - c
@@ -492,7 +511,8 @@ def partial_gromov_wasserstein(C1, C2, p, q, m=None, nb_dummies=1, G0=None, thre
                       ConvergenceWarning, stacklevel=2)
     if not log:
         return _as_dtype(G, dtype)
-    A = _product(C1, G, C2)  # recomputed: the value without the rounding accumulated by the updates
+    # recomputed: the value without the rounding accumulated by the updates (G is sparse after full steps)
+    A = _sparse_product(C1, G, products.C2T) if np.count_nonzero(G) < 0.1 * G.size else _product(C1, G, C2)
     value = _as_dtype(_loss(C1sq, C2sq, G.sum(axis=1), G.sum(axis=0), A, G), dtype)
     G = _as_dtype(G, dtype)
     info = {"err": errs, "partial_gw_dist": value, "cost": value, "T": G, "n_iter": done, "fw_gap": float(gap),

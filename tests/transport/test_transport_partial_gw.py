@@ -42,6 +42,11 @@ def test_same_value_as_pot_and_stationary(n, nt, frac, seed, weights):
     q = rng.uniform(0.2, 1.0, nt) if weights else np.full(nt, 1.0 / nt)
     p, q = p / p.sum(), q / q.sum()
     m = frac * min(p.sum(), q.sum())
+    # generic problems only: with uniform masses and m a multiple of a point's mass, the linear problems are
+    # degenerate and their optimal vertices can tie to the last bit (n = 20, n2 = 4, m = 0.1: two vertices 4e-18
+    # apart at the fourth step), where any rounding other than POT's own can pick the other one
+    if not weights:
+        assume(min(abs(m * k - round(m * k)) for k in (n, nt)) > 1e-6)
     inputs = [x.copy() for x in (C1, C2, p, q)]
     value, log = T.partial_gromov_wasserstein2(C1, C2, p, q, m=m, log=True)
     ref = _pot("partial_gromov_wasserstein2", C1, C2, p, q, m=m)
@@ -157,7 +162,8 @@ def test_restricted_lp_finds_the_dense_optimum(n, nt, frac, seed, weights, nb, z
     for step in range(4):  # successive costs: the later solves start from the previous potentials and support
         M = rng.uniform(-1.0, 1.0, (n, nt)) + step * rng.uniform(0, 1, (n, 1))
         M_copy = M.copy()
-        V = lp.vertex(M, lambda M: dense.append(step) or _pot("partial_wasserstein", p, q, M, m=m, nb_dummies=nb))
+        V = lp.vertex(M, lambda M: dense.append(step) or (_pot("partial_wasserstein", p, q, M, m=m, nb_dummies=nb),
+                                                            (np.zeros(0), np.zeros(0))))
         assert dense == [0]  # only the first step is solved densely
         ref = _pot("partial_wasserstein", p, q, M, m=m, nb_dummies=nb)
         np.testing.assert_array_equal(M, M_copy)
