@@ -66,6 +66,8 @@ def _is_prime(p: int) -> bool:
 
 def _mod_p(name: str, arr: np.ndarray, p: int) -> np.ndarray:
     """Integer or Fraction entries as int64 residues in ``[0, p)`` (a denominator must be invertible mod p)."""
+    if arr.dtype.kind in "iu":
+        return np.mod(arr, p).astype(np.int64)
     out = np.empty(arr.shape, dtype=np.int64)
     for idx, x in np.ndenumerate(arr):
         f = Fraction(x)
