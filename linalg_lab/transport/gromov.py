@@ -157,6 +157,12 @@ _CANDIDATES = 8
 _ADD = 4
 #: Rounds of arc generation before the dense solve takes over (never reached in the runs measured here).
 _MAX_ROUNDS = 40
+#: Solve the restricted steps by the warm-started tree simplex (else by column generation on POT's sparse solver).
+_TREE = True
+#: Block size of the tree simplex's pricing, in units of sqrt(arcs)
+_BLOCK = 1.0
+#: Pivot limit of one tree-simplex solve, per arc (a guard against cycling; far above what a solve takes).
+_PIVOTS_PER_ARC = 2
 #: Problems with fewer pairs ``n n'`` are solved densely at every step: there the dense solve is cheap, and the
 #: dense solver breaks ties between optimal vertices as POT does (the toy examples of POT's documentation have
 #: such ties; a different optimal vertex can lead Frank-Wolfe to a different local optimum).
@@ -211,6 +217,12 @@ class _RestrictedLP:
         self.rounds = 0
         self.fallbacks = 0
         self.steps = 0
+        self.use_tree = _TREE
+        self.tree = None
+        self.start = None
+        self.pi = None
+        self.pivots = 0
+        self.next_arc = 0
 
     def _solve(self, keys, M, corner):
         from ot.lp.emd_wrap import emd_c_sparse
@@ -244,6 +256,15 @@ class _RestrictedLP:
         n, nt = self.n, self.nt
         big = _abs_max(M)
         corner = 2.0 * big if big > 0 else 1.0
+        if self.use_tree:
+            V = self._tree_vertex(M, corner)
+            if V is not None:
+                self.support = np.flatnonzero(V.ravel())
+                if self.whole:
+                    return V
+                out = np.zeros(self.shape)
+                out[np.ix_(self.rows, self.cols)] = V
+                return out
         if self.duals is None:
             u, v = M.min(axis=1), np.zeros(nt)
         else:
@@ -283,9 +304,34 @@ class _RestrictedLP:
         self.fallbacks += 1
         return self._dense(M_full, fallback)
 
+    def _tree_vertex(self, M, corner):
+        """The optimal vertex by the warm-started tree simplex (None if it hit its pivot limit)."""
+        S, T = len(self.a), len(self.b)
+        if self.tree is None:
+            if self.start is not None and S - self.n <= 1 and T - self.nt <= 1:
+                # the first tree holds the support of the last dense vertex: few pivots from there
+                floor = 1e-14 * float(self.a.sum())
+                self.tree = _gk.tree_from_plan(self.start, self.a, self.b, self.n, self.nt, floor)
+            else:
+                self.tree = _gk.nw_tree(self.a, self.b)
+            self.pi = np.zeros(S + T)
+        parent, depth, pflow, first_child, next_sib, prev_sib = self.tree
+        tol = 64 * np.finfo(np.float64).eps * corner
+        status, pivots, self.next_arc = _gk.simplex(M, self.n, self.nt, corner, S, T, parent, depth, pflow,
+                                                    first_child, next_sib, prev_sib, self.pi, tol,
+                                                    _PIVOTS_PER_ARC * S * T + 10_000, self.next_arc, _BLOCK)
+        self.rounds += 1
+        self.pivots += pivots
+        if status != 1:  # pragma: no cover - a pivot limit (cycling guard): the column generation takes over
+            self.tree = None
+            self.use_tree = False
+            return None
+        return _gk.tree_plan(parent, pflow, S, self.n, self.nt)
+
     def _dense(self, M_full, fallback):
         V, potentials = fallback(M_full)
-        self.support = np.flatnonzero((V if self.whole else V[np.ix_(self.rows, self.cols)]).ravel())
+        self.start = np.ascontiguousarray(V if self.whole else V[np.ix_(self.rows, self.cols)])
+        self.support = np.flatnonzero(self.start.ravel())
         u, v = potentials
         # the dense solve's potentials warm-start the next restricted solve when its dummy layout is the same
         same = len(u) == len(self.a) and len(v) == len(self.b)

@@ -138,11 +138,12 @@ def test_zero_mass_and_errors():
         T.partial_gromov_wasserstein(C1, C2, p, q, bogus=1)
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(n=st.integers(2, 30), nt=st.integers(2, 30), frac=st.floats(0.0, 1.0), seed=st.integers(0, 10**6),
-       weights=st.booleans(), nb=st.sampled_from([1, 3]), zeros=st.booleans())
-def test_restricted_lp_finds_the_dense_optimum(n, nt, frac, seed, weights, nb, zeros):
-    """The restricted network simplex with arc generation returns an optimal vertex of the full partial LP.
+       weights=st.booleans(), nb=st.sampled_from([1, 3]), zeros=st.booleans(), tree=st.booleans())
+def test_restricted_lp_finds_the_dense_optimum(n, nt, frac, seed, weights, nb, zeros, tree):
+    """The LP steps after the first return an optimal vertex of the full partial LP, by either method: the
+    warm-started tree simplex (``tree``), or POT's sparse network simplex with arc generation.
 
     Reference: POT's dense solve of the same dummy construction. Generic costs (uniform random), so the
     optimal vertex is unique and the plans agree; the LP values agree to rounding.
@@ -158,9 +159,11 @@ def test_restricted_lp_finds_the_dense_optimum(n, nt, frac, seed, weights, nb, z
     m = frac * min(p.sum(), q.sum())
     assume(m > 1e-3)
     lp = _RestrictedLP(p, q, m, nb)
+    lp.use_tree = tree
     dense = []
     for step in range(4):  # successive costs: the later solves start from the previous potentials and support
-        M = rng.uniform(-1.0, 1.0, (n, nt)) + step * rng.uniform(0, 1, (n, 1))
+        # costs >= 0, as GW gradients are (sums of squares); POT's dummy cost, 100 max(M), assumes it
+        M = rng.uniform(0.0, 1.0, (n, nt)) + step * rng.uniform(0, 1, (n, 1))
         M_copy = M.copy()
         V = lp.vertex(M, lambda M: dense.append(step) or (_pot("partial_wasserstein", p, q, M, m=m, nb_dummies=nb),
                                                             (np.zeros(0), np.zeros(0))))
@@ -172,6 +175,7 @@ def test_restricted_lp_finds_the_dense_optimum(n, nt, frac, seed, weights, nb, z
         assert V.sum() == pytest.approx(m, rel=1e-12)
         assert float(np.sum(V * M)) == pytest.approx(float(np.sum(ref * M)), rel=1e-10, abs=1e-13)
         np.testing.assert_allclose(V, ref, atol=1e-12)
+    assert lp.use_tree == tree  # the tree simplex never hit its pivot limit
 
 
 def test_restricted_path_same_value_as_pot(monkeypatch):
