@@ -62,7 +62,7 @@ def symmetric_rate(n: int, cubes: int, flips: int) -> float:
 def time_to_rank(code, sizes, ring, target, seeds, limit, **kw):
     times, flips, reached = [], [], 0
     for seed in seeds:
-        r = search(code, sizes, ring, target_rank=target, seed=seed, workers=2, time_limit=limit, **kw)
+        r = search(code, sizes, ring, target_rank=target, rng=seed, workers=2, time_limit=limit, **kw)
         times.append(r.seconds)
         flips.append(r.flips)
         reached += r.target_reached
@@ -104,7 +104,7 @@ def main():
         for code, sizes, ring, target, limit, kw in [("gg", "4x4x4", "F2", 47, 1800, descents),
                                                      ("gg", "5x5x5", "F2", 97, 3600, {}),
                                                      ("kg", "3x3x3", "F3", 14, 1800, deep)]:
-            r = search(code, sizes, ring, target_rank=target, seed=0, workers=2, time_limit=limit, **kw)
+            r = search(code, sizes, ring, target_rank=target, rng=0, workers=2, time_limit=limit, **kw)
             print(f"{code} {sizes} {ring} -> {target}: reached rank {r.rank} in {r.seconds:.0f} s "
                   f"({r.flips:.3g} flips, {r.plus_transitions} plus transitions), target reached: {r.target_reached}")
 

@@ -46,7 +46,7 @@ def search_pool(n: int, seed: int):
     except ImportError:
         return None, "linalg_lab.flipgraph.search is not importable"
     t = time.perf_counter()
-    res = search("gg", "3x3x3", "F2", target_rank=23, keep=n, time_limit=120, seed=seed)
+    res = search("gg", "3x3x3", "F2", target_rank=23, keep=n, time_limit=120, rng=seed)
     schemes = [s for s in res.schemes if s.rank == 23]
     if not schemes:
         return None, f"the search found no rank-23 scheme in {time.perf_counter() - t:.0f} s"

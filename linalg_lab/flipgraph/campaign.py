@@ -340,7 +340,7 @@ def run_campaign(path, *, progress: bool = True) -> SearchResult:
         from .dask_executor import cluster_executor
 
         executor = cluster_executor(c.scheduler, options.pop("device", "cpu"), options.pop("batch", None))
-    result = search(c.code, c.sizes, c.ring, target_rank=c.target_rank, time_limit=remaining, seed=c.seed,
+    result = search(c.code, c.sizes, c.ring, target_rank=c.target_rank, time_limit=remaining, rng=c.seed,
                     workers=c.workers, start=start, keep=c.keep, progress=progress, on_improve=on_improve,
                     on_tick=on_tick, tick=min(1.0, c.checkpoint_interval), executor=executor, **options)
     _write_checkpoint(c, used + result.seconds, flips0 + result.flips, result.schemes)

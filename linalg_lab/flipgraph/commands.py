@@ -64,7 +64,7 @@ def cmd_search(args) -> int:
         return 2
     try:
         result = search(args.code, args.sizes, args.ring, target_rank=args.target_rank, time_limit=time_limit,
-                        seed=args.seed, workers=args.workers, start=start, keep=args.keep, progress=not args.quiet,
+                        rng=args.seed, workers=args.workers, start=start, keep=args.keep, progress=not args.quiet,
                         symmetry=args.symmetry, cubes=args.cubes, restart=args.restart, device=args.device,
                         batch=args.batch, executor=executor, autopilot=args.autopilot,
                         **{k.name: getattr(args, k.name) for k in SETTINGS})

@@ -11,6 +11,7 @@ merges their reports into a pool keyed by format (:mod:`.pool`).
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -155,7 +156,7 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
     time_limit : float, optional
         Seconds of search (compilation excluded).
     seed : None or int
-        Old name of ``rng``.
+        Deprecated: the old name of ``rng`` (a ``DeprecationWarning``; give ``rng=``).
     workers : int, optional
         Number of walkers; default: the number of CPUs.
     start : Scheme or list of Scheme, optional
@@ -273,6 +274,9 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
         executor = BatchExecutor("cuda")
     executor = ThreadExecutor() if executor is None else check_instance(executor, "executor", Executor)
     root = seed_sequence(rng, seed)
+    if seed is not None:
+        warnings.warn("seed: deprecated, give the same value as the keyword argument rng=", DeprecationWarning,
+                      stacklevel=2)
     chosen = restart is not None or symmetry is not None
     if autopilot is None:
         autopilot = not chosen

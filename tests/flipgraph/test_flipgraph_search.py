@@ -24,20 +24,20 @@ REPO = Path(__file__).resolve().parents[2]
 
 @pytest.mark.parametrize("ring", ["F2", "F3"])
 def test_2x2x2_reaches_7(ring):
-    res = search("gg", "2x2x2", ring, target_rank=7, seed=3, workers=1, time_limit=30)
+    res = search("gg", "2x2x2", ring, target_rank=7, rng=3, workers=1, time_limit=30)
     assert res.target_reached and res.rank == 7 and res.best.verify()
     assert res.stopped == "target"
 
 
 def test_3x3x3_f2_reaches_23():
-    res = search("gg", "3x3x3", "F2", target_rank=23, seed=1, workers=2, time_limit=60)
+    res = search("gg", "3x3x3", "F2", target_rank=23, rng=1, workers=2, time_limit=60)
     assert res.target_reached and res.rank == 23 and res.best.verify()
     assert res.history and res.history[-1][2] == 23
     assert [h[2] for h in res.history] == sorted((h[2] for h in res.history), reverse=True)
 
 
 def test_structured_search_keeps_distinct_schemes():
-    res = search("ug", "2x2x2", "F2", target_rank=None, max_flips=300_000, seed=0, workers=2, keep=5)
+    res = search("ug", "2x2x2", "F2", target_rank=None, max_flips=300_000, rng=0, workers=2, keep=5)
     assert 1 <= len(res.schemes) <= 5
     keys = {_key(s) for s in res.schemes}
     assert len(keys) == len(res.schemes)
@@ -46,7 +46,7 @@ def test_structured_search_keeps_distinct_schemes():
 
 
 def test_start_from_z_scheme_and_time_limit():
-    res = search("gg", "2x2x2", "F3", target_rank=6, time_limit=0.5, seed=0, workers=1, start=strassen_scheme("Z"))
+    res = search("gg", "2x2x2", "F3", target_rank=6, time_limit=0.5, rng=0, workers=1, start=strassen_scheme("Z"))
     assert not res.target_reached and res.stopped == "time" and res.rank == 7 and res.best.verify()
 
 
@@ -82,7 +82,7 @@ def test_search_type_errors(kwargs, needle):
 
 
 def test_restart_from_start_runs_independent_descents():
-    res = search("gg", "3x3x3", "F2", target_rank=23, seed=2, workers=2, time_limit=60, restart="start")
+    res = search("gg", "3x3x3", "F2", target_rank=23, rng=2, workers=2, time_limit=60, restart="start")
     assert res.target_reached and res.rank == 23 and res.best.verify()
 
 
@@ -100,7 +100,7 @@ def test_restart_schemes_larger_than_the_start():
     high = w.scheme()
     assert high.rank == 37 and high.verify()
     s23 = load_scheme(REPO / "schemes" / "gg" / "gg-3x3x3-r23-F2.json")
-    res = search("gg", "3x3x3", "F2", target_rank=21, seed=0, workers=2, max_flips=2_000_000, start=s23,
+    res = search("gg", "3x3x3", "F2", target_rank=21, rng=0, workers=2, max_flips=2_000_000, start=s23,
                  restart=high, path_limit=20_000)
     assert res.rank <= 23 and res.best.verify() and res.stopped == "flips"
 

@@ -143,7 +143,7 @@ def test_flip_rejects_bad_occurrences():
 
 @pytest.mark.parametrize("ring,size,target", [("F2", "3x3x3", 23), ("F3", "2x2x2", 7)])
 def test_symmetric_search_reaches_target(ring, size, target):
-    res = search("gg", size, ring, target_rank=target, time_limit=60, seed=2, workers=2, symmetry="C3")
+    res = search("gg", size, ring, target_rank=target, time_limit=60, rng=2, workers=2, symmetry="C3")
     assert res.target_reached and res.rank <= target
     assert res.best.verify() and is_invariant(res.best)
 
@@ -170,7 +170,7 @@ def test_symmetric_search_target_without_matching_cube_count(size, target):
     n = int(size[0])
     cubes = default_cubes(n, target)
     assert 1 <= cubes <= n
-    res = search("gg", size, "F2", target_rank=target, time_limit=1, seed=0, symmetry="C3")
+    res = search("gg", size, "F2", target_rank=target, time_limit=1, rng=0, symmetry="C3")
     assert res.best.verify() and is_invariant(res.best)
     assert res.target_reached == (res.rank <= target)
     assert res.rank % 3 == cubes % 3
