@@ -22,7 +22,9 @@ flips since the last improvement, ``F`` being the flips it took to get there
 next). Stints last the flips made since the last improvement divided by the
 number of walkers (at least ``min_stint``), so they lengthen while the
 search stays stalled: every strategy's excursions escalate. An improvement
-found during a stint is credited to its strategy.
+found during a stint is credited to its strategy; the stall itself counts
+against the strategy that stalled (a stint without a win as long as the stall),
+so the portfolio starts with the strategies not yet played.
 
 Explicit settings switch the autopilot off for what they set: a given
 ``plateau``, ``margin``, ... holds in every strategy; a given ``restart`` or
@@ -192,6 +194,10 @@ class Autopilot:
                 if not self.stalled(flips):
                     return None
                 self.engaged_at = seconds
+                # the strategy that stalled has shown what it does here: its stall counts as a stint without a win
+                first = next(iter(self.strategies))
+                self.portfolio.stats[first].started += 1
+                self.portfolio.record(first, flips - self.last_improvement, 0)
                 self._log(seconds, None, "stalled", f"no improvement in {flips - self.last_improvement:,} flips: "
                           "the portfolio starts")
             start = self.stint_start[i]

@@ -110,12 +110,11 @@ def test_stints_lengthen_while_the_search_stays_stalled():
 
 def test_an_improvement_is_credited_to_the_strategy_of_its_stint():
     pilot = Autopilot(_strategies(), 1, patience=10, min_stint=1000)
-    new = pilot.step(0, 100, 100, 0.0)                 # stalled: the first stint (pool, continued)
-    assert new is None and pilot.current[0] == "pool"
-    new = pilot.step(0, 1200, 1200, 0.0)              # its stint ended: deep
+    new = pilot.step(0, 100, 100, 0.0)                 # stalled on pool: the stall counts against it
+    assert new.name == "deep" and pilot.portfolio.stats["pool"].flips == 100
     pilot.begin(0, 0)
-    assert new.name == "deep"
-    pilot.improved(0, 1300)
+    pilot.improved(0, 300)
+    assert pilot.step(0, 500, 500, 0.0) is None        # within deep's stint
     pilot.step(0, 5000, 5000, 0.0)                    # deep's stint ended with a win
     assert pilot.portfolio.stats["deep"].wins == 1 and pilot.portfolio.stats["pool"].wins == 0
 
