@@ -153,12 +153,15 @@ def _staircase(p, q, m):
 
 
 #: Restricted LP: candidate arcs per point at the start of a solve, arcs added per point and round at most.
-_CANDIDATES = 8
-_ADD = 4
+_CANDIDATES = 16
+_ADD = 16
 #: Rounds of arc generation before the dense solve takes over (never reached in the runs measured here).
 _MAX_ROUNDS = 40
 #: Solve the restricted steps by the warm-started tree simplex (else by column generation on POT's sparse solver).
 _TREE = True
+#: The column generation solves the steps while the vertex still moves (more than this fraction of the rows
+#: changed since the previous step); the tree simplex, whose pivots grow with the change, the steps after.
+_SETTLED = 0.1
 #: Block size of the tree simplex's pricing, in units of sqrt(arcs)
 _BLOCK = 1.0
 #: Pivot limit of one tree-simplex solve, per arc (a guard against cycling; far above what a solve takes).
@@ -220,6 +223,7 @@ class _RestrictedLP:
         self.use_tree = _TREE
         self.tree = None
         self.start = None
+        self.settled = False
         self.pi = None
         self.pivots = 0
         self.next_arc = 0
@@ -256,7 +260,7 @@ class _RestrictedLP:
         n, nt = self.n, self.nt
         big = _abs_max(M)
         corner = 2.0 * big if big > 0 else 1.0
-        if self.use_tree:
+        if self.use_tree and (self.tree is not None or self.settled):
             V = self._tree_vertex(M, corner)
             if V is not None:
                 self.support = np.flatnonzero(V.ravel())
@@ -293,6 +297,11 @@ class _RestrictedLP:
                 V = np.zeros((n, nt))
                 np.add.at(V, (fs[real], ft[real]), fv[real])
                 self.support = np.flatnonzero(V.ravel())
+                # the vertices have settled when few rows changed: the tree simplex takes over from this one
+                if self.start is not None:
+                    changed = int(np.count_nonzero((V != self.start).any(axis=1)))
+                    self.settled = changed <= _SETTLED * n
+                self.start = V
                 if self.whole:
                     return V
                 out = np.zeros(self.shape)
