@@ -39,9 +39,12 @@ References
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..validation import check_bool, check_choice, check_int, check_matrix, check_real, check_rng
+from ._feasible import ConvergenceWarning
 from .navigators import MLPNavigator, _sqdist, navigator_plans
 from .progressive import _ppot
 
@@ -182,6 +185,13 @@ def transductive_fewshot(support, support_labels, query, method="putm", *, balan
     numpy.ndarray, shape (n_q,)
         Predicted labels (values of ``support_labels``).
 
+    Warns
+    -----
+    ConvergenceWarning
+        ``method="sinkhorn"`` only: a balanced Sinkhorn solve stopped at its
+        1000 iterations before the 1e-9 tolerance (its plan rounded onto the
+        constraints).
+
     References
     ----------
     .. [1] Z. Tian et al., "Prototypes-oriented transductive few-shot learning
@@ -243,6 +253,7 @@ def transductive_fewshot(support, support_labels, query, method="putm", *, balan
         nav.fit(Qr, mu, aq, p, rho, C)
         return C, nav.distance(Qr, mu)
 
+    unconverged = 0
     for _ in range(n_iter):
         C, D = distances(mu)
         if method == "putm":
@@ -250,6 +261,7 @@ def transductive_fewshot(support, support_labels, query, method="putm", *, balan
             W = rho * fw + (1.0 - rho) * bw * (nq / K)
         else:
             res = _ppot(C, 1.0, tau, np.inf, aq, np.full(K, 1.0 / K), 1000, 1e-9)
+            unconverged += not res["converged"]
             W = res["plan"] * nq
         p = W.mean(axis=0)
         p = p / p.sum()
@@ -262,7 +274,13 @@ def transductive_fewshot(support, support_labels, query, method="putm", *, balan
     if method == "putm":
         proba, _ = navigator_plans(D, aq, p)
     else:
-        proba = _ppot(C, 1.0, tau, np.inf, aq, np.full(K, 1.0 / K), 1000, 1e-9)["plan"] * nq
+        res = _ppot(C, 1.0, tau, np.inf, aq, np.full(K, 1.0 / K), 1000, 1e-9)
+        unconverged += not res["converged"]
+        proba = res["plan"] * nq
+    if unconverged:
+        warnings.warn(f"transductive_fewshot: {unconverged} balanced Sinkhorn solves stopped at 1000 iterations "
+                      "before the 1e-9 tolerance (their plans were rounded onto the constraints)",
+                      ConvergenceWarning, stacklevel=2)
     pred = classes[proba.argmax(axis=1)]
     if not log:
         return pred

@@ -14,11 +14,20 @@ local optimum from an initial plan ``G0``:
   exact partial OT problem on the linearisation (the gradient as cost
   matrix), then moves towards that vertex with the exact line search of the
   quadratic. The iteration, its stopping rule and its defaults are POT's, so
-  that from the same ``G0`` the same sequence of plans is computed; each step
-  is cheaper: one product ``C1 V C2^T`` (``V`` the LP's vertex, whose zero
-  rows are skipped) instead of four, the gradient and the line search updated
-  from it in O(n n'), and the network simplex warm-started with the previous
-  step's potentials.
+  that from the same ``G0`` the same sequence of plans is computed. Each step
+  is cheaper: one product ``C1 V C2^T`` (``V`` the LP's vertex, sparse; the
+  product is updated from the previous vertex's when few rows changed)
+  instead of four, the gradient and the line search updated from it in
+  O(n n'), and an LP solve that reuses the previous step: the first step is
+  POT's dense network simplex (its cost, the gradient at the product plan,
+  has near-tied vertices, which the same solve on the same input resolves
+  as POT does); while the vertex still moves, a restricted network simplex
+  on a few arcs per point grown by column generation (``_RestrictedLP``);
+  once it settles, a primal network simplex warm-started from the previous
+  step's optimal basis tree (the masses do not change between steps, so
+  that tree stays feasible and only the pivots the new costs need are made;
+  ``_gromov_kernels``). Problems below ``n n' = 40000`` use the dense
+  solve at every step.
 * :func:`entropic_partial_gromov_wasserstein` replaces each linear problem by
   entropic partial OT on the gradient (POT's iteration: the next plan *is*
   the entropic solution); the inner solver is
@@ -395,10 +404,11 @@ def partial_gromov_wasserstein(C1, C2, p, q, m=None, nb_dummies=1, G0=None, thre
     A drop-in for ``ot.partial.partial_gromov_wasserstein``: POT's arguments
     in POT's order and defaults, the same sequence of plans from the same
     ``G0`` (up to rounding, and to the choice among tied LP vertices) and
-    the same ``log`` keys and values. What is faster: one product
-    ``C1 V C2^T`` per step (POT computes four such products), gradient and
-    line search updated from it, and a network simplex warm-started from the
-    previous step's potentials.
+    the same ``log`` keys and values (a superset). What is faster: one
+    product ``C1 V C2^T`` per step (POT computes four such products),
+    gradient and line search updated from it, and LP steps that reuse the
+    previous step's arcs, potentials and basis tree (see the module's
+    description; the vertices are the dense solve's, up to ties).
 
     Parameters
     ----------
