@@ -68,7 +68,7 @@ from .executor import Executor, ThreadExecutor
 from .formats import canonical, format_label, known_target, parse_formats
 from .meta_coordinator import MetaCoordinator, MetaTable
 from .pool import Format, SchemePool, checked
-from .run_setup import over_ring, provenance, seed_sequence, walk_ring
+from .run_setup import drive, over_ring, provenance, seed_sequence, walk_ring, warm_up
 from .settings import SearchSettings
 from .walker import Walker
 
@@ -327,8 +327,6 @@ def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=N
         f = fmts[i % len(fmts)]
         start = pool.schemes(Format("gg", f, naive[f].ring))[0]
         walkers.append(Walker(start, np.random.default_rng(seeds[i][0]), headroom=margin + naive[f].rank - start.rank))
-    for w in walkers:                   # compile (or load the cache) before the clock starts
-        w.walk(1, plateau=settings.plateau, margin=settings.margin)
 
     def improved(s: Scheme) -> None:
         if out is not None:
@@ -342,19 +340,15 @@ def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=N
     def write_checkpoint(coord) -> None:
         _write_checkpoint(checkpoint, ring, fmts, used + coord.seconds, best_schemes(coord))
 
-    executor.prepare(walkers)       # before the clock starts
+    warm_up(walkers, executor, plateau=settings.plateau, margin=settings.margin)
     table = MetaTable(progress, checkpoint, write_checkpoint)
     coord = MetaCoordinator(fmts, ring, pool, settings, [np.random.default_rng(s[1]) for s in seeds],
                             meta_probability=meta_probability, time_limit=remaining, on_improve=improved,
                             monitor=table, f2_walks=f2_walks, descents=descents, stays=stays)
     pool.t0 = coord.t0
-    try:
-        executor.run(walkers, coord)
-    except KeyboardInterrupt:
+    if drive(executor, walkers, coord):
         coord.stopped_by = "interrupt"
     seconds = coord.seconds
-    if coord.error is not None:
-        raise coord.error
     best = {f: checked(s) for f, s in zip(fmts, best_schemes(coord))}
     if checkpoint is not None:
         _write_checkpoint(checkpoint, ring, fmts, used + seconds, list(best.values()))

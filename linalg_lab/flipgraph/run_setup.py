@@ -79,6 +79,34 @@ def over_ring(s: Scheme, ring: Ring, name: str = "start") -> Scheme:
     return s
 
 
+def warm_up(walkers, executor, **walk_options) -> None:
+    """Compile the kernels (or load them from the cache) before a run's clock starts: one flip per
+    walker with the run's options, then the executor's own preparation (a GPU launch, worker plugins)."""
+    for w in walkers:
+        w.walk(1, **walk_options)
+    executor.prepare(walkers)
+
+
+def drive(executor, walkers, coordinator, on_close=None) -> bool:
+    """Run ``walkers`` under ``coordinator`` on ``executor``; True when Ctrl-C stopped the run.
+
+    Ctrl-C ends the run cleanly (the caller writes what it found); an error
+    raised in a worker (thread, task or launch) is raised again here, after
+    ``on_close()``.
+    """
+    interrupted = False
+    try:
+        executor.run(walkers, coordinator)
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        if on_close is not None:
+            on_close()
+    if coordinator.error is not None:
+        raise coordinator.error
+    return interrupted
+
+
 def provenance(method: str, *, seed=None, parent=None, result=None, seconds=None, **extra) -> dict:
     """The provenance record of a scheme file written by a flip-graph run (one layout for every writer).
 
@@ -120,4 +148,4 @@ def provenance(method: str, *, seed=None, parent=None, result=None, seconds=None
     return prov
 
 
-__all__ = ["WALK_RINGS", "over_ring", "provenance", "seed_sequence", "walk_ring"]
+__all__ = ["WALK_RINGS", "drive", "over_ring", "provenance", "seed_sequence", "walk_ring", "warm_up"]

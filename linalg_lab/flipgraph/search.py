@@ -27,7 +27,7 @@ from .coordinator import Coordinator
 from .executor import Executor, ThreadExecutor
 from .pool import SchemePool, checked, format_of
 from .restart import Restart, as_restart
-from .run_setup import over_ring, seed_sequence, walk_ring
+from .run_setup import drive, over_ring, seed_sequence, walk_ring, warm_up
 from .settings import SearchSettings, mode_for, settings_doc
 from .symmetric import SymmetricWalker, fresh_start, orbit_headroom, orbits_of
 from .walker import Walker
@@ -325,9 +325,8 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
     walkers = [make(starts[i % len(starts)], np.random.default_rng(seeds[i][0]),
                     headroom=headroom + top - starts[i % len(starts)].rank, **compact)
                for i in range(workers)]
-    for w in walkers:             # compile (or load the cache) before the clock starts
-        w.walk(1, target=target_rank or 0, plateau=settings.plateau, margin=settings.margin, split=settings.split)
-    executor.prepare(walkers)
+    warm_up(walkers, executor, target=target_rank or 0, plateau=settings.plateau, margin=settings.margin,
+            split=settings.split)
     fmt = format_of(starts[0])
     pool = SchemePool(keep)
     for s in [checked(w.best()) for w in walkers] + starts:
@@ -343,15 +342,9 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
                         target_rank=target_rank, keep=keep, max_flips=max_flips, on_improve=on_improve,
                         monitor=monitor, autopilot=pilot)
     pool.t0 = coord.t0
-    try:
-        executor.run(walkers, coord)
-    except KeyboardInterrupt:
+    if drive(executor, walkers, coord, on_close=lambda: monitor.close(coord)):
         monitor.stopped = "interrupt"
-    finally:
-        monitor.close(coord)
     seconds = coord.seconds
-    if coord.error is not None:
-        raise coord.error
     best_rank = coord.best_rank
     reached = target_rank is not None and best_rank <= target_rank
     stopped = monitor.stopped or ("target" if reached else "flips")
