@@ -445,7 +445,7 @@ def partial_gromov_wasserstein(C1, C2, p, q, m=None, nb_dummies=1, G0=None, thre
         line search found no descent; otherwise a
         :class:`~linalg_lab.transport.ConvergenceWarning` is issued) and
         ``lp_rounds`` (restricted network-simplex solves in all, when the
-        restricted LP ran; see Notes).
+        restricted LP ran; see the module docstring).
     verbose : bool, default False
         Print the change and the value at every check (POT's format).
     **kwargs
