@@ -107,7 +107,8 @@ def test_a_cluster_restart_mid_run_is_survived(client):
     out = {}
 
     def run():
-        out["res"] = search("gg", "4x4x4", "F2", target_rank=40, rng=6, workers=2, executor=ex, time_limit=10)
+        # the restarted workers import and warm up again: on a loaded machine that takes seconds
+        out["res"] = search("gg", "4x4x4", "F2", target_rank=40, rng=6, workers=2, executor=ex, time_limit=20)
 
     t = threading.Thread(target=run)
     t.start()
