@@ -68,6 +68,7 @@ def main(argv=None):
     p.add_argument("--c-cutoff", type=int, default=64, help="the C base kernel below this size")
     p.add_argument("--c-max", type=int, default=2048, help="largest n for the generated-C rows (0: none)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--c-only", action="store_true", help="only the generated-C rows (and numpy's time)")
     args = p.parse_args(argv)
     if args.quick:
         args.sizes, args.repeat = [256, 512], 3
@@ -100,7 +101,7 @@ def main(argv=None):
         scale = float(np.abs(A32).max() * np.abs(B32).max() * n)
         err_np = _rel_err(A32 @ B32, ref32, scale)
         t_np, _ = _median_time(np.matmul, A, B, args.repeat)
-        rows = cases + (c_cases if n <= args.c_max else [])
+        rows = ([] if args.c_only else cases) + (c_cases if n <= args.c_max else [])
         e_c_classical = float("nan")
         for label, f, prog in rows:
             t, _ = _median_time(f, A, B, args.repeat)
