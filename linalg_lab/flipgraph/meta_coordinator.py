@@ -22,28 +22,13 @@ from ..schemes.standard import naive_scheme
 from .executor import RunState, StepReport, StepRequest, keeps
 from .formats import MOVE_KINDS, canonical, format_label, format_moves, known_target
 from .pool import Format, checked
-from .settings import SearchSettings, mode_for
-from .stints import StintScheduler
-from .tracker import WalkerTracker
+from .stints import F2_STINTS, STINT, STINT_KINDS, Stints
 from .symmetric import SymmetricWalker, fresh_start
+from .tracker import WalkerTracker
 from .walker import Walker
 
-#: Stints: long walks on one open format, each restarted when it stalls. F2 walks whose
-#: schemes are lifted to the search's ring: cyclic-symmetric on the square formats (over F2 and
-#: Z_T), general descents from the naive scheme on the others (Z_T only); descents over the
-#: ring itself from the naive scheme (a hopping walker never descends deep: 3x4x4 Z_T reaches 38
-#: by independent descents in about 30 s, but stayed at 39 for two hours of meta moves); and
-#: stays, the plain search's walk over the ring restarted from the format's best (2x5x5 Z_T
-#: reaches 40 that way in 216 s, yet stayed at 41 through two hours of the others; off by
-#: default: in a 2..5 Z_T run, seed 2, 3300 s, they took 2 of 12 stints and 2x5x5 stayed at 42).
-STINT_KINDS = ("symmetric", "lift", "descent", "stay")
-#: Stints walked over F2 (their schemes are lifted to the ring).
-F2_STINTS = ("symmetric", "lift")
 #: A walker's choices when it leaves its format: another format's best, a meta move, or a stint.
 KINDS = ("restart",) + MOVE_KINDS + STINT_KINDS
-#: Flips a walker spends in one stint before it takes a meta move again (a few minutes: the
-#: symmetric F2 walk takes 5x5x5 to 93 in a median of about 3 walker-minutes).
-STINT = 3_000_000_000
 #: Seconds between two checkpoints, and between two tables on stderr.
 CHECKPOINT_SECONDS = 5.0
 TABLE_SECONDS = 10.0
@@ -116,27 +101,8 @@ class MetaCoordinator(RunState):
         self.visited = [{f} for f in self.current]
         self.track = WalkerTracker(n)
         self.taken: Counter = Counter()
-        # stints: the formats each kind serves, and per walker its (kind, format) (None: a hopping walk
-        # over the ring), the lowest F2 rank already tried for a lift, and its flips when the stint began
-        tabulated = [f for f in self.formats if self.known[f] is not None]
-        square = [f for f in tabulated if f[0] == f[2] >= 3]
-        self.stint_formats = {
-            "symmetric": square if f2_walks and ring in ("F2", "ZT") else [],
-            "lift": [f for f in tabulated if f not in square] if f2_walks and ring == "ZT" else [],
-            "descent": tabulated if descents else [],
-            "stay": tabulated if stays else []}
-        self.stint_settings = {("symmetric", f): SearchSettings.resolve(mode_for("C3", "fresh", f[0]), "F2")
-                               for f in self.stint_formats["symmetric"]}
-        self.stint_settings.update({("lift", f): SearchSettings.resolve("start", "F2")
-                                    for f in self.stint_formats["lift"]})
-        self.stint_settings.update({("descent", f): SearchSettings.resolve("start", ring, split=settings.split)
-                                    for f in self.stint_formats["descent"]})
-        self.stint_settings.update({("stay", f): settings for f in self.stint_formats["stay"]})
-        self.stint: list = [None] * n
-        self.stint_tried = [0] * n
-        self.stint_since = [0] * n
-        self.stint_wins = [0] * n
-        self.scheduler = StintScheduler(n)
+        self.stints = Stints(self.known, ring, settings, n, f2_walks=f2_walks, descents=descents, stays=stays)
+        self.scheduler = self.stints.scheduler
         self.lifted = 0
         self.history: list = []
         self.flips = 0
@@ -145,6 +111,16 @@ class MetaCoordinator(RunState):
         self._start_run()
 
     # ------------------------------------------------------------------ state
+    @property
+    def stint(self) -> list:
+        """Per walker its stint (kind, format), or None while it hops (:attr:`stints`)."""
+        return self.stints.of
+
+    @property
+    def stint_formats(self) -> dict:
+        """Kind -> the formats its stints serve (:attr:`stints`)."""
+        return self.stints.formats
+
     def key(self, f) -> tuple:
         """The pool key of sorted format ``f``."""
         return Format("gg", f, self.ring_value)
@@ -206,14 +182,15 @@ class MetaCoordinator(RunState):
             return None
         f = self.current[i]
         best = self.best_rank(f)
-        if self.stint[i] is not None:
+        stint = self.stints.of[i]
+        if stint is not None:
             # a stint: report each rank below the format's best not tried yet (for a lift, over F2)
-            below = min(best, self.stint_tried[i] or best)
-            req = StepRequest.walking(self.stint_settings[self.stint[i]], self.known[f] or 0, stop_below=below,
+            below = min(best, self.stints.tried[i] or best)
+            req = StepRequest.walking(self.stints.settings[stint], self.known[f] or 0, stop_below=below,
                                       report_below=below)
         else:
             req = StepRequest.walking(self.settings, self.known[f] or 0, stop_below=best, report_below=best)
-        margin = self.stint_settings[self.stint[i]].margin if self.stint[i] is not None else self.settings.margin
+        margin = (self.settings if stint is None else self.stints.settings[stint]).margin
         return self.track.attach(i, req, margin, sized=False)
 
     def first(self, i: int) -> StepRequest | None:
@@ -223,7 +200,7 @@ class MetaCoordinator(RunState):
         """Merge walker ``i``'s report; choose its next start (a meta move, the pool, or its own path)."""
         with self._lock:
             self.flips += rep.flips
-        if self.stint[i] is not None:
+        if self.stints.of[i] is not None:
             return self._receive_stint(i, rep)
         if rep.best is not None and self.offer_and_spread(rep.best, verified=True):
             self.scheduler.hop_improved(self.current[i], self.flips)
@@ -250,10 +227,10 @@ class MetaCoordinator(RunState):
         start again after ``path_limit`` flips without progress, at an unliftable target or, with
         probability ``follow`` (stays only), while behind the format's best; leave after ``STINT``
         flips or once the format is at its known rank."""
-        kind, f = self.stint[i]
-        walk = self.stint_settings[(kind, f)]
+        kind, f = self.stints.of[i]
+        walk = self.stints.settings[(kind, f)]
         if rep.best is not None:
-            self.stint_tried[i] = rep.best_rank
+            self.stints.tried[i] = rep.best_rank
             if kind in F2_STINTS:
                 found = self._lift(rep.best)
                 if found is not None:
@@ -262,11 +239,11 @@ class MetaCoordinator(RunState):
             else:
                 found = rep.best
             if found is not None and self.offer_and_spread(canonical(found), verified=True):
-                self.stint_wins[i] += 1
+                self.stints.wins[i] += 1
         self.track.progress(i, rep.best_rank, rep.total_flips)
-        if self.done(f) or rep.total_flips - self.stint_since[i] > STINT:
+        if self.done(f) or self.stints.over(i, rep.total_flips):
             self._meta(i, rep, forced=True)
-            if self.stint[i] is not None:           # nothing open elsewhere: a walk over the ring on its own format
+            if self.stints.of[i] is not None:           # nothing open elsewhere: a walk over the ring on its own format
                 self._load(i, self.pool.pick(self.key(f), self.rngs[i]), rep)
         elif (self.track.stale(i, rep.total_flips, walk.path_limit)
               or rep.best_rank <= (self.known[f] or 0)
@@ -282,15 +259,11 @@ class MetaCoordinator(RunState):
         """``scheme`` (over F2) as a scheme over the search's ring, or None where it has none."""
         if self.ring == "F2":
             return scheme
-        from ..lifting import lift      # lifting is only needed by the F2 walks of a Z_T search
+        from ..lifting import (
+            lift,  # lifting is only needed by the F2 walks of a Z_T search
+        )
         res = lift(scheme, self.ring)
         return res.scheme if res and res.ring_needed == self.ring else None
-
-    def _stint_open(self) -> list:
-        """Open (kind, format) pairs of a stint now (none while every stint slot is taken)."""
-        if sum(w is not None for w in self.stint) >= self.scheduler.slots(self.flips):
-            return []
-        return [(kind, f) for kind in STINT_KINDS for f in self.stint_formats[kind] if not self.done(f)]
 
     def _gap(self) -> dict:
         """How far each tabulated format is above its known rank, relative to it."""
@@ -308,20 +281,15 @@ class MetaCoordinator(RunState):
             start, make = naive_scheme("gg", f, "F2" if kind == "lift" else self.ring), Walker
         # a walker that loads the start keeps its counters; a new one starts at 0
         now = rep.total_flips if keeps(rep.walker, start, make) else 0
-        if self.stint[i] is None:
-            self.stint_since[i] = now
-            self.stint_wins[i] = 0
-        self.stint[i], self.current[i] = (kind, f), f
+        self.stints.begin(i, kind, f, now)
+        self.current[i] = f
         self.visited[i].add(f)
         self.track.load(i, start, make, now)
-        self.stint_tried[i] = 0
 
     def _load(self, i: int, scheme: Scheme, rep: StepReport) -> None:
         f = tuple(scheme.n)
-        if self.stint[i] is not None:           # leaving a stint: a new walker over the ring
-            kind, g = self.stint[i]
-            self.scheduler.record(kind, g, rep.total_flips - self.stint_since[i], self.stint_wins[i])
-            self.stint[i] = None
+        if self.stints.of[i] is not None:       # leaving a stint: a new walker over the ring
+            self.stints.end(i, rep.total_flips)
             self.track.pending_type[i] = Walker
             self.current[i] = None
         # a walker keeps its arrays for its own format: a scheme beyond its capacity is only offered
@@ -345,8 +313,8 @@ class MetaCoordinator(RunState):
             if kind in STINT_KINDS:
                 # a stint: its (kind, format) chosen by the scheduler; a walker leaving a stint goes to a
                 # walk over the ring
-                open_stint = self._stint_open() if self.stint[i] is None else []
-                if not open_stint or all(self.done(g) for g in self.stint_formats[kind]):
+                open_stint = self.stints.open_pairs(self.done, self.flips) if self.stints.of[i] is None else []
+                if not open_stint or all(self.done(g) for g in self.stints.formats[kind]):
                     continue
                 kind, g = self.scheduler.choose(open_stint, self._gap(), STINT)
                 self._enter_stint(i, kind, g, rep)

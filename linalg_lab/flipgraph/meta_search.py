@@ -28,7 +28,7 @@ stored schemes:
 
 These stints take at most a quarter of the walkers at a time while hopping
 between formats improves bests (all walkers but one, at least one, once it
-stopped), each for a few minutes (:data:`~.meta_coordinator.STINT` flips).
+stopped), each for a few minutes (:data:`~.stints.STINT` flips).
 Which (kind, format) a stint walks is chosen by
 :class:`~.stints.StintScheduler`: the autopilot's bandit over improvements per
 flip, each pair weighted by its format's distance to the known rank and by

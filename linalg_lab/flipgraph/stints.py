@@ -1,7 +1,10 @@
 """The meta search's stints: which (kind, format) a walker walks deep, and how many walkers may.
 
-A stint is a long walk of one kind on one open format (see
-:data:`~.meta_coordinator.STINT_KINDS`). :class:`StintScheduler` chooses the
+A stint is a long walk of one kind on one open format (:data:`STINT_KINDS`).
+:class:`Stints` holds the stints of a meta search: the formats each kind
+serves, their walk settings, and per walker its stint, the lowest F2 rank it
+already offered for a lift, when the stint began and what it won.
+:class:`StintScheduler` chooses the
 next stint with the autopilot's rule (:class:`~.portfolio.Portfolio`, UCB1 on
 improvements per flip) over the (kind, format) pairs open now, each pair
 weighted by
@@ -40,7 +43,22 @@ from __future__ import annotations
 import threading
 
 from .portfolio import Portfolio
+from .settings import SearchSettings, mode_for
 
+#: Stints: long walks on one open format, each restarted when it stalls. F2 walks whose
+#: schemes are lifted to the search's ring: cyclic-symmetric on the square formats (over F2 and
+#: Z_T), general descents from the naive scheme on the others (Z_T only); descents over the
+#: ring itself from the naive scheme (a hopping walker never descends deep: 3x4x4 Z_T reaches 38
+#: by independent descents in about 30 s, but stayed at 39 for two hours of meta moves); and
+#: stays, the plain search's walk over the ring restarted from the format's best (2x5x5 Z_T
+#: reaches 40 that way in 216 s, yet stayed at 41 through two hours of the others; off by
+#: default: in a 2..5 Z_T run, seed 2, 3300 s, they took 2 of 12 stints and 2x5x5 stayed at 42).
+STINT_KINDS = ("symmetric", "lift", "descent", "stay")
+#: Stints walked over F2 (their schemes are lifted to the ring).
+F2_STINTS = ("symmetric", "lift")
+#: Flips a walker spends in one stint before it takes a meta move again (a few minutes: the
+#: symmetric F2 walk takes 5x5x5 to 93 in a median of about 3 walker-minutes).
+STINT = 3_000_000_000
 #: Flips of the whole run without an improvement by a hopping walker before stints take every slot but one.
 PATIENCE = 1 << 31
 
@@ -122,4 +140,81 @@ class StintScheduler:
                     for (k, f), v in self.portfolio.stats.items() if v.stints or v.started}
 
 
-__all__ = ["PATIENCE", "StintScheduler"]
+class Stints:
+    """The stints of one meta search: what each kind may walk, and each walker's stint.
+
+    Parameters
+    ----------
+    known : dict
+        Sorted format -> its known rank (None: not tabulated; no stint walks it).
+    ring : str
+        The search's ring.
+    settings : SearchSettings
+        The search's walk settings (a stay walks them; descents take their ``split``).
+    walkers : int
+    f2_walks, descents, stays : bool
+        Which kinds may be walked (see :class:`~.meta_coordinator.MetaCoordinator`).
+
+    Attributes
+    ----------
+    formats : dict
+        Kind -> the formats it serves.
+    settings : dict
+        (kind, format) -> its walk settings.
+    of : list
+        Per walker its (kind, format), or None while it hops.
+    tried, since, wins : list of int
+        Per walker: the lowest rank it already reported (for a lift, over F2), its flip counter when
+        the stint began, the improvements the stint made.
+    scheduler : StintScheduler
+    """
+
+    def __init__(self, known: dict, ring: str, settings, walkers: int, *, f2_walks=False, descents=False,
+                 stays=False):
+        tabulated = [f for f, k in known.items() if k is not None]
+        square = [f for f in tabulated if f[0] == f[2] >= 3]
+        self.formats = {
+            "symmetric": square if f2_walks and ring in ("F2", "ZT") else [],
+            "lift": [f for f in tabulated if f not in square] if f2_walks and ring == "ZT" else [],
+            "descent": tabulated if descents else [],
+            "stay": tabulated if stays else []}
+        self.settings = {("symmetric", f): SearchSettings.resolve(mode_for("C3", "fresh", f[0]), "F2")
+                         for f in self.formats["symmetric"]}
+        self.settings.update({("lift", f): SearchSettings.resolve("start", "F2") for f in self.formats["lift"]})
+        self.settings.update({("descent", f): SearchSettings.resolve("start", ring, split=settings.split)
+                              for f in self.formats["descent"]})
+        self.settings.update({("stay", f): settings for f in self.formats["stay"]})
+        self.of: list = [None] * walkers
+        self.tried = [0] * walkers
+        self.since = [0] * walkers
+        self.wins = [0] * walkers
+        self.scheduler = StintScheduler(walkers)
+
+    def open_pairs(self, done, flips: int) -> list:
+        """The (kind, format) pairs a stint may take now (``done(f)``: the format is at its known rank);
+        none while every stint slot is taken."""
+        if sum(w is not None for w in self.of) >= self.scheduler.slots(flips):
+            return []
+        return [(kind, f) for kind in STINT_KINDS for f in self.formats[kind] if not done(f)]
+
+    def begin(self, i: int, kind: str, f, flips: int) -> None:
+        """Walker ``i`` walks ``kind`` on ``f`` from a new start, its flip counter at ``flips``
+        (a new start within its stint keeps the stint's beginning and wins)."""
+        if self.of[i] is None:
+            self.since[i] = flips
+            self.wins[i] = 0
+        self.of[i] = (kind, f)
+        self.tried[i] = 0
+
+    def end(self, i: int, flips: int) -> None:
+        """Walker ``i`` leaves its stint at its flip counter ``flips``: the scheduler records it."""
+        kind, f = self.of[i]
+        self.scheduler.record(kind, f, flips - self.since[i], self.wins[i])
+        self.of[i] = None
+
+    def over(self, i: int, flips: int) -> bool:
+        """Whether walker ``i``'s stint has walked its :data:`STINT` flips."""
+        return flips - self.since[i] > STINT
+
+
+__all__ = ["F2_STINTS", "PATIENCE", "STINT", "STINT_KINDS", "StintScheduler", "Stints"]
