@@ -59,6 +59,7 @@ References
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 import tomllib
@@ -348,8 +349,8 @@ def load_table(path_or_config, *, base=None) -> TableConfig:
     return TableConfig(
         path=path, codes=values.get("codes"), sizes=values.get("sizes"), columns=values.get("columns", ("Z", "Q")),
         known=known, budget=budget, workers=values.get("workers"), seed=values.get("seed", 0),
-        catalogue=root / values["catalogue"],
-        state=root / values.get("state", "runs/structured/state.json"),
+        catalogue=Path(os.path.normpath(root / values["catalogue"])),
+        state=Path(os.path.normpath(root / values.get("state", "runs/structured/state.json"))),
         checkpoint_interval=values.get("checkpoint_interval", 5.0), index=values.get("index", True))
 
 
