@@ -275,7 +275,21 @@ def test_campaign_file_errors(tmp_path):
         load_campaign(f)
 
 
-@pytest.mark.parametrize("path", sorted((REPO / "search").glob("*.toml")), ids=lambda p: p.name)
+def _shipped(table: bool) -> list:
+    """The campaign files of search/ (one target each), or its tables of targets (linalg-lab table)."""
+    import tomllib
+
+    return [p for p in sorted((REPO / "search").glob("*.toml")) if ("table" in tomllib.loads(p.read_text())) == table]
+
+
+@pytest.mark.parametrize("path", _shipped(table=True), ids=lambda p: p.name)
+def test_shipped_table_files_parse(path):
+    from linalg_lab.flipgraph.table_campaign import load_table, table_targets
+
+    assert table_targets(load_table(path))
+
+
+@pytest.mark.parametrize("path", _shipped(table=False), ids=lambda p: p.name)
 def test_shipped_campaign_files_parse(path):
     c = load_campaign(path)
     assert c.time_budget > 0 and c.ring in ("F2", "F3", "ZT") and c.target_rank is not None
