@@ -46,7 +46,6 @@ Example campaign file::
 from __future__ import annotations
 
 import time
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,6 +55,7 @@ from ..schemes.standard import naive_scheme
 from ..tensors.codes import tensor_code
 from ..validation import check_bool, check_choice, check_instance, check_int, check_real
 from .checkpoint import CheckpointError, read_checkpoint, write_checkpoint
+from .run_file import check_sections, read_toml
 from .run_setup import provenance
 from .search import SearchResult, search
 from .settings import BY_NAME, CAMPAIGN_KEYS, SearchSettings
@@ -172,36 +172,7 @@ def load_campaign(path) -> Campaign:
     def fail(msg):
         raise CampaignFileError(f"{path}: {msg}")
 
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        fail(f"cannot read: {exc.strerror or exc}")
-    except UnicodeDecodeError:
-        fail("not UTF-8 text")
-    except tomllib.TOMLDecodeError as exc:
-        fail(f"not valid TOML: {exc}")
-    unknown = sorted(set(data) - set(RULES))
-    if unknown:
-        fail(f"unknown section(s) or key(s) {', '.join(unknown)} (known sections: "
-             f"{', '.join(f'[{s}]' for s in RULES)})")
-    for section in RULES:
-        if not isinstance(data.get(section), dict):
-            fail(f"section [{section}] is missing" if section not in data else f"[{section}] must be a table (a section)")
-    values = {}
-    for section, rules in RULES.items():
-        table = data[section]
-        unknown = sorted(set(table) - set(rules))
-        if unknown:
-            fail(f"[{section}] unknown key(s) {', '.join(unknown)} (known: {', '.join(rules)})")
-        for key, (required, check) in rules.items():
-            if key not in table:
-                if required:
-                    fail(f"[{section}] {key} is missing")
-                continue
-            try:
-                values[key] = check(table[key], f"[{section}] {key}")
-            except (TypeError, ValueError) as exc:
-                fail(str(exc))
+    values = check_sections(read_toml(path, fail), RULES, fail)
     try:
         tc = tensor_code(values["code"], values["sizes"])
     except (TypeError, ValueError) as exc:

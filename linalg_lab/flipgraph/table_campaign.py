@@ -62,7 +62,6 @@ import json
 import os
 import sys
 import time
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -71,6 +70,7 @@ from ..schemes.io import atomic_write_text, output_folder, store_scheme
 from ..schemes.structured_table import COLUMN_RINGS, structured_entries
 from ..tensors.codes import parse_sizes
 from ..validation import check_bool, check_instance, check_int, check_real
+from .run_file import check_sections, read_toml
 from .run_setup import provenance
 from .search import search
 
@@ -302,38 +302,9 @@ def load_table(path_or_config, *, base=None) -> TableConfig:
         raise TableFileError(f"{path}: {msg}")
 
     if root is None:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except OSError as exc:
-            fail(f"cannot read: {exc.strerror or exc}")
-        except UnicodeDecodeError:
-            fail("not UTF-8 text")
-        except tomllib.TOMLDecodeError as exc:
-            fail(f"not valid TOML: {exc}")
+        data = read_toml(path, fail)
         root = path.resolve().parent
-    unknown = sorted(set(data) - set(RULES))
-    if unknown:
-        fail(f"unknown section(s) or key(s) {', '.join(unknown)} (known sections: "
-             f"{', '.join(f'[{s}]' for s in RULES)})")
-    values = {}
-    for section, rules in RULES.items():
-        table = data.get(section, {})
-        if not isinstance(table, dict):
-            fail(f"[{section}] must be a table (a section)")
-        if section != "table" and section not in data:
-            fail(f"section [{section}] is missing")
-        unknown = sorted(set(table) - set(rules))
-        if unknown:
-            fail(f"[{section}] unknown key(s) {', '.join(unknown)} (known: {', '.join(rules)})")
-        for key, (required, check) in rules.items():
-            if key not in table:
-                if required:
-                    fail(f"[{section}] {key} is missing")
-                continue
-            try:
-                values[key] = check(table[key], f"[{section}] {key}")
-            except (TypeError, ValueError) as exc:
-                fail(str(exc))
+    values = check_sections(data, RULES, fail, optional=("table",))
     known = root / values["known"] if "known" in values else None
     if known is not None:
         try:
