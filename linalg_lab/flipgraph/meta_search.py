@@ -265,8 +265,8 @@ def meta_search(formats, ring="ZT", *, time_limit, workers=None, rng=None, out=N
     Returns
     -------
     MetaSearchResult
-        On Ctrl-C the search stops cleanly and returns what it found
-        (``stopped == "interrupt"``).
+        Every format's best scheme, verified. Ctrl-C ends the run cleanly with what it found
+        (``stopped == "interrupt"``), written to ``out`` and the checkpoint as after a normal end.
 
     Examples
     --------
