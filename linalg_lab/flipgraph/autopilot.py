@@ -16,6 +16,13 @@ improvements each strategy made per flip so far:
 - ``lift``: over Z_T, descents over F2 whose schemes are lifted to Z_T by the
   sign search (an F2 walk moves faster and reaches ranks the Z_T walk misses).
 
+Half the walkers (at least one, none when there is only one walker) are
+*anchors*: they walk the leading strategy (the one with the most improvements
+per flip, the first strategy before any improvement) and go on along their
+path when a stint ends; the others explore by the bandit. A landscape where the
+default walk works loses at most half its compute to exploration, and one where
+another strategy wins gets all walkers on it.
+
 The search *stalls* when the walkers together made ``max(patience, F)``
 flips since the last improvement, ``F`` being the flips it took to get there
 (a search that needed 1e9 flips for its last step waits as long for the
@@ -144,15 +151,18 @@ class Autopilot:
         The shortest stint, in one walker's flips.
     exploration : float
         The portfolio's confidence constant.
+    anchors : int, optional
+        Walkers (the first ones) that walk the leading strategy; default half of them (none of one).
     """
 
     def __init__(self, strategies, walkers: int, *, patience: int | None = None, min_stint: int | None = None,
-                 exploration: float = 0.5):
+                 exploration: float = 0.5, anchors: int | None = None):
         strategies = list(strategies)
         self.strategies = {s.name: s for s in strategies}
         self.portfolio = Portfolio([s.name for s in strategies], exploration=exploration)
         self.patience = int(PATIENCE if patience is None else patience)
         self.min_stint = int(MIN_STINT if min_stint is None else min_stint)
+        self.anchors = walkers // 2 if anchors is None else int(anchors)
         self.current = [strategies[0].name] * walkers
         self.stint_start: list = [None] * walkers     # the walker's flip counter when its stint began
         self.stint_length = [0] * walkers
@@ -207,7 +217,10 @@ class Autopilot:
             if start is not None:
                 self.portfolio.record(old, walker_flips - start, self.stint_wins[i])
             length = max(self.min_stint, (flips - self.last_improvement) // max(len(self.current), 1))
-            name = self.portfolio.choose(length)
+            if i < self.anchors:
+                name = self.portfolio.leader()
+            else:
+                name = self.portfolio.choose(length)
             self.current[i] = name
             self.stint_length[i] = length
             self.stint_wins[i] = 0

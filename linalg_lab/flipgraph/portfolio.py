@@ -97,6 +97,14 @@ class Portfolio:
         self.stats[pick].started += 1
         return pick
 
+    def leader(self):
+        """The arm with the most improvements per flip among those that made any; the first arm before
+        any improvement (the strategy to exploit, without exploration)."""
+        won = [a for a in self.arms if self.stats[a].wins > 0]
+        if not won:
+            return self.arms[0]
+        return max(won, key=lambda a: self.stats[a].wins / max(self.stats[a].flips, 1))
+
     def record(self, arm, flips: int, wins: int) -> None:
         """A stint of ``arm`` ended after ``flips`` flips with ``wins`` improvements of the best rank."""
         st = self.stats[arm]

@@ -206,3 +206,18 @@ def test_the_stint_scheduler_prefers_far_formats_and_what_made_their_best():
     picks = [s.choose(pairs, gap, 100) for _ in range(30)]
     assert max(set(picks), key=picks.count) == ("lift", (2, 5, 5))
     assert s.summary()["lift 2x5x5"]["wins"] == 1
+
+
+def test_anchors_keep_the_leading_strategy_and_follow_a_winner():
+    pilot = Autopilot(_strategies(), 2, patience=10, min_stint=1000)
+    assert pilot.anchors == 1 and Autopilot(_strategies(), 1).anchors == 0
+    assert pilot.step(0, 100, 100, 0.0) is None            # the anchor goes on along its path, on pool
+    assert pilot.current[0] == "pool" and pilot.stint_start[0] == 100
+    explorer = pilot.step(1, 100, 200, 0.0)
+    assert explorer.name == "deep"                         # the explorer opens with what was not played
+    pilot.begin(1, 0)
+    pilot.improved(1, 300)
+    pilot.step(1, 5000, 5300, 0.0)                         # deep's stint ends with a win
+    assert pilot.portfolio.leader() == "deep"
+    new = pilot.step(0, 100 + 10_000, 15_000, 0.0)         # the anchor's stint ends: it follows the winner
+    assert new is not None and new.name == "deep"
