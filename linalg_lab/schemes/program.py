@@ -162,10 +162,21 @@ def _combine(form, dense, n):
     return [_coef(x) if isinstance(x, Fraction) else x for x in out]
 
 
+def _scale(v, c):
+    """``v * c`` exactly where it can be: an integral coefficient as an int (exact on ints, Fractions and integer
+    arrays), a fraction as a Fraction on exact values and as a float on float arrays."""
+    if isinstance(c, Fraction):
+        if c.denominator == 1:
+            c = int(c.numerator)
+        elif not isinstance(v, (Fraction, int)):
+            c = float(c)
+    return v * c
+
+
 def _apply(form, vals):
     acc = None
     for i, c in form:
-        t = vals[i] if c == 1 else -vals[i] if c == -1 else vals[i] * (float(c) if isinstance(c, Fraction) else c)
+        t = vals[i] if c == 1 else -vals[i] if c == -1 else _scale(vals[i], c)
         acc = t if acc is None else acc + t
     return 0 if acc is None else acc
 

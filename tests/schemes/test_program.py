@@ -222,3 +222,16 @@ def test_the_recorded_3x3x3_rank_23_program():
     assert p.scheme.n == (3, 3, 3) and p.scheme.rank == 23 and p.scheme.verify() and p.check() == ""
     assert p.additions == 58 == sum(p.sides().values()) < p.naive
     assert all(len(f) == 2 for side in (p.u, p.v, p.w) for f in side.fresh)
+
+
+def test_program_evaluates_exactly_with_integral_coefficients_beyond_one():
+    # hypothesis found it (Z, 3x3x3, seed 2512): a pair coefficient of 2 multiplied Fraction inputs as a float
+    base = _walked("ZT", "3x3x3", 2512)
+    scheme = _over(base, "Z", 2512)
+    assert scheme.verify()
+    p = reduce_additions(scheme, restarts=1, rng=2512)
+    g = np.random.default_rng(2512)
+    a, b = g.integers(-5, 6, (3, 3)), g.integers(-5, 6, (3, 3))
+    z = p.evaluate([Fraction(int(t)) for t in a.ravel()], [Fraction(int(t)) for t in b.ravel()])
+    assert all(isinstance(x, (Fraction, int)) for x in z)
+    assert [Fraction(x) for x in z] == [Fraction(int(w)) for w in (a @ b).ravel()]
