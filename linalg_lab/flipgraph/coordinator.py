@@ -17,6 +17,7 @@ from ..schemes.transforms import random_sandwich
 from .autopilot import start_for
 from .executor import RunState, StepReport, StepRequest, keeps
 from .pool import SchemePool
+from .run_setup import lifted_to
 from .tracker import WalkerTracker
 
 
@@ -146,14 +147,10 @@ class Coordinator(RunState):
 
     def _lift(self, scheme):
         """An F2 walker's scheme as a scheme over the search's ring (None where it has none)."""
-        from ..lifting import lift      # only the lifting strategy of a Z_T search needs it
-
-        ring = self.fmt[2]
         try:
-            res = lift(scheme, ring)
+            return lifted_to(scheme, self.fmt[2])
         except ValueError:
             return None
-        return res.scheme if res and res.ring_needed == ring else None
 
     def _steer(self, i: int, rep: StepReport, flips: int) -> None:
         """The autopilot's turn: at the end of a stint walker ``i`` may switch strategy."""

@@ -22,6 +22,7 @@ from ..schemes.standard import naive_scheme
 from .executor import RunState, StepReport, StepRequest, keeps
 from .formats import MOVE_KINDS, canonical, format_label, format_moves, known_target
 from .pool import Format, checked
+from .run_setup import lifted_to
 from .stints import F2_STINTS, STINT, STINT_KINDS, Stints
 from .symmetric import SymmetricWalker, fresh_start
 from .tracker import WalkerTracker
@@ -232,7 +233,7 @@ class MetaCoordinator(RunState):
         if rep.best is not None:
             self.stints.tried[i] = rep.best_rank
             if kind in F2_STINTS:
-                found = self._lift(rep.best)
+                found = lifted_to(rep.best, self.ring)
                 if found is not None:
                     with self._lock:
                         self.lifted += 1
@@ -254,16 +255,6 @@ class MetaCoordinator(RunState):
             self.stopped_by = self.stopped_by or "known"
             self.stop()
         return self._request(i)
-
-    def _lift(self, scheme: Scheme) -> Scheme | None:
-        """``scheme`` (over F2) as a scheme over the search's ring, or None where it has none."""
-        if self.ring == "F2":
-            return scheme
-        from ..lifting import (
-            lift,  # lifting is only needed by the F2 walks of a Z_T search
-        )
-        res = lift(scheme, self.ring)
-        return res.scheme if res and res.ring_needed == self.ring else None
 
     def _gap(self) -> dict:
         """How far each tabulated format is above its known rank, relative to it."""

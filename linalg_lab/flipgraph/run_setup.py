@@ -79,6 +79,18 @@ def over_ring(s: Scheme, ring: Ring, name: str = "start") -> Scheme:
     return s
 
 
+def lifted_to(scheme: Scheme, ring) -> Scheme | None:
+    """``scheme`` (an F2 walk's) as a scheme over ``ring``, or None where it has none: itself over its own
+    ring, else the sign search / Hensel lifting of :func:`linalg_lab.lifting.lift` when it reaches ``ring``."""
+    ring = as_ring(ring)
+    if scheme.ring is ring:
+        return scheme
+    from ..lifting import lift      # only the lifted F2 walks of a Z_T search need it
+
+    res = lift(scheme, ring)
+    return res.scheme if res and res.ring_needed == ring else None
+
+
 def warm_up(walkers, executor, **walk_options) -> None:
     """Compile the kernels (or load them from the cache) before a run's clock starts: one flip per
     walker with the run's options, then the executor's own preparation (a GPU launch, worker plugins)."""
@@ -148,4 +160,4 @@ def provenance(method: str, *, seed=None, parent=None, result=None, seconds=None
     return prov
 
 
-__all__ = ["WALK_RINGS", "drive", "over_ring", "provenance", "seed_sequence", "walk_ring", "warm_up"]
+__all__ = ["WALK_RINGS", "drive", "lifted_to", "over_ring", "provenance", "seed_sequence", "walk_ring", "warm_up"]
