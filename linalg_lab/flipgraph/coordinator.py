@@ -58,7 +58,6 @@ class Coordinator(RunState):
         self.monitor = monitor
         self.autopilot = autopilot
         n = len(rngs)
-        self.tried = [0] * n                 # the lowest F2 rank a lifting walker already offered
         self.track = WalkerTracker(n)
         self.last: list[StepReport | None] = [None] * n
         self.flips = 0
@@ -97,7 +96,7 @@ class Coordinator(RunState):
         best = self.best_rank
         if self._foreign(i):
             # over F2 for a Z_T search: report each rank below the pool's best not offered yet
-            below = min(best, self.tried[i] or best)
+            below = self.track.below(i, best)
             req = StepRequest.walking(s, self.target or 0, stop_below=below)
             req.report_below = below
         elif self._harvesting():
@@ -121,7 +120,7 @@ class Coordinator(RunState):
             self.last[i] = rep
         best = rep.best
         if best is not None and self._foreign(i):
-            self.tried[i] = rep.best_rank
+            self.track.offer(i, rep.best_rank)
             best = self._lift(best)
         if best is not None and self.pool.offer(best, flips=flips, verified=True):
             if self.autopilot is not None:
@@ -161,7 +160,6 @@ class Coordinator(RunState):
         # a walker that loads the start keeps its counters; a new one (another kind or ring) starts at 0
         now = rep.total_flips if keeps(rep.walker, scheme, new.walker) else 0
         self.track.load(i, scheme, new.walker, now)
-        self.tried[i] = 0
         self.autopilot.begin(i, now)
 
     def _decide_restart(self, i: int, rep: StepReport) -> None:
@@ -178,7 +176,6 @@ class Coordinator(RunState):
                 strat = self.autopilot.strategy(i)
                 restart = (lambda r: start_for(strat, lambda q: self.pool.pick(self.fmt, q), r))
                 self.track.pending_type[i] = strat.walker
-                self.tried[i] = 0
             else:
                 restart = self.restart
             scheme = restart(rng) if stale and not behind else self.pool.pick(self.fmt, rng)

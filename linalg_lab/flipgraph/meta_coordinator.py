@@ -186,7 +186,7 @@ class MetaCoordinator(RunState):
         stint = self.stints.of[i]
         if stint is not None:
             # a stint: report each rank below the format's best not tried yet (for a lift, over F2)
-            below = min(best, self.stints.tried[i] or best)
+            below = self.track.below(i, best)
             req = StepRequest.walking(self.stints.settings[stint], self.known[f] or 0, stop_below=below,
                                       report_below=below)
         else:
@@ -231,7 +231,7 @@ class MetaCoordinator(RunState):
         kind, f = self.stints.of[i]
         walk = self.stints.settings[(kind, f)]
         if rep.best is not None:
-            self.stints.tried[i] = rep.best_rank
+            self.track.offer(i, rep.best_rank)
             if kind in F2_STINTS:
                 found = lifted_to(rep.best, self.ring)
                 if found is not None:

@@ -163,9 +163,9 @@ class Stints:
         (kind, format) -> its walk settings.
     of : list
         Per walker its (kind, format), or None while it hops.
-    tried, since, wins : list of int
-        Per walker: the lowest rank it already reported (for a lift, over F2), its flip counter when
-        the stint began, the improvements the stint made.
+    since, wins : list of int
+        Per walker: its flip counter when the stint began, the improvements the stint made (what it
+        already reported is in the coordinator's :class:`~.tracker.WalkerTracker`).
     scheduler : StintScheduler
     """
 
@@ -185,7 +185,6 @@ class Stints:
                               for f in self.formats["descent"]})
         self.settings.update({("stay", f): settings for f in self.formats["stay"]})
         self.of: list = [None] * walkers
-        self.tried = [0] * walkers
         self.since = [0] * walkers
         self.wins = [0] * walkers
         self.scheduler = StintScheduler(walkers)
@@ -204,7 +203,6 @@ class Stints:
             self.since[i] = flips
             self.wins[i] = 0
         self.of[i] = (kind, f)
-        self.tried[i] = 0
 
     def end(self, i: int, flips: int) -> None:
         """Walker ``i`` leaves its stint at its flip counter ``flips``: the scheduler records it."""

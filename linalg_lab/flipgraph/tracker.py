@@ -40,6 +40,9 @@ class WalkerTracker:
         The scheme each walker loads with its next request.
     pending_type : list of type or None
         The walker class that must hold it (None: the walker's own).
+    offered : list of int
+        The lowest rank each walker already reported on its path (0: none). A walker over another
+        ring (an F2 walk lifted to Z_T) reports each rank below the best once, whether it lifts or not.
     """
 
     def __init__(self, walkers: int):
@@ -47,6 +50,7 @@ class WalkerTracker:
         self.since = [0] * walkers
         self.pending: list = [None] * walkers
         self.pending_type: list = [None] * walkers
+        self.offered = [0] * walkers
 
     def progress(self, i: int, rank: int, flips: int) -> bool:
         """Walker ``i`` reports its best ``rank`` at its flip counter ``flips``; True when its path progressed."""
@@ -64,6 +68,14 @@ class WalkerTracker:
         """Whether walker ``i``'s path is above ``rank`` (the pool's best)."""
         return self.best[i] is not None and self.best[i] > rank
 
+    def offer(self, i: int, rank: int) -> None:
+        """Walker ``i`` reported a scheme of ``rank`` (lifted or not, it is not asked for again)."""
+        self.offered[i] = rank
+
+    def below(self, i: int, best: int) -> int:
+        """The rank walker ``i`` must beat to report: ``best``, or the lowest it already reported."""
+        return min(best, self.offered[i] or best)
+
     def load(self, i: int, scheme, walker_type=None, flips: int = 0) -> None:
         """Walker ``i`` starts a new path at ``scheme`` (with its next request), its counter at ``flips``."""
         self.pending[i] = scheme
@@ -71,6 +83,7 @@ class WalkerTracker:
             self.pending_type[i] = walker_type
         self.best[i] = scheme.rank
         self.since[i] = flips
+        self.offered[i] = 0
 
     def attach(self, i: int, req: StepRequest, margin: int, sized: bool = True) -> StepRequest:
         """Move walker ``i``'s pending scheme and walker class into ``req``; a new walker's headroom comes
