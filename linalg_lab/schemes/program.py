@@ -64,6 +64,7 @@ from pathlib import Path
 import numpy as np
 
 from ..fields.rings import Ring
+from ..tensors.codes import tensor_code
 from ..validation import check_instance, check_int, check_real, check_rng
 from .cost import additive_complexity
 from .scheme import Scheme
@@ -532,8 +533,13 @@ def program_from_reduced_json(data, *, ring=None, source: str = "<reduced json>"
         raise ValueError(f"{source}: 'n': expected three sizes [n1, n2, n3], got {n!r}")
     m = data.get("m")
     n1, n2, n3 = n
+    code = data.get("tensor", "gg")
+    try:
+        nu, nv, nw = tensor_code(code, tuple(n)).dims
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{source}: 'tensor': {exc}") from None
     sides = {}
-    for name, inputs in (("u", n1 * n2), ("v", n2 * n3), ("w", m)):
+    for name, inputs in (("u", nu), ("v", nv), ("w", m)):
         fresh = _forms(data, f"{name}_fresh", source) if f"{name}_fresh" in data else ()
         rows = _forms(data, name, source)
         try:
@@ -542,22 +548,21 @@ def program_from_reduced_json(data, *, ring=None, source: str = "<reduced json>"
             raise ValueError(f"{source}: '{name}': {exc}") from None
     if isinstance(m, bool) or not isinstance(m, int) or m < 1:
         raise ValueError(f"{source}: 'm': expected the rank (an integer >= 1), got {m!r}")
-    for name, want in (("u", m), ("v", m), ("w", n1 * n3)):
+    for name, want in (("u", m), ("v", m), ("w", nw)):
         if len(sides[name].rows) != want:
             raise ValueError(f"{source}: '{name}': expected {want} rows, got {len(sides[name].rows)}")
-    U = np.array(sides["u"].expand(), dtype=object).reshape(m, n1 * n2)
-    V = np.array(sides["v"].expand(), dtype=object).reshape(m, n2 * n3)
-    Wt = np.array(sides["w"].expand(), dtype=object).reshape(n1 * n3, m)
-    code = data.get("tensor", "gg")
+    U = np.array(sides["u"].expand(), dtype=object).reshape(m, nu)
+    V = np.array(sides["v"].expand(), dtype=object).reshape(m, nv)
+    Wt = np.array(sides["w"].expand(), dtype=object).reshape(nw, m)
     if ring is None and data.get("ring") is not None:
         ring = data["ring"]
     cyc = [i * n3 + k for k in range(n3) for i in range(n1)]       # row q of the file is output cyc[q]
-    orders = [("output order i*n3+k", list(range(n1 * n3)))]
+    orders = [("output order i*n3+k" if code == "gg" else "output order", list(range(nw)))]
     if code == "gg":
         orders.insert(0, ("cyclic order k*n1+i", cyc))
     reasons = []
     for label, order in orders:
-        W = np.empty((m, n1 * n3), dtype=object)
+        W = np.empty((m, nw), dtype=object)
         for q, g in enumerate(order):
             W[:, g] = Wt[q]
         try:
@@ -567,7 +572,7 @@ def program_from_reduced_json(data, *, ring=None, source: str = "<reduced json>"
         if scheme is None:
             reasons.append(f"{label}: {why}")
             continue
-        wrows = [None] * (n1 * n3)
+        wrows = [None] * nw
         for q, g in enumerate(order):
             wrows[g] = sides["w"].rows[q]
         w = LinearProgram(m, sides["w"].fresh, tuple(wrows))

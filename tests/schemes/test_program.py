@@ -105,6 +105,23 @@ def test_a_tampered_program_is_refused_naming_the_side():
         LinearProgram(4, (), (((9, 1),),))
 
 
+@settings(max_examples=25, deadline=None)
+@given(st.sampled_from(["gt", "ug", "kg", "sk", "ss", "uu", "ww", "st"]), st.integers(2, 3),
+       st.sampled_from(["ZT", "Z", "Q", "F2", "F3"]), st.integers(0, 2**16))
+def test_reduced_json_of_a_structured_scheme_reads_back(code, n, ring, seed):
+    # structured codes have other input/output counts than n1*n2, n2*n3, n1*n3: the reader takes them
+    # from the tensor code the file names
+    w = Walker(naive_scheme(code, (n, n, n), "ZT" if ring in ("Z", "Q") else ring), seed)
+    w.walk(2_000, plateau=500, margin=2)
+    scheme = w.scheme()
+    if ring in ("Z", "Q"):
+        scheme = Scheme(code, scheme.n, ring, *scheme.factors)
+    p = reduce_additions(scheme, restarts=2, rng=seed)
+    q = program_from_reduced_json(p.to_reduced_json())
+    assert q.scheme == scheme and q.additions == p.additions and q.scheme.tc.dims == scheme.tc.dims
+    assert q.scheme.verify()
+
+
 @pytest.mark.parametrize("sizes", ["2x3x4", "3x3x3", "4x2x3"])
 def test_reduced_json_round_trip_in_perminovs_layout(sizes):
     scheme = _walked("ZT", sizes, 11)
