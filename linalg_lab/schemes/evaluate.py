@@ -36,11 +36,13 @@ Examples
 from __future__ import annotations
 
 from fractions import Fraction
+from functools import lru_cache
 from math import isqrt, lcm, prod
 
 import numpy as np
 
 from ..fields.rings import as_ring
+from ..tensors.build import matmul_tensor
 
 _FLOAT_EXACT = 2**53  # integers up to this are exact in float64
 _INT64_SAFE = 2**62   # int64 holds this, and a sum of two such values, without overflow
@@ -269,6 +271,167 @@ def _crt(residues: list, primes: list, bound: int) -> np.ndarray:
     return x.astype(np.int64) if wide and bound < _INT64_SAFE else x
 
 
+# ---------------------------------------------------------------- the sparse contraction
+_SPARSE_LIMIT = 1 << 25   # contributions of one sparse contraction (about 40 bytes each while it runs)
+_DENSE_LIMIT = 1 << 24    # entries of a tensor summed into one float64 array (128 MiB)
+_SPARSE_GAIN = 256        # the sparse contraction is used when R nU nV nW is this many times its contributions
+
+
+def _nonzeros(a: np.ndarray):
+    """Row, column and value of each nonzero entry of an int64 matrix, in row-major order."""
+    r, c = np.nonzero(a)
+    return r, c, a[r, c]
+
+
+def _pairs(ra, ka, va, rb, kb, vb, rows: int, width: int):
+    """Every pair of entries i of a and j of b in one row: row, key ``ka[i] * width + kb[j]`` and value
+    ``va[i] * vb[j]`` (``ra`` and ``rb`` ascending; the pairs come out with ascending rows)."""
+    cb = np.bincount(rb, minlength=rows)
+    sb = np.cumsum(cb) - cb                      # where row r starts among b's entries
+    reps = cb[ra]                                # the partners of each entry of a
+    total = int(reps.sum())
+    ia = np.repeat(np.arange(len(ra)), reps)
+    first = np.cumsum(reps) - reps               # where each entry of a starts among the pairs
+    jb = np.arange(total) - np.repeat(first - sb[ra], reps)
+    return ra[ia], ka[ia] * width + kb[jb], va[ia] * vb[jb]
+
+
+def _accumulate(keys: np.ndarray, vals: np.ndarray, size: int, bound: int):
+    """Sum the values of equal keys (all below ``size``; every partial sum at most ``bound`` in size):
+    (ascending distinct keys, their sums), zero sums dropped.
+
+    Many contributions into a small tensor are counted with one float64
+    bincount, exact since every partial sum is an integer below 2**53; else
+    the keys are sorted and the sums taken in int64.
+    """
+    if not len(keys):
+        return keys, vals
+    if bound < _FLOAT_EXACT and size <= _DENSE_LIMIT and 8 * len(keys) >= size:
+        acc = np.bincount(keys, weights=vals, minlength=size)
+        nz = np.flatnonzero(acc)
+        return nz, acc[nz].astype(np.int64)
+    order = np.argsort(keys, kind="stable")
+    keys, vals = keys[order], vals[order]
+    start = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
+    keys, sums = keys[start], np.add.reduceat(vals, start)
+    keep = sums != 0
+    return keys[keep], sums[keep]
+
+
+def sparse_product(u, v, w, *, always: bool = False):
+    """The nonzero entries of ``sum_r u[r] (x) v[r] (x) w[r]`` as ``(keys, values)``, exactly, or None.
+
+    ``keys`` are the flat indices ``(a * nV + b) * nW + g`` in ascending order
+    and ``values`` their int64 sums. Each term contributes the products of its
+    rows' nonzero entries only, so a sparse scheme (a Kronecker power of
+    Strassen's, most published ones) costs ``sum_r nnz(u[r]) nnz(v[r]) nnz(w[r])``
+    instead of ``R nU nV nW``. Exact: the sum over the terms of
+    ``max|u[r]| max|v[r]| max|w[r]|`` is below 2**62, and it bounds every
+    product and every partial sum in int64, in any order.
+
+    None when that bound does not hold, an entry is not int64, the
+    contributions exceed 2**25, or (unless ``always``) the scheme is too dense
+    for the sparse way to pay: ``R nU nV nW`` below 256 times the
+    contributions. The callers then use the dense contraction
+    (:func:`integer_product`).
+    """
+    mats = [np.asarray(a) for a in (u, v, w)]
+    if any(a.ndim != 2 or a.dtype.kind not in "iu" for a in mats) or not len(mats[0]) == len(mats[1]) == len(mats[2]):
+        return None
+    u, v, w = (a.astype(np.int64, copy=False) for a in mats)
+    rows = len(u)
+    count = 1
+    for a in (u, v, w):
+        count = count * np.count_nonzero(a, axis=1)
+    count = int(count.sum(dtype=np.float64))
+    if count > _SPARSE_LIMIT or (not always and count * _SPARSE_GAIN > rows * u.shape[1] * v.shape[1] * w.shape[1]):
+        return None
+    terms = [x * y * z for x, y, z in zip(_row_maxabs(u), _row_maxabs(v), _row_maxabs(w))]
+    bound = sum(terms)
+    if bound >= _INT64_SAFE:
+        return None
+    (ru, ku, vu), (rv, kv, vv), (rw, kw, vw) = (_nonzeros(a) for a in (u, v, w))
+    r, k, x = _pairs(ru, ku, vu, rv, kv, vv, rows, v.shape[1])
+    _, k, x = _pairs(r, k, x, rw, kw, vw, rows, w.shape[1])
+    return _accumulate(k, x, u.shape[1] * v.shape[1] * w.shape[1], bound)
+
+
+@lru_cache(maxsize=16)
+def _sparse_tensor(code: str, n: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """The nonzero entries of a tensor as ``(keys, values)`` (see :func:`sparse_product`), without the dense
+    tensor for ``gg`` (``T[(i, j), (j, k), (i, k)] = 1``)."""
+    n1, n2, n3 = n
+    if code == "gg":
+        i, j, k = (x.ravel() for x in np.meshgrid(np.arange(n1), np.arange(n2), np.arange(n3), indexing="ij"))
+        keys = np.sort(((i * n2 + j) * (n2 * n3) + j * n3 + k) * (n1 * n3) + i * n3 + k)
+        out = keys, np.ones(len(keys), dtype=np.int64)
+    else:
+        t = matmul_tensor(code, n)
+        keys = np.flatnonzero(t)
+        out = keys, t.ravel()[keys].astype(np.int64)
+    for a in out:
+        a.setflags(write=False)
+    return out
+
+
+def _mismatch(pk, pv, tk, tv, d: int):
+    """Where ``P != d T`` (both sparse, keys ascending): ``(keys, P there, T there)``; None on int64 overflow."""
+    if d != 1 and (d >= _INT64_SAFE or d * int(np.abs(tv).max(initial=0)) >= _INT64_SAFE):
+        return None
+    keys = np.union1d(pk, tk)
+    p = np.zeros(len(keys), dtype=np.int64)
+    t = np.zeros(len(keys), dtype=np.int64)
+    p[np.searchsorted(keys, pk)] = pv
+    t[np.searchsorted(keys, tk)] = tv
+    bad = p != t * d
+    return keys[bad], p[bad], t[bad]
+
+
+def _sparse_failures(u, v, w, tk, tv, shape, d: int, ring):
+    """:func:`brent_failures` on integer rows (W's already scaled to ``d``) by the sparse contraction, or None."""
+    got = sparse_product(u, v, w)
+    if got is None:
+        return None
+    bad = _mismatch(*got, tk, tv, d)
+    if bad is None:
+        return None
+    keys, p, t = bad
+    if ring.is_finite_field:
+        c = ring.characteristic
+        keep = (p - t) % c != 0
+        keys, p, t = keys[keep], p[keep], t[keep]
+        got = [int(x) for x in ring.canonical(p % c)] if len(p) else []
+    else:
+        got = [_plain(Fraction(int(x), d)) for x in p.tolist()]
+    a, rest = np.divmod(keys, shape[1] * shape[2])
+    b, g = np.divmod(rest, shape[2])
+    return [(int(i), int(j), int(k), x, int(e)) for i, j, k, x, e in zip(a, b, g, got, t.tolist())]
+
+
+def row_failures(rows, code: str, n, ring) -> list[tuple]:
+    """The failing Brent equations of a scheme given by its integer rows (:meth:`Scheme.integer_rows`).
+
+    ``rows`` is ``((U', du), (V', dv), (W', dw))``; the scheme is
+    ``U'[r] / du[r]`` and so on. The sums are taken with the W rows scaled to
+    the common denominator ``d`` (``d * sum == d * T``, exactly): sparsely
+    (:func:`sparse_product`) when it applies, else by the dense contraction.
+    Returns the failures as :func:`brent_failures` does.
+    """
+    ring = as_ring(ring)
+    (u, du), (v, dv), (w, dw) = rows
+    q = [a * b * c for a, b, c in zip(du, dv, dw)]
+    d = lcm(1, *q)
+    if d != 1 and ring.is_finite_field:
+        raise ValueError(f"u, v, w: fractions are not entries of {ring}")
+    w = _scale_rows(w, [d // x for x in q])
+    shape = (u.shape[1], v.shape[1], w.shape[1])
+    tk, tv = _sparse_tensor(code, tuple(n))
+    fails = _sparse_failures(u, v, w, tk, tv, shape, d, ring)
+    if fails is not None:
+        return fails
+    return _dense_failures(_integer_product(u, v, w), d, matmul_tensor(code, n), ring)
+
+
 # ---------------------------------------------------------------- rational schemes
 def scaled_product(u, v, w, scale=None) -> tuple[np.ndarray, int]:
     """``(P, d)`` with ``P = d * sum_r u[r] (x) v[r] (x) w[r]`` exact and integral.
@@ -296,6 +459,12 @@ def scaled_product(u, v, w, scale=None) -> tuple[np.ndarray, int]:
     TypeError
         If an entry is neither an integer nor a Fraction.
     """
+    ui, vi, wi, d = _scaled_rows(u, v, w, scale)
+    return _integer_product(ui, vi, wi), d
+
+
+def _scaled_rows(u, v, w, scale=None):
+    """``(U', V', W'', d)``: the integer rows of :func:`scaled_product`, W's scaled to the multiplier ``d``."""
     (ui, du), (vi, dv), (wi, dw) = (integer_rows(a, name) for name, a in zip("uvw", (u, v, w)))
     if not len(ui) == len(vi) == len(wi):
         raise ValueError(f"u, v, w: must have the same number of rows (the rank), got {len(ui)}, {len(vi)}, {len(wi)}")
@@ -310,7 +479,7 @@ def scaled_product(u, v, w, scale=None) -> tuple[np.ndarray, int]:
         if bad is not None:
             raise ValueError(f"scale: expected a positive multiple of every term's denominator, "
                              f"got {d} (term {bad} has denominator {q[bad]})")
-    return _integer_product(ui, vi, _scale_rows(wi, [d // x for x in q])), d
+    return ui, vi, _scale_rows(wi, [d // x for x in q]), d
 
 
 def brent_product(u, v, w) -> tuple[np.ndarray, int]:
@@ -370,9 +539,21 @@ def brent_failures(u, v, w, t, ring) -> list[tuple]:
     """
     ring = as_ring(ring)
     t = np.asarray(t)
-    p, d = scaled_product(u, v, w)
-    if p.shape != t.shape:
-        raise ValueError(f"t: expected shape {p.shape} for these factors, got {t.shape}")
+    ui, vi, wi, d = _scaled_rows(u, v, w)
+    shape = (ui.shape[1], vi.shape[1], wi.shape[1])
+    if shape != t.shape:
+        raise ValueError(f"t: expected shape {shape} for these factors, got {t.shape}")
+    if ring.is_finite_field and d != 1:
+        raise ValueError(f"u, v, w: fractions are not entries of {ring}")
+    if t.dtype.kind in "iu" and not (t.size and (t.max() >= _INT64_SAFE or t.min() <= -_INT64_SAFE)):
+        tk = np.flatnonzero(t)
+        fails = _sparse_failures(ui, vi, wi, tk, t.ravel()[tk].astype(np.int64), shape, d, ring)
+        if fails is not None:
+            return fails
+    return _dense_failures(_integer_product(ui, vi, wi), d, t, ring)
+
+
+def _dense_failures(p: np.ndarray, d: int, t: np.ndarray, ring) -> list[tuple]:
     if ring.is_finite_field:
         if d != 1:
             raise ValueError(f"u, v, w: fractions are not entries of {ring}")

@@ -53,7 +53,7 @@ import numpy as np
 
 from ..validation import check_bool, check_instance
 from .cost import additive_complexity
-from .importers import _build_candidates, _exact_matrix, to_terms
+from .importers import Rows, _build_candidates, _exact_matrix, _rational_rows, _scheme, to_terms
 from .io import atomic_write_text
 from .scheme import Scheme
 
@@ -98,7 +98,8 @@ class Convention:
         a = t(ul) if self.transposed else ul
         b = t(vl) if self.transposed else vl
         c = t(wl) if self.cyclic != self.transposed else wl
-        return tuple(np.ascontiguousarray(x).reshape(len(x), -1) for x in (a, b, c))
+        return tuple(Rows(np.ascontiguousarray(x.num).reshape(len(x), -1), x.den) if isinstance(x, Rows) else
+                     np.ascontiguousarray(x).reshape(len(x), -1) for x in (a, b, c))
 
 
 #: Tried in this order; the first under which a file verifies wins.
@@ -325,6 +326,11 @@ def parse_nested(text: str, ring=None, source: str = "<text>", *, verify: bool =
     """
     check_instance(text, "text", str)
     verify = check_bool(verify, "verify")
+    quick = _nested_arrays(text)
+    if quick is not None:                                 # plain integers and fractions, every product one shape
+        listed = quick
+        shapes = [x.shape[1:] for x in listed]
+        return _nested_scheme(listed, shapes, ring, source, verify, with_convention)
     lists = _nested_fast(text)
     lines = None
     if lists is None or not isinstance(lists, list):
@@ -348,16 +354,97 @@ def parse_nested(text: str, ring=None, source: str = "<text>", *, verify: bool =
         _check_product(t, term, shapes, fail)
     r = len(lists)
     listed = tuple(_entries([x for term in lists for row in term[k] for x in row], (r, *shapes[k])) for k in range(3))
+    return _nested_scheme(listed, shapes, ring, source, verify, with_convention)
+
+
+def _nested_scheme(listed, shapes, ring, source: str, verify: bool, with_convention: bool):
     if not verify and ring is not None:
         conv = CONVENTIONS[0]
         n = conv.sizes(shapes)
         if n is None:
             raise ValueError(f"{source}: the listed shapes do not fit the database's convention (cyclic)")
-        mats = (_exact_matrix(x, f"factor {k}", source) for x, k in zip(conv.to_output(*listed), "uvw"))
-        found = Scheme("gg", n, ring, *mats), f"{conv.name} (assumed, not verified)"
+        mats = [_exact_matrix(x, f"factor {k}", source) for x, k in zip(conv.to_output(*listed), "uvw")]
+        found = _scheme("gg", n, ring, mats), f"{conv.name} (assumed, not verified)"
     else:
         found = _resolve(listed, ring, source)
     return found if with_convention else found[0]
+
+
+_PLAIN = re.compile(r"[^ \t\r\n{},0-9/-]")               # a character outside plain nested lists of numbers
+_BRACES = bytes.maketrans(b"{}", b"[]")
+
+
+def _nested_arrays(text: str):
+    """The listed matrices of a plain ``.m`` text as arrays, without a Python object per entry; None otherwise.
+
+    Plain: only braces, commas, white space, integers and fractions ``p/q``,
+    nested as the format says, every product of one shape, everything in
+    int64. The denominators are cut out of the text (on its bytes) and
+    the JSON parser reads the rest, the numerators in place; the numbers'
+    positions in the text say which entries the fractions are. Anything
+    else (None) goes the general way, which names the line and column of a
+    fault.
+    """
+    if _PLAIN.search(text):
+        return None
+    raw = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
+    slash = np.flatnonzero(raw == 47)
+    if len(slash):
+        digit = np.concatenate(((raw >= 48) & (raw <= 57), [False]))
+        numeric = digit | np.concatenate(((raw == 45) | (raw == 47), [False]))       # digits, '-' and '/'
+        if slash[0] == 0 or not (digit[slash - 1].all() and digit[slash + 1].all()):
+            return None                                    # not 'p/q' with digits on both sides
+        end = slash + 1                                    # the last digit of each denominator
+        more = digit[end + 1]
+        while more.any():
+            end = end + more
+            more = digit[end + 1]
+        if numeric[end + 1].any():
+            return None                                    # 'p/q' followed by '-' or '/'
+        starts = (numeric[:-1] & ~np.concatenate(([False], numeric[:-2]))).view(np.uint8)
+        before = np.add.reduceat(starts, np.concatenate(([0], slash)), dtype=np.int64)[:-1]
+        token = np.cumsum(before) - 1                      # which number each fraction is
+        q = [int(text[a + 1:b + 1]) for a, b in zip(slash.tolist(), end.tolist())]
+        if min(q) < 1:
+            return None                                    # p/0: the general way names it
+        size = end - slash + 1
+        first = np.cumsum(size) - size
+        keep = np.ones(len(raw), dtype=bool)
+        keep[np.repeat(slash - first, size) + np.arange(int(size.sum()))] = False
+        raw = raw[keep]                                    # the text without '/q'
+    try:
+        lists = json.loads(raw.tobytes().translate(_BRACES))
+    except (json.JSONDecodeError, RecursionError, UnicodeDecodeError):
+        return None
+    if not isinstance(lists, list) or not lists or not all(type(t) is list and len(t) == 3 for t in lists):
+        return None
+    listed = []
+    for k in range(3):
+        try:
+            a = np.array([t[k] for t in lists])
+        except (ValueError, TypeError, OverflowError):      # ragged, or not numbers
+            return None
+        if a.dtype != np.int64 or a.ndim != 3 or not a.shape[1] or not a.shape[2]:
+            return None
+        listed.append(a)
+    if not len(slash):
+        return tuple(listed)
+    sizes = [a.shape[1] * a.shape[2] for a in listed]
+    bounds = np.cumsum([0] + sizes)
+    term, rest = np.divmod(token, bounds[-1])
+    which = np.searchsorted(bounds, rest, side="right") - 1
+    q = np.array(q, dtype=object)
+    for k in range(3):
+        sel = np.flatnonzero(which == k)
+        if not len(sel):
+            continue
+        flat = listed[k].reshape(len(listed[k]), -1)
+        r, c = term[sel], rest[sel] - bounds[k]
+        got = _rational_rows(flat, r, c, flat[r, c].tolist(), q[sel].tolist())
+        if got is None:
+            return None
+        listed[k] = got.reshape(listed[k].shape)
+    return tuple(listed)
 
 
 def load_nested(path, ring=None, *, verify: bool = True, with_convention: bool = False):
@@ -484,7 +571,7 @@ def parse_coefficients(text: str, ring=None, source: str = "<text>", *, verify: 
         conv = CONVENTIONS[0]
         mats = (_exact_matrix(x, f"factor {k}", source)
                 for x, k in zip(conv.to_output(*listed("product by product", conv.listed_shapes((n1, n2, n3)))), "uvw"))
-        found = Scheme("gg", (n1, n2, n3), ring, *mats), "product by product, cyclic (assumed, not verified)"
+        found = _scheme("gg", (n1, n2, n3), ring, list(mats)), "product by product, cyclic (assumed, not verified)"
     else:
         layouts = ["product by product", "entry by entry", "u v w per product"]
         found = _resolve(listed, ring, source, sizes=(n1, n2, n3), layouts=layouts)
@@ -711,7 +798,7 @@ def published_loaders(path, ring=None, *, repair: bool = False) -> list:
     line is ``n1 n2 n3 m``, else one product per line), anything else one
     product per line (``repair``: see :func:`~linalg_lab.schemes.parse_terms`).
     """
-    from .importers import alphatensor_keys, load_alphatensor_npz, load_cyclic_json, parse_terms
+    from .importers import _cyclic_json, alphatensor_keys, load_alphatensor_npz, parse_terms
     from .io import FORMAT, load_scheme
     from .program import load_program
     path = Path(path)
@@ -730,7 +817,7 @@ def published_loaders(path, ring=None, *, repair: bool = False) -> list:
                 return (s if ring is None else s.with_factors(*s.factors, ring=ring)), None
             if isinstance(data, dict) and "u_fresh" in data:
                 return load_program(path, ring=ring), None
-            return load_cyclic_json(path, ring=ring), "cyclic"
+            return _cyclic_json(data, path, ring=ring), "cyclic"
         return [(str(path), load_json)]
     if suffix == ".m":
         return [(str(path), lambda: load_nested(path, ring=ring, with_convention=True))]

@@ -36,7 +36,7 @@ import numpy as np
 
 from ..fields.rings import Ring, as_ring
 from ..tensors.build import matmul_tensor
-from .evaluate import _integer_product, _scale_rows, brent_product
+from .evaluate import _integer_product, _mismatch, _scale_rows, _sparse_tensor, brent_product, sparse_product
 from .scheme import Scheme
 
 #: Floats are read as the nearest rational with a denominator up to this bound ...
@@ -61,8 +61,94 @@ def output_to_cyclic(w, n1: int, n3: int) -> np.ndarray:
     return w.reshape(len(w), n1, n3).transpose(0, 2, 1).reshape(len(w), n1 * n3)
 
 
-def _cyclic_to_output(w: np.ndarray, n1: int, n3: int) -> np.ndarray:
+def _cyclic_to_output(w, n1: int, n3: int):
+    if isinstance(w, Rows):
+        return Rows(_cyclic_to_output(w.num, n1, n3), w.den)
     return w.reshape(len(w), n3, n1).transpose(0, 2, 1).reshape(len(w), n1 * n3)
+
+
+# ---------------------------------------------------------------- exact rational matrices as arrays
+@dataclass(frozen=True)
+class Rows:
+    """An exact rational matrix held as arrays: row r is ``num[r] / den[r]``.
+
+    ``num`` is int64 of shape (R, ...) and ``den`` int64 of shape (R,), each
+    row's denominator the lcm of its entries' (some are above 1). The
+    importers of large files pass rational factors on in this form, to
+    :meth:`Scheme.from_integer_rows`, instead of a Fraction per entry.
+    """
+
+    num: np.ndarray
+    den: np.ndarray
+
+    @property
+    def shape(self) -> tuple:
+        return self.num.shape
+
+    def __len__(self) -> int:
+        return len(self.num)
+
+    def reshape(self, *shape) -> Rows:
+        return Rows(self.num.reshape(*shape), self.den)
+
+    def transpose(self, *axes) -> Rows:
+        """Transposes within each row (``axes[0]`` must be 0)."""
+        if axes[0] != 0:
+            raise ValueError("axes: a transposition of Rows keeps the rows first")
+        return Rows(self.num.transpose(*axes), self.den)
+
+    def objects(self) -> np.ndarray:
+        """The entries as an object array of ints and Fractions."""
+        out = np.empty(self.num.shape, dtype=object)
+        for r, (row, d) in enumerate(zip(self.num.reshape(len(self.num), -1).tolist(), self.den.tolist())):
+            out[r] = np.array([x // d if x % d == 0 else Fraction(x, d) for x in row], dtype=object).reshape(
+                self.num.shape[1:])
+        return out
+
+
+def _row_lcm(rows: np.ndarray, q: np.ndarray, count: int):
+    """The lcm of the denominators ``q`` that fall in each of ``count`` rows (1 where none), or None past 2**61."""
+    den = np.ones(count, dtype=np.int64)
+    if not len(q):
+        return den
+    if q.min() < 1 or q.max() >= 2**31:
+        return None
+    key = np.unique(rows.astype(np.int64) * 2**31 + q)         # distinct (row, denominator) pairs
+    r, d = key // 2**31, key % 2**31
+    if np.bincount(r, weights=np.log2(d), minlength=count).max() >= 61:   # the lcm is at most their product
+        return None
+    np.lcm.at(den, r, d)
+    return den
+
+
+def _rational_rows(ints: np.ndarray, r, c, p, q, which=None):
+    """An exact matrix from integer entries and fractions ``p/q`` at (r[k], c[k]): int64 when no fraction
+    remains after reduction, else :class:`Rows`; None when it does not fit in int64.
+
+    With ``which``, ``p`` and ``q`` list distinct values and entry k is ``p[which[k]] / q[which[k]]``.
+    """
+    p, q = list(p), list(q)
+    if p and (max(map(abs, p)) >= _INT64_SAFE or max(q) >= 2**31 or min(q) < 1):
+        return None
+    p, q = np.array(p, dtype=np.int64), np.array(q, dtype=np.int64)
+    if which is not None:
+        p, q = p[which], q[which]
+    g = np.gcd(p, q)
+    p, q = p // g, q // g
+    den = _row_lcm(r, q, len(ints))
+    if den is None:
+        return None
+    if not len(q) or den.max() == 1:
+        out = ints.copy()
+        out[r, c] = p
+        return out
+    m = den[r] // q
+    top = int(np.abs(ints).max(initial=0)) * int(den.max())
+    if top >= _INT64_SAFE or (len(p) and int((np.abs(p) * m).max()) >= _INT64_SAFE):
+        return None
+    num = ints * den[:, None]
+    num[r, c] = p * m
+    return Rows(num, den)
 
 
 # ---------------------------------------------------------------- exact rationals from floats
@@ -93,18 +179,18 @@ def float_to_rational(x: float, rtol: float = RATIONAL_RTOL):
     return None
 
 
-def _exact_matrix(a, label: str, where: str) -> np.ndarray:
-    """A factor matrix as int64 (all integers) or an object array of ints and Fractions.
+def _exact_matrix(a, label: str, where: str, transposed: bool = False):
+    """A factor matrix as int64 (all integers), :class:`Rows` (fractions), or an object array of ints and Fractions.
 
-    Floats go through :func:`float_to_rational`; a float that stands for no
-    small rational raises a ValueError naming ``where``, ``label`` (e.g.
-    ``factor u``) and the entry's (row, column) in the file.
+    Floats go through :func:`float_to_rational` (once per distinct value); a
+    float that stands for no small rational raises a ValueError naming
+    ``where``, ``label`` (e.g. ``factor u``) and the entry's (row, column) in
+    the file. ``transposed``: return the matrix transposed (positions in
+    messages stay those of ``a``, the file's matrix).
     """
+    if isinstance(a, Rows):
+        return a
     a = np.asarray(a)
-    if a.dtype.kind in "biu":
-        if a.size and a.dtype.kind in "iu" and (a.max() >= _INT64_SAFE or a.min() <= -_INT64_SAFE):
-            return np.array([int(x) for x in a.flat], dtype=object).reshape(a.shape)   # no wrap-around
-        return a.astype(np.int64)
     if a.dtype.kind == "f":
         rtol = max(RATIONAL_RTOL, 16 * float(np.finfo(a.dtype).eps))
         integral = np.isfinite(a) & (a == np.rint(a))
@@ -113,22 +199,59 @@ def _exact_matrix(a, label: str, where: str) -> np.ndarray:
         ints = np.zeros(a.shape, dtype=np.int64)
         ints[integral] = a[integral]
         if integral.all():
-            return ints
+            return ints.T if transposed else ints
+        idx = np.nonzero(~integral)                                     # in the file's order
+        uniq, inv = np.unique(a[idx], return_inverse=True)
+        vals = [float_to_rational(x, rtol) for x in uniq.tolist()]       # one per distinct value
+        inv = inv.ravel()
+        if any(x is None for x in vals):
+            k = next(k for k, j in enumerate(inv.tolist()) if vals[j] is None)
+            at = tuple(int(i[k]) for i in idx)
+            raise ValueError(_not_rational(where, label, at, a[at], rtol))
+        fr = np.empty(len(vals), dtype=object)
+        fr[:] = vals
+        got = fr[inv]
+        if a.ndim == 2:
+            r, c = (idx[1], idx[0]) if transposed else idx
+            rows = _rational_rows(ints.T if transposed else ints, r, c, [x.numerator for x in vals],
+                                  [x.denominator for x in vals], inv)
+            if rows is not None:
+                return rows
         out = ints.astype(object)
-        for idx in zip(*np.nonzero(~integral)):
-            q = float_to_rational(a[idx], rtol)
-            if q is None:
-                raise ValueError(_not_rational(where, label, idx, a[idx], rtol))
-            out[idx] = q
-        return out
+        out[idx] = got
+        return out.T if transposed else out
+    out = _exact_other(a, label, where)
+    return out.T if transposed else out
+
+
+def _exact_other(a: np.ndarray, label: str, where: str) -> np.ndarray:
+    if a.dtype.kind in "biu":
+        if a.size and a.dtype.kind in "iu" and (a.max() >= _INT64_SAFE or a.min() <= -_INT64_SAFE):
+            return np.array([int(x) for x in a.flat], dtype=object).reshape(a.shape)   # no wrap-around
+        return a.astype(np.int64)
     if a.dtype == object:
         flat = a.ravel().tolist()
-        if all(type(x) is int for x in flat):             # noqa: E721 (the common case: plain integers)
-            if all(-_INT64_SAFE < x < _INT64_SAFE for x in flat):
-                return np.array(flat, dtype=np.int64).reshape(a.shape)
-        out = np.empty(a.shape, dtype=object)
-        for idx, x in np.ndenumerate(a):
-            out[idx] = _exact_entry(x, label, idx, where)
+        if set(map(type, flat)) <= {int} and _small(flat):      # the common case: plain integers
+            return np.array(flat, dtype=np.int64).reshape(a.shape)
+        odd = [k for k, x in enumerate(flat) if type(x) is not int]      # noqa: E721 (bool must not pass)
+        seen = {}                                     # a string read once however often it occurs
+        got = []
+        for k in odd:
+            x = flat[k]
+            v = seen.get(x) if type(x) is str else None
+            if v is None:
+                v = _exact_entry(x, label, tuple(int(i) for i in np.unravel_index(k, a.shape)), where)
+                if type(x) is str:
+                    seen[x] = v
+            got.append(v)
+        if a.ndim == 2 and odd:
+            rows = _exact_rows(flat, odd, got, a.shape)
+            if rows is not None:
+                return rows
+        out = a.copy()
+        fo = out.reshape(-1)
+        for k, v in zip(odd, got):
+            fo[k] = v
         return _narrow(out)
     raise ValueError(f"{where}: {label} has entries of dtype {a.dtype}, expected numbers")
 
@@ -136,6 +259,22 @@ def _exact_matrix(a, label: str, where: str) -> np.ndarray:
 def _not_rational(where: str, label: str, idx, x, rtol: float) -> str:
     return (f"{where}: {label}, entry {tuple(int(i) for i in idx)} = {float(x)!r} is not within {rtol:g} "
             f"(relative) of a rational with denominator <= {MAX_DENOMINATOR}")
+
+
+def _exact_rows(flat: list, odd: list, got: list, shape: tuple):
+    """A matrix of ints with the entries ``got`` (ints and Fractions) at the flat positions ``odd`` as int64 or
+    :class:`Rows`; None when something does not fit in int64."""
+    ints = flat.copy()
+    for k in odd:
+        ints[k] = 0
+    try:
+        ints = np.array(ints, dtype=np.int64).reshape(shape)
+    except (OverflowError, TypeError, ValueError):
+        return None
+    if ints.size and (ints.max() >= _INT64_SAFE or ints.min() <= -_INT64_SAFE):
+        return None
+    r, c = np.divmod(np.array(odd, dtype=np.int64), shape[1])
+    return _rational_rows(ints, r, c, [x.numerator for x in got], [x.denominator for x in got])
 
 
 def _exact_entry(x, label: str, idx, where: str):
@@ -159,14 +298,29 @@ def _exact_entry(x, label: str, idx, where: str):
 
 def _narrow(a: np.ndarray) -> np.ndarray:
     """An object array of ints and Fractions, as int64 when it holds only (small) integers."""
-    if all(not isinstance(x, Fraction) for x in a.flat) and all(abs(x) < _INT64_SAFE for x in a.flat):
-        return a.astype(np.int64)
-    return a
+    if a.dtype != object:
+        return a
+    flat = a.ravel().tolist()
+    if not set(map(type, flat)) <= {int}:            # a Fraction (or anything else) stays as it is
+        if any(isinstance(x, Fraction) for x in flat):
+            return a
+    try:
+        return np.array(flat, dtype=np.int64).reshape(a.shape) if _small(flat) else a
+    except (OverflowError, TypeError):
+        return a
+
+
+def _small(flat: list) -> bool:
+    """Every entry of a list of integers below 2**62 in size."""
+    return not flat or (max(flat) < _INT64_SAFE and min(flat) > -_INT64_SAFE)
 
 
 # ---------------------------------------------------------------- one exact check, ring from the entries
 def _maxabs(a: np.ndarray) -> int:
-    return max((abs(int(x)) for x in a.flat), default=0) if a.dtype == object else int(np.abs(a).max(initial=0))
+    if a.dtype != object:
+        return int(np.abs(a).max(initial=0))
+    flat = a.ravel().tolist()
+    return max(abs(max(flat, default=0)), abs(min(flat, default=0)))
 
 
 # brent_product (the exact evaluation, shared with Scheme.verify) lives in .evaluate and is re-exported here
@@ -181,9 +335,47 @@ def _holds(p: np.ndarray, d: int, t: np.ndarray, ring: Ring) -> bool:
     return bool(np.all(p == (t * d if d < _INT64_SAFE else t.astype(object) * d)))
 
 
+def _evaluation(rows, n):
+    """One exact evaluation of the Brent equations from integer rows; a test ``ring -> bool`` of whether they hold.
+
+    The sum ``d * sum_r U[r] (x) V[r] (x) W[r]`` (W's rows scaled to the common
+    denominator ``d``) is formed once: sparsely when that is exact and small
+    (:func:`~linalg_lab.schemes.evaluate.sparse_product`, only the entries
+    where it differs from ``d * T`` are kept), else densely.
+    """
+    (ui, du), (vi, dv), (wi, dw) = rows
+    q = [a * b * c for a, b, c in zip(du, dv, dw)]
+    d = math.lcm(1, *q)
+    wi = _scale_rows(wi, [d // x for x in q])
+    got = sparse_product(ui, vi, wi)
+    bad = _mismatch(*got, *_sparse_tensor("gg", tuple(n)), d) if got is not None else None
+    if bad is not None:
+        _, p, t = bad
+
+        def holds(ring: Ring) -> bool:
+            if ring.is_finite_field:
+                return d == 1 and bool(np.all((p - t) % ring.characteristic == 0))
+            return not len(p)
+        return holds
+    p = _integer_product(ui, vi, wi)
+    t = matmul_tensor("gg", n)
+    return lambda ring: _holds(p, d, t, ring)
+
+
+def _scheme(code: str, n, ring, mats) -> Scheme:
+    """The Scheme of exact factors (int64, :class:`Rows` or object arrays); from integer rows when some are Rows."""
+    if not any(isinstance(a, Rows) for a in mats):
+        return Scheme(code, n, ring, *mats)
+    if any(not isinstance(a, Rows) and a.dtype == object for a in mats):      # a huge integer: the general way
+        return Scheme(code, n, ring, *(a.objects() if isinstance(a, Rows) else a for a in mats))
+    return Scheme.from_integer_rows(code, n, ring, *((a.num, a.den) if isinstance(a, Rows) else
+                                                     (a, np.ones(len(a), dtype=np.int64)) for a in mats))
+
+
 def _implied_ring(mats) -> Ring:
     """ZT if every entry is in {-1, 0, 1}, Z if every entry is an integer, Q otherwise."""
-    if any(a.dtype == object and any(isinstance(x, Fraction) for x in a.flat) for a in mats):
+    if any(isinstance(a, Rows) or (a.dtype == object and Fraction in set(map(type, a.ravel().tolist())))
+           for a in mats):
         return Ring.Q
     return Ring.ZT if all(_maxabs(a) <= 1 for a in mats) else Ring.Z
 
@@ -201,11 +393,11 @@ def _build(n, u, v, w, ring, source: str, verify: bool = True) -> Scheme:
     holds modulo 2 or 3. The scheme returned keeps that verification, so
     writing it (:func:`~linalg_lab.schemes.save_scheme`) does not evaluate again.
     """
-    mats = (u, v, w)  # int64, or object arrays holding a Fraction or a huge integer (see _exact_matrix)
+    mats = (u, v, w)  # int64, Rows, or object arrays holding a Fraction or a huge integer (see _exact_matrix)
     if ring is not None:
         ring = as_ring(ring)
         try:
-            scheme = Scheme("gg", n, ring, *mats)
+            scheme = _scheme("gg", n, ring, mats)
         except ValueError as exc:  # entries the ring cannot hold (a fraction over Z, a 2 over ZT)
             raise ValueError(f"{source}: {exc}") from None
         if verify and not scheme.verify():
@@ -213,17 +405,13 @@ def _build(n, u, v, w, ring, source: str, verify: bool = True) -> Scheme:
                              "pass verify=False to import it anyway")
         return scheme
     implied = _implied_ring(mats)
-    first = Scheme("gg", n, implied, *mats)
-    (ui, du), (vi, dv), (wi, dw) = first.integer_rows()
-    q = [a * b * c for a, b, c in zip(du, dv, dw)]
-    d = math.lcm(1, *q)
-    p = _integer_product(ui, vi, _scale_rows(wi, [d // x for x in q]))
-    t = matmul_tensor("gg", n)
+    first = _scheme("gg", n, implied, mats)
+    holds = _evaluation(first.integer_rows(), n)
     for cand in (implied, Ring.F2, Ring.F3):
         if cand.is_finite_field and (implied is Ring.Q or (cand is Ring.F2 and not _only_01(mats))):
             continue
-        if _holds(p, d, t, cand):
-            scheme = first if cand is implied else Scheme("gg", n, cand, *mats)
+        if holds(cand):
+            scheme = first if cand is implied else _scheme("gg", n, cand, mats)
             scheme._mark_verified()
             return scheme
     also = "" if implied is Ring.Q else " nor modulo 2 or 3"
@@ -237,12 +425,13 @@ def _build_candidates(n, u, v, w, ring, z2: bool = False, code: str = "gg"):
     Used by importers that must try several conventions: the first that
     verifies wins, and the reasons of the others are reported when none does.
     """
-    mats = [_narrow(np.asarray(a, dtype=object)) for a in (u, v, w)]
+    mats = [a if isinstance(a, Rows) else _narrow(a if isinstance(a, np.ndarray) else np.asarray(a, dtype=object))
+            for a in (u, v, w)]
     if ring is None and z2:
         ring = "F2"
     try:
         if code != "gg":
-            s = Scheme(code, tuple(n), as_ring(ring or _implied_ring(mats)), *mats)
+            s = _scheme(code, tuple(n), as_ring(ring or _implied_ring(mats)), mats)
             ver = s.verify()
             return (s, None) if ver else (None, f"does not verify over {s.ring}: {_failures(s)}")
         return _build(tuple(n), *mats, ring, "scheme"), None
@@ -687,7 +876,7 @@ def _alphatensor_entry(n, fac, ring, where: str, verify: bool) -> Scheme:
         f = np.asarray(f)
         if f.ndim != 2 or f.shape[0] != rows:
             raise ValueError(f"{where}: factor {name} has shape {f.shape}, expected ({rows}, rank)")
-        mats.append(_exact_matrix(f, f"factor {name}", where).T)
+        mats.append(_exact_matrix(f, f"factor {name}", where, transposed=True))
     if not mats[0].shape[0] == mats[1].shape[0] == mats[2].shape[0]:
         raise ValueError(f"{where}: the factors have {', '.join(str(m.shape[0]) for m in mats)} columns, "
                          "expected one per product (the rank)")
@@ -736,6 +925,17 @@ def load_alphatensor_npz(path, key=None, ring=None, *, verify: bool = True):
 
 
 # ---------------------------------------------------------------- cyclic JSON
+def _int_matrix(rows: list, cols: int) -> np.ndarray | None:
+    """Rows of JSON integers as one int64 array (numpy reads them, no Python object per entry), or None."""
+    if not rows:
+        return None
+    try:
+        arr = np.array(rows)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    return arr if arr.dtype == np.int64 and arr.shape == (len(rows), cols) else None
+
+
 def load_cyclic_json(path, ring=None, *, verify: bool = True) -> Scheme:
     """Read a JSON scheme with ``n``, ``u``, ``v``, ``w`` (rows per product) in the cyclic convention.
 
@@ -750,6 +950,11 @@ def load_cyclic_json(path, ring=None, *, verify: bool = True) -> Scheme:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
+    return _cyclic_json(data, path, ring, verify)
+
+
+def _cyclic_json(data, path: Path, ring=None, verify: bool = True) -> Scheme:
+    """:func:`load_cyclic_json` on the parsed JSON ``data`` of the file ``path``."""
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a JSON object, got {type(data).__name__}")
     for key in ("n", "u", "v", "w"):
@@ -767,9 +972,11 @@ def load_cyclic_json(path, ring=None, *, verify: bool = True) -> Scheme:
         rows = data[key]
         if not isinstance(rows, list) or not all(isinstance(row, list) and len(row) == cols for row in rows):
             raise ValueError(f"{path}: field '{key}' must be a list of rows of {cols} entries")
-        arr = np.empty((len(rows), cols), dtype=object)
-        for r, row in enumerate(rows):
-            arr[r] = row
+        arr = _int_matrix(rows, cols)
+        if arr is None:
+            arr = np.empty((len(rows), cols), dtype=object)
+            for r, row in enumerate(rows):
+                arr[r] = row
         mats.append(_exact_matrix(arr, f"field '{key}'", str(path)))
     if "m" in data and int(data["m"]) != len(mats[0]):
         raise ValueError(f"{path}: field 'm' is {data['m']} but 'u' has {len(mats[0])} rows")

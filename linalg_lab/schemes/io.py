@@ -16,10 +16,10 @@ from .. import __version__
 from ..fields.rings import Ring, as_ring, parse_rational
 from ..tensors.codes import CODES, tensor_code
 from ..validation import check_bool, check_instance
-from .cost import additive_complexity
 from .scheme import Scheme
 
 FORMAT = "linalg-lab/scheme-1"
+_INT64_MAX = 2**63 - 1
 _KEYS = ("format", "tensor", "n", "ring", "rank", "u", "v", "w", "provenance")
 
 
@@ -92,26 +92,103 @@ def _row_strings(rows: tuple, quote: str = "") -> list:
         if d == 1:
             out.append(list(map(str, vals)))
             continue
-        g = np.gcd(a[r], d).tolist() if a.dtype != object else [gcd(x, d) for x in vals]
+        g = np.gcd(a[r], d).tolist() if a.dtype != object and d < _INT64_MAX else [gcd(x, d) for x in vals]
         out.append([str(x // k) if k == d else f"{quote}{x // k}/{d // k}{quote}" for x, k in zip(vals, g)])
     return out
 
 
-def _matrix_json(a, rows: tuple | None = None) -> str:
-    """A factor as the JSON rows of a scheme file (``rows``: its integer rows, when known)."""
+def _row_texts(rows: tuple) -> list[str]:
+    """Each row of a factor as its JSON text ``[3, "p/q", 0]`` (entries in lowest terms), from its integer rows.
+
+    The entries of :func:`_row_strings` with ``quote='"'``, joined as
+    ``[x, y]``; rows with denominator 1 go through the JSON encoder whole,
+    the others are reduced on the arrays.
+    """
+    a, den = rows
+    dumps = json.dumps
+    if a.dtype == object or not len(den) or max(den) == 1 or max(den) >= _INT64_MAX:
+        if all(d == 1 for d in den):
+            return [dumps(row) for row in a.tolist()]
+        return ["[" + ", ".join(row) + "]" for row in _row_strings(rows, quote='"')]
+    d = np.asarray(den, dtype=np.int64)
+    out = [dumps(row) for row in a.tolist()]
+    frac = np.flatnonzero(d > 1)
+    g = np.gcd(a[frac], d[frac][:, None])
+    p, q = (a[frac] // g).tolist(), (d[frac][:, None] // g).tolist()
+    for r, pr, qr in zip(frac.tolist(), p, q):
+        out[r] = "[" + ", ".join([str(x) if y == 1 else f'"{x}/{y}"' for x, y in zip(pr, qr)]) + "]"
+    return out
+
+
+_PIECES = (("", ", "), ("[", ", "), ("", "]\x00"), ("[", "]\x00"))    # an entry inside, first, last, alone in its row
+
+
+def _int_body(a: np.ndarray, den=None) -> str | None:
+    """The rows ``a[r] / den[r]`` of an int64 matrix as JSON texts joined by NUL (``[1, "1/2"]\\x00[0, -1]``).
+
+    Built on the arrays: each entry, in lowest terms, becomes one of a few
+    byte strings (its text with the bracket or separator its place in the
+    row calls for), gathered with one index array. None when the entries
+    take too many forms (numerators spanning 4096 or more with the
+    denominators), or a dimension is 0.
+    """
+    if a.dtype == object or not a.size:
+        return None
+    if den is None or max(den) == 1:
+        p, q, top = a, 0, 0
+    else:
+        d = np.asarray(den, dtype=np.int64)[:, None]
+        g = np.gcd(a, d)
+        p, q = a // g, d // g
+        top = int(q.max())
+    lo, hi = int(p.min()), int(p.max())
+    if (hi - lo + 1) * (top + 1) > 4096:
+        return None
+    forms = [str(x) if y <= 1 else f'"{x}/{y}"' for x in range(lo, hi + 1) for y in range(top + 1)]
+    enc = [(pre + f + post).encode() for pre, post in _PIECES for f in forms]
+    lens = np.array([len(e) for e in enc], dtype=np.int64)
+    offs = np.cumsum(lens) - lens
+    table = np.frombuffer(b"".join(enc), dtype=np.uint8)
+    place = np.zeros(a.shape[1], dtype=np.int64)
+    place[0] += 1
+    place[-1] += 2
+    idx = ((p - lo) * (top + 1) + q + place * len(forms)).ravel()
+    size = lens[idx]
+    start = np.cumsum(size) - size
+    src = np.repeat(offs[idx] - start, size) + np.arange(int(size.sum()), dtype=np.int64)
+    return table[src].tobytes().decode("ascii")[:-1]
+
+
+def _row_body(rows: tuple) -> str:
+    """The JSON texts of a factor's rows (:func:`_row_texts`) joined by NUL, on the arrays where possible."""
+    a, den = rows
+    body = _int_body(a, den) if len(den) and max(den) < _INT64_MAX else None
+    return "\x00".join(_row_texts(rows)) if body is None else body
+
+
+def _texts(scheme: Scheme) -> tuple:
+    """The JSON row texts of U, V and W joined by NUL (:func:`_row_body`), once for a file and its content tag."""
+    return tuple(_row_body(rows) for rows in scheme.integer_rows())
+
+
+def _matrix_json(a, rows: tuple | None = None, body: str | None = None) -> str:
+    """A factor as the JSON rows of a scheme file (``rows``: its integer rows, ``body``: its row texts joined
+    by NUL, when known)."""
     if len(a) == 0:
         return "[]"
-    if rows is None:
-        lines = ["    [" + ", ".join(_entry_json(x) for x in row) + "]" for row in a]
-    else:
-        lines = ["    [" + ", ".join(row) + "]" for row in _row_strings(rows, quote='"')]
-    return "[\n" + ",\n".join(lines) + "\n  ]"
+    if body is None:
+        if rows is None:
+            body = "\x00".join("[" + ", ".join(_entry_json(x) for x in row) + "]" for row in a)
+        else:
+            body = _row_body(rows)
+    return "[\n    " + body.replace("\x00", ",\n    ") + "\n  ]"
 
 
-def scheme_to_json(scheme: Scheme, provenance: dict | None = None) -> str:
+def scheme_to_json(scheme: Scheme, provenance: dict | None = None, *, _row_json: tuple | None = None) -> str:
     """The text of a scheme file (keys in the documented order, format first, provenance last)."""
     check_instance(scheme, "scheme", Scheme)
     provenance = _check_provenance(provenance)
+    texts = _texts(scheme) if _row_json is None else _row_json
     prov = {"tool": f"linalg-lab {__version__}"}
     if provenance:
         prov.update(provenance)
@@ -121,7 +198,7 @@ def scheme_to_json(scheme: Scheme, provenance: dict | None = None) -> str:
         f'  "n": {json.dumps(list(scheme.n))}',
         f'  "ring": {json.dumps(scheme.ring.value)}',
         f'  "rank": {scheme.rank}',
-        *(f'  "{name}": {_matrix_json(a, rows)}' for name, a, rows in zip("uvw", scheme.factors, scheme.integer_rows())),
+        *(f'  "{name}": {_matrix_json(a, body=t)}' for name, a, t in zip("uvw", scheme.factors, texts)),
         f'  "provenance": {json.dumps(prov, default=_json_default)}',
     ]
     return "{\n" + ",\n".join(head) + "\n}\n"
@@ -235,10 +312,16 @@ def content_tag(scheme: Scheme) -> str:
     rank get different names.
     """
     check_instance(scheme, "scheme", Scheme)
+    return _digest(_texts(scheme))
+
+
+def _digest(texts: tuple) -> str:
+    """:func:`content_tag` from the factors' row texts (:func:`_texts`): the SHA-1 of ``repr([[str(x) for x in row] for row in a])``
+    for U, V and W in turn (entries ``'3'`` or ``'p/q'``), formed from the texts by replacing separators."""
     h = hashlib.sha1()
-    for rows in scheme.integer_rows():      # the text of repr([[str(x) for x in row] for row in a]), row by row
-        h.update(("[" + ", ".join("['" + "', '".join(row) + "']" if row else "[]"
-                                  for row in _row_strings(rows)) + "]").encode())
+    for body in texts:
+        body = body.replace('"', "").replace(", ", "', '").replace("[", "['").replace("]", "']")
+        h.update(("[" + body.replace("['']", "[]").replace("\x00", ", ") + "]").encode())
     return h.hexdigest()
 
 
@@ -303,8 +386,9 @@ def store_scheme(scheme: Scheme, folder, *, provenance: dict | None = None, tag:
     scheme_filename(scheme, tag)                 # a bad tag is refused before anything is created
     _verified(scheme)
     folder = output_folder(folder, "path")
-    text = _file_text(scheme, provenance)
-    digest = content_tag(scheme)
+    texts = _texts(scheme)
+    text = _file_text(scheme, provenance, texts)
+    digest = _digest(texts)
     tags = [tag] + [f"{tag}_{digest[:k]}" if tag else digest[:k] for k in (8, 16, 40)]
     for t in tags:
         target = folder / scheme_filename(scheme, t)
@@ -325,10 +409,16 @@ def _verified(scheme: Scheme) -> None:
                          f"got one that fails: {check.describe()}")
 
 
-def _file_text(scheme: Scheme, provenance: dict | None) -> str:
+def _file_text(scheme: Scheme, provenance: dict | None, texts: tuple | None = None) -> str:
     provenance = dict(provenance or {})
-    provenance.setdefault("additions", additive_complexity(scheme))     # Perminov's count, recorded with every file
-    return scheme_to_json(scheme, provenance)
+    provenance.setdefault("additions", _additions(scheme))     # Perminov's count, recorded with every file
+    return scheme_to_json(scheme, provenance, _row_json=texts)
+
+
+def _additions(scheme: Scheme) -> int:
+    """:func:`~linalg_lab.schemes.additive_complexity`, counted on the integer rows (same zeros, no Fractions)."""
+    nnz = sum(int(np.count_nonzero(a)) for a, _ in scheme.integer_rows())
+    return nnz - 2 * scheme.rank - scheme.dims[2]
 
 
 def save_scheme(scheme: Scheme, path, *, provenance: dict | None = None, tag: str | None = None) -> Path:

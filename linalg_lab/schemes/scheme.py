@@ -12,7 +12,7 @@ from ..fields.rings import Ring, as_ring, parse_rational
 from ..tensors.build import matmul_tensor
 from ..tensors.codes import TensorCode, tensor_code
 from ..tensors.structure import operand_map
-from .evaluate import _scale_rows, _times, brent_failures, integer_rows, scaled_product
+from .evaluate import integer_rows, row_failures, scaled_product
 from .variables import input_names, output_names
 
 _INT64_SAFE = 2**62
@@ -25,11 +25,13 @@ def _as_factor(name: str, value, ring: Ring, cols: int) -> tuple[np.ndarray, tup
     ``(A, d)`` (``A[r] = d[r] * matrix[r]``, ``d[r]`` the lcm of row r's
     denominators); None otherwise (the matrix is its own integer form).
     """
-    if ring is Ring.Q and isinstance(value, np.ndarray) and value.dtype == object and value.ndim == 2 \
-            and value.shape[1] == cols:
-        fast = _rational_fast(name, value)
-        if fast is not None:
-            return fast
+    if ring is Ring.Q and isinstance(value, np.ndarray) and value.ndim == 2 and value.shape[1] == cols:
+        if value.dtype.kind in "iu":         # integers: no Fraction per entry
+            return _as_integers(name, value, Ring.Z), None
+        if value.dtype == object:
+            fast = _rational_fast(name, value)
+            if fast is not None:
+                return fast
     if isinstance(value, np.ndarray) and value.dtype == object:
         arr = value
     else:
@@ -113,6 +115,61 @@ def _rational_fast(name: str, arr: np.ndarray):
         out[k] = f
     num.setflags(write=False)
     return _readonly(out.reshape(rows, cols)), (num, den)
+
+
+def _from_rows(name: str, rows, ring: Ring, cols: int) -> tuple[np.ndarray, tuple | None]:
+    """A factor given as integer rows ``(A, d)`` (``A[r] / d[r]``): the matrix and its integer rows.
+
+    Everything is done on the arrays, with one Fraction per distinct entry
+    ``p/q`` that is not an integer. The rows are brought to lowest terms
+    (``d[r]`` the lcm of row r's denominators), as :func:`integer_rows` makes
+    them. Rows that do not fit in int64, or fractions over a ring other than
+    Q, go the general way (which also names a bad entry).
+    """
+    try:
+        a, d = rows
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: expected integer rows (A, d), a matrix and one denominator per row") from None
+    a, d = np.asarray(a), np.asarray(d)
+    if a.ndim == 1 and a.size == 0:
+        a = a.reshape(0, cols)
+    if a.ndim != 2:
+        raise ValueError(f"{name}: expected a 2-D matrix (rank x {cols}), got {a.ndim} dimensions")
+    if a.shape[1] != cols:
+        raise ValueError(f"{name}: expected {cols} columns for this tensor, got {a.shape[1]}")
+    if d.shape != (len(a),) or not (d.dtype.kind in "iu" or d.dtype == object):
+        raise ValueError(f"{name}: expected one integer denominator per row ({len(a)}), got shape {d.shape}")
+    if len(d) and min(d.tolist()) < 1:
+        r = int(np.flatnonzero(np.asarray([x < 1 for x in d.tolist()]))[0])
+        raise ValueError(f"{name}: row {r}: the denominator must be a positive integer, got {d[r]!r}")
+    fits = a.dtype.kind in "iu" and d.dtype.kind in "iu" and not (a.size and (a.max() >= _INT64_SAFE or
+                                                                           a.min() <= -_INT64_SAFE)) \
+        and not (len(d) and d.max() >= _INT64_SAFE)
+    if not fits or (ring is not Ring.Q and len(d) and d.max() > 1):
+        full = np.empty(a.shape, dtype=object)
+        for r, (row, q) in enumerate(zip(a.tolist(), d.tolist())):
+            full[r] = [Fraction(int(x), int(q)) if q != 1 else x for x in row]
+        return _as_factor(name, full, ring, cols)
+    a, d = a.astype(np.int64), d.astype(np.int64)
+    if not len(d) or d.max() == 1:
+        return _as_integers(name, a, ring), None
+    g = np.gcd(np.gcd.reduce(a, axis=1), d)          # lowest terms: d[r] the lcm of the row's denominators
+    a, d = a // g[:, None], d // g
+    frac = np.flatnonzero(d > 1)
+    sub = a[frac]
+    gg = np.gcd(sub, d[frac][:, None])
+    p, q = sub // gg, d[frac][:, None] // gg
+    out = a.astype(object)
+    block = p.astype(object)
+    i, j = np.nonzero(q > 1)
+    if len(i):
+        pairs, inv = np.unique(np.stack([p[i, j], q[i, j]]), axis=1, return_inverse=True)
+        fracs = np.empty(pairs.shape[1], dtype=object)
+        fracs[:] = [Fraction(int(x), int(y)) for x, y in pairs.T.tolist()]
+        block[i, j] = fracs[inv.ravel()]
+    out[frac] = block
+    a.setflags(write=False)
+    return _readonly(out), (a, d.tolist())
 
 
 def _as_integers(name: str, arr: np.ndarray, ring: Ring) -> np.ndarray:
@@ -230,6 +287,42 @@ class Scheme:
                 f"u, v, w: must have the same number of rows (the rank), got {len(self.u)}, {len(self.v)}, {len(self.w)}"
             )
 
+    @classmethod
+    def from_integer_rows(cls, code, sizes, ring, u, v, w) -> Scheme:
+        """The scheme whose factors are given as integer rows: ``u = (U', du)`` means ``U[r] = U'[r] / du[r]``.
+
+        The inverse of :meth:`integer_rows`: ``U'`` an integer matrix, ``du``
+        one positive integer per row (likewise ``v`` and ``w``). The rows are
+        kept (in lowest terms) for verification and writing, and the factors
+        are formed on the arrays: an importer of a large rational scheme never
+        builds a Fraction per entry. Over F2, F3, ZT and Z every denominator
+        must be 1.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from linalg_lab.schemes import strassen_scheme
+        >>> s = strassen_scheme("Q")
+        >>> u, v, w = s.integer_rows()
+        >>> half = Scheme.from_integer_rows("gg", (2, 2, 2), "Q", u, v, (w[0], np.full(7, 2)))
+        >>> half.w[0, 0], half.integer_rows()[2][1][0]
+        (Fraction(1, 2), 2)
+        """
+        self = cls.__new__(cls)
+        self.tc = tensor_code(code, sizes)
+        self.ring = as_ring(ring)
+        nu, nv, nw = self.tc.dims
+        self.u, ru = _from_rows("u", u, self.ring, nu)
+        self.v, rv = _from_rows("v", v, self.ring, nv)
+        self.w, rw = _from_rows("w", w, self.ring, nw)
+        self._rows = (ru, rv, rw)
+        self._checked = None
+        if not (len(self.u) == len(self.v) == len(self.w)):
+            raise ValueError(
+                f"u, v, w: must have the same number of rows (the rank), got {len(self.u)}, {len(self.v)}, {len(self.w)}"
+            )
+        return self
+
     # -- basic properties -------------------------------------------------
     @property
     def code(self) -> str:
@@ -317,8 +410,9 @@ class Scheme:
 
         Over F2 and F3 the equations are taken modulo p; over ZT, Z and Q they
         are exact integer / rational identities. The evaluation is
-        :func:`~linalg_lab.schemes.evaluate.brent_failures` (integer BLAS where
-        provably exact, rows scaled to integers over Q).
+        :func:`~linalg_lab.schemes.evaluate.row_failures` (rows scaled to
+        integers over Q; a sparse int64 accumulation or integer BLAS, each
+        where provably exact).
 
         Returns
         -------
@@ -327,15 +421,8 @@ class Scheme:
         """
         if self._checked is not None and self._frozen():
             return self._checked
-        t = self.tensor
-        (u, du), (v, dv), (w, dw) = self.integer_rows()
-        q = [a * b * c for a, b, c in zip(du, dv, dw)]
-        d = lcm(1, *q)
-        if d == 1:
-            failures = brent_failures(u, v, w, t, self.ring)
-        else:        # the integer rows, W's scaled to the common denominator d: d * sum == d * T, exactly
-            scaled = brent_failures(u, v, _scale_rows(w, [d // x for x in q]), _times(t, d), self.ring)
-            failures = [(a, b, g, _plain(Fraction(int(got), d)), int(t[a, b, g])) for a, b, g, got, _ in scaled]
+        # the integer rows, W's scaled to the common denominator d: d * sum == d * T, exactly
+        failures = row_failures(self.integer_rows(), self.code, self.n, self.ring)
         check = Verification(not failures, failures, (input_names(self.tc, 0), input_names(self.tc, 1),
                                                       output_names(self.tc)))
         if self._frozen():
