@@ -155,6 +155,8 @@ def _from_rows(name: str, rows, ring: Ring, cols: int) -> tuple[np.ndarray, tupl
         return _as_integers(name, a, ring), None
     g = np.gcd(np.gcd.reduce(a, axis=1), d)          # lowest terms: d[r] the lcm of the row's denominators
     a, d = a // g[:, None], d // g
+    if d.max() == 1:
+        return _as_integers(name, a, ring), None
     frac = np.flatnonzero(d > 1)
     sub = a[frac]
     gg = np.gcd(sub, d[frac][:, None])
