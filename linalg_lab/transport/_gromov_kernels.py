@@ -1,57 +1,22 @@
-"""Numba kernels of the restricted partial-OT LP in :mod:`linalg_lab.transport.gromov` (one pass over the costs).
+"""Numba kernels of the exact partial-OT LP steps and the Frank-Wolfe updates in :mod:`linalg_lab.transport.gromov`.
 
-* :func:`candidates`: the arcs whose reduced cost ``M_ij - u_i - v_j`` is at
-  most a threshold, marked in a boolean mask (the arc set of a restricted
-  solve);
-* :func:`price`: the arcs outside the mask whose reduced cost is negative,
-  with those costs (the arcs that would enter the basis of the full
-  problem: none means the restricted optimum is optimal).
+* a primal network simplex for the transportation problem with dummy points,
+  warm-started from a basis tree (:func:`simplex`, with :func:`tree_from_plan`
+  to build a first tree holding a given feasible plan and :func:`tree_csr` to
+  read the vertex back as a sparse matrix; :func:`csr_diff` for the change
+  between two vertices);
+* :func:`monge_dp` / :func:`monge_pairs`: the min-cost non-crossing matching
+  of a Monge cost ``a_i + b_j - s x_i y_j`` (rows sorted by ``x``, columns by
+  ``y``) with a price ``lam`` per pair, by dynamic programming: the start of
+  the first Frank-Wolfe step with uniform masses;
+* :func:`half_gradient`, :func:`line_terms`, :func:`fw_update`: one pass each
+  over the n x n' arrays of a Frank-Wolfe step.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
-
-
-@njit(cache=True, nogil=True)
-def candidates(M, u, v, tau, inset):
-    """Mark ``inset[i * n' + j]`` where ``M_ij - u_i - v_j <= tau``; returns how many were marked."""
-    n, nt = M.shape
-    count = 0
-    for i in range(n):
-        ui = u[i]
-        base = i * nt
-        for j in range(nt):
-            if M[i, j] - ui - v[j] <= tau:
-                inset[base + j] = True
-                count += 1
-    return count
-
-
-@njit(cache=True, nogil=True)
-def price(M, u, v, inset):
-    """Flat indices and reduced costs of the arcs outside ``inset`` with ``M_ij - u_i - v_j < 0``."""
-    n, nt = M.shape
-    out = np.empty(16, np.int64)
-    red = np.empty(16)
-    k = 0
-    for i in range(n):
-        ui = u[i]
-        base = i * nt
-        for j in range(nt):
-            r = M[i, j] - ui - v[j]
-            if r < 0.0 and not inset[base + j]:
-                if k == out.size:
-                    out2 = np.empty(2 * k, np.int64)
-                    red2 = np.empty(2 * k)
-                    out2[:k] = out
-                    red2[:k] = red
-                    out, red = out2, red2
-                out[k] = base + j
-                red[k] = r
-                k += 1
-    return out[:k], red[:k]
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -64,9 +29,12 @@ def price(M, u, v, inset):
 # its parent. Potentials ``pi`` satisfy pi[i] + pi[S + j] = cost(i, j) on the tree arcs. The costs change from
 # one Frank-Wolfe step to the next but the masses do not, so the previous step's optimal tree is a feasible basis
 # of the next problem: only its potentials are recomputed, and the pivots made are those the new costs require.
-# Entering arc: the most negative reduced cost in a block of arcs (block search, cyclic); leaving arc: the blocking
-# arc chosen as in a strongly feasible tree (Cunningham 1976: the last blocking arc met from the apex along the
-# cycle's orientation), which keeps a strongly feasible tree so and prevents cycling.
+# Entering arc: the most negative reduced cost of the next source row (rows scanned cyclically, one row a block,
+# the real part of a row a vectorised minimum, no integer division); leaving arc: the blocking arc chosen as in a
+# strongly feasible tree (Cunningham 1976: the last blocking arc met from the apex along the cycle's orientation),
+# which keeps the tree strongly feasible and prevents cycling. The potentials are updated by the pivots' deltas;
+# when no arc prices out they are recomputed from the tree (no drift) and the pricing is repeated, so that the
+# vertex returned is optimal for potentials exact to the rounding of one pass down the tree.
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -103,78 +71,6 @@ def _unlink(v, parent, first_child, next_sib, prev_sib):
 
 
 @njit(cache=True, nogil=True)
-def nw_tree(a, b):
-    """A basis tree of the transportation problem ``(a, b)`` by the north-west corner rule (a staircase of
-    S + T - 1 arcs, degenerate ones included). Returns ``(parent, depth, pflow, first_child, next_sib,
-    prev_sib)``."""
-    S, T = a.size, b.size
-    N = S + T
-    ai = np.empty(N - 1, np.int64)
-    aj = np.empty(N - 1, np.int64)
-    af = np.empty(N - 1)
-    ra, rb = a[0], b[0]
-    i = j = 0
-    for k in range(N - 1):
-        x = min(ra, rb)
-        if x < 0.0:
-            x = 0.0
-        ai[k], aj[k], af[k] = i, j, x
-        ra -= x
-        rb -= x
-        # move right (next sink) unless this source is exhausted before the sink, or the sinks are all used
-        if (ra <= rb and i < S - 1) or j == T - 1:
-            i += 1
-            ra = a[i] if i < S else 0.0
-        else:
-            j += 1
-            rb = b[j] if j < T else 0.0
-    # adjacency of the staircase, then a traversal from node 0
-    deg = np.zeros(N, np.int64)
-    for k in range(N - 1):
-        deg[ai[k]] += 1
-        deg[S + aj[k]] += 1
-    start = np.zeros(N + 1, np.int64)
-    for v in range(N):
-        start[v + 1] = start[v] + deg[v]
-    fill = start[:-1].copy()
-    nbr = np.empty(2 * (N - 1), np.int64)
-    flo = np.empty(2 * (N - 1))
-    for k in range(N - 1):
-        s, t = ai[k], S + aj[k]
-        nbr[fill[s]] = t
-        flo[fill[s]] = af[k]
-        fill[s] += 1
-        nbr[fill[t]] = s
-        flo[fill[t]] = af[k]
-        fill[t] += 1
-    parent = np.full(N, -1, np.int64)
-    depth = np.zeros(N, np.int64)
-    pflow = np.zeros(N)
-    first_child = np.full(N, -1, np.int64)
-    next_sib = np.full(N, -1, np.int64)
-    prev_sib = np.full(N, -1, np.int64)
-    seen = np.zeros(N, np.bool_)
-    stack = np.empty(N, np.int64)
-    top = 0
-    stack[0] = 0
-    seen[0] = True
-    top = 1
-    while top > 0:
-        top -= 1
-        v = stack[top]
-        for e in range(start[v], start[v + 1]):
-            w = nbr[e]
-            if not seen[w]:
-                seen[w] = True
-                _link(w, v, parent, first_child, next_sib, prev_sib)
-                depth[w] = depth[v] + 1
-                pflow[w] = flo[e]
-                stack[top] = w
-                top += 1
-    return parent, depth, pflow, first_child, next_sib, prev_sib
-
-
-@njit(cache=True, nogil=True)
 def _potentials(M, n, nt, corner, S, pi, first_child, next_sib, root, stack):
     """pi on the subtree of ``root`` (pi[root] as given), from the tree arcs' costs."""
     top = 0
@@ -194,46 +90,81 @@ def _potentials(M, n, nt, corner, S, pi, first_child, next_sib, root, stack):
             c = next_sib[c]
 
 
+@njit(cache=True, nogil=True, fastmath=True)
+def _row_min(Mi, piT, nt):
+    """``min_j (Mi[j] - piT[j])`` over the real columns (a min reduction: exact in any order)."""
+    mn = np.inf
+    for j in range(nt):
+        mn = min(mn, Mi[j] - piT[j])
+    return mn
+
+
+@njit(cache=True, nogil=True)
+def _row_arg(Mi, piT, nt, target):
+    for j in range(nt):
+        if Mi[j] - piT[j] == target:
+            return j
+    return -1  # pragma: no cover - the minimum is attained
+
+
 @njit(cache=True, nogil=True)
 def simplex(M, n, nt, corner, S, T, parent, depth, pflow, first_child, next_sib, prev_sib, pi, tol, max_pivots,
-            start_arc, block_factor):
-    """Pivot the tree to optimality for the costs ``M`` (in place). Returns ``(status, pivots, next_arc)``:
-    status 1 optimal, 3 pivot limit reached."""
+            start_row):
+    """Pivot the tree to optimality for the costs ``M`` (in place). Returns ``(status, pivots, next_row)``:
+    status 1 optimal (no arc with a reduced cost below ``-tol`` under potentials recomputed from the tree),
+    3 pivot limit reached."""
     N = S + T
     stack = np.empty(N, np.int64)
     pi[0] = 0.0
     _potentials(M, n, nt, corner, S, pi, first_child, next_sib, 0, stack)
-    n_arcs = S * T
-    block = max(int(block_factor * np.sqrt(n_arcs)), 16)
-    arc = start_arc % n_arcs
+    piT = pi[S:S + nt]  # a view, updated with pi
+    row = start_row % S
     pivots = 0
+    fresh = True
     while True:
-        # entering arc: block search
+        # entering arc: the most negative reduced cost of the first row (cyclically) that has one
         best = -tol
         bi = -1
         bj = -1
-        scanned = 0
-        while scanned < n_arcs:
-            lim = min(block, n_arcs - scanned)
-            for _ in range(lim):
-                i = arc // T
-                j = arc - i * T
-                r = _arc_cost(M, n, nt, corner, i, j) - pi[i] - pi[S + j]
-                if r < best:
-                    best = r
+        for _ in range(S):
+            i = row
+            row += 1
+            if row == S:
+                row = 0
+            pii = pi[i]
+            if i < n:
+                rm = _row_min(M[i], piT, nt)
+                if rm - pii < best:
+                    best = rm - pii
                     bi = i
-                    bj = j
-                arc += 1
-                if arc == n_arcs:
-                    arc = 0
-            scanned += lim
+                    bj = _row_arg(M[i], piT, nt, rm)
+                for j in range(nt, T):
+                    r = -pii - pi[S + j]
+                    if r < best:
+                        best = r
+                        bi = i
+                        bj = j
+            else:
+                for j in range(T):
+                    r = (0.0 if j < nt else corner) - pii - pi[S + j]
+                    if r < best:
+                        best = r
+                        bi = i
+                        bj = j
             if bi >= 0:
                 break
         if bi < 0:
-            return 1, pivots, arc
+            if fresh:
+                return 1, pivots, row
+            # optimal under the updated potentials: confirm under potentials recomputed from the tree
+            pi[0] = 0.0
+            _potentials(M, n, nt, corner, S, pi, first_child, next_sib, 0, stack)
+            fresh = True
+            continue
         if pivots >= max_pivots:
-            return 3, pivots, arc
+            return 3, pivots, row
         pivots += 1
+        fresh = False
         i, j = bi, S + bj
         # the apex (lowest common ancestor) and theta
         x, y = i, j
@@ -273,21 +204,21 @@ def simplex(M, n, nt, corner, S, T, parent, depth, pflow, first_child, next_sib,
                     out = x  # the first met from i: the last along apex -> i
                     break
                 x = parent[x]
-        # flows around the cycle
-        x = i
-        while x != apex:
-            pflow[x] += -theta if x < S else theta
-            x = parent[x]
-        y = j
-        while y != apex:
-            pflow[y] += -theta if y >= S else theta
-            y = parent[y]
+        # flows around the cycle (nothing to do on a degenerate pivot)
+        if theta > 0.0:
+            x = i
+            while x != apex:
+                pflow[x] += -theta if x < S else theta
+                x = parent[x]
+            y = j
+            while y != apex:
+                pflow[y] += -theta if y >= S else theta
+                y = parent[y]
         # re-hang the detached subtree: the side holding ``out`` hangs from the other end of the entering arc
         if side_j:
             lo, hi = j, i
         else:
             lo, hi = i, j
-        # reverse the path lo -> ... -> out
         prev = hi
         carried = theta
         v = lo
@@ -308,13 +239,11 @@ def simplex(M, n, nt, corner, S, T, parent, depth, pflow, first_child, next_sib,
         stack[0] = lo
         top = 1
         depth[lo] = depth[hi] + 1
+        src_delta = delta if lo < S else -delta
         while top > 0:
             top -= 1
             w = stack[top]
-            if w < S:
-                pi[w] += delta if lo < S else -delta
-            else:
-                pi[w] += delta if lo >= S else -delta
+            pi[w] += src_delta if w < S else -src_delta
             c = first_child[w]
             while c >= 0:
                 depth[c] = depth[w] + 1
@@ -324,20 +253,77 @@ def simplex(M, n, nt, corner, S, T, parent, depth, pflow, first_child, next_sib,
 
 
 @njit(cache=True, nogil=True)
-def tree_plan(parent, pflow, S, n, nt):
-    """The real block (n x n') of the tree's flows."""
-    V = np.zeros((n, nt))
-    for v in range(parent.size):
+def tree_csr(parent, pflow, S, n, nt, rows, cols, shape0, shape1):
+    """The real arcs of the tree with a positive flow as a CSR matrix of shape ``(shape0, shape1)``:
+    ``(indptr, indices, data)``, columns sorted in each row; tree row ``i`` is row ``rows[i]``, tree column
+    ``j`` column ``cols[j]`` (the positions of the points with positive mass)."""
+    N = parent.size
+    count = np.zeros(shape0 + 1, np.int64)
+    for v in range(N):
         w = parent[v]
-        if w < 0:
+        if w < 0 or pflow[v] <= 0.0:
             continue
-        if v < S:
-            i, j = v, w - S
-        else:
-            i, j = w, v - S
+        i, j = (v, w - S) if v < S else (w, v - S)
         if i < n and j < nt:
-            V[i, j] += pflow[v]
-    return V
+            count[rows[i] + 1] += 1
+    for i in range(shape0):
+        count[i + 1] += count[i]
+    indptr = count.copy()
+    fill = count[:-1].copy()
+    indices = np.empty(indptr[shape0], np.int64)
+    data = np.empty(indptr[shape0])
+    for v in range(N):
+        w = parent[v]
+        if w < 0 or pflow[v] <= 0.0:
+            continue
+        i, j = (v, w - S) if v < S else (w, v - S)
+        if i < n and j < nt:
+            r = rows[i]
+            k = fill[r]
+            # insertion into the row's sorted run (rows hold one or two arcs, rarely more)
+            while k > indptr[r] and indices[k - 1] > cols[j]:
+                indices[k] = indices[k - 1]
+                data[k] = data[k - 1]
+                k -= 1
+            indices[k] = cols[j]
+            data[k] = pflow[v]
+            fill[r] += 1
+    return indptr, indices, data
+
+
+@njit(cache=True, nogil=True)
+def csr_diff(p1, i1, d1, p0, i0, d0, tol):
+    """``V1 - V0`` for two CSR matrices with sorted rows, entries with ``|difference| <= tol`` left out.
+    Returns ``(indptr, indices, data, changed_rows)``."""
+    n = p1.size - 1
+    indptr = np.zeros(n + 1, np.int64)
+    indices = np.empty(i1.size + i0.size, np.int64)
+    data = np.empty(i1.size + i0.size)
+    k = 0
+    changed = 0
+    for r in range(n):
+        a, ae = p1[r], p1[r + 1]
+        b, be = p0[r], p0[r + 1]
+        start = k
+        while a < ae or b < be:
+            if b >= be or (a < ae and i1[a] < i0[b]):
+                j, x = i1[a], d1[a]
+                a += 1
+            elif a >= ae or i0[b] < i1[a]:
+                j, x = i0[b], -d0[b]
+                b += 1
+            else:
+                j, x = i1[a], d1[a] - d0[b]
+                a += 1
+                b += 1
+            if abs(x) > tol:
+                indices[k] = j
+                data[k] = x
+                k += 1
+        if k > start:
+            changed += 1
+        indptr[r + 1] = k
+    return indptr, indices[:k], data[:k], changed
 
 
 @njit(cache=True, nogil=True)
@@ -349,11 +335,13 @@ def _find(uf, x):
 
 
 @njit(cache=True, nogil=True)
-def tree_from_plan(V, a, b, n, nt, floor):
+def tree_from_plan(V, a, b, n, nt, floor, via_row):
     """A basis tree holding the support of the plan ``V`` (real block; one dummy row and / or column at most,
     their flows read off the masses), completed by zero-flow arcs, with its flows recomputed from the masses.
 
-    Entries ``<= floor`` count as zero. Returns the arrays of :func:`nw_tree`.
+    Entries ``<= floor`` count as zero. The components left apart by the support are joined to the dummy row
+    (``via_row``: arcs dummy row -> a column of the component) or to the dummy column (arcs row -> dummy
+    column) where there is one, then by any arcs. Returns the arrays of :func:`tree_from_arcs`.
     """
     S, T = a.size, b.size
     N = S + T
@@ -391,7 +379,28 @@ def tree_from_plan(V, a, b, n, nt, floor):
                     uf[ri] = rj
                     ai[k], aj[k] = n, j
                     k += 1
-    # zero-flow arcs joining the remaining components (a spanning tree needs N - 1 arcs)
+    # zero-flow arcs joining the remaining components (a spanning tree needs N - 1 arcs): through a dummy first
+    if via_row and kr == 1:
+        for j in range(nt):
+            ri, rj = _find(uf, n), _find(uf, S + j)
+            if ri != rj and k < N - 1:
+                uf[ri] = rj
+                ai[k], aj[k] = n, j
+                k += 1
+    if kc == 1:
+        for i in range(n):
+            ri, rj = _find(uf, i), _find(uf, S + nt)
+            if ri != rj and k < N - 1:
+                uf[ri] = rj
+                ai[k], aj[k] = i, nt
+                k += 1
+    if kr == 1:
+        for j in range(nt):
+            ri, rj = _find(uf, n), _find(uf, S + j)
+            if ri != rj and k < N - 1:
+                uf[ri] = rj
+                ai[k], aj[k] = n, j
+                k += 1
     for i in range(S):
         if k == N - 1:
             break
@@ -409,7 +418,11 @@ def tree_from_plan(V, a, b, n, nt, floor):
 @njit(cache=True, nogil=True)
 def tree_from_arcs(ai, aj, a, b):
     """The basis tree of the N - 1 arcs ``(ai[k], aj[k])`` (sources, sinks), rooted at node 0, with the flows
-    that meet the masses ``a``, ``b`` (recomputed leaf to root; negative rounding residue set to 0)."""
+    that meet the masses ``a``, ``b`` (recomputed leaf to root; negative rounding residue set to 0).
+
+    Returns ``(parent, depth, pflow, first_child, next_sib, prev_sib, worst)``: parent pointers (root -1),
+    depths, the flow of each node's arc to its parent, child / sibling lists, and the most negative flow met
+    before it was set to 0 (``worst < 0`` beyond rounding: the arcs hold no feasible plan)."""
     S, T = a.size, b.size
     N = S + T
     deg = np.zeros(N, np.int64)
@@ -452,9 +465,167 @@ def tree_from_arcs(ai, aj, a, b):
     excess = np.empty(N)
     excess[:S] = a
     excess[S:] = -b
+    worst = 0.0
     for t in range(N - 1, 0, -1):
         v = order[t]
         f = excess[v] if v < S else -excess[v]
+        worst = min(worst, f)
         pflow[v] = f if f > 0.0 else 0.0
         excess[parent[v]] += excess[v]
-    return parent, depth, pflow, first_child, next_sib, prev_sib
+    return parent, depth, pflow, first_child, next_sib, prev_sib, worst
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The first Frank-Wolfe step from the product plan, uniform masses: with G0 = s p q^T the half gradient is
+# a_i + b_j - s x_i y_j (x = C1 p, y = C2 q), a Monge matrix once the rows are sorted by x and the columns by y, so
+# a min-cost k-matching may be taken non-crossing; with a price ``lam`` per pair the best non-crossing matching of
+# any size is an O(n n') dynamic program (the size grows with ``lam``).
+
+
+@njit(cache=True, nogil=True)
+def monge_dp(a, b, x, y, s, lam, dec):
+    """Min over non-crossing matchings (rows and columns in the given order) of sum (a_i + b_j - s x_i y_j - lam)
+    over the pairs. Fills ``dec[i, j]`` (0 skip row i, 1 match i with j, 2 skip column j; ties keep the fewer
+    pairs) and returns the size of the matching it traces back."""
+    n, nt = a.size, b.size
+    Fp = np.zeros(nt + 1)
+    Fc = np.zeros(nt + 1)
+    for i in range(n):
+        ai = a[i] - lam
+        sx = s * x[i]
+        Fc[0] = 0.0
+        for j in range(nt):
+            best = Fp[j + 1]
+            d = 0
+            diag = Fp[j] + (ai + b[j] - sx * y[j])
+            if diag < best:
+                best = diag
+                d = 1
+            if Fc[j] < best:
+                best = Fc[j]
+                d = 2
+            Fc[j + 1] = best
+            dec[i, j] = d
+        Fp, Fc = Fc, Fp
+    k = 0
+    i, j = n, nt
+    while i > 0 and j > 0:
+        d = dec[i - 1, j - 1]
+        if d == 1:
+            k += 1
+            i -= 1
+            j -= 1
+        elif d == 0:
+            i -= 1
+        else:
+            j -= 1
+    return k
+
+
+@njit(cache=True, nogil=True)
+def monge_pairs(dec, k):
+    """The ``k`` pairs (positions in the sorted orders) of the matching traced back from ``dec``."""
+    n, nt = dec.shape
+    ri = np.empty(k, np.int64)
+    cj = np.empty(k, np.int64)
+    t = k
+    i, j = n, nt
+    while i > 0 and j > 0:
+        d = dec[i - 1, j - 1]
+        if d == 1:
+            t -= 1
+            ri[t] = i - 1
+            cj[t] = j - 1
+            i -= 1
+            j -= 1
+        elif d == 0:
+            i -= 1
+        else:
+            j -= 1
+    return ri, cj
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# One Frank-Wolfe step's dense arithmetic, one pass each (numpy makes a temporary per operation).
+
+
+@njit(cache=True, nogil=True)
+def half_gradient(ar, bc, A, M):
+    """``M[i, j] = ar[i] + bc[j] - A[i, j]`` in place (POT's half gradient: ``ar = C1^2 r / 2``, ``bc = C2^2 c / 2``,
+    ``A = C1 G C2^T``)."""
+    n, nt = A.shape
+    for i in range(n):
+        x = ar[i]
+        for j in range(nt):
+            M[i, j] = (x + bc[j]) - A[i, j]
+
+
+@njit(cache=True, nogil=True, fastmath=True)
+def _row_terms(Mi, Ai, Bi, d, nt):
+    li = 0.0
+    qi = 0.0
+    si = 0.0
+    for j in range(nt):
+        li += Mi[j] * d[j]
+        qi += (Bi[j] - Ai[j]) * d[j]
+        si += d[j] * d[j]
+    return li, qi, si
+
+
+@njit(cache=True, nogil=True)
+def line_terms(M, A, B, G, indptr, indices, data):
+    """``(sum M d, sum (B - A) d, sum d^2)`` with ``d = V - G`` (``V`` sparse, CSR; each ``d`` formed exactly,
+    so that ``V == G`` gives 0): the line search's linear and quadratic cross terms and POT's change
+    ``||V - G||_F^2``, summed row by row in one pass."""
+    n, nt = M.shape
+    lin = 0.0
+    quad = 0.0
+    sq = 0.0
+    d = np.empty(nt)
+    for i in range(n):
+        Gi = G[i]
+        for j in range(nt):
+            d[j] = -Gi[j]
+        for k in range(indptr[i], indptr[i + 1]):
+            j = indices[k]
+            d[j] = data[k] - Gi[j]
+        li, qi, si = _row_terms(M[i], A[i], B[i], d, nt)
+        lin += li
+        quad += qi
+        sq += si
+    return lin, quad, sq
+
+
+@njit(cache=True, nogil=True)
+def fw_step(G, A, B, t, indptr, indices, data, ar, bc, M):
+    """The step towards the vertex and the next linearisation, in one pass: ``G += t (V - G)`` (``V`` sparse,
+    CSR), ``A += t (B - A)``, then ``M[i, j] = ar[i] + bc[j] - A[i, j]`` (the half gradient at the new plan,
+    ``ar``, ``bc`` its terms from the new marginals)."""
+    n, nt = G.shape
+    v = np.zeros(nt)
+    for i in range(n):
+        Gi, Ai, Bi, Mi = G[i], A[i], B[i], M[i]
+        for k in range(indptr[i], indptr[i + 1]):
+            v[indices[k]] = data[k]
+        x = ar[i]
+        for j in range(nt):
+            Gi[j] = Gi[j] + t * (v[j] - Gi[j])
+            a = Ai[j] + t * (Bi[j] - Ai[j])
+            Ai[j] = a
+            Mi[j] = (x + bc[j]) - a
+        for k in range(indptr[i], indptr[i + 1]):
+            v[indices[k]] = 0.0
+
+
+@njit(cache=True, nogil=True)
+def rows_times(rows, indptr, indices, data, C2r, X):
+    """``X[k] = sum_l data[l] C2r[indices[l]]`` over the entries ``l`` of row ``rows[k]`` of a CSR matrix: the
+    sparse rows times ``C2^T`` (``C2r[j]`` the row of ``C2^T`` for column ``j``)."""
+    nt = C2r.shape[1]
+    for k in range(rows.size):
+        i = rows[k]
+        for l in range(indptr[i], indptr[i + 1]):
+            x = data[l]
+            c = C2r[indices[l]]
+            for j in range(nt):
+                X[k, j] += x * c[j]

@@ -17,17 +17,18 @@ local optimum from an initial plan ``G0``:
   that from the same ``G0`` the same sequence of plans is computed. Each step
   is cheaper: one product ``C1 V C2^T`` (``V`` the LP's vertex, sparse; the
   product is updated from the previous vertex's when few rows changed)
-  instead of four, the gradient and the line search updated from it in
-  O(n n'), and an LP solve that reuses the previous step: the first step is
-  POT's dense network simplex (its cost, the gradient at the product plan,
-  has near-tied vertices, which the same solve on the same input resolves
-  as POT does); while the vertex still moves, a restricted network simplex
-  on a few arcs per point grown by column generation (``_RestrictedLP``);
-  once it settles, a primal network simplex warm-started from the previous
-  step's optimal basis tree (the masses do not change between steps, so
-  that tree stays feasible and only the pivots the new costs need are made;
-  ``_gromov_kernels``). Problems below ``n n' = 40000`` use the dense
-  solve at every step.
+  instead of four, the gradient and the line search updated from it in one
+  pass over the n x n' arrays, and an exact LP solve that reuses the previous
+  step: a primal network simplex warm-started from the previous step's
+  optimal basis tree (the masses do not change between steps, so that tree
+  stays feasible and only the pivots the new costs need are made;
+  ``_TreeLP``, ``_gromov_kernels``). The first step starts from POT's dense
+  solve, or, with equal uniform masses and the default ``G0``, from the
+  non-crossing matching of its Monge cost (``_monge_start``): the gradient
+  at the product plan has vertices within 1e-14 relative of each other, and
+  the simplex, whose optimality test uses potentials recomputed from its
+  tree, returns the optimal one, as POT's dense solve does. Problems below
+  ``n n' = 40000`` use POT's dense solve at every step.
 * :func:`entropic_partial_gromov_wasserstein` replaces each linear problem by
   entropic partial OT on the gradient (POT's iteration: the next plan *is*
   the entropic solution); the inner solver is
@@ -105,256 +106,232 @@ def _product(C1, G, C2):
     return C1 @ (G @ C2.T)
 
 
-def _sparse_product(C1, S, C2T):
-    """``C1 S C2^T`` for a sparse ``S`` (an LP vertex, or the difference of two): ``S``'s rows as a sparse
-    matrix times ``C2^T`` (``nnz n'`` operations), then one dense product over the rows of ``S`` that are
-    nonzero (``n r n'``, ``r`` their number)."""
-    from scipy.sparse import csr_matrix
+class _Vertex:
+    """A sparse plan (an LP vertex) in CSR form: row pointers ``indptr``, column ``indices`` sorted in each row,
+    values ``data``; shape ``(n, n')``."""
 
-    rows = np.flatnonzero(S.any(axis=1))
-    if rows.size == 0:
-        return np.zeros((C1.shape[0], C2T.shape[1]))
-    X = csr_matrix(S[rows]) @ C2T
-    return C1[:, rows] @ X
+    __slots__ = ("data", "indices", "indptr", "shape")
+
+    def __init__(self, indptr, indices, data, shape):
+        self.shape, self.indptr, self.indices, self.data = shape, indptr, indices, data
+
+    @classmethod
+    def from_dense(cls, V):
+        i, j = np.nonzero(V)  # row-major: sorted by row, then column
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(i, minlength=V.shape[0]))])
+        return cls(indptr, j, V[i, j], V.shape)
+
+    def rows(self):
+        return np.repeat(np.arange(self.shape[0]), np.diff(self.indptr))
+
+    def nonzero_rows(self):
+        return np.flatnonzero(np.diff(self.indptr))
+
+    def row_sums(self):
+        return np.bincount(self.rows(), self.data, minlength=self.shape[0])
+
+    def col_sums(self):
+        return np.bincount(self.indices, self.data, minlength=self.shape[1])
+
+    def dense(self):
+        V = np.zeros(self.shape)
+        V[self.rows(), self.indices] = self.data
+        return V
 
 
 class _VertexProducts:
     """``C1 V C2^T`` for the successive LP vertices ``V`` of a Frank-Wolfe run.
 
-    Two successive vertices differ in few rows once the run settles (tens of
-    rows out of hundreds here), so the product is updated from the previous
-    vertex's, ``B = B_prev + C1 (V - V_prev) C2^T``, when the difference has
-    fewer nonzero rows than ``V`` itself; otherwise it is computed afresh. The
-    update is exact up to rounding (a few ulps of ``|C1| |V| |C2|`` per step).
+    ``V`` has at most ``n + n'`` nonzeros: its rows times ``C2^T`` (a sparse
+    gather, ``nnz n'`` operations), then one dense product with the matching
+    columns of ``C1`` (``n r n'``, ``r`` the number of nonzero rows; rows of
+    ``C1`` when it is symmetric, a contiguous gather). Two successive
+    vertices differ in fewer rows once the run settles, so the product is
+    updated from the previous vertex's, ``B = B_prev + C1 (V - V_prev)
+    C2^T``, when the difference has fewer nonzero rows than ``V`` itself;
+    otherwise it is computed afresh. The update is exact up to rounding (a
+    few ulps of ``|C1| |V| |C2|`` per step; entries of the difference
+    within 16 ulps of ``max V`` are rounding of the flows and left out).
     """
 
     def __init__(self, C1, C2):
         self.C1 = C1
-        self.C2T = np.ascontiguousarray(C2.T)
+        self.symmetric = bool(np.array_equal(C1, C1.T))
+        self.C2r = C2 if np.array_equal(C2, C2.T) else np.ascontiguousarray(C2.T)  # row j: column j of C2
         self.V = None
         self.B = None
 
+    def _product(self, V):
+        rows = V.nonzero_rows()
+        if rows.size == 0:
+            return np.zeros((self.C1.shape[0], self.C2r.shape[0]))
+        X = np.zeros((rows.size, self.C2r.shape[0]))
+        _gk.rows_times(rows, V.indptr, V.indices, V.data, self.C2r, X)
+        return (self.C1[rows].T if self.symmetric else self.C1[:, rows]) @ X
+
     def __call__(self, V):
         if self.V is not None:
-            D = V - self.V
-            changed = int(D.any(axis=1).sum())
+            # entries that moved by a few ulps only (flows recomputed along pivots) are left out: the product
+            # then lags the vertex by rounding, and the rows it needs stay the rows that changed
+            tol = 16 * np.finfo(np.float64).eps * float(np.abs(V.data).max(initial=0.0))
+            U = self.V
+            indptr, indices, data, changed = _gk.csr_diff(V.indptr, V.indices, V.data, U.indptr, U.indices, U.data,
+                                                          tol)
             if changed == 0:
-                return self.B
-            if changed < 0.7 * int(V.any(axis=1).sum()):
-                self.B = self.B + _sparse_product(self.C1, D, self.C2T)
                 self.V = V
                 return self.B
-        self.B = _sparse_product(self.C1, V, self.C2T)
+            if changed < len(V.nonzero_rows()):
+                self.B += self._product(_Vertex(indptr, indices, data, V.shape))
+                self.V = V
+                return self.B
+        self.B = self._product(V)
         self.V = V
         return self.B
 
 
-def _staircase(p, q, m):
-    """Flat indices ``i n' + j`` of the north-west-corner plan of mass ``m`` on ``(p, q)``: a feasible real
-    block for the partial problem (at most ``n + n'`` arcs), so that a restricted LP that contains them and the
-    dummy arcs is never infeasible."""
-    P, Q = np.cumsum(p), np.cumsum(q)
-    cuts = np.unique(np.concatenate([[0.0, m], P[P < m], Q[Q < m]]))
-    mid = 0.5 * (cuts[:-1] + cuts[1:])
-    i = np.minimum(np.searchsorted(P, mid, side="right"), len(p) - 1)
-    j = np.minimum(np.searchsorted(Q, mid, side="right"), len(q) - 1)
-    return i * len(q) + j
-
-
-#: Restricted LP: candidate arcs per point at the start of a solve, arcs added per point and round at most.
-_CANDIDATES = 16
-_ADD = 16
-#: Rounds of arc generation before the dense solve takes over (never reached in the runs measured here).
-_MAX_ROUNDS = 40
-#: Solve the restricted steps by the warm-started tree simplex (else by column generation on POT's sparse solver).
-_TREE = True
-#: The column generation solves the steps while the vertex still moves (more than this fraction of the rows
-#: changed since the previous step); the tree simplex, whose pivots grow with the change, the steps after.
-_SETTLED = 0.1
-#: Block size of the tree simplex's pricing, in units of sqrt(arcs)
-_BLOCK = 1.0
 #: Pivot limit of one tree-simplex solve, per arc (a guard against cycling; far above what a solve takes).
 _PIVOTS_PER_ARC = 2
 #: Problems with fewer pairs ``n n'`` are solved densely at every step: there the dense solve is cheap, and the
 #: dense solver breaks ties between optimal vertices as POT does (the toy examples of POT's documentation have
 #: such ties; a different optimal vertex can lead Frank-Wolfe to a different local optimum).
-_RESTRICTED_MIN_SIZE = 40_000
+_TREE_MIN_SIZE = 40_000
 
 
-class _RestrictedLP:
-    """Exact partial OT vertices by network simplex on a restricted arc set, grown until it is optimal.
+class _TreeLP:
+    """Exact partial OT vertices of the Frank-Wolfe steps by a primal network simplex warm-started from a basis tree.
 
-    The LP of each Frank-Wolfe step is POT's balanced problem with dummy
-    points (real-to-dummy arcs cost 0, dummy-to-dummy ``2 max|M|``). An
-    optimal vertex uses at most ``n + n' + 1`` arcs, so the network simplex
-    is run on a small arc set (``ot.lp``'s sparse solver): every dummy arc,
-    the arcs of a feasible north-west-corner plan, the previous vertex's
-    support and the ``_CANDIDATES (n + n')`` real arcs of smallest reduced
-    cost under the previous step's potentials. The potentials of the
-    restricted optimum are then checked on *every* real arc; arcs with a
-    negative reduced cost (below ``-1e-12 max|M|``) are added, at most
-    ``_ADD`` per point per round, and the problem is solved again, warm
-    started from those potentials (column generation). When no arc of the
-    full problem prices out, the restricted optimum is optimal for the full
-    LP: the same vertex as the dense solve (up to ties). A restricted solve
-    that fails (iteration limit), or too many rounds, falls back to the
-    dense network simplex.
+    The LP of each step is the balanced problem with one dummy point per
+    side (real-to-dummy arcs cost 0, dummy-to-dummy ``2 max|M|``, so that it
+    carries nothing at an optimum): POT's problem, whose optimal real block
+    does not depend on the number of dummies. The masses do not change from
+    one step to the next, so the previous step's optimal basis tree is a
+    feasible basis for the new costs: :meth:`solve` recomputes its
+    potentials and makes the pivots the new costs need (``_gromov_kernels.
+    simplex``: thousands while the vertex still moves, tens at the end at
+    n = 1000). Optimality is declared under potentials recomputed from the
+    tree, so near-tied vertices are told apart down to the rounding of the
+    costs: the vertex is the LP's optimum, the one POT's dense solve finds.
+    The first tree holds a feasible plan given to :meth:`start` (the first
+    step's dense vertex, or the start built from the Monge structure of the
+    first gradient, :func:`_monge_start`).
     """
 
-    def __init__(self, p, q, m, nb_dummies):
+    def __init__(self, p, q, m):
         self.rows = np.flatnonzero(p > 0)
         self.cols = np.flatnonzero(q > 0)
         self.whole = len(self.rows) == len(p) and len(self.cols) == len(q)
         ps, qs = (p, q) if self.whole else (p[self.rows], q[self.cols])
         self.shape = (len(p), len(q))
-        n, nt = len(ps), len(qs)
-        self.n, self.nt = n, nt
-        row_mass, col_mass = float(qs.sum()) - m, float(ps.sum()) - m  # dummy rows send, dummy columns receive
-        kr = (nb_dummies or 1) if row_mass > 0 else 0
-        kc = (nb_dummies or 1) if col_mass > 0 else 0
-        a = np.concatenate([ps, np.full(kr, row_mass / kr if kr else 0.0)])
-        b = np.concatenate([qs, np.full(kc, col_mass / kc if kc else 0.0)])
+        self.n, self.nt = len(ps), len(qs)
+        row_mass, col_mass = float(qs.sum()) - m, float(ps.sum()) - m  # dummy row sends, dummy column receives
+        a = np.concatenate([ps, [row_mass] if row_mass > 0 else []])
+        b = np.concatenate([qs, [col_mass] if col_mass > 0 else []])
         self.a, self.b = a, b * (a.sum() / b.sum())  # equal totals, as ot.emd makes them
-        # the dummy arcs: real rows -> dummy columns, dummy rows -> real columns, dummy -> dummy
-        dr, dc = np.arange(n, n + kr), np.arange(nt, nt + kc)
-        src = [np.repeat(np.arange(n), kc), np.repeat(dr, nt), np.repeat(dr, kc)]
-        tgt = [np.tile(dc, n), np.tile(np.arange(nt), kr), np.tile(dc, kr)]
-        self.dummy_src = np.concatenate(src).astype(np.uint64)
-        self.dummy_tgt = np.concatenate(tgt).astype(np.uint64)
-        self.n_real_dummy = n * kc + kr * nt
-        self.n_corner = kr * kc
-        self.base = _staircase(ps, qs, m)
-        self.duals = None
-        self.support = None
-        self.rounds = 0
-        self.fallbacks = 0
-        self.steps = 0
-        self.use_tree = _TREE
+        self.floor = 1e-14 * float(a.sum())
         self.tree = None
-        self.start = None
-        self.settled = False
-        self.pi = None
+        self.pi = np.zeros(len(a) + len(b))
+        self.next_row = 0
         self.pivots = 0
-        self.next_arc = 0
+        self.solves = 0
 
-    def _solve(self, keys, M, corner):
-        from ot.lp.emd_wrap import emd_c_sparse
+    def _sub(self, X):
+        return X if self.whole else np.ascontiguousarray(X[np.ix_(self.rows, self.cols)])
 
-        nt = self.nt
-        src = np.concatenate([(keys // nt).astype(np.uint64), self.dummy_src])
-        tgt = np.concatenate([(keys % nt).astype(np.uint64), self.dummy_tgt])
-        cost = np.concatenate([M.ravel()[keys], np.zeros(self.n_real_dummy), np.full(self.n_corner, corner)])
-        limit = max(100_000, 100 * len(cost))
-        if self.duals is None:
-            out = emd_c_sparse(self.a, self.b, src, tgt, cost, limit)
-        else:
-            out = emd_c_sparse(self.a, self.b, src, tgt, cost, limit, self.duals[0], self.duals[1])
-        fs, ft, fv, _, u, v, code = out
-        return fs.astype(np.int64), ft.astype(np.int64), fv, np.asarray(u), np.asarray(v), int(code)
+    def start(self, V, via_row=False):
+        """Take the basis tree holding the feasible plan ``V`` (shape of the whole problem); False if ``V``'s
+        support does not hold a feasible plan (then there is no tree)."""
+        *tree, worst = _gk.tree_from_plan(self._sub(V), self.a, self.b, self.n, self.nt, self.floor, via_row)
+        self.tree = tree if worst >= -1e-9 * float(self.a.sum()) else None
+        return self.tree is not None
 
-    def vertex(self, M_full, fallback):
-        """An optimal vertex of the partial LP with cost ``M_full`` (shape of the whole problem).
-
-        ``fallback(M_full)`` is the dense solve, returning the vertex and the
-        augmented problem's potentials (used for the first step, and should
-        the restricted solve fail).
-        """
-        self.steps += 1
-        if self.steps == 1:
-            # the first step densely: its cost (the gradient at G0, a product plan by default) is close to rank
-            # one plus separable, where optimal vertices nearly tie (within 1e-14 relative on the benchmark's
-            # clouds); the dense solve resolves them as POT's does, the restricted one need not
-            return self._dense(M_full, fallback)
-        M = M_full if self.whole else np.ascontiguousarray(M_full[np.ix_(self.rows, self.cols)])
-        n, nt = self.n, self.nt
+    def solve(self, M_full):
+        """The optimal vertex (a :class:`_Vertex`) for the cost ``M_full`` (shape of the whole problem), from the
+        current tree; None if the pivot limit was reached (the tree is then dropped)."""
+        M = self._sub(M_full)
         big = _abs_max(M)
         corner = 2.0 * big if big > 0 else 1.0
-        if self.use_tree and (self.tree is not None or self.settled):
-            V = self._tree_vertex(M, corner)
-            if V is not None:
-                self.support = np.flatnonzero(V.ravel())
-                if self.whole:
-                    return V
-                out = np.zeros(self.shape)
-                out[np.ix_(self.rows, self.cols)] = V
-                return out
-        if self.duals is None:
-            u, v = M.min(axis=1), np.zeros(nt)
-        else:
-            u, v = self.duals[0][:n], self.duals[1][:nt]
-        # candidates: about _CANDIDATES (n + n') arcs of smallest reduced cost (threshold from a sample of rows)
-        step = max(1, n // 64)
-        sample = (M[::step] - u[::step, None] - v[None, :]).ravel()
-        frac = min(1.0, _CANDIDATES * (n + nt) / (n * nt))
-        tau = float(np.quantile(sample, frac))
-        inset = np.zeros(n * nt, dtype=bool)
-        _gk.candidates(M, u, v, tau, inset)
-        inset[self.base] = True
-        if self.support is not None:
-            inset[self.support] = True
-        cap = _ADD * (n + nt)
-        for _ in range(_MAX_ROUNDS):
-            self.rounds += 1
-            keys = np.flatnonzero(inset)
-            fs, ft, fv, u_all, v_all, code = self._solve(keys, M, corner)
-            if code != 1:  # pragma: no cover - the restricted problem is feasible; a hard limit falls back
-                break
-            self.duals = (u_all, v_all)
-            viol, red = _gk.price(M, u_all[:n], v_all[:nt], inset)
-            if viol.size == 0:  # no arc of the full problem prices out: the restricted optimum is optimal
-                real = (fs < n) & (ft < nt)
-                V = np.zeros((n, nt))
-                np.add.at(V, (fs[real], ft[real]), fv[real])
-                self.support = np.flatnonzero(V.ravel())
-                # the vertices have settled when few rows changed: the tree simplex takes over from this one
-                if self.start is not None:
-                    changed = int(np.count_nonzero((V != self.start).any(axis=1)))
-                    self.settled = changed <= _SETTLED * n
-                self.start = V
-                if self.whole:
-                    return V
-                out = np.zeros(self.shape)
-                out[np.ix_(self.rows, self.cols)] = V
-                return out
-            if viol.size > cap:
-                viol = viol[np.argpartition(red, cap)[:cap]]
-            inset[viol] = True
-        self.fallbacks += 1
-        return self._dense(M_full, fallback)
-
-    def _tree_vertex(self, M, corner):
-        """The optimal vertex by the warm-started tree simplex (None if it hit its pivot limit)."""
         S, T = len(self.a), len(self.b)
-        if self.tree is None:
-            if self.start is not None and S - self.n <= 1 and T - self.nt <= 1:
-                # the first tree holds the support of the last dense vertex: few pivots from there
-                floor = 1e-14 * float(self.a.sum())
-                self.tree = _gk.tree_from_plan(self.start, self.a, self.b, self.n, self.nt, floor)
-            else:
-                self.tree = _gk.nw_tree(self.a, self.b)
-            self.pi = np.zeros(S + T)
         parent, depth, pflow, first_child, next_sib, prev_sib = self.tree
         tol = 64 * np.finfo(np.float64).eps * corner
-        status, pivots, self.next_arc = _gk.simplex(M, self.n, self.nt, corner, S, T, parent, depth, pflow,
+        status, pivots, self.next_row = _gk.simplex(M, self.n, self.nt, corner, S, T, parent, depth, pflow,
                                                     first_child, next_sib, prev_sib, self.pi, tol,
-                                                    _PIVOTS_PER_ARC * S * T + 10_000, self.next_arc, _BLOCK)
-        self.rounds += 1
+                                                    _PIVOTS_PER_ARC * S * T + 10_000, self.next_row)
+        self.solves += 1
         self.pivots += pivots
-        if status != 1:  # pragma: no cover - a pivot limit (cycling guard): the column generation takes over
+        if status != 1:  # pragma: no cover - a pivot limit (cycling guard): the caller solves densely
             self.tree = None
-            self.use_tree = False
             return None
-        return _gk.tree_plan(parent, pflow, S, self.n, self.nt)
+        return _Vertex(*_gk.tree_csr(parent, pflow, S, self.n, self.nt, self.rows, self.cols, *self.shape),
+                       self.shape)
 
-    def _dense(self, M_full, fallback):
-        V, potentials = fallback(M_full)
-        self.start = np.ascontiguousarray(V if self.whole else V[np.ix_(self.rows, self.cols)])
-        self.support = np.flatnonzero(self.start.ravel())
-        u, v = potentials
-        # the dense solve's potentials warm-start the next restricted solve when its dummy layout is the same
-        same = len(u) == len(self.a) and len(v) == len(self.b)
-        self.duals = (np.asarray(u, dtype=np.float64), np.asarray(v, dtype=np.float64)) if same else None
-        return V
+
+def _monge_start(ar, bc, x, y, s, w, m, M):
+    """A feasible plan of mass ``m`` near the optimum of the first LP step, uniform masses ``w``, product ``G0``.
+
+    There the half gradient is ``M = ar_i + bc_j - s x_i y_j`` (``x = C1 p``,
+    ``y = C2 q``, ``s > 0``), a Monge matrix once rows are sorted by ``x``
+    and columns by ``y``; its optimal k-matchings may be taken non-crossing,
+    and the best non-crossing matching with a price ``lam`` per pair is an
+    O(n n') dynamic program (``_gromov_kernels.monge_dp``). The price is
+    searched by chords of the convex cost-of-k until the matching has
+    ``K = floor(m / w)`` pairs (about ten programs); the mass left,
+    ``(m / w - K) w``, goes on the cheapest pair of an unmatched row and an
+    unmatched column. The plan is only a start for the tree simplex (which
+    makes it optimal, in a few thousand pivots at n = 1000): the program's
+    sums round differently from ``M``. None if the search stalls.
+    """
+    n, nt = len(ar), len(bc)
+    k_real = m / w
+    K = round(k_real)
+    if abs(k_real - K) > 1e-9 * max(1.0, k_real):
+        K = int(np.floor(k_real))
+    phi = k_real - K if k_real - K > 1e-9 else 0.0
+    K = min(K, n, nt)
+    ox, oy = np.argsort(x, kind="stable"), np.argsort(y, kind="stable")
+    a_, b_, x_, y_ = ar[ox], bc[oy], x[ox], y[oy]
+    dec = np.empty((n, nt), np.uint8)
+
+    def run(lam):
+        k = _gk.monge_dp(a_, b_, x_, y_, s, lam, dec)
+        ri, cj = _gk.monge_pairs(dec, k)
+        return k, float(np.sum(a_[ri] + b_[cj] - s * x_[ri] * y_[cj])), ri, cj
+
+    ri = cj = np.zeros(0, np.int64)
+    if K > 0:
+        big = 2.0 * (np.abs(a_).max() + np.abs(b_).max() + s * np.abs(x_).max() * np.abs(y_).max()) + 1.0
+        k, f, ri, cj = run(big)
+        if k < K:
+            return None  # pragma: no cover - the largest matching has min(n, n') >= K pairs
+        lo, hi = (0, 0.0), (k, f)
+        for _ in range(100):
+            if k == K:
+                break
+            lam = (hi[1] - lo[1]) / (hi[0] - lo[0])
+            k, f, ri, cj = run(lam)
+            if k < K:
+                if k <= lo[0]:
+                    return None  # pragma: no cover - no progress (cost of k linear across the bracket)
+                lo = (k, f)
+            elif k > K:
+                if k >= hi[0]:
+                    return None  # pragma: no cover
+                hi = (k, f)
+        else:  # pragma: no cover
+            return None
+    V = np.zeros((n, nt))
+    V[ox[ri], oy[cj]] = w
+    if phi > 0:
+        free_r = np.ones(n, bool)
+        free_r[ox[ri]] = False
+        free_c = np.ones(nt, bool)
+        free_c[oy[cj]] = False
+        fr, fc = np.flatnonzero(free_r), np.flatnonzero(free_c)
+        if fr.size == 0 or fc.size == 0:  # pragma: no cover - K < min(n, n') when phi > 0
+            return None
+        sub = M[np.ix_(fr, fc)]
+        i, j = np.unravel_index(int(np.argmin(sub)), sub.shape)
+        V[fr[i], fc[j]] = phi * w
+    return V
 
 
 def _linear_step(p, q, M, m, nb_dummies, emd_kwargs, warm):
@@ -406,9 +383,9 @@ def partial_gromov_wasserstein(C1, C2, p, q, m=None, nb_dummies=1, G0=None, thre
     ``G0`` (up to rounding, and to the choice among tied LP vertices) and
     the same ``log`` keys and values (a superset). What is faster: one
     product ``C1 V C2^T`` per step (POT computes four such products),
-    gradient and line search updated from it, and LP steps that reuse the
-    previous step's arcs, potentials and basis tree (see the module's
-    description; the vertices are the dense solve's, up to ties).
+    gradient and line search updated from it, and LP steps that start from
+    the previous step's optimal basis tree (see the module's description;
+    the vertices are the dense solve's, up to exact ties).
 
     Parameters
     ----------
@@ -423,9 +400,10 @@ def partial_gromov_wasserstein(C1, C2, p, q, m=None, nb_dummies=1, G0=None, thre
     m : float, optional
         Transported mass in ``[0, min(sum p, sum q)]``; default the maximum.
     nb_dummies : int, default 1
-        Dummy points per side in the LP steps (None: chosen from the sizes,
-        as in :func:`~linalg_lab.transport.partial_wasserstein`; on GW
-        gradients one dummy was the fastest here).
+        Dummy points per side in POT's dense LP solves (None: chosen from the
+        sizes, as in :func:`~linalg_lab.transport.partial_wasserstein`); the
+        tree simplex uses one per side (the optimal real block does not
+        depend on it).
     G0 : array_like, shape (n, n2), optional
         Initial plan (``>= 0``; it should be feasible). Default POT's:
         ``p q^T m / (sum p sum q)``.
@@ -443,9 +421,9 @@ def partial_gromov_wasserstein(C1, C2, p, q, m=None, nb_dummies=1, G0=None, thre
         optimality measure, 0 at a stationary point), ``loss`` (the value
         after each step), ``converged`` (the change fell to ``tol`` or the
         line search found no descent; otherwise a
-        :class:`~linalg_lab.transport.ConvergenceWarning` is issued) and
-        ``lp_rounds`` (restricted network-simplex solves in all, when the
-        restricted LP ran; see the module docstring).
+        :class:`~linalg_lab.transport.ConvergenceWarning` is issued) and,
+        when the tree simplex ran (see the module docstring), ``lp_solves``
+        and ``lp_pivots`` (its solves and pivots in all).
     verbose : bool, default False
         Print the change and the value at every check (POT's format).
     **kwargs
@@ -510,47 +488,67 @@ def partial_gromov_wasserstein(C1, C2, p, q, m=None, nb_dummies=1, G0=None, thre
     emd_kwargs = _emd_kwargs(kwargs, "partial_gromov_wasserstein")
     n, nt = len(p), len(q)
     C1sq, C2sq = C1 * C1, C2 * C2
+    # the LP steps: a warm-started tree simplex from the second step on (the dense network simplex when ot.emd
+    # options are given, as POT forwards them, and on small problems)
+    lp = _TreeLP(p, q, m) if not emd_kwargs and m > 0 and n * nt >= _TREE_MIN_SIZE else None
+    uniform = lp is not None and G is None and lp.whole and bool(np.all(p == p[0]) and np.all(q == p[0]))
     if G is None:
         total = float(p.sum()) * float(q.sum())
         scale = m / total if total > 0 else 0.0
         G = np.outer(p, q) * scale
-    # C1 G C2^T: for the product plan it is rank one, but computed as POT does it: its first linear problem has
-    # near-tied vertices (see _RestrictedLP.vertex), which other rounding can resolve otherwise
-    A = _product(C1, G, C2)
+    if uniform:
+        # the product plan: C1 G C2^T = scale x y^T is rank one (the first LP is solved exactly from a Monge start)
+        x, y = C1 @ p, C2 @ q
+        A = np.outer(scale * x, y)
+    else:
+        # computed as POT does it: the first LP step is POT's dense solve, and its cost can have near-tied
+        # vertices (by 1e-14 relative from the product plan), which other rounding can resolve otherwise
+        A = _product(C1, G, C2)
     r, c = G.sum(axis=1), G.sum(axis=0)
     errs, losses = [], []
+    loss = _loss(C1sq, C2sq, r, c, A, G) if log else 0.0
     gap = np.nan
     warm = None
-    # the LP steps: column generation on a restricted arc set (the dense network simplex when ot.emd options
-    # are given, as POT forwards them); the products C1 V C2^T updated from the previous vertex's
-    restricted = not emd_kwargs and m > 0 and len(p) * len(q) >= _RESTRICTED_MIN_SIZE
-    lp = _RestrictedLP(p, q, m, nb_dummies) if restricted else None
     products = _VertexProducts(C1, C2)
+    M = np.empty((n, nt))
+    first_start = None
 
     def dense(M):
         nonlocal warm
         V, warm = _linear_step(p, q, M, m, nb_dummies, emd_kwargs, warm)
-        return V, warm
+        if lp is not None:
+            lp.start(V)  # the next step starts from this vertex's basis tree
+        return V
 
+    # half the gradient (POT's linearisation; the factor does not change the LP's vertex): ar_i + bc_j - A_ij
+    ar, bc = 0.5 * (C1sq @ r), 0.5 * (c @ C2sq)
+    _gk.half_gradient(ar, bc, A, M)
     it, done, err, stop = 0, 0, 1.0, False
     while err > tol and it < numItermax and m > 0:
-        # half the gradient (POT's linearisation; the factor does not change the LP's vertex)
-        M = 0.5 * (C1sq @ r)[:, None] + 0.5 * (c @ C2sq)[None, :] - A
-        V = dense(M)[0] if lp is None else lp.vertex(M, dense)
+        V = None
+        if lp is not None and it == 0 and uniform:
+            first_start = _monge_start(ar, bc, x, y, scale, float(p[0]), m, M)
+            if first_start is not None and lp.start(first_start):
+                V = lp.solve(M)
+        elif lp is not None and lp.tree is not None:
+            V = lp.solve(M)
+        if V is None:
+            V = _Vertex.from_dense(dense(M))
         B = products(V)
-        d = V - G
-        rd, cd = V.sum(axis=1) - r, V.sum(axis=0) - c
-        Ad = B - A
+        rd, cd = V.row_sums() - r, V.col_sums() - c
+        lin, quad, sq = _gk.line_terms(M, A, B, G, V.indptr, V.indices, V.data)
         if it % _CHECK_EVERY == 0:
-            err = float(np.linalg.norm(d))
+            err = float(np.sqrt(sq))
             errs.append(err)
             if verbose:
                 if it % 200 == 0:
                     print("{:5s}|{:12s}|{:12s}".format("It.", "Err", "Loss") + "\n" + "-" * 31)
-                print("{:5d}|{:8e}|{:8e}".format(it, err, _loss(C1sq, C2sq, V.sum(axis=1), V.sum(axis=0), B, V)))
-        # exact line search on the quadratic: L(T + t d) = L(T) + b t + a t^2
-        a_ = 0.5 * ((C1sq @ rd) @ rd + (cd @ C2sq) @ cd) - float(np.einsum("ij,ij->", Ad, d))
-        b_ = 2.0 * float(np.einsum("ij,ij->", M, d))
+                print("{:5d}|{:8e}|{:8e}".format(it, err, _loss(C1sq, C2sq, V.row_sums(), V.col_sums(), B,
+                                                                 V.dense())))
+        # exact line search on the quadratic: L(T + t d) = L(T) + b t + a t^2, d = V - T
+        ard, bcd = 0.5 * (C1sq @ rd), 0.5 * (cd @ C2sq)
+        a_ = ard @ rd + bcd @ cd - quad
+        b_ = 2.0 * lin
         gap = -b_
         if b_ > 0:  # rounding: no descent direction
             t, stop = 0.0, True
@@ -560,12 +558,17 @@ def partial_gromov_wasserstein(C1, C2, p, q, m=None, nb_dummies=1, G0=None, thre
             t, stop = 1.0, False
         else:
             t, stop = 0.0, True
-        G = G + t * d
-        r, c, A = r + t * rd, c + t * cd, A + t * Ad
+        r, c = r + t * rd, c + t * cd
+        if lp is None:  # the dense steps see POT's rounding of the gradient's terms
+            ar, bc = 0.5 * (C1sq @ r), 0.5 * (c @ C2sq)
+        else:  # linear in the marginals
+            ar, bc = ar + t * ard, bc + t * bcd
+        _gk.fw_step(G, A, B, t, V.indptr, V.indices, V.data, ar, bc, M)
         it += 1
         done += 1
         if log:
-            losses.append(_loss(C1sq, C2sq, r, c, A, G))
+            loss += b_ * t + a_ * t * t
+            losses.append(loss)
         if stop:
             break
     # converged: the change fell to tol at a check, or the line search found no descent (a stationary point)
@@ -576,14 +579,14 @@ def partial_gromov_wasserstein(C1, C2, p, q, m=None, nb_dummies=1, G0=None, thre
                       ConvergenceWarning, stacklevel=2)
     if not log:
         return _as_dtype(G, dtype)
-    # recomputed: the value without the rounding accumulated by the updates (G is sparse after full steps)
-    A = _sparse_product(C1, G, products.C2T) if np.count_nonzero(G) < 0.1 * G.size else _product(C1, G, C2)
+    # A = C1 G C2^T was updated along with G (a few ulps per step): the value needs no further product
     value = _as_dtype(_loss(C1sq, C2sq, G.sum(axis=1), G.sum(axis=0), A, G), dtype)
     G = _as_dtype(G, dtype)
     info = {"err": errs, "partial_gw_dist": value, "cost": value, "T": G, "n_iter": done, "fw_gap": float(gap),
             "loss": losses, "converged": bool(converged)}
     if lp is not None:
-        info["lp_rounds"] = lp.rounds
+        info["lp_pivots"] = lp.pivots
+        info["lp_solves"] = lp.solves
     return G, info
 
 

@@ -140,15 +140,15 @@ def test_zero_mass_and_errors():
 
 @settings(max_examples=40, deadline=None)
 @given(n=st.integers(2, 30), nt=st.integers(2, 30), frac=st.floats(0.0, 1.0), seed=st.integers(0, 10**6),
-       weights=st.booleans(), nb=st.sampled_from([1, 3]), zeros=st.booleans(), tree=st.booleans())
-def test_restricted_lp_finds_the_dense_optimum(n, nt, frac, seed, weights, nb, zeros, tree):
-    """The LP steps after the first return an optimal vertex of the full partial LP, by either method: the
-    warm-started tree simplex (``tree``), or POT's sparse network simplex with arc generation.
+       weights=st.booleans(), zeros=st.booleans())
+def test_tree_lp_finds_the_dense_optimum(n, nt, frac, seed, weights, zeros):
+    """The LP steps after the first return the optimal vertex of the full partial LP: the tree simplex started
+    from the previous step's optimal tree (the first tree holds POT's dense vertex of another cost).
 
-    Reference: POT's dense solve of the same dummy construction. Generic costs (uniform random), so the
-    optimal vertex is unique and the plans agree; the LP values agree to rounding.
+    Reference: POT's dense solve of the same problem. Generic costs (uniform random), so the optimal vertex is
+    unique and the plans agree; the LP values agree to rounding.
     """
-    from linalg_lab.transport.gromov import _RestrictedLP
+    from linalg_lab.transport.gromov import _TreeLP
 
     rng = np.random.default_rng(seed)
     p = rng.uniform(0.2, 1.0, n) if weights else np.full(n, 1.0)
@@ -158,40 +158,70 @@ def test_restricted_lp_finds_the_dense_optimum(n, nt, frac, seed, weights, nb, z
     p, q = p / p.sum(), q / q.sum()
     m = frac * min(p.sum(), q.sum())
     assume(m > 1e-3)
-    lp = _RestrictedLP(p, q, m, nb)
-    lp.use_tree = tree
-    dense = []
-    for step in range(4):  # successive costs: the later solves start from the previous potentials and support
-        # costs >= 0, as GW gradients are (sums of squares); POT's dummy cost, 100 max(M), assumes it
+    lp = _TreeLP(p, q, m)
+    # costs >= 0, as GW gradients are (sums of squares); POT's dummy cost, 100 max(M), assumes it
+    M0 = rng.uniform(0.0, 1.0, (n, nt))
+    assert lp.start(_pot("partial_wasserstein", p, q, M0, m=m))
+    for step in range(1, 4):  # successive costs: each solve starts from the previous optimal tree
         M = rng.uniform(0.0, 1.0, (n, nt)) + step * rng.uniform(0, 1, (n, 1))
         M_copy = M.copy()
-        V = lp.vertex(M, lambda M: dense.append(step) or (_pot("partial_wasserstein", p, q, M, m=m, nb_dummies=nb),
-                                                            (np.zeros(0), np.zeros(0))))
-        assert dense == [0]  # only the first step is solved densely
-        ref = _pot("partial_wasserstein", p, q, M, m=m, nb_dummies=nb)
+        V = lp.solve(M).dense()
+        ref = _pot("partial_wasserstein", p, q, M, m=m)
         np.testing.assert_array_equal(M, M_copy)
         assert V.min() >= 0
         assert np.all(V.sum(1) <= p + 1e-12) and np.all(V.sum(0) <= q + 1e-12)
         assert V.sum() == pytest.approx(m, rel=1e-12)
         assert float(np.sum(V * M)) == pytest.approx(float(np.sum(ref * M)), rel=1e-10, abs=1e-13)
         np.testing.assert_allclose(V, ref, atol=1e-12)
-    assert lp.use_tree == tree  # the tree simplex never hit its pivot limit
+    assert lp.tree is not None  # the tree simplex never hit its pivot limit
 
 
-def test_restricted_path_same_value_as_pot(monkeypatch):
-    """The whole Frank-Wolfe run with the restricted LP (forced on a small problem) ends at POT's value and plan."""
+@pytest.mark.parametrize("n, nt, m", [(40, 40, 0.5), (40, 40, 0.61), (50, 50, 1.0), (30, 45, 0.37)])
+def test_monge_start_leads_to_pots_first_vertex(n, nt, m):
+    """With uniform masses and the product plan, the first LP starts from the non-crossing matching of the
+    Monge half gradient: a feasible plan of mass m, which the tree simplex makes POT's dense optimum."""
+    from linalg_lab.transport.gromov import _monge_start, _TreeLP
+
+    C1, C2 = _clouds(n, nt, n + nt)
+    w = 1.0 / max(n, nt)
+    p, q = np.full(n, w), np.full(nt, w)
+    G0 = np.outer(p, q) * m / (p.sum() * q.sum())
+    ar, bc = 0.5 * (C1**2 @ G0.sum(1)), 0.5 * (G0.sum(0) @ C2**2)
+    x, y = C1 @ p, C2 @ q
+    s = m / (p.sum() * q.sum())
+    M = ar[:, None] + bc[None, :] - s * np.outer(x, y)
+    V0 = _monge_start(ar, bc, x, y, s, w, m, M)
+    assert V0 is not None and V0.min() >= 0 and V0.sum() == pytest.approx(m, rel=1e-12)
+    assert np.all(V0.sum(1) <= p + 1e-15) and np.all(V0.sum(0) <= q + 1e-15)
+    lp = _TreeLP(p, q, m)
+    assert lp.start(V0)
+    V = lp.solve(M).dense()
+    ref = _pot("partial_wasserstein", p, q, M, m=m)
+    assert float(np.sum(V * M)) == pytest.approx(float(np.sum(ref * M)), rel=1e-12)
+    np.testing.assert_allclose(V, ref, atol=1e-12)
+
+
+@pytest.mark.parametrize("sizes", [(60, 50), (60, 60)])
+def test_tree_path_same_value_as_pot(monkeypatch, sizes):
+    """The whole Frank-Wolfe run with the tree simplex (forced on a small problem; with equal uniform masses the
+    first step from the Monge start) ends at POT's value and plan."""
     from linalg_lab.transport import gromov
 
-    monkeypatch.setattr(gromov, "_RESTRICTED_MIN_SIZE", 0)
-    C1, C2 = _clouds(60, 50, 7)
-    p, q = ot.unif(60), ot.unif(50)
-    for m in (0.3, 0.7, 1.0):
+    monkeypatch.setattr(gromov, "_TREE_MIN_SIZE", 0)
+    n, nt = sizes
+    C1, C2 = _clouds(n, nt, 7)
+    p, q = ot.unif(n), ot.unif(nt)
+    starts = []
+    monge_start = gromov._monge_start
+    monkeypatch.setattr(gromov, "_monge_start", lambda *a: starts.append(1) or monge_start(*a))
+    for m in (0.3, 0.61, 0.7, 0.75, 1.0):
         value, log = T.partial_gromov_wasserstein2(C1, C2, p, q, m=m, log=True)
         ref = _pot("partial_gromov_wasserstein2", C1, C2, p, q, m=m, log=True)
-        assert log["lp_rounds"] >= log["n_iter"] - 1  # every step but the first on the restricted arcs
+        assert log["lp_solves"] >= log["n_iter"] - 1  # every step but perhaps the first by the tree simplex
         assert value == pytest.approx(float(ref[0]), rel=1e-9)
         np.testing.assert_allclose(log["T"], ref[1]["T"], atol=1e-12)
         assert log["converged"]
+    assert len(starts) == (5 if n == nt else 0)
 
 
 def test_unconverged_frank_wolfe_warns_and_says_so():
