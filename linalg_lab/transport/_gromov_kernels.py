@@ -29,8 +29,8 @@ from numba import njit
 # its parent. Potentials ``pi`` satisfy pi[i] + pi[S + j] = cost(i, j) on the tree arcs. The costs change from
 # one Frank-Wolfe step to the next but the masses do not, so the previous step's optimal tree is a feasible basis
 # of the next problem: only its potentials are recomputed, and the pivots made are those the new costs require.
-# Entering arc: the most negative reduced cost of the next source row (rows scanned cyclically, one row a block,
-# the real part of a row a vectorised minimum, no integer division); leaving arc: the blocking arc chosen as in a
+# Entering arc: the most negative reduced cost of the next source row that has a negative one (rows scanned
+# cyclically, one row a block, no integer division; a row is first tested by a vectorised count); leaving arc: the blocking arc chosen as in a
 # strongly feasible tree (Cunningham 1976: the last blocking arc met from the apex along the cycle's orientation),
 # which keeps the tree strongly feasible and prevents cycling. The potentials are updated by the pivots' deltas;
 # when no arc prices out they are recomputed from the tree (no drift) and the pricing is repeated, so that the
@@ -91,20 +91,26 @@ def _potentials(M, n, nt, corner, S, pi, first_child, next_sib, root, stack):
 
 
 @njit(cache=True, nogil=True, fastmath=True)
-def _row_min(Mi, piT, nt):
-    """``min_j (Mi[j] - piT[j])`` over the real columns (a min reduction: exact in any order)."""
-    mn = np.inf
+def _row_count(Mi, piT, nt, thr):
+    """How many real columns have ``Mi[j] - piT[j] < thr`` (a sum of comparisons: vectorised, unlike a
+    minimum, which LLVM does not vectorise here)."""
+    c = 0
     for j in range(nt):
-        mn = min(mn, Mi[j] - piT[j])
-    return mn
+        c += (Mi[j] - piT[j]) < thr
+    return c
 
 
 @njit(cache=True, nogil=True)
-def _row_arg(Mi, piT, nt, target):
+def _row_argmin(Mi, piT, nt):
+    """``(min, argmin)`` of ``Mi[j] - piT[j]`` over the real columns."""
+    mn = np.inf
+    arg = 0
     for j in range(nt):
-        if Mi[j] - piT[j] == target:
-            return j
-    return -1  # pragma: no cover - the minimum is attained
+        r = Mi[j] - piT[j]
+        if r < mn:
+            mn = r
+            arg = j
+    return mn, arg
 
 
 @njit(cache=True, nogil=True)
@@ -133,11 +139,13 @@ def simplex(M, n, nt, corner, S, T, parent, depth, pflow, first_child, next_sib,
                 row = 0
             pii = pi[i]
             if i < n:
-                rm = _row_min(M[i], piT, nt)
-                if rm - pii < best:
-                    best = rm - pii
-                    bi = i
-                    bj = _row_arg(M[i], piT, nt, rm)
+                # most rows have no candidate: a vectorised count first, the minimum only where it finds one
+                if _row_count(M[i], piT, nt, best + pii) > 0:
+                    rm, jm = _row_argmin(M[i], piT, nt)
+                    if rm - pii < best:
+                        best = rm - pii
+                        bi = i
+                        bj = jm
                 for j in range(nt, T):
                     r = -pii - pi[S + j]
                     if r < best:
