@@ -137,13 +137,17 @@ def _row_1d(n, p):
                 target=target, met=met)
 
 
-def rows(quick: bool = False) -> list[dict]:
-    _warm_up()
+def rows(quick: bool = False, select=None) -> list[dict]:
+    """The rows (see the module docstring); ``select``: the indices of the rows to run (all by default)."""
     if quick:
-        return [_row_converged(60), _row_equal_iterations(150), _row_equal_iterations(250), _row_small_reg(80),
-                _row_1d(2000, 2), _row_1d(2000, 1)]
-    return [_row_converged(400), _row_equal_iterations(1000), _row_equal_iterations(2000), _row_small_reg(400),
-            _row_1d(20000, 2), _row_1d(20000, 1)]
+        makers = [lambda: _row_converged(60), lambda: _row_equal_iterations(150), lambda: _row_equal_iterations(250),
+                  lambda: _row_small_reg(80), lambda: _row_1d(2000, 2), lambda: _row_1d(2000, 1)]
+    else:
+        makers = [lambda: _row_converged(400), lambda: _row_equal_iterations(1000),
+                  lambda: _row_equal_iterations(2000), lambda: _row_small_reg(400), lambda: _row_1d(20000, 2),
+                  lambda: _row_1d(20000, 1)]
+    _warm_up()
+    return [make() for k, make in enumerate(makers) if select is None or k in select]
 
 
 def _fmt(v):

@@ -168,16 +168,17 @@ def _lopt_row(K, N, lam):
             "met": bool(t_pot / t_lopt >= 5 and t_ours / t_lopt >= 5 and r > 0.9)}
 
 
-def rows(quick: bool = False) -> list[dict]:
-    """The benchmark rows (see the module docstring); ``quick`` uses small sizes."""
-    _warm_up()
-    out = [_accuracy_row(quick)]
+def rows(quick: bool = False, select=None) -> list[dict]:
+    """The benchmark rows (see the module docstring); ``quick`` uses small sizes; ``select``: the indices of the
+    rows to run (all by default; the quick run has one row fewer: 0 accuracy, 1 time, 2 default call, 3 LOPT)."""
+    makers = [lambda: _accuracy_row(quick)]
     for n in ([400] if quick else [2000, 3000]):
-        out.append(_time_row(n, 0.5, repeats=3 if quick else 1))
+        makers.append(lambda n=n: _time_row(n, 0.5, repeats=3 if quick else 1))
     for n in ([300] if quick else [5000, 8000]):
-        out.append(_default_row(n, 0.5))
-    out.append(_lopt_row(20, 120, 5.0) if quick else _lopt_row(20, 500, 5.0))
-    return out
+        makers.append(lambda n=n: _default_row(n, 0.5))
+    makers.append(lambda: _lopt_row(20, 120, 5.0) if quick else _lopt_row(20, 500, 5.0))
+    _warm_up()
+    return [make() for k, make in enumerate(makers) if select is None or k in select]
 
 
 def main() -> None:

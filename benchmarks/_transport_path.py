@@ -101,10 +101,12 @@ def _c2ot_row(n, seed=2, target=0.2):
     }
 
 
-def rows(quick: bool = False) -> list[dict]:
-    _warm_up()
+def rows(quick: bool = False, select=None) -> list[dict]:
+    """The rows (see the module docstring); ``select``: the indices of the rows to run (all by default)."""
     n = 150 if quick else 1000
-    return [_path_row(n), _single_mass_row(n), _c2ot_row(64 if quick else 256)]
+    makers = [lambda: _path_row(n), lambda: _single_mass_row(n), lambda: _c2ot_row(64 if quick else 256)]
+    _warm_up()
+    return [make() for k, make in enumerate(makers) if select is None or k in select]
 
 
 if __name__ == "__main__":

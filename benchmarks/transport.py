@@ -11,6 +11,7 @@ Usage::
     python benchmarks/transport.py            # the issue's sizes (several minutes, about 3.5 GB at n = 8000)
     python benchmarks/transport.py --quick    # small sizes, a smoke check (under a minute)
     python benchmarks/transport.py --only path,entropic
+    python benchmarks/transport.py --only exact --rows 2     # one row of a part (short locked runs)
 """
 
 from __future__ import annotations
@@ -36,7 +37,17 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke check)")
     parser.add_argument("--only", default=",".join(PARTS), help=f"comma-separated parts among {', '.join(PARTS)}")
+    parser.add_argument("--rows", default=None,
+                        help="comma-separated row indices (from 0) within each part given to --only, e.g. "
+                             "'--only exact --rows 2': a part in several short runs (the full rows: exact 6, "
+                             "entropic 6, path 3, gromov 4)")
     args = parser.parse_args(argv)
+    select = None
+    if args.rows is not None:
+        try:
+            select = {int(k) for k in args.rows.split(",") if k.strip()}
+        except ValueError:
+            parser.error(f"--rows: expected comma-separated integers, got {args.rows!r}")
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
     unknown = set(parts) - set(PARTS)
@@ -48,7 +59,7 @@ def main(argv=None) -> int:
     print("|---|---|---|---|---|---|---|")
     for part in parts:
         module = importlib.import_module(f"_transport_{part}")
-        for r in module.rows(quick=args.quick):
+        for r in module.rows(quick=args.quick, select=select):
             total += 1
             met += bool(r["met"])
             print(f"| {r['row']} | {_fmt(r['pot'])} | {_fmt(r['ours'])} | {_fmt(r['ratio'])} | {r['check']} | "

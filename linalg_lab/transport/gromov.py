@@ -334,8 +334,13 @@ def _monge_start(ar, bc, x, y, s, w, m, M):
     return V
 
 
-def _linear_step(p, q, M, m, nb_dummies, emd_kwargs, warm):
-    """The exact partial OT vertex for the cost ``M`` (POT's dummy construction), warm-started from ``warm``."""
+def _linear_step(p, q, M, m, nb_dummies, emd_kwargs):
+    """The exact partial OT vertex for the cost ``M`` by POT's dense network simplex on POT's problem.
+
+    The same input to the same solver gives the same vertex, also among tied ones: POT's dummy cost
+    ``100 max M`` when ``M >= 0`` (GW gradients are sums of squares), a cold start (warm potentials made the
+    solves slower here, and change the choice among ties).
+    """
     rows = np.flatnonzero(p > 0)
     cols = np.flatnonzero(q > 0)
     whole = len(rows) == len(p) and len(cols) == len(q)
@@ -343,21 +348,15 @@ def _linear_step(p, q, M, m, nb_dummies, emd_kwargs, warm):
     ps, qs = (p, q) if whole else (p[rows], q[cols])
     big = _abs_max(block)
     corner = 2.0 * big if big > 0 else 1.0
-    if warm is None and float(block.max()) > 0 and float(block.min()) >= 0:
-        # a cold solve (the first step) on POT's very problem (its dummy cost 100 max M): the same input to the
-        # same network simplex gives the same vertex, also among tied ones; with costs >= 0 it is as valid as ours
+    if float(block.max()) > 0 and float(block.min()) >= 0:
         corner = 100.0 * float(block.max())
-    options = dict(emd_kwargs)
-    if warm is not None and "potentials_init" not in options:
-        options["potentials_init"] = warm
-    sub, _, _, _, _, info = _augmented_emd(ps, qs, block, float(qs.sum()) - m, float(ps.sum()) - m, corner,
-                                           nb_dummies, None, "partial_gromov_wasserstein", options,
-                                           keep_potentials=True)
+    sub, _, _, _, _, _ = _augmented_emd(ps, qs, block, float(qs.sum()) - m, float(ps.sum()) - m, corner,
+                                        nb_dummies, None, "partial_gromov_wasserstein", dict(emd_kwargs))
     if whole:
-        return sub, info["potentials"]
+        return sub
     V = np.zeros(M.shape)
     V[np.ix_(rows, cols)] = sub
-    return V, info["potentials"]
+    return V
 
 
 def partial_gromov_wasserstein(C1, C2, p, q, m=None, nb_dummies=1, G0=None, thres=1, numItermax=1000, tol=1e-7,
@@ -508,14 +507,12 @@ def partial_gromov_wasserstein(C1, C2, p, q, m=None, nb_dummies=1, G0=None, thre
     errs, losses = [], []
     loss = _loss(C1sq, C2sq, r, c, A, G) if log else 0.0
     gap = np.nan
-    warm = None
     products = _VertexProducts(C1, C2)
     M = np.empty((n, nt))
     first_start = None
 
     def dense(M):
-        nonlocal warm
-        V, warm = _linear_step(p, q, M, m, nb_dummies, emd_kwargs, warm)
+        V = _linear_step(p, q, M, m, nb_dummies, emd_kwargs)
         if lp is not None:
             lp.start(V)  # the next step starts from this vertex's basis tree
         return V
