@@ -1,6 +1,7 @@
 """Benchmark rows for partial Gromov-Wasserstein (issue P15, part "gromov").
 
 Usage:  python benchmarks/_transport_gromov.py [--quick]   (or: python benchmarks/transport.py --only gromov)
+        python benchmarks/_transport_gromov.py --profile [N ...]   (per-step CPU times, POT's and ours)
 
 Two point clouds (2-D Gaussian + 1/3 uniform noise against 3-D Gaussian + 1/3
 noise, Euclidean distances, uniform masses, m = 2/3), n = 300 and n = 1000:
@@ -112,9 +113,98 @@ def rows(quick: bool = False, select=None) -> list[dict]:
     return [make() for k, make in enumerate(makers) if select is None or k in select]
 
 
+def profile(n):
+    """Per Frank-Wolfe step, CPU time of each part of POT's run and of ours (one run each, after a warm-up)."""
+    import ot
+    import ot.partial.partial_solvers as pot_partial
+
+    from linalg_lab.transport import _gromov_kernels as gk
+    from linalg_lab.transport import gromov
+
+    warnings.filterwarnings("ignore", message="This function will be deprecated")
+    C1, C2, p, q = _clouds(n)
+    clock = time.process_time
+
+    def timed_calls(owner, name, key, log):
+        fn = getattr(owner, name)
+
+        def wrapper(*args, **kwargs):
+            t0 = clock()
+            out = fn(*args, **kwargs)
+            log.append((key, clock() - t0))
+            return out
+
+        setattr(owner, name, wrapper)
+        return fn
+
+    # POT: one emd (the LP) and two gwgrad_partial calls (the gradient, and the loss of the direction for the line
+    # search: four n x n x n' products in all) per step
+    pot_log = []
+    saved = [(pot_partial, "emd", timed_calls(pot_partial, "emd", "LP", pot_log)),
+             (pot_partial, "gwgrad_partial", timed_calls(pot_partial, "gwgrad_partial", "grad", pot_log))]
+    ot.partial.partial_gromov_wasserstein2(C1, C2, p, q, m=2 / 3)
+    pot_log.clear()
+    t0 = clock()
+    ot.partial.partial_gromov_wasserstein2(C1, C2, p, q, m=2 / 3)
+    pot_total = clock() - t0
+    for owner, name, fn in saved:
+        setattr(owner, name, fn)
+    ours_log = []
+    saved = [(gromov._TreeLP, "solve", timed_calls(gromov._TreeLP, "solve", "LP", ours_log)),
+             (gromov, "_monge_start", timed_calls(gromov, "_monge_start", "start", ours_log)),
+             (gromov._VertexProducts, "__call__", timed_calls(gromov._VertexProducts, "__call__", "product", ours_log)),
+             (gk, "line_terms", timed_calls(gk, "line_terms", "pass", ours_log)),
+             (gk, "fw_step", timed_calls(gk, "fw_step", "pass", ours_log))]
+    gromov.partial_gromov_wasserstein2(C1, C2, p, q, m=2 / 3)
+    ours_log.clear()
+    t0 = clock()
+    _, log = gromov.partial_gromov_wasserstein2(C1, C2, p, q, m=2 / 3, log=True)
+    ours_total = clock() - t0
+    for owner, name, fn in saved:
+        setattr(owner, name, fn)
+
+    def per_step(entries, first_key):
+        steps = []
+        for k, (key, dt) in enumerate(entries):
+            # a step opens at its first part: POT's at the gradient that precedes an LP (the gradient of the
+            # line search follows the LP; the value's at the end counts with the last step)
+            opens = (key == "grad" and k + 1 < len(entries) and entries[k + 1][0] == "LP") if first_key == "grad" \
+                else key == first_key
+            if opens or not steps:
+                steps.append({})
+            steps[-1][key] = steps[-1].get(key, 0.0) + dt
+        return steps
+
+    pot_steps = per_step(pot_log, "grad")
+    ours_steps = per_step([e for e in ours_log if e[0] != "start"], "LP")
+    start = sum(dt for key, dt in ours_log if key == "start")
+    print(f"n = {n}: POT {len(pot_steps)} steps, {pot_total:.3f} s CPU; ours {log['n_iter']} steps, "
+          f"{ours_total:.4f} s CPU ({log['lp_pivots']} pivots; Monge start of the first step {start * 1e3:.1f} ms)")
+    print("| step | POT LP (ms) | POT gradients (ms) | ours LP (ms) | ours C1 V C2^T (ms) | ours passes (ms) |")
+    print("|---|---|---|---|---|---|")
+    for k in range(max(len(pot_steps), len(ours_steps))):
+        ps = pot_steps[k] if k < len(pot_steps) else {}
+        os_ = ours_steps[k] if k < len(ours_steps) else {}
+        cells = [ps.get("LP"), ps.get("grad"), os_.get("LP"), os_.get("product"), os_.get("pass")]
+        print(f"| {k + 1} | " + " | ".join("-" if c is None else f"{c * 1e3:.1f}" for c in cells) + " |")
+    pot_sum = {k: sum(s.get(k, 0.0) for s in pot_steps) for k in ("LP", "grad")}
+    ours_sum = {k: sum(s.get(k, 0.0) for s in ours_steps) for k in ("LP", "product", "pass")}
+    print(f"| all | {pot_sum['LP'] * 1e3:.0f} | {pot_sum['grad'] * 1e3:.0f} | {ours_sum['LP'] * 1e3:.0f} "
+          f"(+ {start * 1e3:.0f} start) | {ours_sum['product'] * 1e3:.0f} | {ours_sum['pass'] * 1e3:.0f} |")
+    print(f"rest (python, setup, GEMVs): POT {(pot_total - sum(pot_sum.values())) * 1e3:.0f} ms, ours "
+          f"{(ours_total - sum(ours_sum.values()) - start) * 1e3:.0f} ms")
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (a few seconds)")
+    parser.add_argument("--profile", type=int, nargs="*", default=None, metavar="N",
+                        help="instead of the rows: the per-step CPU times of POT's run and ours at these sizes "
+                             "(default 300 1000)")
     args = parser.parse_args()
-    for r in rows(quick=args.quick):
-        print(r)
+    if args.profile is not None:
+        for size in args.profile or [300, 1000]:
+            profile(size)
+    else:
+        for r in rows(quick=args.quick):
+            print(r)
