@@ -272,7 +272,7 @@ def _crt(residues: list, primes: list, bound: int) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- the sparse contraction
-_SPARSE_LIMIT = 1 << 25   # contributions of one sparse contraction (about 40 bytes each while it runs)
+_SPARSE_LIMIT = 1 << 23   # contributions of one sparse contraction (about 40 bytes each while it runs)
 _DENSE_LIMIT = 1 << 24    # entries of a tensor summed into one float64 array (128 MiB)
 _SPARSE_GAIN = 256        # the sparse contraction is used when R nU nV nW is this many times its contributions
 
@@ -330,7 +330,7 @@ def sparse_product(u, v, w, *, always: bool = False):
     product and every partial sum in int64, in any order.
 
     None when that bound does not hold, an entry is not int64, the
-    contributions exceed 2**25, or (unless ``always``) the scheme is too dense
+    contributions exceed 2**23, or (unless ``always``) the scheme is too dense
     for the sparse way to pay: ``R nU nV nW`` below 256 times the
     contributions. The callers then use the dense contraction
     (:func:`integer_product`).

@@ -401,9 +401,8 @@ def _nested_arrays(text: str):
             more = digit[end + 1]
         if numeric[end + 1].any():
             return None                                    # 'p/q' followed by '-' or '/'
-        starts = (numeric[:-1] & ~np.concatenate(([False], numeric[:-2]))).view(np.uint8)
-        before = np.add.reduceat(starts, np.concatenate(([0], slash)), dtype=np.int64)[:-1]
-        token = np.cumsum(before) - 1                      # which number each fraction is
+        starts = np.flatnonzero(numeric[:-1] & ~np.concatenate(([False], numeric[:-2])))
+        token = np.searchsorted(starts, slash) - 1         # which number each fraction is
         q = [int(text[a + 1:b + 1]) for a, b in zip(slash.tolist(), end.tolist())]
         if min(q) < 1:
             return None                                    # p/0: the general way names it

@@ -200,6 +200,31 @@ def test_nested_edge_cases_fast_and_general_agree(monkeypatch, text):
     assert fast == run()
 
 
+@settings(max_examples=300, deadline=None)
+@given(base=st.sampled_from(["ZT", "Q", "Z"]), edits=st.lists(
+    st.tuples(st.integers(0, 10**6), st.integers(0, 3), st.sampled_from(list("{},-/0123456789 \n") + ["", "12", "-1"])),
+    min_size=1, max_size=3))
+def test_nested_corrupted_texts_fast_and_general_agree(base, edits):
+    """Characters replaced, inserted or deleted anywhere: the fast reader gives what the general one gives."""
+    s = {"ZT": strassen_scheme("ZT"), "Z": naive_scheme("gg", (1, 2, 2), "Z"),
+         "Q": _rescaled(strassen_scheme("Z"), np.random.default_rng(0))}[base]
+    text = to_nested(s)
+    for where, how, what in edits:
+        k = where % (len(text) + 1)
+        text = {0: text[:k] + what + text[k + 1:], 1: text[:k] + what + text[k:], 2: text[:k] + text[k + 1:],
+                3: text[:k] + what + what + text[k:]}[how]
+
+    def run():
+        try:
+            return "ok", parse_nested(text, with_convention=True)
+        except ValueError as exc:
+            return "error", str(exc)
+    fast = run()
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(formats, "_nested_arrays", lambda text: None)
+        assert fast == run()
+
+
 @settings(max_examples=15, deadline=None)
 @given(ring=st.sampled_from(["ZT", "Q"]), seed=st.integers(0, 2**32 - 1))
 def test_full_json_fast_and_general_agree(tmp_path_factory, ring, seed):
