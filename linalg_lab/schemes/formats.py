@@ -816,7 +816,7 @@ def published_loaders(path, ring=None, *, repair: bool = False) -> list:
                 return (s if ring is None else s.with_factors(*s.factors, ring=ring)), None
             if isinstance(data, dict) and "u_fresh" in data:
                 return load_program(path, ring=ring), None
-            return _cyclic_json(data, path, ring=ring), "cyclic"
+            return _cyclic_json(data, path, ring=ring, with_convention=True)
         return [(str(path), load_json)]
     if suffix == ".m":
         return [(str(path), lambda: load_nested(path, ring=ring, with_convention=True))]
@@ -825,5 +825,5 @@ def published_loaders(path, ring=None, *, repair: bool = False) -> list:
         text = _read(path)
         if is_coefficient_text(text):
             return parse_coefficients(text, ring=ring, source=str(path), with_convention=True)
-        return parse_terms(text, ring=ring, source=str(path), repair=repair), "cyclic"
+        return parse_terms(text, ring=ring, source=str(path), repair=repair, with_convention=True)
     return [(str(path), load_text)]

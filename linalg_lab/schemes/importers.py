@@ -706,11 +706,15 @@ def parse_product(line: str, where: str = "<line>") -> tuple[dict, dict, dict]:
 
 # ---------------------------------------------------------------- one product per line: files
 def parse_terms(text: str, n=None, ring=None, source: str = "<text>", *, verify: bool = True,
-                repair: bool = False) -> Scheme:
+                repair: bool = False, with_convention: bool = False):
     """Read a scheme written one product per line, ``(a11+a23)*(b12-b31)*(c21)``.
 
-    The third factor is in the cyclic convention: ``c_ki`` is the coefficient
-    of the product in output (i, k). Lines that are blank or start with ``#``
+    The published files write the third factor in the cyclic convention
+    (``c_ki`` is the coefficient of the product in output (i, k)); that
+    convention is tried first, then the others of
+    :data:`~linalg_lab.schemes.formats.CONVENTIONS` (``c_ik`` for output
+    (i, k); every variable's indices swapped), and the first under which the
+    scheme verifies exactly is kept. Lines that are blank or start with ``#``
     are skipped; each other line is one product in any of the published forms
     (see :func:`parse_product`): ``a11*(b12+b13)*c21``,
     ``(a13 - a32) (b12 + 2 b31) (-c13 + c45)``, ``-(a25*(-b11+2*b12+b13)*c12)``.
@@ -727,18 +731,22 @@ def parse_terms(text: str, n=None, ring=None, source: str = "<text>", *, verify:
     source : str
         Names the text in error messages (the file name).
     verify : bool
-        With ``ring`` given, False skips the exact check.
+        With ``ring`` given, False skips the exact check (the cyclic
+        convention is then assumed).
     repair : bool
         Drop surplus closing parentheses at the end of a line (a few published
         files have them, e.g. ``(a11 - a14) -b13 (c13 + c33))``); the scheme is
         still verified exactly. Default False: such a line is refused.
+    with_convention : bool
+        Return ``(scheme, convention)``, the name of the convention that verified.
 
     Raises
     ------
     ValueError
         For a malformed line (:class:`TermSyntaxError`, naming the line number,
-        the column, the reason and the line), indices outside ``n``, or a scheme
-        that is not exact.
+        the column, the reason and the line), indices outside ``n`` (in every
+        convention), or a scheme that verifies in no convention (with the
+        reason for each).
 
     Examples
     --------
@@ -762,30 +770,53 @@ def parse_terms(text: str, n=None, ring=None, source: str = "<text>", *, verify:
                                   "linalg-lab import --repair, drops them)") from None
     if not forms:
         raise ValueError(f"{source}: no products found")
-    if n is None:
-        fa_all = [k for _, (fa, _, _) in forms for k in fa]
-        fb_all = [k for _, (_, fb, _) in forms for k in fb]
-        fc_all = [k for _, (_, _, fc) in forms for k in fc]
-        n = (max([i for i, _ in fa_all] + [j for _, j in fc_all]) + 1,
-             max([j for _, j in fa_all] + [i for i, _ in fb_all]) + 1,
-             max([j for _, j in fb_all] + [i for i, _ in fc_all]) + 1)
-    n1, n2, n3 = n = tuple(int(x) for x in n)
-    r = len(forms)
-    u = np.zeros((r, n1 * n2), dtype=object)
-    v = np.zeros((r, n2 * n3), dtype=object)
-    w = np.zeros((r, n1 * n3), dtype=object)
-    for t, (lineno, (fa, fb, fc)) in enumerate(forms):
-        for (i, j), c in fa.items():
-            _check_index(i < n1 and j < n2, source, lineno, f"a{i + 1}{j + 1}", n)
-            u[t, i * n2 + j] = c
-        for (j, k), c in fb.items():
-            _check_index(j < n2 and k < n3, source, lineno, f"b{j + 1}{k + 1}", n)
-            v[t, j * n3 + k] = c
-        for (k, i), c in fc.items():  # cyclic: c_ki belongs to output (i, k)
-            _check_index(k < n3 and i < n1, source, lineno, f"c{k + 1}{i + 1}", n)
-            w[t, i * n3 + k] = c
-    u, v, w = (_exact_matrix(a, f"factor {name}", source) for a, name in zip((u, v, w), "uvw"))
-    return _build(n, u, v, w, ring, source, verify)
+    from .formats import CONVENTIONS, _short
+
+    def listed_sizes(conv):
+        """Sizes n for ``conv``: given, or each the largest index that lands on it, plus one."""
+        if n is not None:
+            return tuple(int(x) for x in n)
+        dims = conv.listed_shapes((0, 1, 2))        # which size each listed row / column index runs over
+        top = [0, 0, 0]
+        for _, fs in forms:
+            for f, (dr, dc) in zip(fs, dims):
+                for x, y in f:
+                    top[dr] = max(top[dr], x + 1)
+                    top[dc] = max(top[dc], y + 1)
+        return tuple(top)
+
+    def factors(conv):
+        """The factors (output convention) of the listed variables read in ``conv``, or a reason."""
+        sizes = listed_sizes(conv)
+        shapes = conv.listed_shapes(sizes)
+        r = len(forms)
+        listed = [np.zeros((r, *sh), dtype=object) for sh in shapes]
+        for t, (lineno, fs) in enumerate(forms):
+            for f, letter, arr, (rows, cols) in zip(fs, "abc", listed, shapes):
+                for (x, y), c in f.items():
+                    if not (x < rows and y < cols):
+                        return sizes, None, (f"{source}, line {lineno}: uses {letter}{x + 1}{y + 1}, "
+                                             f"outside sizes {sizes}")
+                    arr[t, x, y] = c
+        u, v, w = conv.to_output(*listed)
+        return sizes, [_exact_matrix(a, f"factor {name}", source) for a, name in zip((u, v, w), "uvw")], None
+
+    if not verify and ring is not None:
+        conv = CONVENTIONS[0]
+        sizes, mats, why = factors(conv)
+        if mats is None:
+            raise ValueError(why)
+        scheme = _build(sizes, *mats, ring, source, verify)
+        return (scheme, f"{conv.name} (assumed, not verified)") if with_convention else scheme
+    reasons = []
+    for conv in CONVENTIONS:
+        sizes, mats, why = factors(conv)
+        if mats is not None:
+            scheme, why = _build_candidates(sizes, *mats, ring)
+            if scheme is not None:
+                return (scheme, conv.name) if with_convention else scheme
+        reasons.append(f"{conv.name}: {why if not reasons else _short(why)}")
+    raise ValueError(f"{source}: the scheme verifies in no convention ({'; '.join(reasons)})")
 
 
 def _drop_surplus_parentheses(line: str) -> str:
@@ -802,11 +833,12 @@ def _check_index(ok: bool, source: str, lineno: int, var: str, n) -> None:
         raise ValueError(f"{source}, line {lineno}: uses {var}, outside sizes {n}")
 
 
-def load_terms(path, n=None, ring=None, *, verify: bool = True, repair: bool = False) -> Scheme:
+def load_terms(path, n=None, ring=None, *, verify: bool = True, repair: bool = False,
+               with_convention: bool = False):
     """Read a one-product-per-line file (e.g. Kauers-Moosbauer ``.exp``); see :func:`parse_terms`."""
     path = Path(path)
     return parse_terms(path.read_text(encoding="utf-8"), n=n, ring=ring, source=str(path), verify=verify,
-                       repair=repair)
+                       repair=repair, with_convention=with_convention)
 
 
 def _fmt_coef_term(c, name: str) -> str:
@@ -936,24 +968,30 @@ def _int_matrix(rows: list, cols: int) -> np.ndarray | None:
     return arr if arr.dtype == np.int64 and arr.shape == (len(rows), cols) else None
 
 
-def load_cyclic_json(path, ring=None, *, verify: bool = True) -> Scheme:
-    """Read a JSON scheme with ``n``, ``u``, ``v``, ``w`` (rows per product) in the cyclic convention.
+def load_cyclic_json(path, ring=None, *, verify: bool = True, with_convention: bool = False):
+    """Read a JSON scheme with ``n``, ``u``, ``v``, ``w`` (rows per product), the database's full JSON.
 
-    This is the format of Perminov's FastMatrixMultiplication repository
-    (``w[r][k*n1 + i]`` is the coefficient of product r in output (i, k));
-    entries may be ints, ``"p/q"`` strings or floats (read as
-    :func:`float_to_rational`). A ``z2: true`` field means the scheme is over
-    F2, used when ``ring`` is not given.
+    This is the format of Perminov's FastMatrixMultiplication repository, in
+    the cyclic convention (``w[r][k*n1 + i]`` is the coefficient of product r
+    in output (i, k)). That convention is tried first, then the others of
+    :data:`~linalg_lab.schemes.formats.CONVENTIONS` (``w[r][i*n3 + k]``;
+    every matrix flattened column by column), and the first under which the
+    scheme verifies exactly is kept; a file that verifies in none is refused
+    with the reason for each. Entries may be ints, ``"p/q"`` strings or floats
+    (read as :func:`float_to_rational`). A ``z2: true`` field means the scheme
+    is over F2, used when ``ring`` is not given. With ``ring`` given,
+    ``verify=False`` skips the check and assumes the cyclic convention;
+    ``with_convention`` returns ``(scheme, convention)``.
     """
     path = Path(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno}") from None
-    return _cyclic_json(data, path, ring, verify)
+    return _cyclic_json(data, path, ring, verify, with_convention)
 
 
-def _cyclic_json(data, path: Path, ring=None, verify: bool = True) -> Scheme:
+def _cyclic_json(data, path: Path, ring=None, verify: bool = True, with_convention: bool = False):
     """:func:`load_cyclic_json` on the parsed JSON ``data`` of the file ``path``."""
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a JSON object, got {type(data).__name__}")
@@ -980,7 +1018,17 @@ def _cyclic_json(data, path: Path, ring=None, verify: bool = True) -> Scheme:
         mats.append(_exact_matrix(arr, f"field '{key}'", str(path)))
     if "m" in data and int(data["m"]) != len(mats[0]):
         raise ValueError(f"{path}: field 'm' is {data['m']} but 'u' has {len(mats[0])} rows")
-    if ring is None and data.get("z2") is True:
+    z2 = ring is None and data.get("z2") is True
+    if z2:
         ring = "F2"
     u, v, w = mats
-    return _build(n, u, v, _cyclic_to_output(w, n1, n3), ring, str(path), verify)
+    if not verify and ring is not None:
+        scheme = _build(n, u, v, _cyclic_to_output(w, n1, n3), ring, str(path), verify)
+        return (scheme, "cyclic (assumed, not verified)") if with_convention else scheme
+    from .formats import _resolve
+
+    def listed(layout, shapes):
+        return tuple(x.reshape(len(x), *sh) for x, sh in zip(mats, shapes))
+
+    found = _resolve(listed, ring, str(path), z2, sizes=n, layouts=[None])
+    return found if with_convention else found[0]
