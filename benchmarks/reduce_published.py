@@ -9,6 +9,13 @@ the same U, V, W)::
 
     flock /tmp/linalg-lab-bench.lock taskset -c 0 python benchmarks/reduce_published.py DIR/*_reduced.json --restarts 256
 
+On 2x4x5 rank 33 (his 112) 256 passes per side left ours at 113; 4096
+reach 112 for every seed tried (0-4), as do passes bounded by time, which
+:func:`reduce_additions` shares between the three sides::
+
+    python benchmarks/reduce_published.py DIR/2x4x5_m33_cr112_cn184_ZT_reduced.json --restarts 4096 --seed 0
+    python benchmarks/reduce_published.py DIR/2x4x5_m33_cr112_cn184_ZT_reduced.json --restarts 1000000 --time-limit 15
+
 The files are not part of this repository; fetch them into a temporary folder.
 Columns: format, rank, his naive count (ours of the expanded scheme), his
 reduced count (as written in the file; 'check' is our recount of his

@@ -637,7 +637,10 @@ def reduce_additions(scheme: Scheme, *, restarts: int = 32, time_limit: float | 
         Pair-elimination passes per side (the first deterministic greedy, the
         others randomised); default 32.
     time_limit : float, optional
-        Seconds: passes and sandwich steps stop when it runs out (at least one pass runs).
+        Seconds: passes and sandwich steps stop when it runs out (at least one
+        pass per side runs). The time left for the passes is shared between
+        the three sides: each gets an equal part of what the sides before it
+        left (with ``restarts`` large, the limit decides the passes).
     rng : None, int, SeedSequence or Generator
     sandwiches : int
         Steps of a walk over the scheme's sandwich orbit (``gg`` over ZT,
@@ -691,9 +694,12 @@ def reduce_additions(scheme: Scheme, *, restarts: int = 32, time_limit: float | 
 
 
 def _program(scheme, g, restarts, deadline, slack) -> StraightLineProgram:
+    """The three sides reduced in turn; a deadline is shared out: each side gets an equal part of what is left."""
     nU, nV, nW = scheme.dims
     R = scheme.rank
-    u = _linear_program(scheme.u, nU, g, restarts, deadline, slack)
-    v = _linear_program(scheme.v, nV, g, restarts, deadline, slack)
-    w = _linear_program(np.asarray(scheme.w, dtype=object).T, R, g, restarts, deadline, slack)
-    return StraightLineProgram(scheme, u, v, w)
+    sides = []
+    for k, (matrix, inputs) in enumerate(((scheme.u, nU), (scheme.v, nV),
+                                          (np.asarray(scheme.w, dtype=object).T, R))):
+        part = None if deadline is None else time.perf_counter() + (deadline - time.perf_counter()) / (3 - k)
+        sides.append(_linear_program(matrix, inputs, g, restarts, part, slack))
+    return StraightLineProgram(scheme, *sides)
