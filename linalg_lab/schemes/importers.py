@@ -828,11 +828,6 @@ def _drop_surplus_parentheses(line: str) -> str:
     return line
 
 
-def _check_index(ok: bool, source: str, lineno: int, var: str, n) -> None:
-    if not ok:
-        raise ValueError(f"{source}, line {lineno}: uses {var}, outside sizes {n}")
-
-
 def load_terms(path, n=None, ring=None, *, verify: bool = True, repair: bool = False,
                with_convention: bool = False):
     """Read a one-product-per-line file (e.g. Kauers-Moosbauer ``.exp``); see :func:`parse_terms`."""
