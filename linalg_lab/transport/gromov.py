@@ -531,6 +531,10 @@ def partial_gromov_wasserstein(C1, C2, p, q, m=None, nb_dummies=1, G0=None, thre
             V = lp.solve(M)
         if V is None:
             V = _Vertex.from_dense(dense(M))
+            if it == 0 and uniform and lp.tree is not None:
+                # the first cost was not rounded as POT rounds it (A is the rank-one product): the dense vertex
+                # can be one of two near-tied ones, the tree simplex from it returns the optimal one
+                V = lp.solve(M) or V
         B = products(V)
         rd, cd = V.row_sums() - r, V.col_sums() - c
         lin, quad, sq = _gk.line_terms(M, A, B, G, V.indptr, V.indices, V.data)

@@ -224,6 +224,21 @@ def test_tree_path_same_value_as_pot(monkeypatch, sizes):
     assert len(starts) == (5 if n == nt else 0)
 
 
+def test_failed_monge_start_falls_back_to_the_dense_first_step(monkeypatch):
+    """Should the Monge start fail, the first step is POT's dense solve, made optimal by the tree simplex."""
+    from linalg_lab.transport import gromov
+
+    monkeypatch.setattr(gromov, "_TREE_MIN_SIZE", 0)
+    monkeypatch.setattr(gromov, "_monge_start", lambda *a: None)
+    C1, C2 = _clouds(60, 60, 3)
+    p = q = ot.unif(60)
+    value, log = T.partial_gromov_wasserstein2(C1, C2, p, q, m=0.61, log=True)
+    ref = _pot("partial_gromov_wasserstein2", C1, C2, p, q, m=0.61, log=True)
+    assert log["lp_solves"] >= log["n_iter"]  # the first step's vertex went through the tree simplex too
+    assert value == pytest.approx(float(ref[0]), rel=1e-9)
+    np.testing.assert_allclose(log["T"], ref[1]["T"], atol=1e-12)
+
+
 def test_unconverged_frank_wolfe_warns_and_says_so():
     C1, C2 = _clouds(20, 18, 5)
     p, q = ot.unif(20), ot.unif(18)
