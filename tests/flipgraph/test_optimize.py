@@ -15,12 +15,13 @@ from linalg_lab.schemes import additive_complexity, gl_action, load_scheme, naiv
 
 
 @settings(max_examples=6, deadline=None)
-@given(ring=st.sampled_from(["F2", "F3", "ZT"]), seed=st.integers(0, 2**32 - 1))
-def test_minimiser_is_exact_and_never_worse(ring, seed):
+@given(ring=st.sampled_from(["F2", "F3", "ZT"]), method=st.sampled_from(["walk", "plateau"]),
+       seed=st.integers(0, 2**32 - 1))
+def test_minimiser_is_exact_and_never_worse(ring, method, seed):
     w = Walker(naive_scheme("gg", "3x3x3", ring), seed)
     w.walk(20_000, plateau=2_000, margin=3)            # a scheme with room to improve
     start = w.scheme()
-    res = optimize_additions(start, time_limit=None, max_flips=40_000, rng=seed, chunk=2_000)
+    res = optimize_additions(start, time_limit=None, max_flips=40_000, rng=seed, chunk=2_000, method=method)
     s = res.scheme
     assert s.verify() and s.ring == start.ring and s.rank <= start.rank
     assert res.before == additive_complexity(start) and res.after == additive_complexity(s)
@@ -167,3 +168,96 @@ def test_anneal_reduced_finds_winograd_and_checks_arguments():
         anneal_additions(strassen_scheme("ZT"), max_steps=10, temperature=(2.0, 1.0))
     with pytest.raises(ValueError, match="method"):
         optimize_additions(strassen_scheme("ZT"), max_flips=10, method="sa")
+
+
+# ------------------------------------------------------------------ the plateau walk (excursions through rank R + 1)
+import itertools  # noqa: E402
+
+from linalg_lab.flipgraph.optimize import plateau_additions  # noqa: E402
+
+
+def _ternary(s):
+    return all(np.abs(np.asarray(a)).max(initial=0) <= 1 for a in s.factors)
+
+
+@settings(max_examples=8, deadline=None)
+@given(ring=st.sampled_from(["F2", "F3", "ZT"]), fmt=st.sampled_from(["2x2x2", "2x2x3", "2x3x3"]),
+       walk=st.sampled_from([None, "own"]), pool=st.integers(1, 3), slack=st.integers(0, 3),
+       seed=st.integers(0, 2**32 - 1))
+def test_plateau_walk_is_exact_never_worse_and_counts_right(ring, fmt, walk, pool, slack, seed):
+    w = Walker(naive_scheme("gg", fmt, ring), seed)
+    w.walk(5_000, plateau=1_000, margin=3)                 # some scheme of a low rank, with room to improve
+    start = w.scheme()
+    seen = []
+    res = plateau_additions(start, time_limit=None, max_flips=60_000, rng=seed, pool=pool, slack=slack, polish=500,
+                            walk_ring=ring if walk == "own" else None,
+                            on_improve=lambda s, c: seen.append((s, c)))
+    s = res.scheme
+    assert s.verify() and s.ring == start.ring and s.n == start.n
+    assert res.before == additive_complexity(start) and res.after == additive_complexity(s)
+    assert (s.rank, res.after) <= (start.rank, res.before)
+    if ring == "ZT":
+        assert _ternary(s)
+    # every checkpoint handed out was exact, over the start's ring, and strictly better than the one before
+    keys = [(start.rank, res.before)] + [(t.rank, c) for t, c in seen]
+    assert all(t.verify() and t.ring == start.ring and c == additive_complexity(t) for t, c in seen)
+    assert all(b < a for a, b in itertools.pairwise(keys))
+    if seen:
+        assert seen[-1][0] == s
+    st_ = res.stats
+    assert st_["returns"] <= st_["excursions"] and st_["improvements"] == len(seen)
+    assert res.provenance()["additions"] == res.after
+
+
+def test_plateau_walk_brings_a_sandwiched_strassen_back_to_18():
+    # Strassen's scheme has no two terms sharing a factor: no flip at rank 7; a sandwiched copy costs more
+    s = random_sandwich(strassen_scheme("ZT"), np.random.default_rng(3), 10)
+    assert additive_complexity(s) > 18
+    res = plateau_additions(s, time_limit=None, max_flips=200_000, rng=1)
+    assert res.after == 18 and res.scheme.rank == 7 and res.scheme.ring is Ring.ZT and res.scheme.verify()
+    assert res.stats["returns"] > 0
+
+
+def test_plateau_walk_goes_below_the_flips_and_sandwiches_at_rank_r():
+    # a 3x3x3 rank-23 Z_T scheme of the search: the walk at rank 23 (method="walk") stops at 107 additions with this
+    # budget, the excursions through rank 24 (over F2, sign-lifted) go lower with the same budget
+    start = search("gg", "3x3x3", "ZT", target_rank=23, rng=1, workers=1).best
+    plain = optimize_additions(start, time_limit=None, max_flips=300_000, rng=0, method="walk")
+    res = optimize_additions(start, time_limit=None, max_flips=300_000, rng=0)          # the plateau walk
+    assert res.scheme.rank == 23 and res.scheme.ring is Ring.ZT and res.scheme.verify() and _ternary(res.scheme)
+    assert res.after < plain.after <= res.before
+    assert res.stats["returns"] > 0 and res.stats["lifts"] >= res.stats["improvements"] > 0
+
+
+def test_plateau_walk_drops_what_does_not_lift():
+    # with a sign search of one decision nothing lifts unless propagation alone settles it: never a wrong scheme
+    s = random_sandwich(strassen_scheme("ZT"), np.random.default_rng(3), 10)
+    res = plateau_additions(s, time_limit=None, max_flips=50_000, rng=2, lift_nodes=1)
+    assert res.scheme.verify() and res.scheme.ring is Ring.ZT and res.after == additive_complexity(res.scheme)
+    assert res.stats["lifts"] == res.stats["improvements"] + res.stats["lift_failures"]
+    assert res.after <= res.before
+
+
+def test_plateau_walk_errors():
+    s = strassen_scheme("ZT")
+    with pytest.raises(ValueError, match="time_limit, max_flips"):
+        plateau_additions(s, time_limit=None)
+    with pytest.raises(ValueError, match="walk_ring"):
+        plateau_additions(s, max_flips=10, walk_ring="F3")
+    with pytest.raises(ValueError, match="walk_ring"):
+        plateau_additions(strassen_scheme("F2"), max_flips=10, walk_ring="ZT")
+    with pytest.raises(ValueError, match="F2, F3 or ZT"):
+        plateau_additions(naive_scheme("gg", "2x2x2", "Q"), max_flips=10)
+    with pytest.raises(ValueError, match="margin"):
+        plateau_additions(s, max_flips=10, margin=0)
+    with pytest.raises(TypeError, match="scheme"):
+        plateau_additions("s", max_flips=10)
+
+
+@pytest.mark.parametrize("name,published", [("gg-2x5x5-r40-ZT.json", 273), ("gg-5x5x5-r93-ZT.json", 843)])
+def test_catalogue_naive_counts_stay_at_or_below_perminovs(name, published):
+    # the plateau walk's schemes in the catalogue (docs/results/schemes.md, naive counts): exact, ternary, cheaper
+    from pathlib import Path
+    s = load_scheme(Path(__file__).resolve().parents[2] / "schemes" / "gg" / name)
+    assert s.ring is Ring.ZT and s.verify() and _ternary(s)
+    assert additive_complexity(s) <= published
