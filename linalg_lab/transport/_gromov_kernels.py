@@ -343,6 +343,18 @@ def _find(uf, x):
 
 
 @njit(cache=True, nogil=True)
+def _join(uf, ai, aj, k, i, j, S):
+    """Arc (row i, column j) as tree arc number ``k`` when it joins two components (nodes i and S + j) and the
+    tree still lacks arcs; the new number of arcs."""
+    ri, rj = _find(uf, i), _find(uf, S + j)
+    if ri != rj and k < ai.size:
+        uf[ri] = rj
+        ai[k], aj[k] = i, j
+        k += 1
+    return k
+
+
+@njit(cache=True, nogil=True)
 def tree_from_plan(V, a, b, n, nt, floor, via_row):
     """A basis tree holding the support of the plan ``V`` (real block; one dummy row and / or column at most,
     their flows read off the masses), completed by zero-flow arcs, with its flows recomputed from the masses.
@@ -366,60 +378,32 @@ def tree_from_plan(V, a, b, n, nt, floor, via_row):
             if x > floor:
                 rows[i] += x
                 cols[j] += x
-                ri, rj = _find(uf, i), _find(uf, S + j)
-                if ri != rj and k < N - 1:
-                    uf[ri] = rj
-                    ai[k], aj[k] = i, j
-                    k += 1
+                k = _join(uf, ai, aj, k, i, j, S)
     if kc == 1:
         for i in range(n):
             if a[i] - rows[i] > floor:
-                ri, rj = _find(uf, i), _find(uf, S + nt)
-                if ri != rj and k < N - 1:
-                    uf[ri] = rj
-                    ai[k], aj[k] = i, nt
-                    k += 1
+                k = _join(uf, ai, aj, k, i, nt, S)
     if kr == 1:
         for j in range(nt):
             if b[j] - cols[j] > floor:
-                ri, rj = _find(uf, n), _find(uf, S + j)
-                if ri != rj and k < N - 1:
-                    uf[ri] = rj
-                    ai[k], aj[k] = n, j
-                    k += 1
+                k = _join(uf, ai, aj, k, n, j, S)
     # zero-flow arcs joining the remaining components (a spanning tree needs N - 1 arcs): through a dummy first
     if via_row and kr == 1:
         for j in range(nt):
-            ri, rj = _find(uf, n), _find(uf, S + j)
-            if ri != rj and k < N - 1:
-                uf[ri] = rj
-                ai[k], aj[k] = n, j
-                k += 1
+            k = _join(uf, ai, aj, k, n, j, S)
     if kc == 1:
         for i in range(n):
-            ri, rj = _find(uf, i), _find(uf, S + nt)
-            if ri != rj and k < N - 1:
-                uf[ri] = rj
-                ai[k], aj[k] = i, nt
-                k += 1
+            k = _join(uf, ai, aj, k, i, nt, S)
     if kr == 1:
         for j in range(nt):
-            ri, rj = _find(uf, n), _find(uf, S + j)
-            if ri != rj and k < N - 1:
-                uf[ri] = rj
-                ai[k], aj[k] = n, j
-                k += 1
+            k = _join(uf, ai, aj, k, n, j, S)
     for i in range(S):
         if k == N - 1:
             break
         for j in range(T):
-            ri, rj = _find(uf, i), _find(uf, S + j)
-            if ri != rj:
-                uf[ri] = rj
-                ai[k], aj[k] = i, j
-                k += 1
-                if k == N - 1:
-                    break
+            k = _join(uf, ai, aj, k, i, j, S)
+            if k == N - 1:
+                break
     return tree_from_arcs(ai, aj, a, b)
 
 
