@@ -176,6 +176,19 @@ def test_nested_fast_and_general_agree(ring, seed, forced):
     assert scheme_to_json(fast) == scheme_to_json(general)
 
 
+def _nested_both_ways(text):
+    """``parse_nested(text)`` by the fast reader and by the general one: ("ok", result) or ("error", message)."""
+    def run():
+        try:
+            return "ok", parse_nested(text, with_convention=True)
+        except ValueError as exc:
+            return "error", str(exc)
+    fast = run()
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(formats, "_nested_arrays", lambda text: None)
+        return fast, run()
+
+
 @pytest.mark.parametrize("text", [
     "{{{{1/2}}, {{1}}, {{2}}}}",                              # a fraction
     "{{{{4/2}}, {{1}}, {{1/2}}}}",                            # one that is an integer
@@ -189,15 +202,9 @@ def test_nested_fast_and_general_agree(ring, seed, forced):
     "{{{{1}}, {{1}}, {{1}}}, {{{1, 0}}, {{1}}, {{1}}}}",       # products of different shapes
     "{{{{99999999999999999999}}, {{1}}, {{1}}}}",
 ])
-def test_nested_edge_cases_fast_and_general_agree(monkeypatch, text):
-    def run():
-        try:
-            return "ok", parse_nested(text, with_convention=True)
-        except ValueError as exc:
-            return "error", str(exc)
-    fast = run()
-    monkeypatch.setattr(formats, "_nested_arrays", lambda text: None)
-    assert fast == run()
+def test_nested_edge_cases_fast_and_general_agree(text):
+    fast, general = _nested_both_ways(text)
+    assert fast == general
 
 
 @settings(max_examples=300, deadline=None)
@@ -213,16 +220,8 @@ def test_nested_corrupted_texts_fast_and_general_agree(base, edits):
         k = where % (len(text) + 1)
         text = {0: text[:k] + what + text[k + 1:], 1: text[:k] + what + text[k:], 2: text[:k] + text[k + 1:],
                 3: text[:k] + what + what + text[k:]}[how]
-
-    def run():
-        try:
-            return "ok", parse_nested(text, with_convention=True)
-        except ValueError as exc:
-            return "error", str(exc)
-    fast = run()
-    with pytest.MonkeyPatch.context() as m:
-        m.setattr(formats, "_nested_arrays", lambda text: None)
-        assert fast == run()
+    fast, general = _nested_both_ways(text)
+    assert fast == general
 
 
 @settings(max_examples=15, deadline=None)
