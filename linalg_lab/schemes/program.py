@@ -433,7 +433,6 @@ class StraightLineProgram:
     def to_reduced_json(self) -> str:
         """Perminov's reduced JSON (``w`` rows in his cyclic order for ``gg``), plus ``format`` and ``tensor``."""
         s = self.scheme
-        n1, _, n3 = s.n
         order = _cyclic_order(s) if s.code == "gg" else list(range(s.dims[2]))
         wrows = [self.w.rows[g] for g in order]
         z2 = s.ring is Ring.F2
@@ -532,7 +531,7 @@ def program_from_reduced_json(data, *, ring=None, source: str = "<reduced json>"
                                                         for k in n)):
         raise ValueError(f"{source}: 'n': expected three sizes [n1, n2, n3], got {n!r}")
     m = data.get("m")
-    n1, n2, n3 = n
+    n1, _, n3 = n
     code = data.get("tensor", "gg")
     try:
         nu, nv, nw = tensor_code(code, tuple(n)).dims

@@ -1,6 +1,7 @@
 """The per-walker progress both coordinators share (flipgraph.tracker.WalkerTracker)."""
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from linalg_lab.flipgraph.tracker import WalkerTracker
 from linalg_lab.schemes import strassen_scheme
