@@ -23,7 +23,7 @@ from .executor import RunState, StepReport, StepRequest, keeps
 from .formats import MOVE_KINDS, canonical, format_label, format_moves, known_target
 from .pool import Format, checked
 from .run_setup import lifted_to
-from .stints import F2_STINTS, STINT, STINT_KINDS, Stints
+from .stints import F2_STINTS, STINT_FIRST, STINT_KINDS, Stints
 from .symmetric import SymmetricWalker, fresh_start
 from .tracker import WalkerTracker
 from .walker import Walker
@@ -73,8 +73,9 @@ class MetaCoordinator(RunState):
         ``follow`` per step while behind it.
 
     Stints take at most a quarter of the walkers (at least one) at a time
-    while hopping pays, all but one once it stopped paying, each for up to
-    ``STINT`` flips; which (kind, format) a stint walks is chosen by
+    while hopping pays, three quarters (rounded up) once it stopped paying,
+    each until it walked its (kind, format) pair's length without an
+    improvement (doubled after each stint of the pair without one); which (kind, format) a stint walks is chosen by
     :class:`~.stints.StintScheduler` (improvements per flip, distance to the
     known rank, what gave each format its best).
     """
@@ -226,8 +227,8 @@ class MetaCoordinator(RunState):
     def _receive_stint(self, i: int, rep: StepReport) -> StepRequest | None:
         """Walker ``i`` walks a stint: offer what beats the format's best (an F2 walk's schemes lifted),
         start again after ``path_limit`` flips without progress, at an unliftable target or, with
-        probability ``follow`` (stays only), while behind the format's best; leave after ``STINT``
-        flips or once the format is at its known rank."""
+        probability ``follow`` (stays only), while behind the format's best; leave after the pair's
+        stint length without an improvement (:meth:`.Stints.over`) or once the format is at its known rank."""
         kind, f = self.stints.of[i]
         walk = self.stints.settings[(kind, f)]
         if rep.best is not None:
@@ -240,7 +241,7 @@ class MetaCoordinator(RunState):
             else:
                 found = rep.best
             if found is not None and self.offer_and_spread(canonical(found), verified=True):
-                self.stints.wins[i] += 1
+                self.stints.won(i, rep.total_flips)
         self.track.progress(i, rep.best_rank, rep.total_flips)
         if self.done(f) or self.stints.over(i, rep.total_flips):
             self._meta(i, rep, forced=True)
@@ -307,7 +308,7 @@ class MetaCoordinator(RunState):
                 open_stint = self.stints.open_pairs(self.done, self.flips) if self.stints.of[i] is None else []
                 if not open_stint or all(self.done(g) for g in self.stints.formats[kind]):
                     continue
-                kind, g = self.scheduler.choose(open_stint, self._gap(), STINT)
+                kind, g = self.scheduler.choose(open_stint, self._gap(), STINT_FIRST)
                 self._enter_stint(i, kind, g, rep)
                 with self._lock:
                     self.taken[str(kind)] += 1

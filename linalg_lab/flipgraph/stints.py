@@ -17,9 +17,18 @@ weighted by
 
 It also sets the stint *slots* (walkers that may walk stints at once): a
 quarter of the walkers (at least one) while hopping between formats pays;
-all of them but one (at least one) once the hopping walkers made no
+three quarters of them, rounded up, once the hopping walkers made no
 improvement for ``max(patience, F)`` flips, ``F`` being the flips of the run
-at their last improvement: when hopping stops paying, the compute goes deep.
+at their last improvement: when hopping stops paying, the compute goes deep
+(both of two walkers).
+
+How long a stint walks is set per (kind, format) pair (:class:`Stints`): its
+first stint ends after :data:`STINT_FIRST` flips without an improvement of
+the format's best (an improvement starts the count again), and each stint of
+the pair that ends without one doubles the next one's length, up to
+:data:`STINT_MAX`. Short first stints let the scheduler try every pair
+early (a descent on 3x4x4 Z_T reaches 38 within a minute); a pair that
+needs deep walks gets them after a few stints without a win.
 
 Examples
 --------
@@ -28,6 +37,8 @@ Examples
 1
 >>> s.slots(flips=500)          # the hopping walkers made nothing in 500 flips
 3
+>>> StintScheduler(walkers=2, patience=100).slots(flips=500)
+2
 >>> pairs = [("descent", (3, 4, 4)), ("symmetric", (4, 4, 4))]
 >>> gap = {(3, 4, 4): 0.0, (4, 4, 4): 0.1}      # 4x4x4 is 10% above its known rank
 >>> s.choose(pairs, gap, stint=1000), s.choose(pairs, gap, stint=1000)     # each once, the farthest first
@@ -56,9 +67,12 @@ from .settings import SearchSettings, mode_for
 STINT_KINDS = ("symmetric", "lift", "descent", "stay")
 #: Stints walked over F2 (their schemes are lifted to the ring).
 F2_STINTS = ("symmetric", "lift")
-#: Flips a walker spends in one stint before it takes a meta move again (a few minutes: the
-#: symmetric F2 walk takes 5x5x5 to 93 in a median of about 3 walker-minutes).
-STINT = 3_000_000_000
+#: Flips without an improvement after which a pair's first stint ends (about half a minute of one
+#: walker over Z_T); each stint of the pair that ends without one doubles the next one's length.
+STINT_FIRST = 1 << 28
+#: The longest stint: flips without an improvement (several minutes; the symmetric F2 walk takes
+#: 5x5x5 to 93 in a median of about 3 walker-minutes).
+STINT_MAX = 1 << 33
 #: Flips of the whole run without an improvement by a hopping walker before stints take every slot but one.
 PATIENCE = 1 << 31
 
@@ -97,7 +111,7 @@ class StintScheduler:
     def slots(self, flips: int) -> int:
         """How many walkers may walk stints now (``flips``: the run's flips so far)."""
         quiet = flips - self.last_hop_win > max(self.patience, self.last_hop_win)
-        return max(1, self.walkers - 1) if quiet else max(1, self.walkers // 4)
+        return max(1, self.walkers - self.walkers // 4) if quiet else max(1, self.walkers // 4)
 
     def hop_improved(self, fmt, flips: int) -> None:
         """A hopping walker (a meta move or a walk over the ring) improved ``fmt`` at ``flips``."""
@@ -163,9 +177,12 @@ class Stints:
         (kind, format) -> its walk settings.
     of : list
         Per walker its (kind, format), or None while it hops.
-    since, wins : list of int
-        Per walker: its flip counter when the stint began, the improvements the stint made (what it
-        already reported is in the coordinator's :class:`~.tracker.WalkerTracker`).
+    since, last, wins : list of int
+        Per walker: its flip counter when the stint began and at its last improvement (or its
+        beginning), the improvements the stint made (what it already reported is in the
+        coordinator's :class:`~.tracker.WalkerTracker`).
+    length : dict
+        (kind, format) -> flips without an improvement that end its next stint.
     scheduler : StintScheduler
     """
 
@@ -186,7 +203,9 @@ class Stints:
         self.settings.update({("stay", f): settings for f in self.formats["stay"]})
         self.of: list = [None] * walkers
         self.since = [0] * walkers
+        self.last = [0] * walkers
         self.wins = [0] * walkers
+        self.length = {pair: STINT_FIRST for pair in self.settings}
         self.scheduler = StintScheduler(walkers)
 
     def open_pairs(self, done, flips: int) -> list:
@@ -200,19 +219,27 @@ class Stints:
         """Walker ``i`` walks ``kind`` on ``f`` from a new start, its flip counter at ``flips``
         (a new start within its stint keeps the stint's beginning and wins)."""
         if self.of[i] is None:
-            self.since[i] = flips
+            self.since[i] = self.last[i] = flips
             self.wins[i] = 0
         self.of[i] = (kind, f)
 
+    def won(self, i: int, flips: int) -> None:
+        """Walker ``i``'s stint improved its format's best at its flip counter ``flips``."""
+        self.wins[i] += 1
+        self.last[i] = flips
+
     def end(self, i: int, flips: int) -> None:
-        """Walker ``i`` leaves its stint at its flip counter ``flips``: the scheduler records it."""
-        kind, f = self.of[i]
-        self.scheduler.record(kind, f, flips - self.since[i], self.wins[i])
+        """Walker ``i`` leaves its stint at its flip counter ``flips``: the scheduler records it, and
+        a stint without an improvement doubles the pair's next one."""
+        pair = self.of[i]
+        self.scheduler.record(*pair, flips - self.since[i], self.wins[i])
+        if self.wins[i] == 0:
+            self.length[pair] = min(2 * self.length[pair], STINT_MAX)
         self.of[i] = None
 
     def over(self, i: int, flips: int) -> bool:
-        """Whether walker ``i``'s stint has walked its :data:`STINT` flips."""
-        return flips - self.since[i] > STINT
+        """Whether walker ``i``'s stint has walked its pair's length without an improvement."""
+        return flips - self.last[i] > self.length[self.of[i]]
 
 
-__all__ = ["F2_STINTS", "PATIENCE", "STINT", "STINT_KINDS", "StintScheduler", "Stints"]
+__all__ = ["F2_STINTS", "PATIENCE", "STINT_FIRST", "STINT_KINDS", "STINT_MAX", "StintScheduler", "Stints"]

@@ -186,11 +186,36 @@ def test_stint_slots_open_up_when_hopping_stops_paying():
 
     s = StintScheduler(walkers=8, patience=1000)
     assert s.slots(500) == 2                       # a quarter while hopping pays
-    assert s.slots(5000) == 7                      # all but one once it stopped
+    assert s.slots(5000) == 6                      # three quarters once it stopped
     s.hop_improved((2, 3, 3), 5000)
     assert s.slots(5500) == 2
-    assert s.slots(10_001) == 7                    # patience: max(1000, flips at the last hop improvement)
-    assert StintScheduler(walkers=2, patience=10).slots(100) == 1
+    assert s.slots(10_001) == 6                    # patience: max(1000, flips at the last hop improvement)
+    assert StintScheduler(walkers=2, patience=10).slots(100) == 2       # both of two walkers
+
+
+def test_a_pair_s_stints_double_while_they_win_nothing_and_an_improvement_extends_one():
+    from linalg_lab.flipgraph.settings import SearchSettings
+    from linalg_lab.flipgraph.stints import STINT_FIRST, STINT_MAX, Stints
+
+    st = Stints({(3, 4, 4): 38, (3, 3, 3): 23}, "ZT", SearchSettings.resolve(), 2, descents=True)
+    pair = ("descent", (3, 4, 4))
+    st.begin(0, *pair, flips=1000)
+    assert not st.over(0, 1000 + STINT_FIRST) and st.over(0, 1001 + STINT_FIRST)
+    st.won(0, 1000 + STINT_FIRST)                               # an improvement: the count starts again
+    assert not st.over(0, 1000 + 2 * STINT_FIRST)
+    st.end(0, 1000 + 3 * STINT_FIRST)
+    assert st.length[pair] == STINT_FIRST                       # it won: the next stint is as long
+    lengths = []
+    for _ in range(12):                                          # stints without an improvement
+        st.begin(1, *pair, flips=0)
+        assert st.over(1, st.length[pair] + 1)
+        st.end(1, st.length[pair] + 1)
+        lengths.append(st.length[pair])
+    assert lengths[:3] == [2 * STINT_FIRST, 4 * STINT_FIRST, 8 * STINT_FIRST]
+    assert max(lengths) == lengths[-1] == STINT_MAX
+    assert st.length[("descent", (3, 3, 3))] == STINT_FIRST     # other pairs keep theirs
+    assert st.scheduler.summary()["descent 3x4x4"] == {"stints": 13, "flips": 3 * STINT_FIRST + sum(
+        [STINT_FIRST] + lengths[:-1]) + 12, "wins": 1}
 
 
 def test_the_stint_scheduler_prefers_far_formats_and_what_made_their_best():
