@@ -74,10 +74,12 @@ class MetaCoordinator(RunState):
 
     Stints take at most a quarter of the walkers (at least one) at a time
     while hopping pays, three quarters (rounded up) once it stopped paying,
-    each until it walked its (kind, format) pair's length without an
-    improvement (doubled after each stint of the pair without one); which (kind, format) a stint walks is chosen by
-    :class:`~.stints.StintScheduler` (improvements per flip, distance to the
-    known rank, what gave each format its best).
+    each until it walked its (kind, format) pair's length without progress
+    (a new low of the stint or an improvement of the format; the length is
+    doubled after each stint of the pair that did not improve it); which
+    (kind, format) a stint walks is chosen by :class:`~.stints.StintScheduler`
+    (improvements per flip, distance to the known rank, what gave each format
+    its best).
     """
 
     def __init__(self, formats, ring, pool, settings, rngs, *, meta_probability, time_limit, on_improve=None,
@@ -228,7 +230,7 @@ class MetaCoordinator(RunState):
         """Walker ``i`` walks a stint: offer what beats the format's best (an F2 walk's schemes lifted),
         start again after ``path_limit`` flips without progress, at an unliftable target or, with
         probability ``follow`` (stays only), while behind the format's best; leave after the pair's
-        stint length without an improvement (:meth:`.Stints.over`) or once the format is at its known rank."""
+        stint length without progress (:meth:`.Stints.over`) or once the format is at its known rank."""
         kind, f = self.stints.of[i]
         walk = self.stints.settings[(kind, f)]
         if rep.best is not None:
@@ -243,6 +245,7 @@ class MetaCoordinator(RunState):
             if found is not None and self.offer_and_spread(canonical(found), verified=True):
                 self.stints.won(i, rep.total_flips)
         self.track.progress(i, rep.best_rank, rep.total_flips)
+        self.stints.reached(i, rep.best_rank, rep.total_flips)
         if self.done(f) or self.stints.over(i, rep.total_flips):
             self._meta(i, rep, forced=True)
             if self.stints.of[i] is not None:           # nothing open elsewhere: a walk over the ring on its own format

@@ -28,10 +28,11 @@ stored schemes:
 
 These stints take at most a quarter of the walkers at a time while hopping
 between formats improves bests (three quarters, rounded up, once it
-stopped). A stint ends after its (kind, format) pair's length without an
-improvement of the format: half a minute at first
+stopped). A stint ends after its (kind, format) pair's length without
+progress (a rank below the stint's earlier ones, or an improvement of the
+format): half a minute at first
 (:data:`~.stints.STINT_FIRST` flips), doubled after each stint of the pair
-that improved nothing, up to several minutes (:data:`~.stints.STINT_MAX`).
+that did not improve the format, up to several minutes (:data:`~.stints.STINT_MAX`).
 Which (kind, format) a stint walks is chosen by
 :class:`~.stints.StintScheduler`: the autopilot's bandit over improvements per
 flip, each pair weighted by its format's distance to the known rank and by

@@ -203,6 +203,9 @@ def test_a_pair_s_stints_double_while_they_win_nothing_and_an_improvement_extend
     assert not st.over(0, 1000 + STINT_FIRST) and st.over(0, 1001 + STINT_FIRST)
     st.won(0, 1000 + STINT_FIRST)                               # an improvement: the count starts again
     assert not st.over(0, 1000 + 2 * STINT_FIRST)
+    st.reached(0, 45, 1000 + 2 * STINT_FIRST)                   # a new low of the stint: progress too
+    st.reached(0, 45, 1000 + 3 * STINT_FIRST)                   # the same rank again: none
+    assert not st.over(0, 1000 + 3 * STINT_FIRST) and st.over(0, 1001 + 3 * STINT_FIRST)
     st.end(0, 1000 + 3 * STINT_FIRST)
     assert st.length[pair] == STINT_FIRST                       # it won: the next stint is as long
     lengths = []
