@@ -73,7 +73,7 @@ class MetaCoordinator(RunState):
         ``follow`` per step while behind it.
 
     Stints take at most a quarter of the walkers (at least one) at a time
-    while hopping pays, three quarters (rounded up) once it stopped paying,
+    while hopping pays, all but one once it stopped paying,
     each until it walked its (kind, format) pair's length without progress
     (a new low of the stint or an improvement of the format; the length is
     doubled after each stint of the pair that did not improve it); which
@@ -370,6 +370,12 @@ class MetaTable:
         lines = [f"meta {coord.ring}: {coord.seconds:7.1f} s, {coord.flips:,} flips, "
                  f"{done}/{len(coord.formats)} at the known rank (ours/known, * reached)"]
         lines += ["  ".join(cells[k:k + 5]) for k in range(0, len(cells), 5)]
+        st = coord.stints
+        if any(st.formats.values()):
+            now = ", ".join("hop" if p is None else f"{p[0]} {format_label(p[1])}" for p in st.of)
+            played = coord.scheduler.summary().values()
+            lines.append(f"  walkers now: {now}; stints ended {sum(v['stints'] for v in played)}, "
+                         f"{sum(v['wins'] for v in played)} improvements")
         print("\n".join(lines), file=sys.stderr, flush=True)
 
 

@@ -27,7 +27,7 @@ stored schemes:
   deep: these stints do.
 
 These stints take at most a quarter of the walkers at a time while hopping
-between formats improves bests (three quarters, rounded up, once it
+between formats improves bests (all walkers but one, at least one, once it
 stopped). A stint ends after its (kind, format) pair's length without
 progress (a rank below the stint's earlier ones, or an improvement of the
 format): half a minute at first
@@ -136,7 +136,7 @@ class MetaSearchResult:
         return {"ring": self.ring, "formats": len(self.best), "matched": self.matched,
                 "seconds": round(self.seconds, 3), "seconds_total": round(self.seconds_total, 3),
                 "flips": self.flips, "stopped": self.stopped, "moves": dict(self.moves), "lifted": self.lifted,
-                "table": [list(row) for row in self.table()]}
+                "stints": self.stints, "table": [list(row) for row in self.table()]}
 
 
 # ----------------------------------------------------------------------------- checkpoint

@@ -186,11 +186,11 @@ def test_stint_slots_open_up_when_hopping_stops_paying():
 
     s = StintScheduler(walkers=8, patience=1000)
     assert s.slots(500) == 2                       # a quarter while hopping pays
-    assert s.slots(5000) == 6                      # three quarters once it stopped
+    assert s.slots(5000) == 7                      # all but one once it stopped
     s.hop_improved((2, 3, 3), 5000)
     assert s.slots(5500) == 2
-    assert s.slots(10_001) == 6                    # patience: max(1000, flips at the last hop improvement)
-    assert StintScheduler(walkers=2, patience=10).slots(100) == 2       # both of two walkers
+    assert s.slots(10_001) == 7                    # patience: max(1000, flips at the last hop improvement)
+    assert StintScheduler(walkers=2, patience=10).slots(100) == 1       # one walker always hops
 
 
 def test_a_pair_s_stints_double_while_they_win_nothing_and_an_improvement_extends_one():
