@@ -76,7 +76,7 @@ class MetaCoordinator(RunState):
     while hopping pays, all but one once it stopped paying,
     each until it walked its (kind, format) pair's length without progress
     (a new low of the stint or an improvement of the format; the length is
-    doubled after each stint of the pair that did not improve it); which
+    doubled after each stint of the pair); which
     (kind, format) a stint walks is chosen by :class:`~.stints.StintScheduler`
     (improvements per flip, distance to the known rank, what gave each format
     its best).

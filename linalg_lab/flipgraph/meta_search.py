@@ -30,9 +30,9 @@ These stints take at most a quarter of the walkers at a time while hopping
 between formats improves bests (all walkers but one, at least one, once it
 stopped). A stint ends after its (kind, format) pair's length without
 progress (a rank below the stint's earlier ones, or an improvement of the
-format): half a minute at first
-(:data:`~.stints.STINT_FIRST` flips), doubled after each stint of the pair
-that did not improve the format, up to several minutes (:data:`~.stints.STINT_MAX`).
+format): several seconds at first (:data:`~.stints.STINT_FIRST` flips),
+doubled after each stint of the pair, up to several minutes
+(:data:`~.stints.STINT_MAX`).
 Which (kind, format) a stint walks is chosen by
 :class:`~.stints.StintScheduler`: the autopilot's bandit over improvements per
 flip, each pair weighted by its format's distance to the known rank and by

@@ -29,11 +29,11 @@ How long a stint walks is set per (kind, format) pair (:class:`Stints`): its
 first stint ends after :data:`STINT_FIRST` flips without progress (a rank
 below every rank the stint reached before, over all its restarts, or an
 improvement of the format's best: either starts the count again), and each
-stint of the pair that ends without improving the format doubles the next
-one's length, up to :data:`STINT_MAX`. A deep walk that keeps descending (the
-symmetric F2 walk on 5x5x5, from rank 125 to 93 over minutes) so walks on. Short first stints let the scheduler try every pair
-early (a descent on 3x4x4 Z_T reaches 38 within a minute); a pair that
-needs deep walks gets them after a few stints without a win.
+stint of the pair doubles the next one's length, up to :data:`STINT_MAX`.
+Short first stints try every pair within the first minutes (a walk that
+keeps descending walks on); the bandit sends the walkers back to the pairs
+that improved their formats, each time for twice as long (the symmetric F2
+walk on 5x5x5 needs about 3 walker-minutes of restarts for 93).
 
 Examples
 --------
@@ -70,9 +70,9 @@ from .settings import SearchSettings, mode_for
 STINT_KINDS = ("symmetric", "lift", "descent", "stay")
 #: Stints walked over F2 (their schemes are lifted to the ring).
 F2_STINTS = ("symmetric", "lift")
-#: Flips without an improvement after which a pair's first stint ends (about half a minute of one
-#: walker over Z_T); each stint of the pair that ends without one doubles the next one's length.
-STINT_FIRST = 1 << 28
+#: Flips without progress after which a pair's first stint ends (several seconds of one walker);
+#: each stint of the pair doubles the next one's length.
+STINT_FIRST = 1 << 26
 #: The longest stint: flips without an improvement (several minutes; the symmetric F2 walk takes
 #: 5x5x5 to 93 in a median of about 3 walker-minutes).
 STINT_MAX = 1 << 33
@@ -242,11 +242,10 @@ class Stints:
 
     def end(self, i: int, flips: int) -> None:
         """Walker ``i`` leaves its stint at its flip counter ``flips``: the scheduler records it, and
-        a stint without an improvement doubles the pair's next one."""
+        the pair's next stint is twice as long."""
         pair = self.of[i]
         self.scheduler.record(*pair, flips - self.since[i], self.wins[i])
-        if self.wins[i] == 0:
-            self.length[pair] = min(2 * self.length[pair], STINT_MAX)
+        self.length[pair] = min(2 * self.length[pair], STINT_MAX)
         self.of[i] = None
 
     def over(self, i: int, flips: int) -> bool:

@@ -207,9 +207,8 @@ def test_a_pair_s_stints_double_while_they_win_nothing_and_an_improvement_extend
     st.reached(0, 45, 1000 + 3 * STINT_FIRST)                   # the same rank again: none
     assert not st.over(0, 1000 + 3 * STINT_FIRST) and st.over(0, 1001 + 3 * STINT_FIRST)
     st.end(0, 1000 + 3 * STINT_FIRST)
-    assert st.length[pair] == STINT_FIRST                       # it won: the next stint is as long
-    lengths = []
-    for _ in range(12):                                          # stints without an improvement
+    lengths = [st.length[pair]]
+    for _ in range(20):                                          # each stint of the pair doubles the next
         st.begin(1, *pair, flips=0)
         assert st.over(1, st.length[pair] + 1)
         st.end(1, st.length[pair] + 1)
@@ -217,8 +216,8 @@ def test_a_pair_s_stints_double_while_they_win_nothing_and_an_improvement_extend
     assert lengths[:3] == [2 * STINT_FIRST, 4 * STINT_FIRST, 8 * STINT_FIRST]
     assert max(lengths) == lengths[-1] == STINT_MAX
     assert st.length[("descent", (3, 3, 3))] == STINT_FIRST     # other pairs keep theirs
-    assert st.scheduler.summary()["descent 3x4x4"] == {"stints": 13, "flips": 3 * STINT_FIRST + sum(
-        [STINT_FIRST] + lengths[:-1]) + 12, "wins": 1}
+    assert st.scheduler.summary()["descent 3x4x4"] == {"stints": 21, "flips": 3 * STINT_FIRST + sum(
+        lengths[:-1]) + 20, "wins": 1}
 
 
 def test_the_stint_scheduler_prefers_far_formats_and_what_made_their_best():
