@@ -111,10 +111,16 @@ class FormatMove:
     axis: int               # project / extend / merge: the dimension
     result: tuple           # sorted format
 
-    def apply(self, pool, key, rng) -> Scheme:
-        """The result from the schemes ``pool.pick(key(format), rng)`` (a :class:`~.pool.SchemePool`), sorted."""
+    def apply(self, pool, key, rng, lowest: bool = False) -> Scheme:
+        """The result from the schemes ``pool.pick(key(format), rng)`` (a :class:`~.pool.SchemePool`), sorted.
+
+        A projection drops a random slice of its axis, or with ``lowest`` the slice that leaves the
+        lowest rank (the catalogue's 5x5x5 rank 93 projects to 4x5x5 at 83 to 86 by the slice)."""
         schemes = [permute(pool.pick(key(f), rng), o) for f, o in self.sources]
-        if self.kind == "project":
+        if self.kind == "project" and lowest:
+            s = min((project(schemes[0], self.axis, i) for i in range(schemes[0].n[self.axis])),
+                    key=lambda t: t.rank)
+        elif self.kind == "project":
             s = project(schemes[0], self.axis, int(rng.integers(schemes[0].n[self.axis])))
         elif self.kind == "extend":
             s = extend(schemes[0], self.axis)

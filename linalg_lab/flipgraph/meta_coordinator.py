@@ -165,7 +165,8 @@ class MetaCoordinator(RunState):
 
     def offer_and_spread(self, scheme: Scheme, verified: bool) -> bool:
         """:meth:`offer`; on a new best, offer at once what every meta move from it gives (and so on,
-        up to ``SPREAD_LIMIT`` moves): Strassen's 7 makes 2x2x4 rank 14 and 4x4x4 rank 49 without a walk."""
+        up to ``SPREAD_LIMIT`` moves; a projection drops the slice that leaves the lowest rank):
+        Strassen's 7 makes 2x2x4 rank 14 and 4x4x4 rank 49 without a walk."""
         if not self.offer(scheme, verified):
             return False
         queue, tried = [tuple(scheme.n)], 0
@@ -175,7 +176,7 @@ class MetaCoordinator(RunState):
                 if self.done(m.result) or tried >= SPREAD_LIMIT:
                     continue
                 tried += 1
-                s = m.apply(self.pool, self.key, self.spread_rng)
+                s = m.apply(self.pool, self.key, self.spread_rng, lowest=True)
                 if s.rank < self.best_rank(m.result) and self.offer(checked(s), verified=True):
                     queue.append(m.result)
         return True

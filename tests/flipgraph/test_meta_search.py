@@ -75,6 +75,24 @@ def test_every_meta_move_gives_its_format_and_rank_rule():
     assert prod and prod[0].apply(pool, key, rng).rank == 49           # Strassen x Strassen
 
 
+def test_the_lowest_projection_drops_the_slice_that_leaves_the_fewest_terms():
+    from pathlib import Path
+
+    from linalg_lab.schemes.meta_moves import project
+
+    s = canonical(load_scheme(Path(__file__).parents[2] / "schemes" / "gg" / "gg-5x5x5-r93-ZT.json"))
+    pool = SchemePool(1)
+    pool.offer(s, verified=True)
+    key = lambda f: ("gg", f, s.ring)      # noqa: E731
+    lowest = min(project(s, a, i).rank for a in range(3) for i in range(5))
+    moves = [m for m in format_moves([(4, 5, 5), (5, 5, 5)])["project"] if m.result == (4, 5, 5)]
+    rng = np.random.default_rng(0)
+    best = [m.apply(pool, key, rng, lowest=True) for m in moves]
+    randomly = [m.apply(pool, key, rng).rank for m in moves for _ in range(5)]
+    assert all(b.verify() and tuple(b.n) == (4, 5, 5) for b in best)
+    assert min(b.rank for b in best) == lowest <= min(randomly) and max(randomly) > lowest
+
+
 def test_symmetric_walks_lift_square_formats_to_zt():
     # 4x4x4 alone: no product move inside the targets, so 49 comes from a symmetric F2 walk lifted to Z_T
     # (no descents: with two workers the one stint slot would be theirs for minutes whenever they take it first)
