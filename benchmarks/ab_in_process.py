@@ -4,8 +4,8 @@ Usage:  python benchmarks/ab_in_process.py REV [--rounds 6] [--seeds 3] [--secon
 
 ``ab_search_loop.py`` runs each measurement in a fresh process; there, one and the same walk's rate
 swings by a quarter between processes (code and data placement, the machine's other tenants), which
-hides a few percent. Here the package at git revision ``REV`` is extracted into a temporary folder
-under another name (``linalg_lab_base``: the package imports itself only relatively) and both
+hides a few percent. Here the package at git revision ``REV`` is extracted (once, under
+``~/.cache/linalg-lab/ab/``) under another name (``linalg_lab_base``: the package imports itself only relatively) and both
 ``search`` functions run in this one process, alternating every measurement, so both see the same
 placement of the interpreter and the same load over time. Each measurement is the user's call,
 ``search("gg", sizes, ring, target_rank=T, time_limit=S, seed=seed, workers=1)`` (compilation done
@@ -30,11 +30,18 @@ ROWS = [("3x3x3", "F2", 15), ("3x3x3", "F3", 15), ("4x4x4", "F2", 40)]
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def extract(rev: str, folder: str) -> str:
-    """The package at ``rev`` as ``folder/linalg_lab_base``."""
-    archive = subprocess.run(["git", "-C", HERE, "archive", rev, "linalg_lab"], capture_output=True, check=True).stdout
-    subprocess.run(["tar", "-x", "-C", folder], input=archive, check=True)
-    shutil.move(os.path.join(folder, "linalg_lab"), os.path.join(folder, "linalg_lab_base"))
+def extract(rev: str) -> str:
+    """A folder holding the package at ``rev`` as ``linalg_lab_base`` (kept under ~/.cache, so numba's
+    cache of its kernels, keyed by their files' paths, serves the next run)."""
+    sha = subprocess.run(["git", "-C", HERE, "rev-parse", rev], capture_output=True, text=True, check=True).stdout.strip()
+    folder = os.path.join(os.path.expanduser("~"), ".cache", "linalg-lab", "ab", sha)
+    if not os.path.isdir(os.path.join(folder, "linalg_lab_base")):
+        tmp = tempfile.mkdtemp(dir=os.path.dirname(folder) if os.path.isdir(os.path.dirname(folder)) else None)
+        archive = subprocess.run(["git", "-C", HERE, "archive", sha, "linalg_lab"], capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+        os.makedirs(folder, exist_ok=True)
+        shutil.move(os.path.join(tmp, "linalg_lab"), os.path.join(folder, "linalg_lab_base"))
+        shutil.rmtree(tmp)
     return folder
 
 
@@ -51,29 +58,29 @@ def main(argv=None) -> int:
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--rows", nargs="*", default=None, help="e.g. 4x4x4-F2 (default: all)")
     args = ap.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        sys.path.insert(0, extract(args.rev, tmp))
-        base = importlib.import_module("linalg_lab_base.flipgraph").search
-        new = importlib.import_module("linalg_lab.flipgraph").search
-        print(f"base {args.rev} from {tmp}, new {HERE}; pid {os.getpid()}, {args.seconds} s per measurement")
-        print(f"{'row':<12} {'base flips/s':>14} {'new flips/s':>14} {'new/base':>9}   per seed")
-        for sizes, ring, target in ROWS:
-            if args.rows and f"{sizes}-{ring}" not in args.rows:
-                continue
-            for f in (base, new):                  # compile (or load from the cache) outside the measurement
-                rate(f, sizes, ring, target, 0.5, 0)
-            bases, news, ratios = [], [], []
-            for seed in range(1, args.seeds + 1):
-                b, n = [], []
-                for k in range(args.rounds):
-                    pair = [(b, base), (n, new)] if k % 2 == 0 else [(n, new), (b, base)]
-                    for out, f in pair:
-                        out.append(rate(f, sizes, ring, target, args.seconds, seed))
-                bases.append(statistics.median(b))
-                news.append(statistics.median(n))
-                ratios.append(news[-1] / bases[-1])
-            print(f"{sizes + ' ' + ring:<12} {statistics.median(bases):>14.4e} {statistics.median(news):>14.4e} "
-                  f"{statistics.median(ratios):>9.3f}   {' '.join(f'{r:.3f}' for r in ratios)}", flush=True)
+    folder = extract(args.rev)
+    sys.path.insert(0, folder)
+    base = importlib.import_module("linalg_lab_base.flipgraph").search
+    new = importlib.import_module("linalg_lab.flipgraph").search
+    print(f"base {args.rev} from {folder}, new {HERE}; pid {os.getpid()}, {args.seconds} s per measurement")
+    print(f"{'row':<12} {'base flips/s':>14} {'new flips/s':>14} {'new/base':>9}   per seed")
+    for sizes, ring, target in ROWS:
+        if args.rows and f"{sizes}-{ring}" not in args.rows:
+            continue
+        for f in (base, new):                  # compile (or load from the cache) outside the measurement
+            rate(f, sizes, ring, target, 0.5, 0)
+        bases, news, ratios = [], [], []
+        for seed in range(1, args.seeds + 1):
+            b, n = [], []
+            for k in range(args.rounds):
+                pair = [(b, base), (n, new)] if k % 2 == 0 else [(n, new), (b, base)]
+                for out, f in pair:
+                    out.append(rate(f, sizes, ring, target, args.seconds, seed))
+            bases.append(statistics.median(b))
+            news.append(statistics.median(n))
+            ratios.append(news[-1] / bases[-1])
+        print(f"{sizes + ' ' + ring:<12} {statistics.median(bases):>14.4e} {statistics.median(news):>14.4e} "
+              f"{statistics.median(ratios):>9.3f}   {' '.join(f'{r:.3f}' for r in ratios)}", flush=True)
     return 0
 
 
