@@ -8,7 +8,7 @@ hides a few percent. Here the package at git revision ``REV`` is extracted (once
 ``~/.cache/linalg-lab/ab/``) under another name (``linalg_lab_base``: the package imports itself only relatively) and both
 ``search`` functions run in this one process, alternating every measurement, so both see the same
 placement of the interpreter and the same load over time. Each measurement is the user's call,
-``search("gg", sizes, ring, target_rank=T, time_limit=S, seed=seed, workers=1)`` (compilation done
+``search("gg", sizes, ring, target_rank=T, time_limit=S, rng=seed, workers=1)`` (compilation done
 beforehand), and its rate is ``flips / seconds`` of the result. Run it pinned to one core
 (``taskset -c 0``) and repeat it in a few processes: the per-process medians of new / base are the
 figure. Prints per row the medians over rounds and seeds and the ratio new / base.
@@ -46,7 +46,9 @@ def extract(rev: str) -> str:
 
 
 def rate(search, sizes, ring, target, seconds, seed) -> float:
-    res = search("gg", sizes, ring, target_rank=target, time_limit=seconds, seed=seed, workers=1)
+    # the seed keyword of 77038e7 is rng= now (seed= still works there, with a deprecation warning)
+    key = "seed" if search.__module__.startswith("linalg_lab_base") else "rng"
+    res = search("gg", sizes, ring, target_rank=target, time_limit=seconds, workers=1, **{key: seed})
     return res.flips / res.seconds
 
 
