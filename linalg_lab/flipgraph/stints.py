@@ -22,8 +22,8 @@ improvement for ``max(patience, F)`` flips, ``F`` being the flips of the run
 at their last improvement: when hopping stops paying, the compute goes deep.
 One walker always hops: in 2..5 over Z_T (2 walkers, seed 0) both walkers in
 stints once hopping had been quiet for 90 s left 2x3x5, 2x4x4, 2x4x5 and
-3x3x5 above their ranks at 350 s, which hopping reaches in the same run with
-one walker.
+3x3x5 above their ranks at 350 s; with one walker always hopping, the same
+run had all four by 290 s.
 
 How long a stint walks is set per (kind, format) pair (:class:`Stints`): its
 first stint ends after :data:`STINT_FIRST` flips without progress (a rank
