@@ -185,7 +185,7 @@ class Stints:
         beginning), the lowest rank the stint reached, the improvements of the format it made
         (what it already reported is in the coordinator's :class:`~.tracker.WalkerTracker`).
     length : dict
-        (kind, format) -> flips without an improvement that end its next stint.
+        (kind, format) -> flips without progress that end its next stint.
     scheduler : StintScheduler
     """
 
