@@ -1,6 +1,7 @@
 """A/B of the search loop with both checkouts in one process: flips per second of ``search()``, interleaved.
 
 Usage:  python benchmarks/ab_in_process.py REV [--rounds 6] [--seeds 3] [--seconds 4] [--rows 4x4x4-F2 ...]
+                                               [--neighbour CPU]
 
 ``ab_search_loop.py`` runs each measurement in a fresh process; there, one and the same walk's rate
 swings by a quarter between processes (code and data placement, the machine's other tenants), which
@@ -12,6 +13,10 @@ placement of the interpreter and the same load over time. Each measurement is th
 beforehand), and its rate is ``flips / seconds`` of the result. Run it pinned to one core
 (``taskset -c 0``) and repeat it in a few processes: the per-process medians of new / base are the
 figure. Prints per row the medians over rounds and seeds and the ratio new / base.
+
+``--neighbour CPU`` runs a memory-heavy job on that CPU for the whole run (random read-modify-writes
+of a 48 MB array, numpy only): the load a shared machine's other tenants put on the caches and the
+memory bus. A kernel whose rate drops under it more than the base's does is what this shows.
 """
 
 from __future__ import annotations
@@ -25,6 +30,15 @@ import subprocess
 import sys
 import tempfile
 import time
+
+NEIGHBOUR = """
+import numpy as np
+a = np.zeros(6 << 20, dtype=np.int64)        # 48 MB: far beyond the caches
+rng = np.random.default_rng(0)
+while True:
+    i = rng.integers(0, a.size, 1 << 16)
+    a[i] += 1
+"""
 
 ROWS = [("3x3x3", "F2", 15), ("3x3x3", "F3", 15), ("4x4x4", "F2", 40)]
 HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -59,12 +73,27 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--rows", nargs="*", default=None, help="e.g. 4x4x4-F2 (default: all)")
+    ap.add_argument("--neighbour", type=int, default=None, metavar="CPU",
+                    help="run a memory-heavy job pinned to this CPU during the measurement")
     args = ap.parse_args(argv)
+    neighbour = None
+    if args.neighbour is not None:
+        neighbour = subprocess.Popen(["taskset", "-c", str(args.neighbour), sys.executable, "-c", NEIGHBOUR])
+    try:
+        return measure(args)
+    finally:
+        if neighbour is not None:
+            neighbour.kill()
+            neighbour.wait()
+
+
+def measure(args) -> int:
     folder = extract(args.rev)
     sys.path.insert(0, folder)
     base = importlib.import_module("linalg_lab_base.flipgraph").search
     new = importlib.import_module("linalg_lab.flipgraph").search
-    print(f"base {args.rev} from {folder}, new {HERE}; pid {os.getpid()}, {args.seconds} s per measurement")
+    print(f"base {args.rev} from {folder}, new {HERE}; pid {os.getpid()}, {args.seconds} s per measurement"
+          + ("" if args.neighbour is None else f"; memory-heavy neighbour on CPU {args.neighbour}"))
     print(f"{'row':<12} {'base flips/s':>14} {'new flips/s':>14} {'new/base':>9}   per seed")
     for sizes, ring, target in ROWS:
         if args.rows and f"{sizes}-{ring}" not in args.rows:

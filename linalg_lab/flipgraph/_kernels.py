@@ -731,8 +731,40 @@ def _walk(st, ring, sym):
 
 @kernel(cache=True, _nrt=False, nogil=True)
 def walk(st):
-    """Random walk on ``st`` (see :func:`_walk`); returns the number of flips done in this call."""
+    """Random walk on ``st`` (see :func:`_walk`); returns the number of flips done in this call.
+
+    One body for every ring and both layouts, the ring and layout read at run time (the GPU batch and
+    the symmetric walks use it); :func:`walk_for` gives the CPU's general walks their own copies."""
     return _walk(st, st.meta[M_RING], st.meta[M_SYM])
+
+
+# The general walk compiled once per ring, the ring a compile-time constant: each copy holds only its
+# ring's move bodies. The shared body (all rings, both layouts) is a third larger in machine code, and
+# measured 0.80-0.86 of the old kernel's flip rate while a memory-heavy job ran on the other core
+# (0.96-0.98 without it); docs/results/flipgraph.md has the A/B.
+@kernel(cache=True, _nrt=False, nogil=True)
+def walk_f2(st):
+    """:func:`walk` of a general walk over F2."""
+    return _walk(st, RING_F2, False)
+
+
+@kernel(cache=True, _nrt=False, nogil=True)
+def walk_f3(st):
+    """:func:`walk` of a general walk over F3."""
+    return _walk(st, RING_F3, False)
+
+
+@kernel(cache=True, _nrt=False, nogil=True)
+def walk_zt(st):
+    """:func:`walk` of a general walk over Z_T."""
+    return _walk(st, RING_ZT, False)
+
+
+def walk_for(ring_code: int, symmetric: bool):
+    """The walk kernel for a walk over ring ``ring_code`` (general or cyclic-symmetric layout)."""
+    if symmetric:
+        return walk
+    return (walk_f2, walk_f3, walk_zt)[(RING_F2, RING_F3, RING_ZT).index(ring_code)]
 
 
 # --------------------------------------------------------------------- cost walk

@@ -29,7 +29,7 @@ from .._targets import cuda_status
 from ..validation import check_bool, check_choice, check_int
 from . import _kernels as K
 from .executor import Executor, prepare, report, walk_options, wants_current
-from .state import (P_MARGIN, P_MAX_FLIPS, P_PLATEAU, P_SPLIT, P_STOP_AT_DROP, P_TARGET, WalkerState, select)
+from .state import (M_RING, M_SYM, P_MARGIN, P_MAX_FLIPS, P_PLATEAU, P_SPLIT, P_STOP_AT_DROP, P_TARGET, WalkerState, select)
 
 
 def use_gpu(device, executor=None) -> bool:
@@ -89,7 +89,8 @@ def walk_batch(batch: WalkerState) -> np.ndarray:
     n = batch.F.shape[0]
     done = np.zeros(n, dtype=np.int64)
     for i in range(n):
-        done[i] = K.walk(select(batch, i))
+        one = select(batch, i)
+        done[i] = K.walk_for(int(one.meta[M_RING]), bool(one.meta[M_SYM]))(one)
     return done
 
 

@@ -38,6 +38,7 @@ class KernelState:
                                 if self.ring is Ring.Z else ""))
         self.rng = np.random.default_rng(rng)
         self.ring_code = self.ring.code
+        self._walk = K.walk_for(self.ring_code, self.symmetric)
         hbits = max(7, int(np.ceil(np.log2(16 * per_table))))
         # Direct addressing (slot = the factor's words) skips hashing and probing;
         # worth it while the factor space is not much larger than a hash table.
@@ -69,7 +70,7 @@ class KernelState:
         """Run up to ``flips`` flips (:meth:`configure` takes the options; see
         :func:`linalg_lab.flipgraph._kernels.walk`); returns flips done."""
         self.configure(flips, **options)
-        return int(K.walk(self.st))
+        return int(self._walk(self.st))
 
     def _init(self, count: int) -> None:
         """Build the kernel state for ``count`` units in F/S, keeping the counters."""
