@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from .settings import SETTINGS
+from .settings import SETTINGS, whole_number
 
 EXIT_TARGET, EXIT_TIME, EXIT_INTERRUPT = 0, 3, 130
 #: What every --out means (README: output folders).
@@ -209,7 +209,8 @@ def register(sub) -> None:
                    help="where a stalled walker starts again: the pool of best schemes (default) or the start, "
                         "for independent descents (4x4x4 F2 -> 47)")
     for setting in SETTINGS:       # every walk setting, its help and defaults from one table
-        s.add_argument("--" + setting.name.replace("_", "-"), type=setting.kind, default=None, metavar=setting.metavar,
+        s.add_argument("--" + setting.name.replace("_", "-"), type=whole_number if setting.kind is int else setting.kind,
+                       default=None, metavar=setting.metavar,
                        help=f"{setting.help} (default {setting.describe_defaults()})")
     s.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"],
                    help="where the walks run: cuda = one GPU thread per walk (needs the cuda extra and an NVIDIA "

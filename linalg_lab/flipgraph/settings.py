@@ -22,6 +22,7 @@ Examples
 
 from __future__ import annotations
 
+import argparse
 from dataclasses import dataclass, fields
 
 from ..validation import check_int, check_real
@@ -64,6 +65,25 @@ def _fmt(x) -> str:
     if isinstance(x, int) and x >= 1_000_000:
         return f"{x:g}".replace("e+0", "e").replace("e+", "e")      # 50000000 -> 5e7
     return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def whole_number(text: str) -> int:
+    """A command-line count of flips: ``50000``, ``5e7`` or ``1_000_000`` (the help shows defaults as ``5e7``).
+
+    >>> whole_number("1e8"), whole_number("30000")
+    (100000000, 30000)
+    """
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value.is_integer():
+        raise argparse.ArgumentTypeError(f"expected a whole number such as 30000 or 5e7, got {text!r}")
+    return int(value)
 
 
 MODES = ("pool", "start", "C3", "C3-small")

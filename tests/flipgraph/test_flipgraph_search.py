@@ -157,12 +157,15 @@ def test_cli_search_writes_verified_files(tmp_path):
 def test_cli_search_walk_settings(tmp_path):
     # the deep-excursion settings of search/kg-3x3x3-F3.toml, from the command line
     r = run_cli("search", "kg", "3x3x3", "--ring", "F3", "--target-rank", "15", "--seed", "1", "--workers", "1",
-                "--plateau", "30000", "--margin", "8", "--path-limit", "100000000", "--quiet", "--out", str(tmp_path))
+                "--plateau", "30000", "--margin", "8", "--path-limit", "1e8", "--quiet", "--out", str(tmp_path))
     assert r.returncode == 0, r.stderr
     assert load_scheme(json.loads(r.stdout.strip().splitlines()[-1])["path"]).rank == 15
     r = run_cli("search", "kg", "3x3x3", "--ring", "F3", "--target-rank", "15", "--margin", "-1", "--quiet",
                 "--out", str(tmp_path))
     assert r.returncode == 2 and "margin" in r.stderr
+    r = run_cli("search", "kg", "3x3x3", "--ring", "F3", "--target-rank", "15", "--path-limit", "2.5e-1", "--quiet",
+                "--out", str(tmp_path))
+    assert r.returncode == 2 and "--path-limit" in r.stderr and "whole number" in r.stderr
     r = run_cli("search", "gg", "2x2x2", "--ring", "F2", "--target-rank", "7", "--restart", "start", "--quiet",
                 "--out", str(tmp_path))
     assert r.returncode == 0, r.stderr
