@@ -4,8 +4,9 @@ Layout, bottom up:
 
 - :mod:`.state`: the walker state layout (one definition, optional batch axis).
 - :mod:`._kernels`: the numba move bodies (flip, plus, merge, delete) and the
-  walk, shared by the general and the cyclic-symmetric walks; ring arithmetic
-  from :mod:`linalg_lab.fields.words`.
+  walk, shared by the general and the cyclic-symmetric walks (the CPU's general
+  walk compiled once per ring, the ring a constant); ring arithmetic from
+  :mod:`linalg_lab.fields.words`.
 - :mod:`.walker`, :mod:`.symmetric`: :class:`Walker` and :class:`SymmetricWalker`,
   one walk each, schemes in and out.
 - :mod:`.settings` (every default), :mod:`.restart` (restart policies),
