@@ -9,7 +9,9 @@ one *target* at a time:
 - the Z column: a flip-graph walk over F2 to the paper's Z rank, the scheme
   lifted to Z (:func:`linalg_lab.lifting.lift`: Hensel lifting, the sign search
   as last resort); an F2 scheme with no lift sends the next try to a walk over
-  Z_T (exact over Z as it is), then back to F2 with the next seed;
+  Z_T (exact over Z as it is), then back to F2 with the next seed. The F2 try
+  gets at most half the target's budget, so the Z_T walk has its turn even
+  when the F2 walk stalls above the rank;
 - the Q column, where the paper's Q rank is below its Z rank (those schemes need
   1/2): a walk over F3 to the Q rank, lifted to Q.
 
@@ -411,6 +413,20 @@ def _method(config: TableConfig, entry: dict, column: str, seconds: float, tries
             f"{tries} tr{'y' if tries == 1 else 'ies'}): {how}")
 
 
+def _try_limit(left: float, k: int, rings: int) -> float:
+    """Seconds for try ``k`` of a target with ``left`` seconds left and ``rings`` rings in its plan.
+
+    The first pass over the plan shares what is left evenly among the rings not tried yet, so that a
+    walk which stalls short of the rank (ss 4x4x4 over F2 at 33 for the whole 600 s) leaves the next
+    ring its turn; after that pass a try may take all that is left (a try that reaches the rank and
+    fails to lift ends early and passes the rest on).
+
+    >>> _try_limit(600.0, 0, 2), _try_limit(300.0, 1, 2), _try_limit(100.0, 2, 2)
+    (300.0, 300.0, 100.0)
+    """
+    return left / (rings - k) if k < rings else left
+
+
 class _Target:
     """Runs one target: tries (walk, lift) until the paper's rank is reached or the budget is spent."""
 
@@ -464,12 +480,14 @@ class _Target:
             if left < MIN_TRY:
                 break
             k = len(tries)
-            ring = PLAN[t.column][k % len(PLAN[t.column])]
+            plan = PLAN[t.column]
+            ring = plan[k % len(plan)]
             seed = self.c.seed + 1000 * k
             entry = {"ring": ring, "seed": seed}
             tries.append(entry)
             started = time.perf_counter()
-            res = search(t.code, t.n, ring, target_rank=t.rank, time_limit=left, rng=seed, workers=self.c.workers,
+            res = search(t.code, t.n, ring, target_rank=t.rank, time_limit=_try_limit(left, k, len(plan)),
+                         rng=seed, workers=self.c.workers,
                          progress=self.progress, on_tick=self.on_tick, tick=1.0)
             entry.update(rank=res.rank, walk_seconds=round(res.seconds, 3), flips=res.flips, stopped=res.stopped)
             lifted, message, lift_s = None, "", 0.0

@@ -129,6 +129,23 @@ def test_a_budget_run_out_keeps_its_best_and_a_later_find_replaces_only_that(tmp
     assert files == sorted([foreign.name, Path(rec["file"]).name])     # another's file is never touched
 
 
+def test_a_stalled_f2_walk_leaves_the_zt_walk_its_turn(tmp_path, monkeypatch):
+    calls = []
+
+    def stalls(code, sizes, ring, target_rank=None, time_limit=None, **kw):   # walks its whole limit, short of the rank
+        calls.append((ring, time_limit))
+        time.sleep(time_limit)
+        s = naive_scheme(code, sizes, ring)
+        return SearchResult(best=s, schemes=[s], target_rank=target_rank, target_reached=False, stopped="time")
+
+    cfg = _config(tmp_path, table__codes=["ss"], table__columns=["Z"])
+    monkeypatch.setattr(tc, "search", stalls)
+    res = run_table(cfg, base=tmp_path, progress=False, time_budget=1.6)
+    assert [ring for ring, _ in calls] == ["F2", "ZT"]
+    assert calls[0][1] == pytest.approx(0.8, abs=0.1) and calls[1][1] >= 0.6
+    assert res.records["ss-2x2x2-Z"]["status"] == "budget spent"
+
+
 def test_interrupt_keeps_what_was_found_and_stops(tmp_path, monkeypatch):
     real = tc.search
 
