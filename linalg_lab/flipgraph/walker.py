@@ -38,7 +38,6 @@ class KernelState:
                                 if self.ring is Ring.Z else ""))
         self.rng = np.random.default_rng(rng)
         self.ring_code = self.ring.code
-        self._walk = K.walk_for(self.ring_code, self.symmetric)
         hbits = max(7, int(np.ceil(np.log2(16 * per_table))))
         # Direct addressing (slot = the factor's words) skips hashing and probing;
         # worth it while the factor space is not much larger than a hash table.
@@ -70,7 +69,9 @@ class KernelState:
         """Run up to ``flips`` flips (:meth:`configure` takes the options; see
         :func:`linalg_lab.flipgraph._kernels.walk`); returns flips done."""
         self.configure(flips, **options)
-        return int(self._walk(self.st))
+        # looked up per call, not kept on the walker: a pickled dispatcher (a walker sent to a Dask
+        # worker) would be rebuilt there from its bytecode and compiled afresh, without numba's cache
+        return int(K.walk_for(self.ring_code, self.symmetric)(self.st))
 
     def _init(self, count: int) -> None:
         """Build the kernel state for ``count`` units in F/S, keeping the counters."""
