@@ -140,6 +140,8 @@ def test_a_stalled_f2_walk_leaves_the_zt_walk_its_turn(tmp_path, monkeypatch):
 
     cfg = _config(tmp_path, table__codes=["ss"], table__columns=["Z"])
     monkeypatch.setattr(tc, "search", stalls)
+    # no lift either: the budget rule alone decides (a first lift would compile its kernels in this budget)
+    monkeypatch.setattr(tc, "_to_column", lambda scheme, column, seed: (None, "no lift", 0.0))
     res = run_table(cfg, base=tmp_path, progress=False, time_budget=1.6)
     assert [ring for ring, _ in calls] == ["F2", "ZT"]
     assert calls[0][1] == pytest.approx(0.8, abs=0.1) and calls[1][1] >= 0.6
