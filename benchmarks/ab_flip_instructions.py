@@ -1,4 +1,4 @@
-"""A/B of the walk kernel by counted work per flip: instructions and simulated cache misses (valgrind).
+"""A/B of the walk kernel by counted work per flip: instructions, cache misses, branch mispredictions (valgrind).
 
 Usage:  python benchmarks/ab_flip_instructions.py BASE_DIR [NEW_DIR] [--flips 1000000] [--configs ...]
 
@@ -6,10 +6,11 @@ On this shared 2-core machine one and the same walk's flip rate swings by a
 quarter between processes, so wall-clock A/Bs of a few percent do not settle.
 Counted work does: each checkout walks the same walk (naive scheme, seed 0,
 200,000 flips of warm-up with plus transitions, then ``--flips`` flips without)
-under ``valgrind --tool=callgrind --cache-sim=yes``, instrumented only around
+under ``valgrind --tool=callgrind --cache-sim=yes --branch-sim=yes``, instrumented only around
 the counted flips (a tiny C helper issues callgrind's start/stop requests: nothing
 before them is instrumented, so the interpreter's start costs little time), and
-the table gives instructions, D1 and last-level misses per flip and the ratios
+the table gives instructions, D1 and last-level misses and (simulated) branch
+mispredictions per flip and the ratios
 new / base. The counts do not depend on the machine's load. Both checkouts are
 compiled for the same CPU (``NUMBA_CPU_NAME``, default ``x86-64-v3``: valgrind
 does not decode AVX-512) into their own numba cache, warmed natively first.
@@ -77,7 +78,7 @@ if vg: vg.stop()
 print("flips", r.flips, "state", r.rank)
 """
 
-FIELDS = ("Ir", "Dr", "Dw", "I1mr", "D1mr", "D1mw", "ILmr", "DLmr", "DLmw")
+FIELDS = ("Ir", "Dr", "Dw", "I1mr", "D1mr", "D1mw", "ILmr", "DLmr", "DLmw", "Bc", "Bcm", "Bi", "Bim")
 
 
 def counted(tree: Path, sizes: str, ring: str, flips: int, lib: Path, work: Path, env: dict, seed=None) -> dict:
@@ -85,6 +86,7 @@ def counted(tree: Path, sizes: str, ring: str, flips: int, lib: Path, work: Path
     probe = [PROBE] if seed is None else [SEARCH_PROBE]
     extra = [] if seed is None else [str(seed), "15" if sizes == "3x3x3" else "40"]
     cmd = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--collect-atstart=yes", "--cache-sim=yes",
+           "--branch-sim=yes",
            f"--callgrind-out-file={out}", sys.executable, "-c", *probe, sizes, ring, str(flips), str(lib), *extra]
     run = subprocess.run(cmd, capture_output=True, text=True, env=dict(env, PYTHONPATH=str(tree)), cwd=work, check=False)
     m = re.search(r"Collected : ([\d ]+)", run.stderr)
@@ -121,21 +123,22 @@ def main(argv=None) -> int:
             subprocess.run([sys.executable, "-c", PROBE, sizes, ring, "1000", "-"], check=True, cwd=work,
                            env=dict(env, PYTHONPATH=str(tree)), capture_output=True)
     print(f"base {trees[0]}\nnew  {trees[1]}\n{args.flips} counted flips per walk, NUMBA_CPU_NAME={args.cpu_name}")
-    print(f"{'walk':<14} {'':>5} {'instr/flip':>11} {'D1 miss/flip':>13} {'LL miss/flip':>13}  same walk")
+    print(f"{'walk':<14} {'':>5} {'instr/flip':>11} {'D1 miss/flip':>13} {'LL miss/flip':>13} {'mispred/flip':>13}  same walk")
     runs = [(cfg, None) for cfg in args.configs] if args.search is None else \
         [(cfg, seed) for cfg in args.configs for seed in args.search]
     for cfg, seed in runs:
         sizes, ring = cfg.split(":")
         got = [counted(t, sizes, ring, args.flips, lib, work, env, seed) for t in trees]
         per = [{k: c[k] / c["flips"] for k in ("Ir",)} |
-               {"D1": (c["D1mr"] + c["D1mw"]) / c["flips"], "LL": (c["DLmr"] + c["DLmw"]) / c["flips"]}
+               {"D1": (c["D1mr"] + c["D1mw"]) / c["flips"], "LL": (c["DLmr"] + c["DLmw"]) / c["flips"],
+                "BM": (c["Bcm"] + c["Bim"]) / c["flips"]}
                for c in got]
         same = got[0]["state"] == got[1]["state"] and got[0]["flips"] == got[1]["flips"]
         for label, p in zip(("base", "new"), per):
-            print(f"gg {sizes} {ring:<3} {label:>5} {p['Ir']:11.1f} {p['D1']:13.3f} {p['LL']:13.4f}"
+            print(f"gg {sizes} {ring:<3} {label:>5} {p['Ir']:11.1f} {p['D1']:13.3f} {p['LL']:13.4f} {p['BM']:13.3f}"
                   + ("" if seed is None else f"  seed {seed}"))
-        ratio = [per[1][k] / per[0][k] if per[0][k] else float("nan") for k in ("Ir", "D1", "LL")]
-        print(f"{'':<14} {'ratio':>5} {ratio[0]:11.3f} {ratio[1]:13.3f} {ratio[2]:13.3f}  {'-' if seed is not None else 'yes' if same else 'NO'}",
+        ratio = [per[1][k] / per[0][k] if per[0][k] else float("nan") for k in ("Ir", "D1", "LL", "BM")]
+        print(f"{'':<14} {'ratio':>5} {ratio[0]:11.3f} {ratio[1]:13.3f} {ratio[2]:13.3f} {ratio[3]:13.3f}  {'-' if seed is not None else 'yes' if same else 'NO'}",
               flush=True)
     return 0
 

@@ -246,7 +246,7 @@ class MetaCoordinator(RunState):
             if found is not None and self.offer_and_spread(canonical(found), verified=True):
                 self.stints.won(i, rep.total_flips)
         self.track.progress(i, rep.best_rank, rep.total_flips)
-        self.stints.reached(i, rep.best_rank, rep.total_flips)
+        self.stints.reached(i, rep.best_rank, rep.total_flips, self.best_rank(f))
         if self.done(f) or self.stints.over(i, rep.total_flips):
             self._meta(i, rep, forced=True)
             if self.stints.of[i] is not None:           # nothing open elsewhere: a walk over the ring on its own format
