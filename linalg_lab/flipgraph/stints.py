@@ -35,7 +35,9 @@ A stint that tied without improving is credited :data:`TIE_CREDIT` of an
 improvement in the bandit: improvements are rare, and a kind whose walks keep
 arriving at the format's best is the one whose next walk may go below it
 (3x4x4 over Z_T: descents from the naive scheme arrive at 39 again and again
-before one reaches 38).
+before one reaches 38). Only walks over the search's ring tie: an F2 walk
+whose schemes are lifted reaches the format's best rank over F2 far more
+often than a scheme there lifts.
 Short first stints try every pair within the first minutes (a walk that
 keeps descending walks on); the bandit sends the walkers back to the pairs
 that improved their formats, each time for twice as long (the symmetric F2
