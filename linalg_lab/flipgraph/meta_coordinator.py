@@ -246,9 +246,7 @@ class MetaCoordinator(RunState):
             if found is not None and self.offer_and_spread(canonical(found), verified=True):
                 self.stints.won(i, rep.total_flips)
         self.track.progress(i, rep.best_rank, rep.total_flips)
-        # a tie counts for walks over the ring only: an F2 walk gets to the format's best rank far more
-        # often than its schemes lift (a lifted 3x4x4 stint tied for 1.7e9 flips and held the slot)
-        self.stints.reached(i, rep.best_rank, rep.total_flips, None if kind in F2_STINTS else self.best_rank(f))
+        self.stints.reached(i, rep.best_rank, rep.total_flips)
         if self.done(f) or self.stints.over(i, rep.total_flips):
             self._meta(i, rep, forced=True)
             if self.stints.of[i] is not None:           # nothing open elsewhere: a walk over the ring on its own format

@@ -29,15 +29,14 @@ stored schemes:
 These stints take at most a quarter of the walkers at a time while hopping
 between formats improves bests (all walkers but one, at least one, once it
 stopped). A stint ends after its (kind, format) pair's length without
-progress (a rank below the stint's earlier ones, a new start that walks down
-to the format's best, or an improvement of the format): several seconds at first (:data:`~.stints.STINT_FIRST` flips),
+progress (a rank below the stint's earlier ones, or an improvement of the
+format): several seconds at first (:data:`~.stints.STINT_FIRST` flips),
 doubled after each stint of the pair, up to several minutes
 (:data:`~.stints.STINT_MAX`).
 Which (kind, format) a stint walks is chosen by
 :class:`~.stints.StintScheduler`: the autopilot's bandit over improvements per
-flip (a stint that tied its format's best counts half an improvement), each
-pair weighted by its format's distance to the known rank and by what gave the
-format its best.
+flip, each pair weighted by its format's distance to the known rank and by
+what gave the format its best.
 
 Only moves whose result is a target format are taken; the result is
 verified, offered to the pool and loaded as the walker's next start (a

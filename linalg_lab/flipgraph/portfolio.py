@@ -8,12 +8,10 @@ for a number of flips) and chooses the next stint by an upper confidence bound
 (UCB1, Auer, Cesa-Bianchi & Fischer 2002) on each strategy's improvements of
 the search's best rank per flip:
 
-    score(a) = w_a * (wins_a + credit_a + prior) / (flips_a / L) + c * sqrt(2 ln(N) / (flips_a / L))
+    score(a) = w_a * (wins_a + prior_a) / (flips_a / L) + c * sqrt(2 ln(N) / (flips_a / L))
 
 with ``L`` the current stint length (the scores are in "improvements per
-stint"), ``N`` the stints played in all, ``w_a`` a prior weight and
-``credit_a`` fractions of an improvement for stints that came close without
-one (the meta search credits a stint that tied its format's best). A strategy
+stint"), ``N`` the stints played in all, and ``w_a`` a prior weight. A strategy
 never played is played first (in the given order: the escalation order).
 Why a bandit and not successive halving: improvements are rare events (a
 stalled 4x4x4 search improves once in hundreds of descents), so no strategy
@@ -47,13 +45,9 @@ class ArmStats:
     stints: int = 0
     flips: int = 0
     wins: int = 0
-    credit: float = 0.0
 
     def as_dict(self) -> dict:
-        d = {"stints": self.stints, "flips": self.flips, "wins": self.wins}
-        if self.credit:
-            d["credit"] = self.credit
-        return d
+        return {"stints": self.stints, "flips": self.flips, "wins": self.wins}
 
 
 class Portfolio:
@@ -88,7 +82,7 @@ class Portfolio:
         st = self.stats[arm]
         plays = max(st.flips / max(stint, 1), st.stints, 1e-9)
         total = max(sum(s.stints for s in self.stats.values()), 1)
-        mean = (st.wins + st.credit + self.prior) / plays
+        mean = (st.wins + self.prior) / plays
         return self.weights[arm] * mean + self.exploration * math.sqrt(2.0 * math.log(total + 1) / plays)
 
     def choose(self, stint: int, allowed=None):
@@ -111,15 +105,12 @@ class Portfolio:
             return self.arms[0]
         return max(won, key=lambda a: self.stats[a].wins / max(self.stats[a].flips, 1))
 
-    def record(self, arm, flips: int, wins: int, credit: float = 0.0) -> None:
-        """A stint of ``arm`` ended after ``flips`` flips with ``wins`` improvements of the best rank;
-        ``credit``: a fraction of an improvement for a stint that came close (the meta search's stints
-        that tied their format's best), counted in the score but not in ``wins``."""
+    def record(self, arm, flips: int, wins: int) -> None:
+        """A stint of ``arm`` ended after ``flips`` flips with ``wins`` improvements of the best rank."""
         st = self.stats[arm]
         st.stints += 1
         st.flips += int(flips)
         st.wins += int(wins)
-        st.credit += float(credit)
 
     def summary(self) -> dict:
         return {str(a): self.stats[a].as_dict() for a in self.arms}

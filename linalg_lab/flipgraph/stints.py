@@ -27,17 +27,9 @@ run had all four by 290 s.
 
 How long a stint walks is set per (kind, format) pair (:class:`Stints`): its
 first stint ends after :data:`STINT_FIRST` flips without progress (a rank
-below every rank the stint reached before, over all its restarts; a new start
-of the stint that walks down to the format's best rank, a *tie*; or an
-improvement of the format's best: each starts the count again), and each
+below every rank the stint reached before, over all its restarts, or an
+improvement of the format's best: either starts the count again), and each
 stint of the pair doubles the next one's length, up to :data:`STINT_MAX`.
-A stint that tied without improving is credited :data:`TIE_CREDIT` of an
-improvement in the bandit: improvements are rare, and a kind whose walks keep
-arriving at the format's best is the one whose next walk may go below it
-(3x4x4 over Z_T: descents from the naive scheme arrive at 39 again and again
-before one reaches 38). Only walks over the search's ring tie: an F2 walk
-whose schemes are lifted reaches the format's best rank over F2 far more
-often than a scheme there lifts.
 Short first stints try every pair within the first minutes (a walk that
 keeps descending walks on); the bandit sends the walkers back to the pairs
 that improved their formats, each time for twice as long (the symmetric F2
@@ -86,8 +78,6 @@ STINT_FIRST = 1 << 26
 STINT_MAX = 1 << 33
 #: Flips of the whole run without an improvement by a hopping walker before stints take every slot but one.
 PATIENCE = 1 << 31
-#: Improvements credited in the bandit to a stint that tied its format's best without improving it.
-TIE_CREDIT = 0.5
 
 
 class StintScheduler:
@@ -150,12 +140,11 @@ class StintScheduler:
                 return pick
             return p.choose(stint, allowed=pairs)
 
-    def record(self, kind, fmt, flips: int, wins: int, ties: int = 0) -> None:
-        """A stint of ``kind`` on ``fmt`` ended after ``flips`` flips with ``wins`` improvements and
-        ``ties`` new starts that walked down to the format's best (:data:`TIE_CREDIT` when it won none)."""
+    def record(self, kind, fmt, flips: int, wins: int) -> None:
+        """A stint of ``kind`` on ``fmt`` ended after ``flips`` flips with ``wins`` improvements."""
         with self._lock:
             p = self._portfolio([(kind, fmt)])
-            p.record((kind, fmt), flips, wins, TIE_CREDIT if ties and not wins else 0.0)
+            p.record((kind, fmt), flips, wins)
             if wins:
                 self.maker[fmt] = kind
 
@@ -191,14 +180,10 @@ class Stints:
         (kind, format) -> its walk settings.
     of : list
         Per walker its (kind, format), or None while it hops.
-    since, last, low, wins, ties : list of int
+    since, last, low, wins : list of int
         Per walker: its flip counter when the stint began and at its last progress (or its
         beginning), the lowest rank the stint reached, the improvements of the format it made
-        (what it already reported is in the coordinator's :class:`~.tracker.WalkerTracker`), the
-        new starts that tied the format's best.
-    arrived : list of bool
-        Per walker: whether its current start already tied the format's best (a walk resting at
-        that rank is one tie, not one per report).
+        (what it already reported is in the coordinator's :class:`~.tracker.WalkerTracker`).
     length : dict
         (kind, format) -> flips without progress that end its next stint.
     scheduler : StintScheduler
@@ -224,8 +209,6 @@ class Stints:
         self.last = [0] * walkers
         self.low = [0] * walkers
         self.wins = [0] * walkers
-        self.ties = [0] * walkers
-        self.arrived = [False] * walkers
         self.length = {pair: STINT_FIRST for pair in self.settings}
         self.scheduler = StintScheduler(walkers)
 
@@ -241,21 +224,15 @@ class Stints:
         (a new start within its stint keeps the stint's beginning and wins)."""
         if self.of[i] is None:
             self.since[i] = self.last[i] = flips
-            self.wins[i] = self.ties[i] = 0
+            self.wins[i] = 0
             self.low[i] = 1 << 62
-        self.arrived[i] = kind == "stay"        # a stay starts from the format's best: no tie to make
         self.of[i] = (kind, f)
 
-    def reached(self, i: int, rank: int, flips: int, best: int | None = None) -> None:
+    def reached(self, i: int, rank: int, flips: int) -> None:
         """Walker ``i``'s stint reached ``rank`` (over the ring it walks) at its flip counter ``flips``:
-        progress when no earlier walk of the stint got that low, or when this start is the first to
-        arrive at the format's best rank ``best`` (a tie)."""
+        progress when no earlier walk of the stint got that low."""
         if rank < self.low[i]:
             self.low[i] = rank
-            self.last[i] = flips
-        if best is not None and rank <= best and not self.arrived[i]:
-            self.arrived[i] = True
-            self.ties[i] += 1
             self.last[i] = flips
 
     def won(self, i: int, flips: int) -> None:
@@ -267,7 +244,7 @@ class Stints:
         """Walker ``i`` leaves its stint at its flip counter ``flips``: the scheduler records it, and
         the pair's next stint is twice as long."""
         pair = self.of[i]
-        self.scheduler.record(*pair, flips - self.since[i], self.wins[i], self.ties[i])
+        self.scheduler.record(*pair, flips - self.since[i], self.wins[i])
         self.length[pair] = min(2 * self.length[pair], STINT_MAX)
         self.of[i] = None
 
@@ -276,4 +253,4 @@ class Stints:
         return flips - self.last[i] > self.length[self.of[i]]
 
 
-__all__ = ["F2_STINTS", "PATIENCE", "STINT_FIRST", "STINT_KINDS", "STINT_MAX", "TIE_CREDIT", "StintScheduler", "Stints"]
+__all__ = ["F2_STINTS", "PATIENCE", "STINT_FIRST", "STINT_KINDS", "STINT_MAX", "StintScheduler", "Stints"]

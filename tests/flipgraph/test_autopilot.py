@@ -220,37 +220,6 @@ def test_a_pair_s_stints_double_while_they_win_nothing_and_an_improvement_extend
         lengths[:-1]) + 20, "wins": 1}
 
 
-def test_a_start_that_ties_the_format_s_best_extends_its_stint_once_and_earns_credit():
-    from linalg_lab.flipgraph.settings import SearchSettings
-    from linalg_lab.flipgraph.stints import STINT_FIRST, TIE_CREDIT, Stints
-
-    st = Stints({(3, 4, 4): 38, (2, 5, 5): 40}, "ZT", SearchSettings.resolve(), 2, descents=True)
-    tie, other = ("descent", (3, 4, 4)), ("descent", (2, 5, 5))
-    st.begin(0, *tie, flips=0)
-    st.reached(0, 41, 10, best=39)                              # a new low above the best
-    st.reached(0, 39, STINT_FIRST, best=39)                     # walks down to the best: a tie
-    assert not st.over(0, 2 * STINT_FIRST) and st.over(0, 2 * STINT_FIRST + 1)
-    st.reached(0, 39, 2 * STINT_FIRST, best=39)                 # resting there: not another tie
-    assert st.over(0, 2 * STINT_FIRST + 1)
-    st.begin(0, *tie, flips=2 * STINT_FIRST)                    # a new start of the stint
-    st.reached(0, 39, 3 * STINT_FIRST, best=39)                 # arrives at the best again: a second tie
-    assert st.ties[0] == 2 and not st.over(0, 4 * STINT_FIRST)
-    st.end(0, 4 * STINT_FIRST)
-    st.begin(1, *other, flips=0)
-    st.reached(1, 41, 10, best=40)                              # never reaches the best
-    st.end(1, 4 * STINT_FIRST)
-    p = st.scheduler.portfolio
-    assert p.stats[tie].credit == TIE_CREDIT and p.stats[tie].wins == 0
-    assert p.stats[other].credit == 0
-    assert p.score(tie, STINT_FIRST) > p.score(other, STINT_FIRST)      # same flips, the tie scores higher
-    assert st.scheduler.choose([tie, other], {(3, 4, 4): 1 / 38, (2, 5, 5): 1 / 40}, STINT_FIRST) == tie
-    # a stay starts at the format's best: its starts make no ties
-    stay = Stints({(3, 4, 4): 38}, "ZT", SearchSettings.resolve(), 1, stays=True)
-    stay.begin(0, "stay", (3, 4, 4), flips=0)
-    stay.reached(0, 39, 10, best=39)
-    assert stay.ties[0] == 0 and stay.over(0, STINT_FIRST + 11)
-
-
 def test_the_stint_scheduler_prefers_far_formats_and_what_made_their_best():
     from linalg_lab.flipgraph.stints import StintScheduler
 

@@ -305,29 +305,3 @@ def test_cli_start(tmp_path, capsys):
                    "--workers", "1", "--seed", "0", "--quiet", "--start", str(tmp_path / "in")])
     last = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert rc == 0 and last["table"][0] == ["2x2x2", 7, 7] and last["table"][1][1] == 14    # merge of two 7s
-
-
-def test_a_descent_stint_ties_at_its_format_s_best_but_a_lifted_f2_stint_does_not():
-    from linalg_lab.flipgraph.executor import StepReport
-    from linalg_lab.flipgraph.meta_coordinator import MetaCoordinator
-    from linalg_lab.flipgraph.settings import SearchSettings
-    from linalg_lab.flipgraph.walker import Walker
-
-    f = (2, 3, 3)
-    pool = SchemePool(1)
-    pool.offer(naive_scheme("gg", f, "ZT"), verified=True)            # the format's best: 18
-    coord = MetaCoordinator([f], "ZT", pool, SearchSettings.resolve("pool", "ZT"), [np.random.default_rng(0)],
-                            meta_probability=0.0, time_limit=60, f2_walks=True, descents=True)
-    walker = Walker(naive_scheme("gg", f, "ZT"), np.random.default_rng(1), headroom=8)
-
-    def report(total, best_rank):
-        return StepReport(flips=1, total_flips=total, plus_transitions=0, reductions=0, rank=best_rank,
-                          best_rank=best_rank, walker=walker)
-
-    coord._enter_stint(0, "descent", f, report(10, 18))
-    coord.receive(0, report(20, 18))                   # a descent over Z_T at the best rank: a tie
-    assert coord.stints.ties[0] == 1
-    coord.stints.of[0] = None
-    coord._enter_stint(0, "lift", f, report(30, 18))
-    coord.receive(0, report(40, 18))                   # an F2 walk at 18: not a tie (its schemes may not lift)
-    assert coord.stints.ties[0] == 0 and coord.stint[0] == ("lift", f)
