@@ -1,6 +1,6 @@
 """A/B flip rates of two checkouts in one process, interleaved burst by burst.
 
-Usage:  python benchmarks/ab_flip_rate.py BASE_DIR [NEW_DIR] [--bursts 60] [--flips 200000]
+Usage:  python benchmarks/ab_flip_rate.py BASE_DIR [NEW_DIR] [--bursts 60] [--flips 200000] [--only '3x3x3 F3']
 
 Both checkouts' ``linalg_lab`` packages are copied under other names
 (``ab_base``, ``ab_new``) into a temporary folder and imported side by side.
@@ -65,6 +65,7 @@ def main():
     ap.add_argument("new", type=Path, nargs="?", default=Path(__file__).resolve().parents[1])
     ap.add_argument("--bursts", type=int, default=60)
     ap.add_argument("--flips", type=int, default=200_000)
+    ap.add_argument("--only", default="", help="the configurations whose label contains this, e.g. '3x3x3 F3'")
     args = ap.parse_args()
     os.environ.setdefault("NUMBA_CACHE_DIR", str(Path.home() / ".cache" / "linalg-lab" / "numba-ab"))
     folder = Path(tempfile.gettempdir()) / "linalg-lab-ab-flip-rate"
@@ -75,6 +76,8 @@ def main():
                 "B": ("ab_new", _import(args.new, "ab_new", folder))}
         print(f"{'configuration':<28} {'before (flips/s)':>17} {'after (flips/s)':>16} {'after/before':>13}")
         for label, sizes, ring, cubes in CONFIGS:
+            if args.only not in label:
+                continue
             ws = {k: _walker(pkg, name, sizes, ring, cubes, 0) for k, (name, pkg) in pkgs.items()}
             rates = {"A": [], "B": []}
             ratios = []

@@ -11,7 +11,9 @@ one *target* at a time:
   as last resort); an F2 scheme with no lift sends the next try to a walk over
   Z_T (exact over Z as it is), then back to F2 with the next seed. The F2 try
   gets at most half the target's budget, so the Z_T walk has its turn even
-  when the F2 walk stalls above the rank;
+  when the F2 walk stalls above the rank; once an F2 scheme at the rank is
+  proved to have no lift (no solution modulo 4), later F2 tries walk no longer
+  than that walk took to reach the rank, and the Z_T walks get the rest;
 - the Q column, where the paper's Q rank is below its Z rank (those schemes need
   1/2): a walk over F3 to the Q rank, lifted to Q.
 
@@ -396,14 +398,15 @@ def _held(catalogue: Path, t: TableTarget) -> int | None:
 
 # ----------------------------------------------------------------------------- one target
 def _to_column(scheme, column: str, seed: int):
-    """The scheme over the column's ring: (scheme or None, message, seconds)."""
+    """The scheme over the column's ring: (scheme or None, message, seconds, proved) with ``proved`` True
+    when the lift's failure is a proof (no solution modulo p^2)."""
     from ..lifting import lift
 
     t0 = time.perf_counter()
     if not scheme.ring.is_finite_field:                 # a Z_T walk: exact over Z as it is
-        return scheme, f"walked over {scheme.ring} (exact over Z)", time.perf_counter() - t0
+        return scheme, f"walked over {scheme.ring} (exact over Z)", time.perf_counter() - t0, False
     res = lift(scheme, to=column, rng=seed)
-    return (res.scheme if res.ok else None), res.message, time.perf_counter() - t0
+    return (res.scheme if res.ok else None), res.message, time.perf_counter() - t0, bool(res.proved_none)
 
 
 def _method(config: TableConfig, entry: dict, column: str, seconds: float, tries: int) -> str:
@@ -425,6 +428,25 @@ def _try_limit(left: float, k: int, rings: int) -> float:
     (300.0, 300.0, 100.0)
     """
     return left / (rings - k) if k < rings else left
+
+
+def _unliftable_cap(tries: list, ring: str, rank: int) -> float | None:
+    """Seconds a new try over ``ring`` may walk, given the target's earlier ``tries``: None (no cap)
+    unless an earlier try over that ring reached ``rank`` with a scheme proved to have no lift.
+
+    Then the ring's walk reaches the rank but lands on schemes that do not lift (the skew codes' F2
+    tensors at 5x5x5: five seeds of sw and two of kk, none lifting; wt and ww at 4x4x4): another seed
+    may lift (sk 4x4x4 Z 26 came from a third F2 try), so it keeps a try, but no longer than the
+    fastest such walk took to get there; the rest goes to the other rings of the plan.
+
+    >>> _unliftable_cap([{"ring": "F2", "rank": 48, "lift_proved_none": True, "walk_seconds": 240.0}], "F2", 48)
+    240.0
+    >>> _unliftable_cap([{"ring": "F2", "rank": 49, "lift_proved_none": False, "walk_seconds": 300.0}], "F2", 48) is None
+    True
+    """
+    walked = [e["walk_seconds"] for e in tries if e.get("ring") == ring and e.get("lift_proved_none")
+              and e.get("rank", rank + 1) <= rank and e.get("walk_seconds") is not None]
+    return max(min(walked), MIN_TRY) if walked else None
 
 
 class _Target:
@@ -483,20 +505,24 @@ class _Target:
             plan = PLAN[t.column]
             ring = plan[k % len(plan)]
             seed = self.c.seed + 1000 * k
+            limit = _try_limit(left, k, len(plan))
+            cap = _unliftable_cap(tries, ring, t.rank)
             entry = {"ring": ring, "seed": seed}
+            if cap is not None and cap < limit:
+                limit = entry["capped"] = cap
             tries.append(entry)
             started = time.perf_counter()
-            res = search(t.code, t.n, ring, target_rank=t.rank, time_limit=_try_limit(left, k, len(plan)),
+            res = search(t.code, t.n, ring, target_rank=t.rank, time_limit=limit,
                          rng=seed, workers=self.c.workers,
                          progress=self.progress, on_tick=self.on_tick, tick=1.0)
             entry.update(rank=res.rank, walk_seconds=round(res.seconds, 3), flips=res.flips, stopped=res.stopped)
-            lifted, message, lift_s = None, "", 0.0
+            lifted, message, lift_s, proved = None, "", 0.0, False
             for s in res.schemes:                # keep=1: one scheme at the best rank
-                lifted, message, lift_s = _to_column(s, t.column, seed)
+                lifted, message, lift_s, proved = _to_column(s, t.column, seed)
                 if lifted is not None:
                     break
-            entry.update(lift=message, lifted=lifted is not None, lift_seconds=round(lift_s, 3),
-                         seconds=round(time.perf_counter() - started, 3))
+            entry.update(lift=message, lifted=lifted is not None, lift_proved_none=proved,
+                         lift_seconds=round(lift_s, 3), seconds=round(time.perf_counter() - started, 3))
             if res.autopilot is not None and res.autopilot.get("engaged_at") is not None:
                 entry["autopilot"] = {"engaged_at": res.autopilot.get("engaged_at"),
                                       "portfolio": res.autopilot.get("portfolio")}

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from hypothesis import assume, given
@@ -141,11 +142,40 @@ def test_a_stalled_f2_walk_leaves_the_zt_walk_its_turn(tmp_path, monkeypatch):
     cfg = _config(tmp_path, table__codes=["ss"], table__columns=["Z"])
     monkeypatch.setattr(tc, "search", stalls)
     # no lift either: the budget rule alone decides (a first lift would compile its kernels in this budget)
-    monkeypatch.setattr(tc, "_to_column", lambda scheme, column, seed: (None, "no lift", 0.0))
+    monkeypatch.setattr(tc, "_to_column", lambda scheme, column, seed: (None, "no lift", 0.0, False))
     res = run_table(cfg, base=tmp_path, progress=False, time_budget=1.6)
     assert [ring for ring, _ in calls] == ["F2", "ZT"]
     assert calls[0][1] == pytest.approx(0.8, abs=0.1) and calls[1][1] >= 0.6
     assert res.records["ss-2x2x2-Z"]["status"] == "budget spent"
+
+
+def test_an_f2_walk_whose_scheme_provably_does_not_lift_leaves_the_rest_to_the_zt_walk(tmp_path, monkeypatch):
+    calls = []
+
+    def walk(code, sizes, ring, target_rank=None, time_limit=None, **kw):
+        calls.append((ring, time_limit))
+        # the F2 walk reaches the rank in 0.6 s; the Z_T walk stops short of it after 0.5 s
+        spent = 0.6 if ring == "F2" else min(0.5, time_limit)
+        time.sleep(spent)
+        s = naive_scheme(code, sizes, ring)
+        return SimpleNamespace(rank=target_rank if ring == "F2" else s.rank, schemes=[s], seconds=spent, flips=1,
+                               stopped="target" if ring == "F2" else "time", autopilot=None)
+
+    def no_lift(scheme, column, seed):
+        return None, "no lift modulo 2^2", 0.0, scheme.ring.value == "F2"
+
+    cfg = _config(tmp_path, table__codes=["ss"], table__columns=["Z"])
+    monkeypatch.setattr(tc, "search", walk)
+    monkeypatch.setattr(tc, "_to_column", no_lift)
+    res = run_table(cfg, base=tmp_path, progress=False, time_budget=3.0)
+    rings = [ring for ring, _ in calls]
+    assert rings[:4] == ["F2", "ZT", "F2", "ZT"]
+    assert calls[1][1] == pytest.approx(2.4, abs=0.15)            # the first pass: Z_T gets what F2 left
+    tries = res.records["ss-2x2x2-Z"]["tries"]
+    assert tries[0]["lift_proved_none"] and not tries[0].get("capped")
+    # the next F2 try walks no longer than the first took to reach the rank
+    assert [limit for ring, limit in calls[2:] if ring == "F2"] == [pytest.approx(0.6)] * rings[2:].count("F2")
+    assert tries[2]["capped"] == pytest.approx(0.6)
 
 
 def test_interrupt_keeps_what_was_found_and_stops(tmp_path, monkeypatch):
