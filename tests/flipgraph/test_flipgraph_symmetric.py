@@ -185,3 +185,27 @@ def test_cli_symmetric_search(tmp_path):
     info = json.loads(proc.stdout.strip().splitlines()[-1])
     s = load_scheme(info["path"])
     assert s.rank == 23 and s.verify() and is_invariant(s)
+
+
+@pytest.mark.parametrize("symmetric", [False, True])
+@pytest.mark.parametrize("ring", ["F2", "F3", "ZT"])
+def test_each_ring_s_own_kernel_walks_the_path_of_the_shared_body(ring, symmetric):
+    """The per-ring, per-layout copies (what walkers run) and the shared body (what the GPU batch runs)
+    are one walk: same seed, same state after plateaus and plus transitions."""
+    from linalg_lab.flipgraph import _kernels as K
+    from linalg_lab.flipgraph.state import M_FLIPS, M_PLUS
+
+    if symmetric:
+        a = SymmetricWalker(expand(3, ring, *cyclic_start(3, ring, 2)), 7, headroom=6)
+        b = SymmetricWalker(expand(3, ring, *cyclic_start(3, ring, 2)), 7, headroom=6)
+    else:
+        a = Walker(naive_scheme("gg", "3x3x3", ring), np.random.default_rng(7), headroom=6)
+        b = Walker(naive_scheme("gg", "3x3x3", ring), np.random.default_rng(7), headroom=6)
+    own = K.walk_for(a.ring_code, symmetric)
+    assert own is not K.walk
+    for w in (a, b):
+        w.configure(20_000, plateau=200, margin=3)
+    assert own(a.st) == K.walk(b.st) > 0
+    for x, y in zip(a.st, b.st):
+        np.testing.assert_array_equal(x, y)
+    assert a.scheme().verify() and a.meta[M_FLIPS] > 0 and a.meta[M_PLUS] > 0     # plateaus were left too
