@@ -33,6 +33,14 @@ found during a stint is credited to its strategy; the stall itself counts
 against the strategy that stalled (a stint without a win as long as the stall),
 so the portfolio starts with the strategies not yet played.
 
+The portfolio also starts at once when the search's best scheme is an
+*isolated hole* (:mod:`.landscape`: no flip leaves it, as Strassen x
+Strassen's 49 on 4x4x4 over F2). The pool search has no level to walk there:
+its walkers climb out and fall back into the same hole. So the independent
+strategies move to the front: the anchors walk them until some strategy wins,
+and the explorers try them first. Measured on 4x4x4 over F2 (``python
+benchmarks/autopilot.py --rows 4x4x4-F2``): see the results page.
+
 Explicit settings switch the autopilot off for what they set: a given
 ``plateau``, ``margin``, ... holds in every strategy; a given ``restart`` or
 ``symmetry`` is itself the strategy, and the search then runs without the
@@ -170,6 +178,7 @@ class Autopilot:
         self.stint_wins = [0] * walkers
         self.engaged_at: float | None = None           # seconds into the search when the portfolio started
         self.last_improvement = 0                      # flips of all walkers at the last improvement
+        self.holes = False                             # a best scheme was an isolated hole
         self.decisions: list = []
         self.dropped = 0
         self._lock = threading.Lock()
@@ -185,14 +194,23 @@ class Autopilot:
         """Whether ``flips`` (all walkers) is past the patience since the last improvement."""
         return flips - self.last_improvement > max(self.patience, self.last_improvement)
 
-    def improved(self, i: int, flips: int) -> None:
-        """Walker ``i`` lowered the search's best rank, at ``flips`` flips of all walkers."""
+    def improved(self, i: int, flips: int, *, isolated: bool = False, seconds: float = 0.0) -> None:
+        """Walker ``i`` lowered the search's best rank, at ``flips`` flips of all walkers.
+
+        ``isolated``: the new best scheme is an isolated hole (:func:`.landscape.isolated`); the
+        portfolio then starts at once, led by the independent strategies."""
         with self._lock:
             self.last_improvement = flips
             if self.stint_start[i] is not None:
                 self.stint_wins[i] += 1
             elif self.engaged:
                 self.portfolio.record(self.current[i], 0, 1)
+            if isolated and not self.holes:
+                self.holes = True
+                self.portfolio.prefer([n for n, s in self.strategies.items() if s.independent])
+                if not self.engaged:
+                    self._engage(flips, seconds, "isolated", "the best scheme is an isolated hole (no flip): "
+                                 f"the portfolio starts, led by {self.portfolio.arms[0]}")
 
     def step(self, i: int, walker_flips: int, flips: int, seconds: float) -> Strategy | None:
         """After walker ``i``'s report: the strategy it switches to (None: it walks on as it does).
@@ -204,13 +222,8 @@ class Autopilot:
             if not self.engaged:
                 if not self.stalled(flips):
                     return None
-                self.engaged_at = seconds
-                # the strategy that stalled has shown what it does here: its stall counts as a stint without a win
-                first = next(iter(self.strategies))
-                self.portfolio.stats[first].started += 1
-                self.portfolio.record(first, flips - self.last_improvement, 0)
-                self._log(seconds, None, "stalled", f"no improvement in {flips - self.last_improvement:,} flips: "
-                          "the portfolio starts")
+                self._engage(flips, seconds, "stalled", f"no improvement in {flips - self.last_improvement:,} "
+                             "flips: the portfolio starts")
             start = self.stint_start[i]
             if start is not None and walker_flips - start < self.stint_length[i]:
                 return None
@@ -228,6 +241,14 @@ class Autopilot:
             self.stint_start[i] = walker_flips if name == old else None
             self._log(seconds, i, name, f"stint of {length:,} flips" + ("" if name != old else " (continues)"))
             return None if name == old else self.strategies[name]
+
+    def _engage(self, flips: int, seconds: float, event: str, why: str) -> None:
+        self.engaged_at = seconds
+        # the strategy that stalled has shown what it does here: its stall counts as a stint without a win
+        first = next(iter(self.strategies))
+        self.portfolio.stats[first].started += 1
+        self.portfolio.record(first, flips - self.last_improvement, 0)
+        self._log(seconds, None, event, why)
 
     def begin(self, i: int, walker_flips: int) -> None:
         """Walker ``i`` starts its new strategy's stint with its flip counter at ``walker_flips``."""

@@ -15,6 +15,7 @@ import time
 
 from ..schemes.transforms import random_sandwich
 from .autopilot import start_for
+from .landscape import isolated
 from .executor import RunState, StepReport, StepRequest, keeps
 from .pool import SchemePool
 from .run_setup import lifted_to
@@ -124,7 +125,9 @@ class Coordinator(RunState):
             best = self._lift(best)
         if best is not None and self.pool.offer(best, flips=flips, verified=True):
             if self.autopilot is not None:
-                self.autopilot.improved(i, flips)
+                # a hole at the target ends the search anyway; one above it leaves the pool nothing to walk
+                hole = (self.target is None or best.rank > self.target) and isolated([best])
+                self.autopilot.improved(i, flips, isolated=hole, seconds=self.seconds)
             if self.on_improve is not None:
                 self.on_improve(best)
         self.track.progress(i, rep.best_rank, rep.total_flips)

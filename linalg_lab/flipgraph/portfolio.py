@@ -97,6 +97,12 @@ class Portfolio:
         self.stats[pick].started += 1
         return pick
 
+    def prefer(self, arms) -> None:
+        """Move ``arms`` (those that are arms) to the front of the escalation order, keeping their order:
+        they are tried first and lead before any improvement."""
+        front = [a for a in arms if a in self.stats]
+        self.arms = front + [a for a in self.arms if a not in front]
+
     def leader(self):
         """The arm with the most improvements per flip among those that made any; the first arm before
         any improvement (the strategy to exploit, without exploration)."""

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from linalg_lab.flipgraph import autopilot as ap
 from linalg_lab.flipgraph import search
 from linalg_lab.flipgraph.autopilot import Autopilot, strategies_for
+from linalg_lab.flipgraph.landscape import isolated
 from linalg_lab.flipgraph.portfolio import Portfolio
 from linalg_lab.flipgraph.symmetric import SymmetricWalker
 from linalg_lab.schemes import naive_scheme
@@ -248,3 +249,36 @@ def test_anchors_keep_the_leading_strategy_and_follow_a_winner():
     assert pilot.portfolio.leader() == "deep"
     new = pilot.step(0, 100 + 10_000, 15_000, 0.0)         # the anchor's stint ends: it follows the winner
     assert new is not None and new.name == "deep"
+
+
+def test_an_isolated_best_starts_the_portfolio_at_once_led_by_the_independent_strategies():
+    pilot = Autopilot(_strategies("F2", "4x4x4"), 2, patience=10**12, min_stint=1000)
+    pilot.improved(0, 500, isolated=False, seconds=0.5)
+    assert not pilot.engaged and pilot.step(0, 300, 600, 0.6) is None      # far from a stall
+    pilot.improved(1, 800, isolated=True, seconds=1.0)                     # e.g. Strassen x Strassen's 49
+    assert pilot.engaged_at == 1.0 and pilot.summary()["decisions"][0]["strategy"] == "isolated"
+    assert pilot.portfolio.arms == ["descents", "C3", "pool", "deep"]
+    anchor = pilot.step(0, 400, 900, 1.1)
+    assert anchor.name == "descents"                                     # the anchor leads with descents
+    pilot.begin(0, 400)
+    explorer = pilot.step(1, 400, 1000, 1.1)
+    assert explorer.name == "descents"                                   # and the explorer tries them first
+    pilot.begin(1, 400)
+    explorer = pilot.step(1, 400 + 10_000, 11_000, 1.2)
+    assert explorer.name == "C3"                                         # then what it has not played
+    # a later hole changes nothing more; a win moves the lead as before
+    pilot.improved(0, 12_000, isolated=True, seconds=1.3)
+    assert [d["strategy"] for d in pilot.summary()["decisions"]].count("isolated") == 1
+
+
+def test_a_search_whose_best_is_a_hole_turns_to_independent_walks():
+    # 2x2x2 over F2 falls into Strassen's 7, a hole; without a target the search goes on from there
+    r = search("gg", "2x2x2", "F2", rng=2, workers=1, max_flips=3_000_000, chunk=1 << 16)
+    assert r.rank == 7 and r.best.verify() and isolated([r.best])
+    a = r.autopilot
+    assert a["engaged_at"] is not None and a["decisions"][0]["strategy"] == "isolated"
+    played = [d["strategy"] for d in a["decisions"][1:]]
+    assert played[0] == "descents"
+    # with a target the search stops at the hole without starting the portfolio
+    r = search("gg", "2x2x2", "F2", target_rank=7, rng=2, workers=1)
+    assert r.autopilot["engaged_at"] is None
