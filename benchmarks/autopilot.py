@@ -33,8 +33,9 @@ def run(row, seed, workers, autopilot):
                autopilot=autopilot)
     played = ""
     if r.autopilot is not None and r.autopilot["engaged_at"] is not None:
-        played = " ".join(f"{k}:{v['stints']}/{v['wins']}" for k, v in r.autopilot["portfolio"].items()
-                          if v["stints"] or v["wins"])
+        why = r.autopilot["decisions"][0]["strategy"] if r.autopilot["decisions"] else "?"
+        played = f"from {r.autopilot['engaged_at']:.1f} s ({why}): " + " ".join(
+            f"{k}:{v['stints']}/{v['wins']}" for k, v in r.autopilot["portfolio"].items() if v["stints"] or v["wins"])
     return r, played
 
 

@@ -12,6 +12,8 @@ Layout, bottom up:
 - :mod:`.settings` (every default), :mod:`.restart` (restart policies),
   :mod:`.pool` (best schemes keyed by format), :mod:`.executor` (the pure step
   and where it runs), :mod:`.coordinator` (the shared decisions).
+- :mod:`.landscape` (flip pairs, isolated holes), :mod:`.portfolio` and
+  :mod:`.autopilot` (which strategy walks, by measured progress).
 - :func:`search`: orchestration; :mod:`.campaign`: checkpointed long runs.
 - :mod:`.formats` (formats, the meta moves between them, :func:`meta_graph`),
   :mod:`.meta_coordinator` and :func:`meta_search`: many formats at once.
@@ -26,6 +28,7 @@ multiplication", ISSAC 2024.
 from .autopilot import Autopilot, Strategy, strategies_for
 from .executor import Executor, StepReport, StepRequest, ThreadExecutor, advance
 from .formats import meta_graph
+from .landscape import flip_pairs, isolated
 from .meta_search import MetaSearchResult, meta_search
 from .pool import SchemePool
 from .portfolio import Portfolio
@@ -37,4 +40,4 @@ from .walker import Walker
 
 __all__ = ["Autopilot", "Executor", "MetaSearchResult", "Portfolio", "Restart", "SchemePool", "SearchResult",
            "SearchSettings", "StepReport", "StepRequest", "Strategy", "SymmetricWalker", "ThreadExecutor", "Walker",
-           "advance", "meta_graph", "meta_search", "search", "strategies_for"]
+           "advance", "flip_pairs", "isolated", "meta_graph", "meta_search", "search", "strategies_for"]

@@ -38,7 +38,9 @@ The portfolio also starts at once when the search's best scheme is an
 Strassen's 49 on 4x4x4 over F2). The pool search has no level to walk there:
 its walkers climb out and fall back into the same hole. So the independent
 strategies move to the front: the anchors walk them until some strategy wins,
-and the explorers try them first. Measured on 4x4x4 over F2 (``python
+and the explorers try them first. What the strategies won on the levels above
+is forgotten (the portfolio starts over), since it says nothing about a level of
+holes. Measured on 4x4x4 over F2 (``python
 benchmarks/autopilot.py --rows 4x4x4-F2``): see the results page.
 
 Explicit settings switch the autopilot off for what they set: a given
@@ -207,10 +209,15 @@ class Autopilot:
                 self.portfolio.record(self.current[i], 0, 1)
             if isolated and not self.holes:
                 self.holes = True
-                self.portfolio.prefer([n for n, s in self.strategies.items() if s.independent])
-                if not self.engaged:
-                    self._engage(flips, seconds, "isolated", "the best scheme is an isolated hole (no flip): "
-                                 f"the portfolio starts, led by {self.portfolio.arms[0]}")
+                # what the strategies won on the levels above says nothing about a level of holes
+                self.portfolio.restart([n for n, s in self.strategies.items() if s.independent])
+                self.stint_wins = [0] * len(self.current)
+                why = f"the best scheme is an isolated hole (no flip): the portfolio starts, led by " \
+                      f"{self.portfolio.arms[0]}"
+                if self.engaged:
+                    self._log(seconds, None, "isolated", why.replace("starts", "starts over"))
+                else:
+                    self._engage(flips, seconds, "isolated", why)
 
     def step(self, i: int, walker_flips: int, flips: int, seconds: float) -> Strategy | None:
         """After walker ``i``'s report: the strategy it switches to (None: it walks on as it does).

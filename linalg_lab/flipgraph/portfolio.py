@@ -97,11 +97,12 @@ class Portfolio:
         self.stats[pick].started += 1
         return pick
 
-    def prefer(self, arms) -> None:
-        """Move ``arms`` (those that are arms) to the front of the escalation order, keeping their order:
-        they are tried first and lead before any improvement."""
-        front = [a for a in arms if a in self.stats]
+    def restart(self, front=()) -> None:
+        """Forget every arm's stints and wins (the landscape changed) and move the arms in ``front`` to the
+        head of the escalation order, keeping their order: they are tried first and lead before any win."""
+        front = [a for a in front if a in self.stats]
         self.arms = front + [a for a in self.arms if a not in front]
+        self.stats = {a: ArmStats() for a in self.arms}
 
     def leader(self):
         """The arm with the most improvements per flip among those that made any; the first arm before

@@ -91,7 +91,7 @@ MODES = ("pool", "start", "C3", "C3-small")
 #: Every tunable walk setting with its defaults per mode (the symmetric defaults follow
 #: Moosbauer and Poole's runs; margins are in terms, flips in orbit flips for C3).
 SETTINGS = (
-    Setting("plateau", {"pool": 50_000, "C3": 16_667, "C3-small": 16_667},
+    Setting("plateau", {"pool": 50_000, "start/F2": 5_000, "C3": 16_667, "C3-small": 16_667},
             "flips without progress before a plus transition (0: never)"),
     Setting("margin", {"pool": 3, "C3": 30, "C3-small": 30},
             "climb at most this many terms above a walker's best rank; hard rank levels want more "

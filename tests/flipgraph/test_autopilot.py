@@ -271,6 +271,20 @@ def test_an_isolated_best_starts_the_portfolio_at_once_led_by_the_independent_st
     assert [d["strategy"] for d in pilot.summary()["decisions"]].count("isolated") == 1
 
 
+def test_wins_above_a_level_of_holes_are_forgotten_when_the_search_reaches_it():
+    pilot = Autopilot(_strategies("F2", "4x4x4"), 2, patience=10, min_stint=1000)
+    pilot.step(0, 100, 100, 0.0)                           # stalled: the portfolio starts on pool
+    pilot.improved(0, 300)                                 # the anchor's pool stint wins ...
+    pilot.step(0, 100 + 5000, 5400, 0.0)
+    assert pilot.portfolio.leader() == "pool"
+    pilot.improved(0, 6000, isolated=True, seconds=2.0)    # ... and its next win lands in a hole
+    assert pilot.portfolio.leader() == "descents"
+    assert all(st.wins == 0 for st in pilot.portfolio.stats.values())
+    assert pilot.summary()["decisions"][-1]["strategy"] == "isolated"
+    new = pilot.step(0, 100 + 5000 + 10_000, 20_000, 2.1)  # the anchor's stint ends: descents lead now
+    assert new.name == "descents" and pilot.portfolio.stats["pool"].wins == 0
+
+
 def test_a_search_whose_best_is_a_hole_turns_to_independent_walks():
     # 2x2x2 over F2 falls into Strassen's 7, a hole; without a target the search goes on from there
     r = search("gg", "2x2x2", "F2", rng=2, workers=1, max_flips=3_000_000, chunk=1 << 16)
