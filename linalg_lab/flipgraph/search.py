@@ -193,7 +193,8 @@ def search(code, sizes, ring="F2", target_rank=None, time_limit=None, seed=None,
         Low rank levels of 4x4x4 over F2 are isolated holes of the flip
         graph: a walk stays in the hole its descent fell into (nearly always
         Strassen x Strassen's 49), so the best rank 47 needs many descents,
-        not a longer walk.
+        not a longer walk; the autopilot turns to them by itself when the
+        best scheme is a hole (:func:`~linalg_lab.flipgraph.landscape.isolated`).
     max_flips : int, optional
         Stop after about this many flips in total.
 {settings}
