@@ -3,6 +3,7 @@
 Usage:  python benchmarks/descents_plateau.py [--plateaus 50000 20000 10000 5000 2000] [--seconds 150]
                                              [--processes 2] [--margin 3] [--path-limit 1e7]
                                              [--sizes 4x4x4] [--ring F2] [--deep 49] [--best 47]
+                                             [--symmetric]
 
 Each process walks descents from the naive scheme with one :class:`Walker`
 (plateau, margin and path limit as given: the descent ends after that many
@@ -12,6 +13,11 @@ rank ``--deep`` or lower per 100 core-seconds (on 4x4x4 over F2, 49:
 Strassen x Strassen's hole or AlphaTensor's 47), how many reached ``--best``,
 and the endpoint ranks. On 4x4x4 over F2 the plateau is the only knob that
 moved the rates (margin 3 and 5 gave the same at 20,000).
+
+``--symmetric`` walks the cyclic-symmetric walk instead, from the fresh
+symmetric start for ``--best`` (square formats), e.g. ``--sizes 5x5x5
+--symmetric --margin 30 --path-limit 3.3e7 --deep 96 --best 93
+--plateaus 16667 5000 50000``.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import time
 
 import numpy as np
 
+from linalg_lab.flipgraph.symmetric import SymmetricWalker, fresh_start
 from linalg_lab.flipgraph.walker import Walker
 from linalg_lab.schemes import naive_scheme
 
@@ -30,10 +37,14 @@ CHUNK = 250_000
 
 
 def descents(seed: int, seconds: float, plateau: int, margin: int, path_limit: float, sizes: str, ring: str,
-             best_rank: int) -> list:
+             best_rank: int, symmetric: bool = False) -> list:
     """(final rank, seconds) of every descent walked within ``seconds`` (the walk kernel is compiled first)."""
-    start = naive_scheme("gg", sizes, ring)
-    w = Walker(start, np.random.default_rng(seed))
+    if symmetric:
+        start = fresh_start(int(sizes.split("x")[0]), ring, best_rank)
+        w = SymmetricWalker(start, np.random.default_rng(seed), headroom=12)
+    else:
+        start = naive_scheme("gg", sizes, ring)
+        w = Walker(start, np.random.default_rng(seed))
     w.walk(1000, plateau=plateau, margin=margin)        # compile before the clock
     out = []
     t_end = time.process_time() + seconds
@@ -61,13 +72,14 @@ def main(argv=None) -> int:
     ap.add_argument("--ring", default="F2", choices=["F2", "F3", "ZT"])
     ap.add_argument("--deep", type=int, default=49, help="a descent ending at this rank or lower is deep")
     ap.add_argument("--best", type=int, default=47, help="the best known rank (a descent stops there)")
+    ap.add_argument("--symmetric", action="store_true", help="the cyclic-symmetric walk from a fresh start")
     args = ap.parse_args(argv)
-    print(f"gg {args.sizes} over {args.ring}: deep = rank <= {args.deep}, best = {args.best}")
+    print(f"gg {args.sizes} over {args.ring}{' (C3)' if args.symmetric else ''}: deep = rank <= {args.deep}, best = {args.best}")
     print(f"{'plateau':>8} {'descents':>8} {'core-s':>7} {'deep/100 s':>10} {'best':>4}  endpoints")
     with mp.get_context("spawn").Pool(args.processes) as pool:
         for k, plateau in enumerate(args.plateaus):
             jobs = [(args.seed + 1000 * k + p, args.seconds, plateau, args.margin, args.path_limit, args.sizes,
-                     args.ring, args.best) for p in range(args.processes)]
+                     args.ring, args.best, args.symmetric) for p in range(args.processes)]
             rows = [r for part in pool.starmap(descents, jobs) for r in part]
             secs = sum(t for _, t in rows)
             ends = collections.Counter(b for b, _ in rows)
