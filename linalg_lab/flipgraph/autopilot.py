@@ -41,7 +41,7 @@ strategies move to the front: the anchors walk them until some strategy wins,
 and the explorers try them first. What the strategies won on the levels above
 is forgotten (the portfolio starts over), since it says nothing about a level of
 holes. Measured on 4x4x4 over F2 (``python
-benchmarks/autopilot.py --rows 4x4x4-F2``): see the results page.
+benchmarks/autopilot.py --rows gg444-F2-47``): see the results page.
 
 Explicit settings switch the autopilot off for what they set: a given
 ``plateau``, ``margin``, ... holds in every strategy; a given ``restart`` or
@@ -212,10 +212,10 @@ class Autopilot:
                 # what the strategies won on the levels above says nothing about a level of holes
                 self.portfolio.restart([n for n, s in self.strategies.items() if s.independent])
                 self.stint_wins = [0] * len(self.current)
-                why = f"the best scheme is an isolated hole (no flip): the portfolio starts, led by " \
-                      f"{self.portfolio.arms[0]}"
+                why = (f"the best scheme is an isolated hole (no flip): the portfolio starts"
+                       f"{' over' if self.engaged else ''}, led by {self.portfolio.arms[0]}")
                 if self.engaged:
-                    self._log(seconds, None, "isolated", why.replace("starts", "starts over"))
+                    self._log(seconds, None, "isolated", why)
                 else:
                     self._engage(flips, seconds, "isolated", why)
 

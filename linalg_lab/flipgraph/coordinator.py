@@ -15,8 +15,8 @@ import time
 
 from ..schemes.transforms import random_sandwich
 from .autopilot import start_for
-from .landscape import isolated
 from .executor import RunState, StepReport, StepRequest, keeps
+from .landscape import isolated
 from .pool import SchemePool
 from .run_setup import lifted_to
 from .tracker import WalkerTracker

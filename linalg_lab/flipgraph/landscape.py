@@ -24,22 +24,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-import numpy as np
-
+from ..schemes.identity import unit_normal
 from ..schemes.scheme import Scheme
-
-
-def _unit_normalised(rows: np.ndarray, characteristic: int) -> np.ndarray:
-    """Each row divided by its first nonzero entry (rows equal up to a unit become equal)."""
-    if characteristic == 2:
-        return rows % 2
-    if characteristic == 3:
-        rows = rows % 3
-    nz = rows != 0
-    first = np.where(nz.any(axis=1), rows[np.arange(len(rows)), nz.argmax(axis=1)], 1)
-    if characteristic == 3:
-        return (rows * first[:, None]) % 3       # 1 and 2 are their own inverses mod 3
-    return rows * np.sign(first)[:, None]
 
 
 def flip_pairs(scheme: Scheme) -> int:
@@ -50,11 +36,9 @@ def flip_pairs(scheme: Scheme) -> int:
     """
     if not isinstance(scheme, Scheme):
         raise TypeError(f"scheme: expected a Scheme, got {type(scheme).__name__}")
-    p = scheme.ring.characteristic
     pairs = 0
     for f in scheme.factors:
-        rows = _unit_normalised(np.asarray(f, dtype=np.int64), p)
-        counts = Counter(r.tobytes() for r in rows)
+        counts = Counter(tuple(r.tolist()) for r in unit_normal(f, scheme.ring)[1])
         pairs += sum(c * (c - 1) // 2 for c in counts.values())
     return pairs
 
